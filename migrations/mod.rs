@@ -1,0 +1,15 @@
+//! The schema, one source for SQLite and PostgreSQL. Applied at start-up and by `lianxin migrate`.
+//! A migration, once released, is never edited: add a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_registry;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_registry::Migration)]
+    }
+}

@@ -1,0 +1,1133 @@
+//! A synthetic county that looks like a real one: Chinese names, valid ID
+//! numbers, towns, streets, villages and groups, units, leaders in every role,
+//! households with members and categories, and a year of links and activities
+//! up to `today`. It produces FORMATS.md rows, so the same data can be written as
+//! files and imported through the one import path.
+
+use crate::domain::formats::Kind;
+use crate::domain::ids::IdNumber;
+use chrono::{Datelike, Duration, NaiveDate};
+use fastrand::Rng;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Size {
+    Small,
+    County,
+    Large,
+}
+
+struct Shape {
+    towns: usize,
+    streets: usize,
+    villages_per_town: usize,
+    groups_per_village: usize,
+    households: usize,
+    departments: usize,
+    staff_per_department: usize,
+    enterprises: usize,
+    projects: usize,
+    /// Party members living in each village (besides its cadres).
+    members_per_village: usize,
+}
+
+impl Size {
+    fn shape(self) -> Shape {
+        match self {
+            Size::Small => Shape {
+                towns: 2,
+                streets: 1,
+                villages_per_town: 3,
+                groups_per_village: 3,
+                households: 600,
+                departments: 8,
+                staff_per_department: 4,
+                enterprises: 3,
+                projects: 2,
+                members_per_village: 6,
+            },
+            Size::County => Shape {
+                towns: 15,
+                streets: 3,
+                villages_per_town: 17,
+                groups_per_village: 8,
+                households: 100_000,
+                departments: 36,
+                staff_per_department: 15,
+                enterprises: 30,
+                projects: 20,
+                members_per_village: 15,
+            },
+            Size::Large => Shape {
+                towns: 60,
+                streets: 10,
+                villages_per_town: 40,
+                groups_per_village: 8,
+                households: 1_000_000,
+                departments: 36,
+                staff_per_department: 150,
+                enterprises: 200,
+                projects: 120,
+                members_per_village: 28,
+            },
+        }
+    }
+}
+
+/// The generated rows, one table per kind, each row in FORMATS.md column order.
+pub struct Demo {
+    pub tables: Vec<(Kind, Vec<Vec<String>>)>,
+}
+
+impl Demo {
+    pub fn rows(&self, kind: Kind) -> &[Vec<String>] {
+        self.tables
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, r)| r.as_slice())
+            .unwrap_or(&[])
+    }
+}
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖",
+    "田", "董", "袁", "潘", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任", "沈",
+    "姚", "卢", "范", "詹", "廖", "邱", "温", "康",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀", "霞", "平", "刚", "桂", "英", "华", "建", "国", "文", "志", "春", "海", "荣", "德",
+    "金", "玉", "兰", "凤", "清", "福", "林", "水", "生", "永", "成", "红", "宏", "晓", "燕", "梅",
+    "思", "雨", "欣", "浩", "宇", "鑫", "婷", "佳", "辉",
+];
+const PLACE_A: &[&str] = &[
+    "青", "石", "桃", "龙", "凤", "梅", "松", "竹", "兰", "云", "溪", "岭", "湖", "泉", "华", "安",
+    "福", "兴", "文", "武", "东", "西", "南", "北", "上", "下", "大", "小", "新", "高", "黄", "白",
+    "金", "银", "玉", "丰", "太", "广",
+];
+const PLACE_B: &[&str] = &[
+    "山", "溪", "口", "坪", "源", "洋", "岩", "坑", "头", "田", "林", "桥", "洲", "坊", "湾", "阳",
+    "峰", "塘", "岗",
+];
+const DEPARTMENTS: &[(&str, &str)] = &[
+    ("县委组织部", ""),
+    ("县委宣传部", ""),
+    ("县委统战部", ""),
+    ("县委政法委", ""),
+    ("县发展和改革局", ""),
+    ("县教育局", "窗口服务"),
+    ("县公安局", "执法管理、窗口服务、信访任务重"),
+    ("县民政局", "窗口服务"),
+    ("县司法局", "执法管理"),
+    ("县财政局", ""),
+    ("县人力资源和社会保障局", "窗口服务"),
+    ("县自然资源局", "执法管理、信访任务重"),
+    ("县生态环境局", "执法管理"),
+    ("县住房和城乡建设局", "执法管理、信访任务重"),
+    ("县交通运输局", "执法管理"),
+    ("县水利局", ""),
+    ("县农业农村局", ""),
+    ("县商务局", ""),
+    ("县文化和旅游局", ""),
+    ("县卫生健康局", "窗口服务"),
+    ("县退役军人事务局", "窗口服务"),
+    ("县应急管理局", "执法管理"),
+    ("县审计局", ""),
+    ("县市场监督管理局", "执法管理、窗口服务"),
+    ("县统计局", ""),
+    ("县医疗保障局", "窗口服务"),
+    ("县信访局", "信访任务重"),
+    ("县城市管理局", "执法管理"),
+    ("县行政服务中心", "窗口服务"),
+    ("县林业局", "执法管理"),
+    ("县总工会", ""),
+    ("团县委", ""),
+    ("县妇联", ""),
+    ("县税务局", "窗口服务"),
+    ("县供电公司", "窗口服务"),
+    ("县人民医院", "窗口服务"),
+];
+const MATTERS: &[&str] = &[
+    "村道路灯损坏，夜间出行不便",
+    "饮水管道漏水，请求维修",
+    "申请低保，询问办理流程",
+    "医保报销比例咨询",
+    "房屋漏雨，申请危房改造",
+    "孩子上学交通不便",
+    "农田灌溉水渠堵塞",
+    "邻里宅基地纠纷",
+    "希望提供就业培训",
+    "茶叶销路不畅，请求帮助对接",
+];
+const INCOME: &[&str] = &[
+    "务农",
+    "外出务工",
+    "种茶",
+    "养殖",
+    "个体经营",
+    "低保金",
+    "养老金",
+    "种植烟叶",
+];
+
+struct Gen {
+    rng: Rng,
+    county: String,
+    used: std::collections::HashSet<String>,
+}
+
+impl Gen {
+    fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+        list[self.rng.usize(..list.len())]
+    }
+    fn name(&mut self) -> String {
+        let s = self.pick(SURNAMES);
+        if self.rng.u8(..10) < 3 {
+            format!("{s}{}", self.pick(GIVEN))
+        } else {
+            format!("{s}{}{}", self.pick(GIVEN), self.pick(GIVEN))
+        }
+    }
+    fn place(&mut self) -> String {
+        format!("{}{}", self.pick(PLACE_A), self.pick(PLACE_B))
+    }
+    /// A valid ID number not given out before.
+    fn id_number(&mut self, born_from: i32, born_to: i32) -> String {
+        loop {
+            let year = self.rng.i32(born_from..=born_to);
+            let birth = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default()
+                + Duration::days(self.rng.i64(0..365));
+            let id = IdNumber::compose(&self.county, birth, self.rng.u32(0..1000))
+                .map(|i| i.as_str().to_string())
+                .unwrap_or_default();
+            if !id.is_empty() && self.used.insert(id.clone()) {
+                return id;
+            }
+        }
+    }
+    fn phone(&mut self) -> String {
+        let prefixes = [
+            "135", "136", "137", "138", "139", "150", "151", "158", "159", "177", "180", "186",
+            "188", "189",
+        ];
+        format!(
+            "{}{:08}",
+            self.pick(&prefixes),
+            self.rng.u32(0..100_000_000)
+        )
+    }
+    fn date_in(&mut self, from: NaiveDate, to: NaiveDate) -> NaiveDate {
+        let days = (to - from).num_days().max(0);
+        from + Duration::days(self.rng.i64(0..=days))
+    }
+}
+
+fn row(cells: &[&str]) -> Vec<String> {
+    cells.iter().map(|s| s.to_string()).collect()
+}
+
+struct Village {
+    code: String,
+    groups: Vec<String>,
+    town: usize,
+    community: bool,
+    cadres: Vec<String>,
+    households: Vec<String>,
+}
+
+/// Generates the demo county as of `today`: links for today's year, activities from
+/// 1 January up to `today`.
+pub fn generate(size: Size, today: NaiveDate) -> Demo {
+    let shape = size.shape();
+    let mut g = Gen {
+        rng: Rng::with_seed(20_251_122),
+        county: "350999".into(),
+        used: Default::default(),
+    };
+    let year = today.year();
+    let year_start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
+    let ys = year.to_string();
+    let mut regions = vec![row(&[&g.county.clone(), "青山县", "县", "", ""])];
+    let mut units = Vec::new();
+    let mut people: Vec<Vec<String>> = Vec::new();
+    let mut households = Vec::new();
+    let mut members = Vec::new();
+    let mut links = Vec::new();
+    let mut activities = Vec::new();
+    let county = g.county.clone();
+
+    // Regions.
+    let mut towns: Vec<(String, bool)> = Vec::new();
+    let mut villages: Vec<Village> = Vec::new();
+    let mut used_names = std::collections::HashSet::new();
+    for t in 0..shape.towns + shape.streets {
+        let street = t >= shape.towns;
+        let code = format!("{county}{:03}", 100 + t);
+        let mut name = g.place();
+        while !used_names.insert(name.clone()) {
+            name = g.place();
+        }
+        let name = if street {
+            format!("{name}街道")
+        } else {
+            format!("{name}镇")
+        };
+        regions.push(row(&[
+            &code,
+            &name,
+            if street { "街道" } else { "镇" },
+            &county,
+            "",
+        ]));
+        for v in 0..shape.villages_per_town {
+            let vcode = format!("{code}{:03}", 200 + v);
+            let community = street;
+            let vname = format!("{}{}", g.place(), if community { "社区" } else { "村" });
+            let tag = match g.rng.u8(..10) {
+                0 if !community => "老区村",
+                1 if !community => "农村面貌改造提升村",
+                _ => "",
+            };
+            regions.push(row(&[
+                &vcode,
+                &vname,
+                if community { "社区" } else { "村" },
+                &code,
+                tag,
+            ]));
+            let mut groups = Vec::new();
+            for k in 0..shape.groups_per_village {
+                let gcode = format!("{vcode}{:03}", k + 1);
+                regions.push(row(&[
+                    &gcode,
+                    &format!("第{}{}", k + 1, if community { "网格" } else { "组" }),
+                    "组",
+                    &vcode,
+                    "",
+                ]));
+                groups.push(gcode);
+            }
+            villages.push(Village {
+                code: vcode,
+                groups,
+                town: towns.len(),
+                community,
+                cadres: vec![],
+                households: vec![],
+            });
+        }
+        towns.push((code, street));
+    }
+
+    // Units.
+    for (code, name) in [
+        ("XW", "中共青山县委员会"),
+        ("RD", "青山县人大常委会"),
+        ("ZF", "青山县人民政府"),
+        ("ZX", "政协青山县委员会"),
+    ] {
+        units.push(row(&[code, name, "县四大班子", &county, "", "", ""]));
+    }
+    let departments: Vec<(String, &str)> = DEPARTMENTS
+        .iter()
+        .take(shape.departments)
+        .enumerate()
+        .map(|(i, (name, tags))| {
+            let code = format!("D{:03}", i + 1);
+            let phone = format!("0598-73{:05}", 10_000 + i * 37);
+            units.push(row(&[&code, name, "县直单位", &county, "", tags, &phone]));
+            units.push(row(&[
+                &format!("{code}-B"),
+                &format!("{name}机关党支部"),
+                "党支部",
+                &county,
+                &code,
+                "",
+                "",
+            ]));
+            (code, *name)
+        })
+        .collect();
+    for (i, (code, street)) in towns.iter().enumerate() {
+        let region_name = regions
+            .iter()
+            .find(|r| &r[0] == code)
+            .map(|r| r[1].clone())
+            .unwrap_or_default();
+        let kind = if *street {
+            "街道党工委办事处"
+        } else {
+            "镇党委政府"
+        };
+        units.push(row(&[
+            &format!("T{code}"),
+            &format!(
+                "{region_name}{}",
+                if *street {
+                    "党工委办事处"
+                } else {
+                    "党委政府"
+                }
+            ),
+            kind,
+            code,
+            "",
+            "",
+            "",
+        ]));
+        units.push(row(&[
+            &format!("R{code}"),
+            &format!("{region_name}党代表工作小组"),
+            "党代表工作小组",
+            code,
+            "",
+            "",
+            "",
+        ]));
+        if i % 2 == 0 {
+            units.push(row(&[
+                &format!("Y{code}"),
+                &format!("{region_name}志愿者服务队"),
+                "志愿者服务队",
+                code,
+                "",
+                "",
+                "",
+            ]));
+        }
+    }
+    for v in &villages {
+        let vname = regions
+            .iter()
+            .find(|r| r[0] == v.code)
+            .map(|r| r[1].clone())
+            .unwrap_or_default();
+        let kind = if v.community {
+            "社区两委"
+        } else {
+            "村两委"
+        };
+        units.push(row(&[
+            &format!("V{}", v.code),
+            &format!("{vname}两委"),
+            kind,
+            &v.code,
+            "",
+            "",
+            "",
+        ]));
+        units.push(row(&[
+            &format!("B{}", v.code),
+            &format!("{vname}党支部"),
+            "党支部",
+            &v.code,
+            &format!("V{}", v.code),
+            "",
+            "",
+        ]));
+    }
+    let mut enterprises = Vec::new();
+    for i in 0..shape.enterprises {
+        let code = format!("E{:04}", i + 1);
+        let town = &towns[i % towns.len()].0;
+        let name = format!(
+            "青山县{}{}有限公司",
+            g.place(),
+            ["茶业", "竹木", "食品", "建材", "矿业", "农业开发"][i % 6]
+        );
+        units.push(row(&[&code, &name, "民营企业", town, "", "", ""]));
+        enterprises.push(code);
+    }
+    let mut projects = Vec::new();
+    for i in 0..shape.projects {
+        let code = format!("P{:04}", i + 1);
+        let town = &towns[i % towns.len()].0;
+        let name = format!(
+            "{}{}项目",
+            g.place(),
+            [
+                "高速互通",
+                "工业园区",
+                "水库除险加固",
+                "安置小区",
+                "旅游公路"
+            ][i % 5]
+        );
+        units.push(row(&[&code, &name, "重点项目", town, "", "", ""]));
+        projects.push(code);
+    }
+
+    // People. Columns: 身份证号 姓名 手机号 单位代码 职务 角色 所属区划 责任片区 任期开始 基层工作经历 所属党支部
+    let term = format!("{}-01-15", year - 1 - (year % 3) as i32 % 3);
+    let mut county_leaders = Vec::new();
+    let mut county_pg_leaders = Vec::new();
+    for (unit, posts) in [
+        (
+            "XW",
+            &[
+                "县委书记",
+                "县委副书记",
+                "县委常委、组织部部长",
+                "县委常委、宣传部部长",
+                "县委常委、政法委书记",
+                "县委常委、办公室主任",
+            ][..],
+        ),
+        (
+            "RD",
+            &[
+                "县人大常委会主任",
+                "县人大常委会副主任",
+                "县人大常委会副主任",
+            ][..],
+        ),
+        (
+            "ZF",
+            &["县长", "常务副县长", "副县长", "副县长", "副县长"][..],
+        ),
+        ("ZX", &["县政协主席", "县政协副主席", "县政协副主席"][..]),
+    ] {
+        for post in posts {
+            let id = g.id_number(1966, 1980);
+            let pg = matches!(unit, "XW" | "ZF");
+            let roles = if pg {
+                "县四大班子成员、县级党政领导、科级以上干部、党员"
+            } else {
+                "县四大班子成员、科级以上干部、党员"
+            };
+            let phone = g.phone();
+            let name = g.name();
+            people.push(row(&[
+                &id, &name, &phone, unit, post, roles, &county, "", &term, "是", "",
+            ]));
+            county_leaders.push(id.clone());
+            if pg {
+                county_pg_leaders.push(id);
+            }
+        }
+    }
+    let mut dept_leaders: Vec<(String, usize)> = Vec::new();
+    let mut in_service: Vec<String> = Vec::new();
+    let mut reserve: Vec<String> = Vec::new();
+    let mut section_cadres: Vec<String> = county_leaders.clone();
+    for (di, (code, _)) in departments.iter().enumerate() {
+        for (k, post) in ["局长", "党组书记", "副局长", "副局长"].iter().enumerate() {
+            let id = g.id_number(1968, 1985);
+            let roles = if k == 1 {
+                "县直单位领导班子成员、科级以上干部、党支部书记、机关在职党员、党员"
+            } else {
+                "县直单位领导班子成员、科级以上干部、机关在职党员、党员"
+            };
+            let (phone, name) = (g.phone(), g.name());
+            people.push(row(&[
+                &id,
+                &name,
+                &phone,
+                code,
+                post,
+                roles,
+                &county,
+                "",
+                &term,
+                "是",
+                &format!("{code}-B"),
+            ]));
+            dept_leaders.push((id.clone(), di));
+            section_cadres.push(id.clone());
+            in_service.push(id);
+        }
+        for k in 0..shape.staff_per_department {
+            let id = g.id_number(1975, 2000);
+            let is_reserve = k < 2;
+            let roles = if is_reserve {
+                "科级后备干部、机关在职党员、党员、志愿者"
+            } else {
+                "机关在职党员、党员、志愿者"
+            };
+            let exp = if is_reserve && k == 0 { "否" } else { "是" };
+            let (phone, name) = (g.phone(), g.name());
+            people.push(row(&[
+                &id,
+                &name,
+                &phone,
+                code,
+                "干部",
+                roles,
+                &county,
+                "",
+                "",
+                exp,
+                &format!("{code}-B"),
+            ]));
+            in_service.push(id.clone());
+            if is_reserve {
+                reserve.push(id);
+            }
+        }
+    }
+    let mut town_leaders: Vec<(String, usize)> = Vec::new();
+    let mut liaison: Vec<Vec<String>> = vec![Vec::new(); towns.len()];
+    for (ti, (code, street)) in towns.iter().enumerate() {
+        let lead_role = if *street {
+            "街道领导班子成员"
+        } else {
+            "镇领导班子成员"
+        };
+        let posts: &[&str] = if *street {
+            &[
+                "党工委书记",
+                "办事处主任",
+                "党工委副书记",
+                "副主任",
+                "副主任",
+                "党工委委员",
+            ]
+        } else {
+            &[
+                "党委书记",
+                "镇长",
+                "党委副书记",
+                "副镇长",
+                "副镇长",
+                "党委委员",
+                "人大主席",
+            ]
+        };
+        for post in posts {
+            let id = g.id_number(1970, 1988);
+            let (phone, name) = (g.phone(), g.name());
+            let roles = format!("{lead_role}、科级以上干部、包村干部、党员");
+            people.push(row(&[
+                &id,
+                &name,
+                &phone,
+                &format!("T{code}"),
+                post,
+                &roles,
+                code,
+                "",
+                &term,
+                "是",
+                "",
+            ]));
+            town_leaders.push((id.clone(), ti));
+            section_cadres.push(id.clone());
+            liaison[ti].push(id);
+        }
+        for _ in 0..shape.villages_per_town / 2 {
+            let id = g.id_number(1980, 1998);
+            let (phone, name) = (g.phone(), g.name());
+            people.push(row(&[
+                &id,
+                &name,
+                &phone,
+                &format!("T{code}"),
+                "干部",
+                "包村干部、党员、志愿者",
+                code,
+                "",
+                "",
+                "是",
+                "",
+            ]));
+            liaison[ti].push(id);
+        }
+    }
+    let mut village_members: Vec<Vec<String>> = Vec::new();
+    for v in villages.iter_mut() {
+        let unit = format!("V{}", v.code);
+        let branch = format!("B{}", v.code);
+        let posts = [
+            ("党支部书记", "村党组织书记、党支部书记、村干部、党员"),
+            ("村委会主任", "村委会主任、村干部、党员"),
+            ("村委委员", "村干部、党员"),
+            ("村委委员", "村干部"),
+            ("村委委员", "村干部、党员"),
+        ];
+        for (k, (post, roles)) in posts.iter().enumerate() {
+            let id = g.id_number(1965, 1995);
+            let (phone, name) = (g.phone(), g.name());
+            let areas: Vec<&str> = v
+                .groups
+                .iter()
+                .enumerate()
+                .filter(|(gi, _)| gi % posts.len() == k)
+                .map(|(_, c)| c.as_str())
+                .collect();
+            people.push(row(&[
+                &id,
+                &name,
+                &phone,
+                &unit,
+                post,
+                roles,
+                &v.code,
+                &areas.join("、"),
+                &term,
+                "是",
+                &branch,
+            ]));
+            v.cadres.push(id);
+        }
+        let mut pms = Vec::new();
+        for k in 0..shape.members_per_village {
+            let id = g.id_number(1945, 2000);
+            let (phone, name) = (g.phone(), g.name());
+            let roles = match k {
+                0 => "党员、县党代表",
+                1 | 2 => "党员、镇党代表",
+                _ if k % 3 == 0 => "党员、志愿者",
+                _ => "党员",
+            };
+            people.push(row(&[
+                &id, &name, &phone, &unit, "", roles, &v.code, "", "", "", &branch,
+            ]));
+            pms.push(id);
+        }
+        village_members.push(pms);
+    }
+
+    // Households and members. Columns: 户编号 户主姓名 户主身份证号 所属区划 地址 联系电话 人口 类别 收入来源 生产生活状况
+    let tag_odds: &[(&str, u32)] = &[
+        ("建档立卡贫困户", 40),
+        ("低保户", 40),
+        ("五保户", 8),
+        ("特困", 6),
+        ("零就业家庭", 5),
+        ("因病致贫", 15),
+        ("因灾致贫", 4),
+        ("孤寡老人", 20),
+        ("留守儿童", 25),
+        ("残疾人", 30),
+        ("优抚对象", 10),
+        ("老党员", 15),
+        ("致富带头人", 8),
+        ("信访重点户", 3),
+        ("外出务工", 200),
+    ];
+    let relations = ["配偶", "子女", "子女", "父母", "孙子女", "儿媳"];
+    for i in 0..shape.households {
+        let vi = i % villages.len();
+        let group = {
+            let v = &villages[vi];
+            v.groups[(i / villages.len()) % v.groups.len()].clone()
+        };
+        let code = format!("H{}{:05}", &villages[vi].code[6..], i / villages.len() + 1);
+        let head = g.name();
+        let head_id = g.id_number(1940, 1995);
+        let size = 1 + g.rng.usize(..5) + usize::from(g.rng.bool());
+        let mut tags = Vec::new();
+        for (t, per_mille) in tag_odds {
+            if g.rng.u32(..1000) < *per_mille {
+                tags.push(*t);
+            }
+        }
+        let income = format!("{}、{}", g.pick(INCOME), g.pick(INCOME));
+        let situation = if tags.iter().any(|t| *t == "低保户" || *t == "因病致贫") {
+            "家庭收入较低，有慢性病人需长期服药"
+        } else {
+            "生产生活正常"
+        };
+        let phone = g.phone();
+        let addr = format!(
+            "{}{}号",
+            regions
+                .iter()
+                .rev()
+                .find(|r| r[0] == group)
+                .map(|r| r[1].as_str())
+                .unwrap_or(""),
+            i / villages.len() + 1
+        );
+        households.push(row(&[
+            &code,
+            &head,
+            &head_id,
+            &group,
+            &addr,
+            &phone,
+            &size.to_string(),
+            &tags.join("、"),
+            &income,
+            situation,
+        ]));
+        members.push(row(&[
+            &code, &head, &head_id, "户主", &phone, "务农", "健康",
+        ]));
+        for _ in 1..size {
+            let rel = g.pick(&relations);
+            let (from, to) = match rel {
+                "父母" => (1930, 1955),
+                "子女" | "儿媳" => (1975, 2012),
+                "孙子女" => (2005, 2022),
+                _ => (1945, 1995),
+            };
+            let id = g.id_number(from, to);
+            let name = g.name();
+            let health = if g.rng.u8(..10) == 0 {
+                "慢性病"
+            } else {
+                "健康"
+            };
+            let work = match rel {
+                "孙子女" => "在校",
+                "父母" => "无",
+                _ => g.pick(&["务农", "外出务工", "个体经营", "务农"]),
+            };
+            members.push(row(&[&code, &name, &id, rel, "", work, health]));
+        }
+        villages[vi].households.push(code);
+    }
+
+    // Links. Columns: 年度 干部身份证号 单位代码 关系类型 对象代码 开始日期 结束日期
+    let hh_tags: std::collections::HashMap<&str, &str> = households
+        .iter()
+        .map(|h| (h[0].as_str(), h[7].as_str()))
+        .collect();
+    let find_hh = |v: &Village, tag: &str, skip: usize| -> Option<String> {
+        v.households
+            .iter()
+            .filter(|h| hh_tags.get(h.as_str()).is_some_and(|t| t.contains(tag)))
+            .nth(skip)
+            .cloned()
+    };
+    let tagged_villages = |tag: &str| -> Vec<String> {
+        regions
+            .iter()
+            .filter(|r| r[4] == tag)
+            .map(|r| r[0].clone())
+            .collect()
+    };
+    let renovation = tagged_villages("农村面貌改造提升村");
+    let old_area = tagged_villages("老区村");
+    let mut visits: Vec<(String, String)> = Vec::new();
+    for (i, id) in county_leaders.iter().enumerate() {
+        let v = &villages[(i * 7) % villages.len()];
+        let town = &towns[i % towns.len()].0;
+        links.push(row(&[&ys, id, "", "联系点-镇街", town, "", ""]));
+        if let Some(r) = renovation.get(i % renovation.len().max(1)) {
+            links.push(row(&[&ys, id, "", "联系点-改造提升村", r, "", ""]));
+        }
+        if let Some(r) = old_area.get(i % old_area.len().max(1)) {
+            links.push(row(&[&ys, id, "", "联系点-老区村", r, "", ""]));
+        }
+        if let Some(h) = find_hh(v, "建档立卡贫困户", 0) {
+            links.push(row(&[&ys, id, "", "联系点-贫困户", &h, "", ""]));
+        }
+        links.push(row(&[
+            &ys,
+            id,
+            "",
+            "联系点-民营企业",
+            &enterprises[i % enterprises.len()],
+            "",
+            "",
+        ]));
+        links.push(row(&[
+            &ys,
+            id,
+            "",
+            "联系点-重点项目",
+            &projects[i % projects.len()],
+            "",
+            "",
+        ]));
+    }
+    for (k, (id, ti)) in town_leaders.iter().enumerate() {
+        let town_villages: Vec<&Village> = villages.iter().filter(|v| v.town == *ti).collect();
+        let v = town_villages[k % town_villages.len()];
+        links.push(row(&[&ys, id, "", "联系点-村社区", &v.code, "", ""]));
+        links.push(row(&[&ys, id, "", "包村", &v.code, "", ""]));
+        for (kind, tag) in [
+            ("联系点-老党员", "老党员"),
+            ("联系点-致富带头人", "致富带头人"),
+            ("联系点-贫困户", "建档立卡贫困户"),
+        ] {
+            if let Some(h) = find_hh(v, tag, 0) {
+                links.push(row(&[&ys, id, "", kind, &h, "", ""]));
+            }
+        }
+        for h in v.households.iter().skip(10 + k % 5).take(5) {
+            links.push(row(&[&ys, id, "", "联系点-普通群众", h, "", ""]));
+        }
+    }
+    for (k, (id, _)) in dept_leaders.iter().enumerate() {
+        let v = &villages[(k * 3) % villages.len()];
+        links.push(row(&[
+            &ys,
+            id,
+            "",
+            "联系点-基层单位",
+            &format!("V{}", v.code),
+            "",
+            "",
+        ]));
+        for h in v.households.iter().skip(20 + k % 7).take(3) {
+            links.push(row(&[&ys, id, "", "联系点-服务对象", h, "", ""]));
+        }
+    }
+    for (k, id) in section_cadres.iter().enumerate() {
+        let v = &villages[(k * 11) % villages.len()];
+        if let Some(h) = find_hh(v, "低保户", k % 3).or_else(|| v.households.get(30).cloned()) {
+            links.push(row(&[&ys, id, "", "一助一", &h, "", ""]));
+            visits.push((id.clone(), h));
+        }
+    }
+    for (di, (code, _)) in departments.iter().enumerate() {
+        let v = &villages[(di * 5 + 2) % villages.len()];
+        if let Some(h) = find_hh(v, "优抚对象", 0).or_else(|| v.households.first().cloned()) {
+            links.push(row(&[&ys, "", code, "优抚帮扶", &h, "", ""]));
+        }
+    }
+    for (ti, ids) in liaison.iter().enumerate() {
+        let town_villages: Vec<&Village> = villages.iter().filter(|v| v.town == ti).collect();
+        for (k, id) in ids
+            .iter()
+            .enumerate()
+            .skip(towns_leader_count(&town_leaders, ti))
+        {
+            let v = town_villages[k % town_villages.len()];
+            links.push(row(&[&ys, id, "", "包村", &v.code, "", ""]));
+        }
+    }
+    for (k, id) in reserve.iter().enumerate() {
+        if k % 2 == 0 {
+            let v = &villages[(k * 13) % villages.len()];
+            let start = year_start + Duration::days(60 + (k as i64 % 30));
+            let end = start + Duration::days(if k % 4 == 0 { 120 } else { 75 });
+            links.push(row(&[
+                &ys,
+                id,
+                "",
+                "下基层锻炼",
+                &v.code,
+                &start.to_string(),
+                &end.to_string(),
+            ]));
+        }
+    }
+    let communities: Vec<&Village> = villages.iter().filter(|v| v.community).collect();
+    for (k, id) in in_service.iter().enumerate() {
+        if let Some(c) = communities.get(k % communities.len().max(1)) {
+            links.push(row(&[&ys, id, "", "社区报到", &c.code, "", ""]));
+            if k % 3 != 2 {
+                links.push(row(&[
+                    &ys,
+                    id,
+                    "",
+                    "服务岗位",
+                    &format!("{}-岗位{}", c.code, k % 4 + 1),
+                    "",
+                    "",
+                ]));
+            }
+        }
+    }
+    // Every household linked to a cadre of its village or a party member living there
+    // (about 2% left unlinked, so coverage pages have something to show).
+    for (vi, v) in villages.iter().enumerate() {
+        let linkers: Vec<&String> = v.cadres.iter().chain(village_members[vi].iter()).collect();
+        for (hi, h) in v.households.iter().enumerate() {
+            if g.rng.u8(..100) < 2 {
+                continue;
+            }
+            let who = linkers[hi % linkers.len()];
+            links.push(row(&[&ys, who, "", "联户", h, "", ""]));
+            visits.push((who.clone(), h.clone()));
+        }
+    }
+
+    // Activities. Columns: 开始日期 结束日期 参加人身份证号 类型 对象代码 随行人数 时长(小时) 内容 反映事项
+    let half = NaiveDate::from_ymd_opt(year, 7, 1).unwrap_or(today);
+    for (who, h) in &visits {
+        let n = match g.rng.u8(..100) {
+            0..=4 => 0,
+            5..=19 => 1,
+            20..=89 => 2,
+            _ => 3,
+        };
+        for k in 0..n {
+            let (from, to) = if k == 0 {
+                (year_start, half.pred_opt().unwrap_or(half))
+            } else {
+                (half, today)
+            };
+            if from > today {
+                continue;
+            }
+            let d = g.date_in(from, to.min(today));
+            let kind = if g.rng.u8(..10) == 0 {
+                "电话联系"
+            } else {
+                "入户走访"
+            };
+            let matter = if g.rng.u8(..100) < 4 {
+                g.pick(MATTERS)
+            } else {
+                ""
+            };
+            let note = if kind == "入户走访" {
+                "了解家庭生产生活情况，宣传惠民政策"
+            } else {
+                "电话询问近况"
+            };
+            activities.push(row(&[
+                &d.to_string(),
+                "",
+                who,
+                kind,
+                h,
+                "",
+                "",
+                note,
+                matter,
+            ]));
+        }
+    }
+    for (i, id) in county_leaders.iter().enumerate() {
+        let town = &towns[i % towns.len()].0;
+        let e = &enterprises[i % enterprises.len()];
+        let p = &projects[i % projects.len()];
+        let mut m = year_start;
+        while m <= today {
+            let d = g.date_in(m, (m + Duration::days(27)).min(today));
+            activities.push(row(&[
+                &d.to_string(),
+                "",
+                id,
+                "实地走访",
+                &format!("{e}、{p}"),
+                "2",
+                "",
+                "走访联系企业和重点项目，协调解决用工、用地问题",
+                "",
+            ]));
+            let d = g.date_in(m, (m + Duration::days(27)).min(today));
+            activities.push(row(&[
+                &d.to_string(),
+                "",
+                id,
+                "下访",
+                town,
+                "1",
+                "",
+                "带案下访，现场接待群众来访",
+                "",
+            ]));
+            m = NaiveDate::from_ymd_opt(m.year() + (m.month() / 12) as i32, m.month() % 12 + 1, 1)
+                .unwrap_or(today + Duration::days(1));
+        }
+        let july = NaiveDate::from_ymd_opt(year, 7, 8 + (i as u32 % 10)).unwrap_or(today);
+        if july + Duration::days(6) <= today {
+            let v = &villages[(i * 7) % villages.len()].code;
+            activities.push(row(&[
+                &july.to_string(),
+                &(july + Duration::days(6)).to_string(),
+                id,
+                "同吃同住",
+                v,
+                "1",
+                "",
+                "在联系村与群众同吃同住，开展蹲点调研",
+                "",
+            ]));
+        }
+        let d = g.date_in(year_start, today);
+        activities.push(row(&[
+            &d.to_string(),
+            "",
+            id,
+            "驻点调研",
+            town,
+            "2",
+            "",
+            "驻点调研乡村振兴工作",
+            "",
+        ]));
+        if i % 3 != 0 {
+            let d = g.date_in(year_start, today);
+            activities.push(row(&[
+                &d.to_string(),
+                "",
+                id,
+                "调研报告",
+                "",
+                "",
+                "",
+                "关于农村人居环境整治的调研报告",
+                "",
+            ]));
+        }
+        let d = g.date_in(year_start, today);
+        activities.push(row(&[
+            &d.to_string(),
+            "",
+            id,
+            "谈心谈话",
+            town,
+            "",
+            "",
+            "与联系点主要负责人谈心谈话",
+            "",
+        ]));
+    }
+    for (vi, v) in villages.iter().enumerate() {
+        let mut m = year_start;
+        let attendees = v.cadres.join("、");
+        while m <= today {
+            let d = (m + Duration::days(4 + (vi as i64 % 5))).min(today);
+            activities.push(row(&[
+                &d.to_string(),
+                "",
+                &attendees,
+                "民情分析会",
+                &v.code,
+                "",
+                "",
+                "梳理本月民情台账，研究解决群众诉求",
+                "",
+            ]));
+            m = NaiveDate::from_ymd_opt(m.year() + (m.month() / 12) as i32, m.month() % 12 + 1, 1)
+                .unwrap_or(today + Duration::days(1));
+        }
+    }
+    for (k, id) in in_service.iter().enumerate() {
+        if let Some(c) = communities.get(k % communities.len().max(1)) {
+            for _ in 0..(k % 4 + 1) {
+                let d = g.date_in(year_start, today);
+                let hours = ["4", "6", "8", "3.5"][k % 4];
+                activities.push(row(&[
+                    &d.to_string(),
+                    "",
+                    id,
+                    "志愿服务",
+                    &c.code,
+                    "",
+                    hours,
+                    "社区志愿服务：环境整治、政策宣传",
+                    "",
+                ]));
+            }
+        }
+    }
+
+    // The same cadre at the same household on the same day is one record, not two.
+    let mut seen = std::collections::HashSet::new();
+    activities.retain(|r| seen.insert(r.join("\u{1f}")));
+
+    Demo {
+        tables: vec![
+            (Kind::Regions, regions),
+            (Kind::Units, units),
+            (Kind::People, people),
+            (Kind::Households, households),
+            (Kind::Members, members),
+            (Kind::Links, links),
+            (Kind::Activities, activities),
+        ],
+    }
+}
+
+fn towns_leader_count(leaders: &[(String, usize)], town: usize) -> usize {
+    leaders.iter().filter(|(_, t)| *t == town).count()
+}

@@ -1,0 +1,464 @@
+//! Files in and out: `.csv` and `.xlsx` read into [`Sheet`]s, registry lists and
+//! blank templates written as `.xlsx`. The layouts are those of FORMATS.md.
+
+use crate::domain::formats::{ImportError, Kind, Records, Sheet, parse_sheet};
+use crate::store::import::ImportFile;
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use std::io::Cursor;
+use std::path::Path;
+
+fn file_error(file: &str, reason: String) -> ImportError {
+    ImportError {
+        file: file.to_string(),
+        row: 0,
+        column: String::new(),
+        value: String::new(),
+        reason,
+    }
+}
+
+/// Reads the first sheet of an `.xlsx`, or a UTF-8 `.csv` (with or without BOM).
+pub fn read_sheet(file: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
+    let lower = file.to_lowercase();
+    let mut rows: Vec<Vec<String>> = if lower.ends_with(".xlsx") {
+        let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
+            .map_err(|e| file_error(file, format!("无法读取Excel文件：{e}")))?;
+        let range = wb
+            .worksheet_range_at(0)
+            .ok_or_else(|| file_error(file, "Excel文件中没有工作表".into()))?
+            .map_err(|e| file_error(file, format!("无法读取第一个工作表：{e}")))?;
+        range
+            .rows()
+            .map(|r| r.iter().map(cell_text).collect())
+            .collect()
+    } else if lower.ends_with(".csv") {
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            file_error(
+                file,
+                "CSV文件不是UTF-8编码（请在Excel中另存为“CSV UTF-8”）".into(),
+            )
+        })?;
+        let text = text.trim_start_matches('\u{feff}');
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut out = Vec::new();
+        for (i, rec) in reader.records().enumerate() {
+            let rec = rec.map_err(|e| ImportError {
+                file: file.to_string(),
+                row: i + 1,
+                column: String::new(),
+                value: String::new(),
+                reason: format!("CSV格式错误：{e}"),
+            })?;
+            out.push(rec.iter().map(str::to_string).collect());
+        }
+        out
+    } else {
+        return Err(file_error(file, "只支持 .xlsx 和 .csv 文件".into()));
+    };
+    if rows.is_empty() {
+        return Err(file_error(file, "文件是空的，第一行应为表头".into()));
+    }
+    let headers = rows.remove(0);
+    Ok(Sheet { headers, rows })
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) => t.date().format("%Y-%m-%d").to_string(),
+            None => dt.to_string(),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Which kind a file holds, from its name (`people.xlsx`, `人员.csv`).
+pub fn kind_of_file(name: &str) -> Option<Kind> {
+    let stem = Path::new(name).file_stem()?.to_str()?;
+    Kind::parse(stem).ok()
+}
+
+/// Reads and parses one file. Errors are every problem found, by row.
+pub fn load_file(kind: Kind, name: &str, bytes: &[u8]) -> Result<ImportFile, Vec<ImportError>> {
+    let sheet = read_sheet(name, bytes).map_err(|e| vec![e])?;
+    let (records, errors) = parse_sheet(kind, name, &sheet);
+    if errors.is_empty() {
+        Ok(ImportFile {
+            name: name.to_string(),
+            records,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// The FORMATS.md files of a folder, in import order.
+pub fn load_dir(dir: &Path) -> Result<Vec<ImportFile>, Vec<ImportError>> {
+    let mut found: Vec<(Kind, std::path::PathBuf)> = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        vec![file_error(
+            &dir.display().to_string(),
+            format!("无法读取目录：{e}"),
+        )]
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        let ext_ok =
+            name.to_lowercase().ends_with(".csv") || name.to_lowercase().ends_with(".xlsx");
+        if let (true, Some(kind)) = (ext_ok, kind_of_file(&name)) {
+            found.push((kind, path));
+        }
+    }
+    if found.is_empty() {
+        return Err(vec![file_error(
+            &dir.display().to_string(),
+            "目录中没有可导入的文件（应为 regions、units、people、households、members、links、activities 的 .csv 或 .xlsx）".into(),
+        )]);
+    }
+    found.sort_by_key(|(k, _)| *k);
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for (kind, path) in found {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        match std::fs::read(&path) {
+            Ok(bytes) => match load_file(kind, &name, &bytes) {
+                Ok(f) => files.push(f),
+                Err(e) => errors.extend(e),
+            },
+            Err(e) => errors.push(file_error(&name, format!("无法读取文件：{e}"))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A workbook with one sheet: bold header row, then the rows as text.
+pub fn write_xlsx(
+    sheet_name: &str,
+    headers: &[&str],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet_name)?;
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        ws.set_column_width(c as u16, 16)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r as u32 + 1, c as u16, v)?;
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    wb.save_to_buffer()
+}
+
+/// A blank template: the header row, and a second sheet explaining each column.
+pub fn template(kind: Kind) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name(kind.zh())?;
+    for (c, col) in kind.columns().iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, col.zh, &bold)?;
+        ws.set_column_width(c as u16, 16)?;
+    }
+    let help = wb.add_worksheet();
+    help.set_name("填写说明")?;
+    for (c, h) in ["列名", "英文列名", "必填", "说明"].iter().enumerate() {
+        help.write_string_with_format(0, c as u16, *h, &bold)?;
+        help.set_column_width(c as u16, 24)?;
+    }
+    for (r, col) in kind.columns().iter().enumerate() {
+        let r = r as u32 + 1;
+        help.write_string(r, 0, col.zh)?;
+        help.write_string(r, 1, col.key)?;
+        help.write_string(r, 2, if col.required { "是" } else { "否" })?;
+        help.write_string(r, 3, col.note)?;
+    }
+    wb.save_to_buffer()
+}
+
+/// Writes rows as CSV with a BOM, so that Excel opens the Chinese text right.
+pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record(headers)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+pub fn records_len(r: &Records) -> usize {
+    match r {
+        Records::Regions(v) => v.len(),
+        Records::Units(v) => v.len(),
+        Records::People(v) => v.len(),
+        Records::Households(v) => v.len(),
+        Records::Members(v) => v.len(),
+        Records::Links(v) => v.len(),
+        Records::Activities(v) => v.len(),
+    }
+}
+
+/// Checks and imports files in one transaction (see [`crate::store::import`]).
+pub async fn import_files(
+    db: &sea_orm::DatabaseConnection,
+    files: Result<Vec<ImportFile>, Vec<ImportError>>,
+    actor: &str,
+    opts: &crate::store::import::ImportOptions,
+) -> Result<crate::store::import::Outcome, crate::store::import::ImportFailure> {
+    use crate::store::import::{ImportFailure, import};
+    let files = files.map_err(ImportFailure::Invalid)?;
+    import(db, files, actor, opts).await
+}
+
+/// Registry lists in the FORMATS.md layout. With `reveal` false, ID numbers and
+/// phones are masked (a masked file cannot be re-imported, by design).
+pub async fn export_rows(
+    db: &sea_orm::DatabaseConnection,
+    kind: Kind,
+    reveal: bool,
+) -> Result<Vec<Vec<String>>, sea_orm::DbErr> {
+    use crate::domain::ids::{mask_id_number, mask_phone};
+    use crate::domain::labels::*;
+    use crate::store::entities::*;
+    use sea_orm::{EntityTrait, QueryOrder};
+    use std::collections::HashMap;
+
+    let id = |s: &str| {
+        if reveal {
+            s.to_string()
+        } else {
+            mask_id_number(s)
+        }
+    };
+    let phone = |s: &str| if reveal { s.to_string() } else { mask_phone(s) };
+    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+    fn zh_list<T: Copy>(
+        stored: &str,
+        f: impl Fn(&str) -> Option<T>,
+        zh: impl Fn(T) -> &'static str,
+    ) -> String {
+        split_codes(stored)
+            .into_iter()
+            .map(|c| f(c).map(&zh).unwrap_or(c))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+    fn zh_one<T: Copy>(
+        code: &str,
+        f: impl Fn(&str) -> Option<T>,
+        zh: impl Fn(T) -> &'static str,
+    ) -> String {
+        f(code).map(zh).unwrap_or(code).to_string()
+    }
+    Ok(match kind {
+        Kind::Regions => region::Entity::find()
+            .order_by_asc(region::Column::Path)
+            .all(db)
+            .await?
+            .iter()
+            .map(|m| {
+                vec![
+                    m.code.clone(),
+                    m.name.clone(),
+                    zh_one(&m.level, RegionLevel::from_code, RegionLevel::zh),
+                    opt(&m.parent_code),
+                    zh_list(&m.tags, RegionTag::from_code, RegionTag::zh),
+                ]
+            })
+            .collect(),
+        Kind::Units => unit::Entity::find()
+            .order_by_asc(unit::Column::Code)
+            .all(db)
+            .await?
+            .iter()
+            .map(|m| {
+                vec![
+                    m.code.clone(),
+                    m.name.clone(),
+                    zh_one(&m.kind, UnitKind::from_code, UnitKind::zh),
+                    m.region_code.clone(),
+                    opt(&m.parent_code),
+                    zh_list(&m.tags, UnitTag::from_code, UnitTag::zh),
+                    opt(&m.supervision_phone),
+                ]
+            })
+            .collect(),
+        Kind::People => person::Entity::find()
+            .order_by_asc(person::Column::Id)
+            .all(db)
+            .await?
+            .iter()
+            .map(|m| {
+                vec![
+                    id(&m.id_number),
+                    m.name.clone(),
+                    m.phone.as_deref().map(phone).unwrap_or_default(),
+                    m.unit_code.clone(),
+                    opt(&m.post),
+                    zh_list(&m.roles, Role::from_code, Role::zh),
+                    opt(&m.region_code),
+                    split_codes(&m.area_codes).join("、"),
+                    m.term_start.map(|d| d.to_string()).unwrap_or_default(),
+                    m.grassroots_experience
+                        .map(|b| if b { "是" } else { "否" }.to_string())
+                        .unwrap_or_default(),
+                    opt(&m.branch_code),
+                ]
+            })
+            .collect(),
+        Kind::Households => household::Entity::find()
+            .order_by_asc(household::Column::Code)
+            .all(db)
+            .await?
+            .iter()
+            .map(|m| {
+                vec![
+                    m.code.clone(),
+                    m.head_name.clone(),
+                    m.head_id_number.as_deref().map(id).unwrap_or_default(),
+                    m.region_code.clone(),
+                    opt(&m.address),
+                    m.phone.as_deref().map(phone).unwrap_or_default(),
+                    m.size.map(|s| s.to_string()).unwrap_or_default(),
+                    zh_list(&m.tags, HouseholdTag::from_code, HouseholdTag::zh),
+                    opt(&m.income_sources),
+                    opt(&m.situation),
+                ]
+            })
+            .collect(),
+        Kind::Members => {
+            let codes: HashMap<i32, String> = household::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|h| (h.id, h.code))
+                .collect();
+            member::Entity::find()
+                .order_by_asc(member::Column::Id)
+                .all(db)
+                .await?
+                .iter()
+                .map(|m| {
+                    vec![
+                        codes.get(&m.household_id).cloned().unwrap_or_default(),
+                        m.name.clone(),
+                        m.id_number.as_deref().map(id).unwrap_or_default(),
+                        opt(&m.relation),
+                        m.phone.as_deref().map(phone).unwrap_or_default(),
+                        opt(&m.employment),
+                        opt(&m.health),
+                    ]
+                })
+                .collect()
+        }
+        Kind::Links => {
+            let ids: HashMap<i32, String> = person::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.id_number))
+                .collect();
+            link::Entity::find()
+                .order_by_asc(link::Column::Id)
+                .all(db)
+                .await?
+                .iter()
+                .map(|m| {
+                    let target = if m.target_code.len() == 18 {
+                        id(&m.target_code)
+                    } else {
+                        m.target_code.clone()
+                    };
+                    vec![
+                        m.year.to_string(),
+                        m.person_id
+                            .and_then(|p| ids.get(&p))
+                            .map(|s| id(s))
+                            .unwrap_or_default(),
+                        opt(&m.unit_code),
+                        zh_one(&m.kind, LinkKind::from_code, LinkKind::zh),
+                        target,
+                        m.start_date.map(|d| d.to_string()).unwrap_or_default(),
+                        m.end_date.map(|d| d.to_string()).unwrap_or_default(),
+                    ]
+                })
+                .collect()
+        }
+        Kind::Activities => {
+            let ids: HashMap<i32, String> = person::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.id_number))
+                .collect();
+            let mut who: HashMap<i32, Vec<String>> = HashMap::new();
+            for p in activity_participant::Entity::find().all(db).await? {
+                if let Some(n) = ids.get(&p.person_id) {
+                    who.entry(p.activity_id).or_default().push(id(n));
+                }
+            }
+            let mut what: HashMap<i32, Vec<String>> = HashMap::new();
+            for t in activity_target::Entity::find().all(db).await? {
+                let code = if t.target_code.len() == 18 {
+                    id(&t.target_code)
+                } else {
+                    t.target_code
+                };
+                what.entry(t.activity_id).or_default().push(code);
+            }
+            activity::Entity::find()
+                .order_by_asc(activity::Column::Id)
+                .all(db)
+                .await?
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.start_date.to_string(),
+                        m.end_date.to_string(),
+                        who.get(&m.id).map(|v| v.join("、")).unwrap_or_default(),
+                        zh_one(&m.kind, ActivityKind::from_code, ActivityKind::zh),
+                        what.get(&m.id).map(|v| v.join("、")).unwrap_or_default(),
+                        m.companions.map(|c| c.to_string()).unwrap_or_default(),
+                        m.hours.map(|h| h.to_string()).unwrap_or_default(),
+                        opt(&m.notes),
+                        m.matters.clone(),
+                    ]
+                })
+                .collect()
+        }
+    })
+}
+
+pub fn headers(kind: Kind) -> Vec<&'static str> {
+    kind.columns().iter().map(|c| c.zh).collect()
+}

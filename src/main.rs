@@ -1,0 +1,298 @@
+//! The `lianxin` command: parse, load config, call into the library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use lianxin::config::Config;
+use lianxin::demo::{self, Size};
+use lianxin::domain::formats::{ImportError, Kind, Sheet, parse_sheet};
+use lianxin::exchange;
+use lianxin::startup::Application;
+use lianxin::store::import::{ImportFailure, ImportFile, ImportOptions, Outcome};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+    name = "lianxin",
+    version,
+    about = "连心：党员干部直接联系服务群众工作系统"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动服务（默认）
+    Serve,
+    /// 执行数据库迁移
+    Migrate,
+    /// 导入 FORMATS.md 规定的表格：一个文件（需 --kind）或一个目录
+    Import {
+        /// 数据类型：regions units people households members links activities
+        #[arg(long)]
+        kind: Option<String>,
+        /// 文件或目录
+        path: PathBuf,
+        /// 只检查，不写入
+        #[arg(long)]
+        dry_run: bool,
+        /// For the crash test: wait this many seconds before committing.
+        #[arg(long, hide = true)]
+        hold_before_commit: Option<u64>,
+    },
+    /// 生成空白导入模板（.xlsx）
+    Template {
+        kind: String,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// 导出名册（.xlsx 或 .csv，按扩展名）
+    Export {
+        kind: String,
+        #[arg(long, short)]
+        output: PathBuf,
+        /// 导出完整的身份证号和手机号（默认脱敏）
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// 生成演示县并启动服务
+    Demo {
+        #[arg(long, value_enum, default_value = "small")]
+        size: Size,
+        /// 只把演示数据写成导入文件（CSV）到该目录，不启动服务
+        #[arg(long)]
+        write_files: Option<PathBuf>,
+        /// 生成后不启动服务
+        #[arg(long)]
+        no_serve: bool,
+        /// 演示数据截至的日期（默认今天）
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+    },
+}
+
+fn main() -> ExitCode {
+    lianxin::telemetry::init_logs();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::load().context("配置文件有误")?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let db = lianxin::store::connect(&config.database_url).await?;
+            lianxin::store::migrate(&db).await?;
+            println!("数据库已是最新结构：{}", config.database_url_for_logs());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            kind,
+            path,
+            dry_run,
+            hold_before_commit,
+        } => {
+            let files = if path.is_dir() {
+                exchange::load_dir(&path)
+            } else {
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("")
+                    .to_string();
+                let kind = match kind
+                    .as_deref()
+                    .map(Kind::parse)
+                    .or_else(|| exchange::kind_of_file(&name).map(Ok))
+                {
+                    Some(Ok(k)) => k,
+                    Some(Err(e)) => anyhow::bail!(e),
+                    None => anyhow::bail!("无法从文件名判断数据类型，请用 --kind 指定"),
+                };
+                let bytes =
+                    std::fs::read(&path).with_context(|| format!("无法读取 {}", path.display()))?;
+                exchange::load_file(kind, &name, &bytes).map(|f| vec![f])
+            };
+            let db = lianxin::store::connect(&config.database_url).await?;
+            lianxin::store::migrate(&db).await?;
+            let opts = ImportOptions {
+                dry_run,
+                hold_before_commit: hold_before_commit.map(Duration::from_secs),
+            };
+            let started = Instant::now();
+            let result = exchange::import_files(&db, files, "命令行导入", &opts).await;
+            Ok(report(result, started))
+        }
+        Command::Template { kind, output } => {
+            let kind = Kind::parse(&kind).map_err(anyhow::Error::msg)?;
+            let out =
+                output.unwrap_or_else(|| PathBuf::from(format!("{}-template.xlsx", kind.key())));
+            std::fs::write(&out, exchange::template(kind)?)?;
+            println!("已生成模板：{}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export {
+            kind,
+            output,
+            reveal,
+        } => {
+            let kind = Kind::parse(&kind).map_err(anyhow::Error::msg)?;
+            let db = lianxin::store::connect(&config.database_url).await?;
+            lianxin::store::migrate(&db).await?;
+            let rows = exchange::export_rows(&db, kind, reveal).await?;
+            let headers = exchange::headers(kind);
+            let bytes = if output.extension().is_some_and(|e| e == "csv") {
+                exchange::write_csv(&headers, &rows)?
+            } else {
+                exchange::write_xlsx(kind.zh(), &headers, &rows)?
+            };
+            std::fs::write(&output, bytes)?;
+            println!("已导出{}条{}：{}", rows.len(), kind.zh(), output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            size,
+            write_files,
+            no_serve,
+            today,
+        } => {
+            let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
+            if let Some(dir) = write_files {
+                let started = Instant::now();
+                let d = demo::generate(size, today);
+                std::fs::create_dir_all(&dir)?;
+                for (kind, rows) in &d.tables {
+                    let bytes = exchange::write_csv(&exchange::headers(*kind), rows)?;
+                    std::fs::write(dir.join(format!("{}.csv", kind.key())), bytes)?;
+                    println!("{}：{}行", kind.zh(), rows.len());
+                }
+                println!(
+                    "演示数据已写入 {}（用时 {:.1} 秒）",
+                    dir.display(),
+                    started.elapsed().as_secs_f64()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let db = lianxin::store::connect(&config.database_url).await?;
+            lianxin::store::migrate(&db).await?;
+            let counts = lianxin::store::registry::counts(&db).await?;
+            if counts.regions > 0 {
+                println!(
+                    "数据库中已有数据（{}户），不再生成演示县。要重新生成，请先删除 {}。",
+                    counts.households,
+                    config.database_url_for_logs()
+                );
+            } else {
+                let started = Instant::now();
+                let d = demo::generate(size, today);
+                let files = demo_files(&d);
+                let result =
+                    exchange::import_files(&db, files, "演示数据", &ImportOptions::default()).await;
+                if report(result, started) != ExitCode::SUCCESS {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            if no_serve {
+                return Ok(ExitCode::SUCCESS);
+            }
+            drop(db);
+            serve(config).await
+        }
+    }
+}
+
+/// The demo rows through the same parser as any imported file.
+fn demo_files(d: &demo::Demo) -> Result<Vec<ImportFile>, Vec<ImportError>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for (kind, rows) in &d.tables {
+        let sheet = Sheet {
+            headers: exchange::headers(*kind)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            rows: rows.clone(),
+        };
+        let name = format!("{}.csv", kind.key());
+        let (records, errs) = parse_sheet(*kind, &name, &sheet);
+        errors.extend(errs);
+        files.push(ImportFile { name, records });
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(errors)
+    }
+}
+
+fn report(result: Result<Outcome, ImportFailure>, started: Instant) -> ExitCode {
+    match result {
+        Ok(o) => {
+            for k in Kind::ALL {
+                if let Some(t) = o
+                    .tallies
+                    .get(k.key())
+                    .filter(|t| t.created + t.updated + t.unchanged > 0)
+                {
+                    println!(
+                        "{}：新增{}，更新{}，不变{}",
+                        k.zh(),
+                        t.created,
+                        t.updated,
+                        t.unchanged
+                    );
+                }
+            }
+            let verb = if o.dry_run {
+                "检查通过（未写入）"
+            } else {
+                "导入完成"
+            };
+            println!("{verb}，用时 {:.1} 秒", started.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(ImportFailure::Invalid(errors)) => {
+            eprintln!("导入失败：发现{}处错误，没有写入任何数据。", errors.len());
+            for e in &errors {
+                eprintln!("  {e}");
+            }
+            ExitCode::from(2)
+        }
+        Err(ImportFailure::Db(e)) => {
+            eprintln!("导入失败（数据库错误，没有写入任何数据）：{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let app = Application::build(config.clone()).await?;
+    println!(
+        "连心已启动：http://{}  （数据库 {}）",
+        config.listen,
+        config.database_url_for_logs()
+    );
+    tracing::info!(listen = %config.listen, "serving");
+    app.run().await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,152 @@
+//! SeaORM entities, one per table of `migrations/`. Codes of the closed
+//! vocabularies are stored as their English code; code sets as `,a,b,`.
+
+macro_rules! entity {
+    ($module:ident, $table:literal { $($body:tt)* }) => {
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model { $($body)* }
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+entity!(region, "region" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub parent_code: Option<String>,
+    pub tags: String,
+    /// `/county/town/village/` codes from the root, for subtree queries.
+    pub path: String,
+    pub pinyin: String,
+    pub initials: String,
+});
+
+entity!(unit, "unit" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub region_code: String,
+    pub parent_code: Option<String>,
+    pub tags: String,
+    pub supervision_phone: Option<String>,
+    pub pinyin: String,
+    pub initials: String,
+});
+
+entity!(person, "person" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub id_number: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub unit_code: String,
+    pub post: Option<String>,
+    pub roles: String,
+    pub region_code: Option<String>,
+    pub area_codes: String,
+    pub term_start: Option<Date>,
+    pub grassroots_experience: Option<bool>,
+    pub branch_code: Option<String>,
+    pub pinyin: String,
+    pub initials: String,
+});
+
+entity!(household, "household" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub code: String,
+    pub head_name: String,
+    pub head_id_number: Option<String>,
+    pub region_code: String,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub size: Option<i32>,
+    pub tags: String,
+    pub income_sources: Option<String>,
+    pub situation: Option<String>,
+    pub pinyin: String,
+    pub initials: String,
+});
+
+entity!(member, "member" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub household_id: i32,
+    pub member_key: String,
+    pub name: String,
+    pub id_number: Option<String>,
+    pub relation: Option<String>,
+    pub phone: Option<String>,
+    pub employment: Option<String>,
+    pub health: Option<String>,
+    pub pinyin: String,
+    pub initials: String,
+});
+
+entity!(link, "link" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub link_key: String,
+    pub year: i32,
+    pub person_id: Option<i32>,
+    pub unit_code: Option<String>,
+    pub kind: String,
+    pub target_code: String,
+    pub start_date: Option<Date>,
+    pub end_date: Option<Date>,
+});
+
+entity!(activity, "activity" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub fingerprint: String,
+    pub start_date: Date,
+    pub end_date: Date,
+    pub kind: String,
+    pub companions: Option<i32>,
+    pub hours: Option<f64>,
+    pub notes: Option<String>,
+    pub matters: String,
+});
+
+entity!(activity_participant, "activity_participant" {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub activity_id: i32,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub person_id: i32,
+});
+
+entity!(activity_target, "activity_target" {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub activity_id: i32,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub target_code: String,
+});
+
+entity!(history, "history" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub at: DateTimeUtc,
+    pub actor: String,
+    pub entity: String,
+    pub entity_key: String,
+    pub action: String,
+    /// JSON: `{"field": [old, new]}`; personal data masked.
+    pub changes: String,
+});

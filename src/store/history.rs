@@ -1,0 +1,97 @@
+//! The append-only history: who changed what, when. Written in the same
+//! transaction as the change it describes; never updated or deleted.
+
+use super::entities::history;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
+use serde_json::{Map, Value};
+
+/// Fields whose values are personal data: history keeps them masked.
+const SENSITIVE: &[&str] = &["id_number", "head_id_number", "phone"];
+
+pub struct Change {
+    pub entity: &'static str,
+    pub entity_key: String,
+    pub action: &'static str,
+    pub changes: Value,
+}
+
+/// `{"field": [old, new]}` for every field that differs, ignoring keys and derived columns.
+pub fn diff(old: Option<&Value>, new: &Value) -> Value {
+    let skip = [
+        "id",
+        "pinyin",
+        "initials",
+        "path",
+        "member_key",
+        "link_key",
+        "household_id",
+    ];
+    let empty = Map::new();
+    let old = old.and_then(Value::as_object).unwrap_or(&empty);
+    let mut out = Map::new();
+    if let Some(new) = new.as_object() {
+        for (k, v) in new {
+            if skip.contains(&k.as_str()) {
+                continue;
+            }
+            let before = old.get(k).cloned().unwrap_or(Value::Null);
+            if &before != v {
+                out.insert(
+                    k.clone(),
+                    Value::Array(vec![mask(k, before), mask(k, v.clone())]),
+                );
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn mask(field: &str, v: Value) -> Value {
+    match (&v, SENSITIVE.contains(&field)) {
+        (Value::String(s), true) if field == "phone" => {
+            Value::String(crate::domain::ids::mask_phone(s))
+        }
+        (Value::String(s), true) => Value::String(crate::domain::ids::mask_id_number(s)),
+        _ => v,
+    }
+}
+
+pub async fn append<C: ConnectionTrait>(
+    db: &C,
+    actor: &str,
+    at: DateTime<Utc>,
+    changes: Vec<Change>,
+) -> Result<(), DbErr> {
+    for chunk in changes.chunks(2000) {
+        let rows = chunk.iter().map(|c| history::ActiveModel {
+            id: NotSet,
+            at: Set(at),
+            actor: Set(actor.to_string()),
+            entity: Set(c.entity.to_string()),
+            entity_key: Set(c.entity_key.clone()),
+            action: Set(c.action.to_string()),
+            changes: Set(c.changes.to_string()),
+        });
+        history::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn of<C: ConnectionTrait>(
+    db: &C,
+    entity: &str,
+    key: &str,
+) -> Result<Vec<history::Model>, DbErr> {
+    history::Entity::find()
+        .filter(history::Column::Entity.eq(entity))
+        .filter(history::Column::EntityKey.eq(key))
+        .order_by_desc(history::Column::Id)
+        .all(db)
+        .await
+}

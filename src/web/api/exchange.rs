@@ -1,0 +1,117 @@
+//! Import, export and blank templates over the API.
+
+use crate::domain::formats::Kind;
+use crate::error::{ApiError, AppError};
+use crate::exchange;
+use crate::startup::AppState;
+use crate::store::import::{ImportFailure, ImportOptions, Outcome};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import))
+        .routes(routes!(export))
+        .routes(routes!(template))
+}
+
+fn kind(s: &str) -> Result<Kind, AppError> {
+    Kind::parse(s).map_err(AppError::BadRequest)
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+struct ImportQuery {
+    /// The file's name; its ending (`.csv` or `.xlsx`) says how to read it.
+    file: String,
+    /// Check everything and report what would change, but write nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Imports one FORMATS.md file (the request body). Any bad row: 422 with every
+/// bad row, and nothing written. The same file twice changes nothing.
+#[utoipa::path(post, path = "/import/{kind}", tag = "exchange", params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = Outcome), (status = 422, body = crate::error::ErrorBody)))]
+async fn import(
+    State(s): State<AppState>,
+    Path(k): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Json<Outcome>, ApiError> {
+    let k = kind(&k)?;
+    let files = exchange::load_file(k, &q.file, &body).map(|f| vec![f]);
+    let opts = ImportOptions {
+        dry_run: q.dry_run,
+        ..Default::default()
+    };
+    match exchange::import_files(&s.db, files, "接口导入", &opts).await {
+        Ok(o) => Ok(Json(o)),
+        Err(ImportFailure::Invalid(rows)) => Err(AppError::Import(rows).into()),
+        Err(ImportFailure::Db(e)) => Err(AppError::from(e).into()),
+    }
+}
+
+pub fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{}.xlsx\"; filename*=UTF-8''{}.xlsx",
+        ascii_name(name),
+        url_encode(name)
+    );
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn ascii_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    if s.is_empty() { "lianxin".into() } else { s }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A registry list as `.xlsx` in the FORMATS.md layout (ID numbers and phones masked).
+#[utoipa::path(get, path = "/export/{kind}", tag = "exchange",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn export(State(s): State<AppState>, Path(k): Path<String>) -> Result<Response, ApiError> {
+    let k = kind(&k)?;
+    let rows = exchange::export_rows(&s.db, k, false).await?;
+    let bytes = exchange::write_xlsx(k.zh(), &exchange::headers(k), &rows)?;
+    Ok(xlsx(k.key(), bytes))
+}
+
+/// A blank import template, with a second sheet explaining every column.
+#[utoipa::path(get, path = "/templates/{kind}", tag = "exchange",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn template(Path(k): Path<String>) -> Result<Response, ApiError> {
+    let k = kind(&k)?;
+    Ok(xlsx(
+        &format!("{}-template", k.key()),
+        exchange::template(k)?,
+    ))
+}

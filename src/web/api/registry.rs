@@ -1,0 +1,224 @@
+//! Regions, units, people and households: lists with search, and detail.
+
+use crate::error::{ApiError, AppError};
+use crate::startup::AppState;
+use crate::store::history;
+use crate::store::registry::{self as reg, Counts, ListQuery, Page};
+use crate::web::view::*;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(stats))
+        .routes(routes!(regions))
+        .routes(routes!(region))
+        .routes(routes!(units))
+        .routes(routes!(unit))
+        .routes(routes!(people))
+        .routes(routes!(person))
+        .routes(routes!(households))
+        .routes(routes!(household))
+}
+
+/// How much the registry holds.
+#[utoipa::path(get, path = "/stats", tag = "registry", responses((status = 200, body = Counts)))]
+async fn stats(State(s): State<AppState>) -> Result<Json<Counts>, ApiError> {
+    Ok(Json(reg::counts(&s.db).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+struct RegionsQuery {
+    /// Children of this region; without it, the top level. With `q`, a search instead.
+    parent: Option<String>,
+    q: Option<String>,
+    page: Option<u64>,
+}
+
+/// The region tree, one level at a time, or a search by name, pinyin or code.
+#[utoipa::path(get, path = "/regions", tag = "registry", params(RegionsQuery), responses((status = 200, body = Vec<RegionView>)))]
+async fn regions(
+    State(s): State<AppState>,
+    Query(q): Query<RegionsQuery>,
+) -> Result<Json<Vec<RegionView>>, ApiError> {
+    let list = match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(text) => {
+            reg::region_search(&s.db, text, q.page.unwrap_or(1))
+                .await?
+                .items
+        }
+        None => reg::region_children(&s.db, q.parent.as_deref()).await?,
+    };
+    Ok(Json(list.iter().map(RegionView::from).collect()))
+}
+
+#[derive(Serialize, ToSchema)]
+struct RegionDetail {
+    region: RegionView,
+    /// From the county down to this region.
+    trail: Vec<RegionView>,
+    children: Vec<RegionView>,
+    households: u64,
+    people: u64,
+}
+
+#[utoipa::path(get, path = "/regions/{code}", tag = "registry", responses((status = 200, body = RegionDetail), (status = 404)))]
+async fn region(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<RegionDetail>, ApiError> {
+    let r = reg::region(&s.db, &code)
+        .await?
+        .ok_or(AppError::NotFound("该区划".into()))?;
+    let trail = reg::region_trail(&s.db, &r).await?;
+    let children = reg::region_children(&s.db, Some(&r.code)).await?;
+    let (_, households, people) = reg::region_counts(&s.db, &r).await?;
+    Ok(Json(RegionDetail {
+        region: (&r).into(),
+        trail: trail.iter().map(RegionView::from).collect(),
+        children: children.iter().map(RegionView::from).collect(),
+        households,
+        people,
+    }))
+}
+
+/// Units; `tag` filters by kind or tag code (e.g. `county_department`, `law_enforcement`).
+#[utoipa::path(get, path = "/units", tag = "registry", params(ListQuery), responses((status = 200, body = Page<UnitView>)))]
+async fn units(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<UnitView>>, ApiError> {
+    Ok(Json(
+        reg::units(&s.db, &q).await?.map(|m| UnitView::from(&m)),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+struct UnitDetail {
+    unit: UnitView,
+    people: u64,
+}
+
+#[utoipa::path(get, path = "/units/{code}", tag = "registry", responses((status = 200, body = UnitDetail), (status = 404)))]
+async fn unit(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<UnitDetail>, ApiError> {
+    let u = reg::unit(&s.db, &code)
+        .await?
+        .ok_or(AppError::NotFound("该单位".into()))?;
+    let people = reg::people(
+        &s.db,
+        &ListQuery {
+            unit: Some(code),
+            ..Default::default()
+        },
+    )
+    .await?
+    .total;
+    Ok(Json(UnitDetail {
+        unit: (&u).into(),
+        people,
+    }))
+}
+
+/// Cadres and party members; `tag` filters by role code (e.g. `village_cadre`); `q` finds pinyin initials too.
+#[utoipa::path(get, path = "/people", tag = "registry", params(ListQuery), responses((status = 200, body = Page<PersonView>)))]
+async fn people(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<PersonView>>, ApiError> {
+    Ok(Json(
+        reg::people(&s.db, &q).await?.map(|m| PersonView::from(&m)),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+struct PersonDetail {
+    person: PersonView,
+    links: Vec<LinkView>,
+    recent_activities: Vec<ActivityView>,
+    history: Vec<HistoryView>,
+}
+
+#[utoipa::path(get, path = "/people/{id}", tag = "registry", responses((status = 200, body = PersonDetail), (status = 404)))]
+async fn person(
+    State(s): State<AppState>,
+    Path(id): Path<i32>,
+) -> Result<Json<PersonDetail>, ApiError> {
+    let p = reg::person(&s.db, id)
+        .await?
+        .ok_or(AppError::NotFound("该人员".into()))?;
+    let links = reg::links_of(&s.db, id).await?;
+    let acts = reg::activities_of(&s.db, id, 50).await?;
+    let hist = history::of(&s.db, "person", &id.to_string()).await?;
+    Ok(Json(PersonDetail {
+        links: links.iter().map(|l| LinkView::new(l, Some(&p))).collect(),
+        recent_activities: acts
+            .iter()
+            .map(|a| ActivityView::new(a, std::slice::from_ref(&p)))
+            .collect(),
+        history: hist.iter().map(HistoryView::from).collect(),
+        person: (&p).into(),
+    }))
+}
+
+/// Households; `tag` filters by category code (e.g. `dibao`); `q` matches head's name, pinyin, initials or the code.
+#[utoipa::path(get, path = "/households", tag = "registry", params(ListQuery), responses((status = 200, body = Page<HouseholdView>)))]
+async fn households(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<HouseholdView>>, ApiError> {
+    Ok(Json(
+        reg::households(&s.db, &q)
+            .await?
+            .map(|m| HouseholdView::from(&m)),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HouseholdDetail {
+    pub household: HouseholdView,
+    pub members: Vec<MemberView>,
+    pub links: Vec<LinkView>,
+    pub activities: Vec<ActivityView>,
+    pub history: Vec<HistoryView>,
+}
+
+/// One household's page (一户一页): basic form, members, who links it, visits, history.
+#[utoipa::path(get, path = "/households/{code}", tag = "registry", responses((status = 200, body = HouseholdDetail), (status = 404)))]
+async fn household(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<HouseholdDetail>, ApiError> {
+    let d = household_detail(&s, &code).await?;
+    Ok(Json(d))
+}
+
+pub async fn household_detail(s: &AppState, code: &str) -> Result<HouseholdDetail, AppError> {
+    let h = reg::household(&s.db, code)
+        .await?
+        .ok_or(AppError::NotFound("该户".into()))?;
+    let members = reg::members(&s.db, h.id).await?;
+    let links = reg::links_to(&s.db, &h.code).await?;
+    let acts = reg::activities_at(&s.db, &h.code).await?;
+    let mut hist = history::of(&s.db, "household", &h.code).await?;
+    hist.extend(history::of(&s.db, "member", &h.code).await?);
+    hist.sort_by(|a, b| b.id.cmp(&a.id));
+    Ok(HouseholdDetail {
+        household: (&h).into(),
+        members: members.iter().map(MemberView::from).collect(),
+        links: links
+            .iter()
+            .map(|(l, p)| LinkView::new(l, p.as_ref()))
+            .collect(),
+        activities: acts
+            .iter()
+            .map(|(a, who)| ActivityView::new(a, who))
+            .collect(),
+        history: hist.iter().map(HistoryView::from).collect(),
+    })
+}

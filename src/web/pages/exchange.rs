@@ -1,0 +1,206 @@
+//! Import from the browser (upload, check, confirm), templates and exports.
+
+use super::render;
+use crate::domain::formats::{ImportError, Kind};
+use crate::error::AppError;
+use crate::exchange;
+use crate::startup::AppState;
+use crate::store::import::{ImportFailure, ImportOptions, Outcome, Tally};
+use crate::web::api::exchange::xlsx;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Multipart, Path, State};
+use axum::response::{Html, Response};
+use axum::routing::{get, post};
+use std::path::PathBuf;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/import", get(form).post(upload))
+        .route("/import/confirm", post(confirm))
+        .route("/templates/{kind}", get(template))
+        .route("/export/{kind}", get(export))
+}
+
+fn kinds() -> Vec<(&'static str, &'static str)> {
+    Kind::ALL.iter().map(|k| (k.key(), k.zh())).collect()
+}
+
+#[derive(Template)]
+#[template(path = "exchange/import.html")]
+struct ImportForm {
+    kinds: Vec<(&'static str, &'static str)>,
+}
+
+async fn form() -> Result<Html<String>, AppError> {
+    render(&ImportForm { kinds: kinds() })
+}
+
+#[derive(Template)]
+#[template(path = "exchange/preview.html")]
+struct Preview {
+    file: String,
+    token: String,
+    errors: Vec<ImportError>,
+    tallies: Vec<(&'static str, Tally)>,
+}
+
+#[derive(Template)]
+#[template(path = "exchange/done.html")]
+struct Done {
+    file: String,
+    tallies: Vec<(&'static str, Tally)>,
+}
+
+fn tallies(o: &Outcome) -> Vec<(&'static str, Tally)> {
+    Kind::ALL
+        .iter()
+        .filter_map(|k| o.tallies.get(k.key()).map(|t| (k.zh(), *t)))
+        .collect()
+}
+
+/// Uploads wait here between check and confirmation: `uploads/<token>/<kind>/<file>`.
+fn upload_dir(s: &AppState, token: &str) -> Result<PathBuf, AppError> {
+    if token.is_empty() || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(AppError::BadRequest("无效的上传编号".into()));
+    }
+    Ok(s.config.data_dir.join("uploads").join(token))
+}
+
+async fn upload(State(s): State<AppState>, mut mp: Multipart) -> Result<Html<String>, AppError> {
+    let mut kind = None;
+    let mut file = None;
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?
+    {
+        match field.name() {
+            Some("kind") => {
+                kind = Some(
+                    field
+                        .text()
+                        .await
+                        .map_err(|e| AppError::BadRequest(e.to_string()))?,
+                )
+            }
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload.csv").to_string();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?;
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    let kind = Kind::parse(kind.as_deref().unwrap_or("")).map_err(AppError::BadRequest)?;
+    let (name, bytes) = file
+        .filter(|(_, b)| !b.is_empty())
+        .ok_or(AppError::BadRequest("请选择要上传的文件".into()))?;
+    let name = sanitize(&name);
+    let files = exchange::load_file(kind, &name, &bytes).map(|f| vec![f]);
+    let opts = ImportOptions {
+        dry_run: true,
+        ..Default::default()
+    };
+    match exchange::import_files(&s.db, files, "网页导入", &opts).await {
+        Ok(outcome) => {
+            let token = uuid::Uuid::new_v4().simple().to_string();
+            let dir = upload_dir(&s, &token)?.join(kind.key());
+            tokio::fs::create_dir_all(&dir).await?;
+            tokio::fs::write(dir.join(&name), &bytes).await?;
+            render(&Preview {
+                file: name,
+                token,
+                errors: vec![],
+                tallies: tallies(&outcome),
+            })
+        }
+        Err(ImportFailure::Invalid(errors)) => render(&Preview {
+            file: name,
+            token: String::new(),
+            errors,
+            tallies: vec![],
+        }),
+        Err(ImportFailure::Db(e)) => Err(e.into()),
+    }
+}
+
+/// Keeps only the file's own name: no folders from the browser.
+fn sanitize(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .collect();
+    if clean.is_empty() || clean.starts_with('.') {
+        "upload.csv".into()
+    } else {
+        clean
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Confirm {
+    token: String,
+}
+
+async fn confirm(
+    State(s): State<AppState>,
+    Form(c): Form<Confirm>,
+) -> Result<Html<String>, AppError> {
+    let dir = upload_dir(&s, &c.token)?;
+    let mut found = None;
+    if let Ok(mut kinds) = tokio::fs::read_dir(&dir).await {
+        while let Ok(Some(k)) = kinds.next_entry().await {
+            let kind = k.file_name().to_str().and_then(|n| Kind::parse(n).ok());
+            if let (Some(kind), Ok(mut files)) = (kind, tokio::fs::read_dir(k.path()).await) {
+                if let Ok(Some(f)) = files.next_entry().await {
+                    found = Some((kind, f.file_name().to_string_lossy().to_string(), f.path()));
+                }
+            }
+        }
+    }
+    let (kind, name, path) = found.ok_or(AppError::NotFound(
+        "这次上传（可能已导入或已过期），请重新上传".into(),
+    ))?;
+    let bytes = tokio::fs::read(&path).await?;
+    let files = exchange::load_file(kind, &name, &bytes).map(|f| vec![f]);
+    let result = exchange::import_files(&s.db, files, "网页导入", &ImportOptions::default()).await;
+    match result {
+        Ok(outcome) => {
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+            render(&Done {
+                file: name,
+                tallies: tallies(&outcome),
+            })
+        }
+        // The data changed since the check: show the new problems.
+        Err(ImportFailure::Invalid(errors)) => render(&Preview {
+            file: name,
+            token: String::new(),
+            errors,
+            tallies: vec![],
+        }),
+        Err(ImportFailure::Db(e)) => Err(e.into()),
+    }
+}
+
+async fn template(Path(k): Path<String>) -> Result<Response, AppError> {
+    let k = Kind::parse(&k).map_err(AppError::NotFound)?;
+    Ok(xlsx(
+        &format!("{}-template", k.key()),
+        exchange::template(k)?,
+    ))
+}
+
+async fn export(State(s): State<AppState>, Path(k): Path<String>) -> Result<Response, AppError> {
+    let k = Kind::parse(&k).map_err(AppError::NotFound)?;
+    let rows = exchange::export_rows(&s.db, k, false).await?;
+    Ok(xlsx(
+        k.key(),
+        exchange::write_xlsx(k.zh(), &exchange::headers(k), &rows)?,
+    ))
+}

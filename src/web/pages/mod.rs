@@ -1,0 +1,114 @@
+//! Server-rendered pages (zh-CN), with htmx for fragments.
+
+pub mod exchange;
+pub mod registry;
+
+use crate::error::AppError;
+use crate::startup::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+pub fn router() -> Router<AppState> {
+    registry::router().merge(exchange::router())
+}
+
+pub fn render(t: &impl Template) -> Result<Html<String>, AppError> {
+    Ok(Html(t.render()?))
+}
+
+/// CSS and htmx are compiled into the binary: nothing to install or download.
+pub async fn static_file(Path(file): Path<String>) -> Response {
+    let (body, mime): (&'static [u8], &str) = match file.as_str() {
+        "app.css" => (
+            include_bytes!("../../../static/app.css"),
+            "text/css; charset=utf-8",
+        ),
+        "htmx.min.js" => (
+            include_bytes!("../../../static/htmx.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub struct Pager {
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// `base` is the path; `params` the filters to keep on every page link.
+    pub fn new(
+        base: &str,
+        params: &[(&str, Option<&str>)],
+        page: u64,
+        pages: u64,
+        total: u64,
+    ) -> Pager {
+        let mut qs: String = params
+            .iter()
+            .filter_map(|(k, v)| {
+                v.filter(|v| !v.is_empty())
+                    .map(|v| format!("{k}={}&", encode(v)))
+            })
+            .collect();
+        qs.insert(0, '?');
+        let link = |p: u64| format!("{base}{qs}page={p}");
+        Pager {
+            page,
+            pages,
+            total,
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
+    }
+}
+
+/// A choice in a filter list.
+pub struct Opt {
+    pub code: &'static str,
+    pub zh: &'static str,
+    pub selected: bool,
+}
+
+pub fn options<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    zh: fn(T) -> &'static str,
+    current: Option<&str>,
+) -> Vec<Opt> {
+    all.iter()
+        .map(|v| Opt {
+            code: code(*v),
+            zh: zh(*v),
+            selected: current == Some(code(*v)),
+        })
+        .collect()
+}

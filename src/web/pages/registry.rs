@@ -1,0 +1,335 @@
+//! Registry pages: home, region tree, units, people, households.
+
+use super::{Opt, Pager, options, render};
+use crate::domain::labels::{HouseholdTag, Role, UnitKind, UnitTag};
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::store::history;
+use crate::store::registry::{self as reg, Counts, ListQuery, Page};
+use crate::web::api::registry::{HouseholdDetail, household_detail};
+use crate::web::view::*;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use axum::routing::get;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/regions", get(regions))
+        .route("/regions/{code}", get(region))
+        .route("/regions/{code}/children", get(region_children))
+        .route("/units", get(units))
+        .route("/units/{code}", get(unit))
+        .route("/people", get(people))
+        .route("/people/{id}", get(person))
+        .route("/households", get(households))
+        .route("/households/{code}", get(household))
+}
+
+#[derive(Template)]
+#[template(path = "registry/home.html")]
+struct Home {
+    counts: Counts,
+}
+
+async fn home(State(s): State<AppState>) -> Result<Html<String>, AppError> {
+    render(&Home {
+        counts: reg::counts(&s.db).await?,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "registry/regions.html")]
+struct Regions {
+    q: String,
+    children: Vec<RegionView>,
+    found: Vec<RegionView>,
+}
+
+async fn regions(
+    State(s): State<AppState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Html<String>, AppError> {
+    let q = q.q.unwrap_or_default().trim().to_string();
+    let (children, found) = if q.is_empty() {
+        (
+            reg::region_children(&s.db, None)
+                .await?
+                .iter()
+                .map(RegionView::from)
+                .collect(),
+            vec![],
+        )
+    } else {
+        (
+            vec![],
+            reg::region_search(&s.db, &q, 1)
+                .await?
+                .items
+                .iter()
+                .map(RegionView::from)
+                .collect(),
+        )
+    };
+    render(&Regions { q, children, found })
+}
+
+#[derive(Template)]
+#[template(path = "registry/region_children.html")]
+struct RegionChildren {
+    children: Vec<RegionView>,
+}
+
+async fn region_children(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let children = reg::region_children(&s.db, Some(&code)).await?;
+    render(&RegionChildren {
+        children: children.iter().map(RegionView::from).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "registry/region.html")]
+struct RegionPage {
+    region: RegionView,
+    trail: Vec<RegionView>,
+    children: Vec<RegionView>,
+    households: u64,
+    people: u64,
+}
+
+async fn region(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let r = reg::region(&s.db, &code)
+        .await?
+        .ok_or(AppError::NotFound("该区划".into()))?;
+    let trail = reg::region_trail(&s.db, &r).await?;
+    let children = reg::region_children(&s.db, Some(&r.code)).await?;
+    let (_, households, people) = reg::region_counts(&s.db, &r).await?;
+    render(&RegionPage {
+        region: (&r).into(),
+        trail: trail.iter().map(RegionView::from).collect(),
+        children: children.iter().map(RegionView::from).collect(),
+        households,
+        people,
+    })
+}
+
+fn pager(base: &str, q: &ListQuery, total: u64, page: u64, pages: u64) -> Pager {
+    Pager::new(
+        base,
+        &[
+            ("q", q.q.as_deref()),
+            ("tag", q.tag.as_deref()),
+            ("region", q.region.as_deref()),
+            ("unit", q.unit.as_deref()),
+        ],
+        page,
+        pages,
+        total,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "registry/units.html")]
+struct Units {
+    q: ListQuery,
+    options: Vec<Opt>,
+    page: Page<UnitView>,
+    pager: Pager,
+}
+
+async fn units(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, AppError> {
+    let page = reg::units(&s.db, &q).await?.map(|m| UnitView::from(&m));
+    let mut opts = options(
+        UnitKind::ALL,
+        UnitKind::code,
+        UnitKind::zh,
+        q.tag.as_deref(),
+    );
+    opts.extend(options(
+        UnitTag::ALL,
+        UnitTag::code,
+        UnitTag::zh,
+        q.tag.as_deref(),
+    ));
+    let pager = pager("/units", &q, page.total, page.page, page.pages);
+    render(&Units {
+        q,
+        options: opts,
+        page,
+        pager,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "registry/unit.html")]
+struct UnitPage {
+    unit: UnitView,
+    region_name: String,
+    people: Page<PersonView>,
+    pager: Pager,
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    page: Option<u64>,
+}
+
+async fn unit(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Query(p): Query<PageQuery>,
+) -> Result<Html<String>, AppError> {
+    let u = reg::unit(&s.db, &code)
+        .await?
+        .ok_or(AppError::NotFound("该单位".into()))?;
+    let region_name = reg::region(&s.db, &u.region_code)
+        .await?
+        .map(|r| r.name)
+        .unwrap_or_default();
+    let q = ListQuery {
+        unit: Some(code.clone()),
+        page: p.page,
+        ..Default::default()
+    };
+    let people = reg::people(&s.db, &q).await?.map(|m| PersonView::from(&m));
+    let pager = Pager::new(
+        &format!("/units/{}", super::encode(&code)),
+        &[],
+        people.page,
+        people.pages,
+        people.total,
+    );
+    render(&UnitPage {
+        unit: (&u).into(),
+        region_name,
+        people,
+        pager,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "registry/people.html")]
+struct People {
+    q: ListQuery,
+    options: Vec<Opt>,
+    page: Page<PersonView>,
+    pager: Pager,
+}
+
+async fn people(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, AppError> {
+    let page = reg::people(&s.db, &q).await?.map(|m| PersonView::from(&m));
+    let opts = options(Role::ALL, Role::code, Role::zh, q.tag.as_deref());
+    let pager = pager("/people", &q, page.total, page.page, page.pages);
+    render(&People {
+        q,
+        options: opts,
+        page,
+        pager,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "registry/person.html")]
+struct PersonPage {
+    person: PersonView,
+    unit_name: String,
+    links: Vec<LinkView>,
+    activities: Vec<ActivityView>,
+    history: Vec<HistoryView>,
+}
+
+async fn person(State(s): State<AppState>, Path(id): Path<i32>) -> Result<Html<String>, AppError> {
+    let p = reg::person(&s.db, id)
+        .await?
+        .ok_or(AppError::NotFound("该人员".into()))?;
+    let unit_name = reg::unit(&s.db, &p.unit_code)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_default();
+    let links = reg::links_of(&s.db, id).await?;
+    let acts = reg::activities_of(&s.db, id, 30).await?;
+    let hist = history::of(&s.db, "person", &id.to_string()).await?;
+    render(&PersonPage {
+        links: links.iter().map(|l| LinkView::new(l, Some(&p))).collect(),
+        activities: acts
+            .iter()
+            .map(|a| ActivityView::new(a, std::slice::from_ref(&p)))
+            .collect(),
+        history: hist.iter().map(HistoryView::from).collect(),
+        unit_name,
+        person: (&p).into(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "registry/households.html")]
+struct Households {
+    q: ListQuery,
+    options: Vec<Opt>,
+    page: Page<HouseholdView>,
+    pager: Pager,
+}
+
+async fn households(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, AppError> {
+    let page = reg::households(&s.db, &q)
+        .await?
+        .map(|m| HouseholdView::from(&m));
+    let opts = options(
+        HouseholdTag::ALL,
+        HouseholdTag::code,
+        HouseholdTag::zh,
+        q.tag.as_deref(),
+    );
+    let pager = pager("/households", &q, page.total, page.page, page.pages);
+    render(&Households {
+        q,
+        options: opts,
+        page,
+        pager,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "registry/household.html")]
+struct HouseholdPage {
+    d: HouseholdDetail,
+    trail: Vec<RegionView>,
+}
+
+async fn household(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let d = household_detail(&s, &code).await?;
+    let trail = match reg::region(&s.db, &d.household.region_code).await? {
+        Some(r) => reg::region_trail(&s.db, &r)
+            .await?
+            .iter()
+            .map(RegionView::from)
+            .collect(),
+        None => vec![],
+    };
+    render(&HouseholdPage { d, trail })
+}

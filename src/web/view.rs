@@ -1,0 +1,352 @@
+//! What pages and the API show of the registry: Chinese labels beside codes, and
+//! personal data (ID numbers, phones) masked. Until accounts and roles exist
+//! (issue 3), nobody is allowed the full values, so every view masks them.
+
+use crate::domain::ids::{mask_id_number, mask_phone};
+use crate::domain::labels::*;
+use crate::store::entities::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Label {
+    pub code: String,
+    pub zh: String,
+}
+
+fn labels<T: Copy>(
+    stored: &str,
+    from_code: impl Fn(&str) -> Option<T>,
+    zh: impl Fn(T) -> &'static str,
+) -> Vec<Label> {
+    split_codes(stored)
+        .into_iter()
+        .map(|c| Label {
+            code: c.to_string(),
+            zh: from_code(c).map(&zh).unwrap_or(c).to_string(),
+        })
+        .collect()
+}
+
+fn label<T: Copy>(
+    code: &str,
+    from_code: impl Fn(&str) -> Option<T>,
+    zh: impl Fn(T) -> &'static str,
+) -> Label {
+    Label {
+        code: code.to_string(),
+        zh: from_code(code).map(zh).unwrap_or(code).to_string(),
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RegionView {
+    pub code: String,
+    pub name: String,
+    pub level: Label,
+    pub parent_code: Option<String>,
+    pub tags: Vec<Label>,
+}
+
+impl From<&region::Model> for RegionView {
+    fn from(m: &region::Model) -> Self {
+        RegionView {
+            code: m.code.clone(),
+            name: m.name.clone(),
+            level: label(&m.level, RegionLevel::from_code, RegionLevel::zh),
+            parent_code: m.parent_code.clone(),
+            tags: labels(&m.tags, RegionTag::from_code, RegionTag::zh),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UnitView {
+    pub code: String,
+    pub name: String,
+    pub kind: Label,
+    pub region_code: String,
+    pub parent_code: Option<String>,
+    pub tags: Vec<Label>,
+    /// A public number, printed on contact cards; shown in full.
+    pub supervision_phone: Option<String>,
+}
+
+impl From<&unit::Model> for UnitView {
+    fn from(m: &unit::Model) -> Self {
+        UnitView {
+            code: m.code.clone(),
+            name: m.name.clone(),
+            kind: label(&m.kind, UnitKind::from_code, UnitKind::zh),
+            region_code: m.region_code.clone(),
+            parent_code: m.parent_code.clone(),
+            tags: labels(&m.tags, UnitTag::from_code, UnitTag::zh),
+            supervision_phone: m.supervision_phone.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PersonView {
+    pub id: i32,
+    pub name: String,
+    /// Masked: `3301**********1234`.
+    pub id_number: String,
+    /// Masked: `138****5678`.
+    pub phone: Option<String>,
+    pub unit_code: String,
+    pub post: Option<String>,
+    pub roles: Vec<Label>,
+    pub region_code: Option<String>,
+    pub area_codes: Vec<String>,
+    pub term_start: Option<String>,
+    pub grassroots_experience: Option<bool>,
+    pub branch_code: Option<String>,
+}
+
+impl From<&person::Model> for PersonView {
+    fn from(m: &person::Model) -> Self {
+        PersonView {
+            id: m.id,
+            name: m.name.clone(),
+            id_number: mask_id_number(&m.id_number),
+            phone: m.phone.as_deref().map(mask_phone),
+            unit_code: m.unit_code.clone(),
+            post: m.post.clone(),
+            roles: labels(&m.roles, Role::from_code, Role::zh),
+            region_code: m.region_code.clone(),
+            area_codes: split_codes(&m.area_codes)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            term_start: m.term_start.map(|d| d.to_string()),
+            grassroots_experience: m.grassroots_experience,
+            branch_code: m.branch_code.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HouseholdView {
+    pub code: String,
+    pub head_name: String,
+    pub head_id_number: Option<String>,
+    pub region_code: String,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub size: Option<i32>,
+    pub tags: Vec<Label>,
+    pub hardship: bool,
+    pub income_sources: Option<String>,
+    pub situation: Option<String>,
+}
+
+impl From<&household::Model> for HouseholdView {
+    fn from(m: &household::Model) -> Self {
+        let tags = labels(&m.tags, HouseholdTag::from_code, HouseholdTag::zh);
+        let hardship = split_codes(&m.tags)
+            .iter()
+            .any(|c| HouseholdTag::from_code(c).is_some_and(|t| t.is_hardship()));
+        HouseholdView {
+            code: m.code.clone(),
+            head_name: m.head_name.clone(),
+            head_id_number: m.head_id_number.as_deref().map(mask_id_number),
+            region_code: m.region_code.clone(),
+            address: m.address.clone(),
+            phone: m.phone.as_deref().map(mask_phone),
+            size: m.size,
+            tags,
+            hardship,
+            income_sources: m.income_sources.clone(),
+            situation: m.situation.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub name: String,
+    pub id_number: Option<String>,
+    pub relation: Option<String>,
+    pub phone: Option<String>,
+    pub employment: Option<String>,
+    pub health: Option<String>,
+}
+
+impl From<&member::Model> for MemberView {
+    fn from(m: &member::Model) -> Self {
+        MemberView {
+            name: m.name.clone(),
+            id_number: m.id_number.as_deref().map(mask_id_number),
+            relation: m.relation.clone(),
+            phone: m.phone.as_deref().map(mask_phone),
+            employment: m.employment.clone(),
+            health: m.health.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LinkView {
+    pub year: i32,
+    pub kind: Label,
+    pub target_code: String,
+    pub person_id: Option<i32>,
+    pub person_name: Option<String>,
+    pub unit_code: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+impl LinkView {
+    pub fn new(m: &link::Model, person: Option<&person::Model>) -> Self {
+        LinkView {
+            year: m.year,
+            kind: label(&m.kind, LinkKind::from_code, LinkKind::zh),
+            target_code: if m.target_code.len() == 18 {
+                mask_id_number(&m.target_code)
+            } else {
+                m.target_code.clone()
+            },
+            person_id: m.person_id,
+            person_name: person.map(|p| p.name.clone()),
+            unit_code: m.unit_code.clone(),
+            start: m.start_date.map(|d| d.to_string()),
+            end: m.end_date.map(|d| d.to_string()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ActivityView {
+    pub start_date: String,
+    pub end_date: String,
+    pub kind: Label,
+    pub participants: Vec<String>,
+    pub companions: Option<i32>,
+    pub hours: Option<f64>,
+    pub notes: Option<String>,
+    pub matters: Vec<String>,
+}
+
+impl ActivityView {
+    pub fn new(m: &activity::Model, who: &[person::Model]) -> Self {
+        ActivityView {
+            start_date: m.start_date.to_string(),
+            end_date: m.end_date.to_string(),
+            kind: label(&m.kind, ActivityKind::from_code, ActivityKind::zh),
+            participants: who.iter().map(|p| p.name.clone()).collect(),
+            companions: m.companions,
+            hours: m.hours,
+            notes: m.notes.clone(),
+            matters: m
+                .matters
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    pub at: String,
+    pub actor: String,
+    pub entity: String,
+    pub action: String,
+    /// One Chinese line per changed field.
+    pub changes: Vec<String>,
+}
+
+impl From<&history::Model> for HistoryView {
+    fn from(m: &history::Model) -> Self {
+        let changes = serde_json::from_str::<serde_json::Value>(&m.changes)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| {
+                        let pair = v.as_array().cloned().unwrap_or_default();
+                        let show = |x: Option<&serde_json::Value>| match x {
+                            Some(serde_json::Value::String(s)) => s.clone(),
+                            Some(serde_json::Value::Null) | None => "（空）".into(),
+                            Some(other) => other.to_string(),
+                        };
+                        format!(
+                            "{}：{} → {}",
+                            field_zh(k),
+                            show(pair.first()),
+                            show(pair.get(1))
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        HistoryView {
+            at: beijing_time(&m.at),
+            actor: m.actor.clone(),
+            entity: match m.entity.as_str() {
+                "household" => "户".into(),
+                "member" => "家庭成员".into(),
+                "person" => "人员".into(),
+                "link" => "联系关系".into(),
+                "region" => "区划".into(),
+                "unit" => "单位".into(),
+                other => other.into(),
+            },
+            action: if m.action == "create" {
+                "新建".into()
+            } else {
+                "修改".into()
+            },
+            changes,
+        }
+    }
+}
+
+/// Times are stored in UTC and shown in Beijing time.
+pub fn beijing_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(tz) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        None => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+/// Chinese names of stored fields, for history lines.
+pub fn field_zh(field: &str) -> &str {
+    match field {
+        "code" => "编号",
+        "name" => "名称",
+        "head_name" => "户主姓名",
+        "head_id_number" => "户主身份证号",
+        "id_number" => "身份证号",
+        "region_code" => "所属区划",
+        "address" => "地址",
+        "phone" => "电话",
+        "size" => "人口",
+        "tags" => "类别",
+        "income_sources" => "收入来源",
+        "situation" => "生产生活状况",
+        "relation" => "与户主关系",
+        "employment" => "就业情况",
+        "health" => "健康状况",
+        "unit_code" => "单位",
+        "post" => "职务",
+        "roles" => "角色",
+        "area_codes" => "责任片区",
+        "term_start" => "任期开始",
+        "grassroots_experience" => "基层工作经历",
+        "branch_code" => "所属党支部",
+        "level" => "层级",
+        "parent_code" => "上级",
+        "kind" => "类型",
+        "year" => "年度",
+        "person_id" => "干部",
+        "target_code" => "对象",
+        "start_date" => "开始日期",
+        "end_date" => "结束日期",
+        "supervision_phone" => "监督电话",
+        other => other,
+    }
+}
