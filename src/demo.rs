@@ -4,8 +4,9 @@
 //! up to `today`. It produces FORMATS.md rows, so the same data can be written as
 //! files and imported through the one import path.
 
-use crate::domain::formats::Kind;
+use crate::domain::formats::{Kind, Sheet, parse_sheet};
 use crate::domain::ids::IdNumber;
+use crate::store::import::ImportFile;
 use chrono::{Datelike, Duration, NaiveDate};
 use fastrand::Rng;
 
@@ -85,6 +86,29 @@ impl Demo {
             .find(|(k, _)| *k == kind)
             .map(|(_, r)| r.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// The rows through the same parser as any imported file.
+    pub fn import_files(&self) -> Vec<ImportFile> {
+        self.tables
+            .iter()
+            .map(|(kind, rows)| {
+                let headers = kind.columns().iter().map(|c| c.zh.to_string()).collect();
+                let sheet = Sheet {
+                    headers,
+                    rows: rows.clone(),
+                };
+                let name = format!("{}.csv", kind.key());
+                let (records, errors) = parse_sheet(*kind, &name, &sheet);
+                ImportFile {
+                    kind: *kind,
+                    name,
+                    records,
+                    errors,
+                    unreadable: false,
+                }
+            })
+            .collect()
     }
 }
 

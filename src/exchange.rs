@@ -1,7 +1,7 @@
 //! Files in and out: `.csv` and `.xlsx` read into [`Sheet`]s, registry lists and
 //! blank templates written as `.xlsx`. The layouts are those of FORMATS.md.
 
-use crate::domain::formats::{ImportError, Kind, Records, Sheet, parse_sheet};
+use crate::domain::formats::{ImportError, Kind, Records, Sheet, index_headers, parse_sheet};
 use crate::store::import::ImportFile;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
@@ -89,17 +89,36 @@ pub fn kind_of_file(name: &str) -> Option<Kind> {
     Kind::parse(stem).ok()
 }
 
-/// Reads and parses one file. Errors are every problem found, by row.
-pub fn load_file(kind: Kind, name: &str, bytes: &[u8]) -> Result<ImportFile, Vec<ImportError>> {
-    let sheet = read_sheet(name, bytes).map_err(|e| vec![e])?;
-    let (records, errors) = parse_sheet(kind, name, &sheet);
-    if errors.is_empty() {
-        Ok(ImportFile {
-            name: name.to_string(),
-            records,
-        })
-    } else {
-        Err(errors)
+/// Reads and parses one file; its problems travel with it, so the import can
+/// report them together with every reference problem of the other rows.
+pub fn load_file(kind: Kind, name: &str, bytes: &[u8]) -> ImportFile {
+    let sheet = match read_sheet(name, bytes) {
+        Ok(s) => s,
+        Err(e) => return unreadable(kind, name, vec![e]),
+    };
+    match index_headers(kind, name, &sheet.headers) {
+        Err(errors) => unreadable(kind, name, errors),
+        Ok(_) => {
+            let (records, errors) = parse_sheet(kind, name, &sheet);
+            ImportFile {
+                kind,
+                name: name.to_string(),
+                records,
+                errors,
+                unreadable: false,
+            }
+        }
+    }
+}
+
+fn unreadable(kind: Kind, name: &str, errors: Vec<ImportError>) -> ImportFile {
+    let (records, _) = parse_sheet(kind, name, &Sheet::default());
+    ImportFile {
+        kind,
+        name: name.to_string(),
+        records,
+        errors,
+        unreadable: true,
     }
 }
 
@@ -133,26 +152,22 @@ pub fn load_dir(dir: &Path) -> Result<Vec<ImportFile>, Vec<ImportError>> {
     }
     found.sort_by_key(|(k, _)| *k);
     let mut files = Vec::new();
-    let mut errors = Vec::new();
     for (kind, path) in found {
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("")
             .to_string();
-        match std::fs::read(&path) {
-            Ok(bytes) => match load_file(kind, &name, &bytes) {
-                Ok(f) => files.push(f),
-                Err(e) => errors.extend(e),
-            },
-            Err(e) => errors.push(file_error(&name, format!("无法读取文件：{e}"))),
-        }
+        files.push(match std::fs::read(&path) {
+            Ok(bytes) => load_file(kind, &name, &bytes),
+            Err(e) => unreadable(
+                kind,
+                &name,
+                vec![file_error(&name, format!("无法读取文件：{e}"))],
+            ),
+        });
     }
-    if errors.is_empty() {
-        Ok(files)
-    } else {
-        Err(errors)
-    }
+    Ok(files)
 }
 
 /// A workbook with one sheet: bold header row, then the rows as text.

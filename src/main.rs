@@ -4,10 +4,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use lianxin::config::Config;
 use lianxin::demo::{self, Size};
-use lianxin::domain::formats::{ImportError, Kind, Sheet, parse_sheet};
+use lianxin::domain::formats::Kind;
 use lianxin::exchange;
 use lianxin::startup::Application;
-use lianxin::store::import::{ImportFailure, ImportFile, ImportOptions, Outcome};
+use lianxin::store::import::{ImportFailure, ImportOptions, Outcome};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -131,7 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 let bytes =
                     std::fs::read(&path).with_context(|| format!("无法读取 {}", path.display()))?;
-                exchange::load_file(kind, &name, &bytes).map(|f| vec![f])
+                Ok(vec![exchange::load_file(kind, &name, &bytes)])
             };
             let db = lianxin::store::connect(&config.database_url).await?;
             lianxin::store::migrate(&db).await?;
@@ -205,7 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 let started = Instant::now();
                 let d = demo::generate(size, today);
-                let files = demo_files(&d);
+                let files = Ok(d.import_files());
                 let result =
                     exchange::import_files(&db, files, "演示数据", &ImportOptions::default()).await;
                 if report(result, started) != ExitCode::SUCCESS {
@@ -218,30 +218,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             drop(db);
             serve(config).await
         }
-    }
-}
-
-/// The demo rows through the same parser as any imported file.
-fn demo_files(d: &demo::Demo) -> Result<Vec<ImportFile>, Vec<ImportError>> {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for (kind, rows) in &d.tables {
-        let sheet = Sheet {
-            headers: exchange::headers(*kind)
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            rows: rows.clone(),
-        };
-        let name = format!("{}.csv", kind.key());
-        let (records, errs) = parse_sheet(*kind, &name, &sheet);
-        errors.extend(errs);
-        files.push(ImportFile { name, records });
-    }
-    if errors.is_empty() {
-        Ok(files)
-    } else {
-        Err(errors)
     }
 }
 

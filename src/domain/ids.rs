@@ -30,6 +30,9 @@ impl IdNumber {
         if s.chars().count() != 18 {
             return Err(format!("身份证号应为18位，实为{}位", s.chars().count()));
         }
+        if !s.is_ascii() {
+            return Err("身份证号只能由数字和X组成".into());
+        }
         if !s[..17].chars().all(|c| c.is_ascii_digit()) {
             return Err("身份证号前17位必须是数字".into());
         }

@@ -17,10 +17,15 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
-/// One parsed file to import.
+/// One parsed file to import, with the problems its rows already showed.
 pub struct ImportFile {
+    pub kind: Kind,
     pub name: String,
     pub records: Records,
+    pub errors: Vec<ImportError>,
+    /// The file could not be read at all (no header, a required column missing):
+    /// references to its kind are not checked, to avoid a flood of "not found".
+    pub unreadable: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -65,6 +70,8 @@ pub struct ImportOptions {
 
 #[derive(Default)]
 struct Batch {
+    errors: Vec<ImportError>,
+    unreadable: HashSet<Kind>,
     regions: Vec<(Origin, RegionRow)>,
     units: Vec<(Origin, UnitRow)>,
     people: Vec<(Origin, PersonRow)>,
@@ -78,6 +85,10 @@ impl Batch {
     fn from_files(files: Vec<ImportFile>) -> Batch {
         let mut b = Batch::default();
         for f in files {
+            b.errors.extend(f.errors);
+            if f.unreadable {
+                b.unreadable.insert(f.kind);
+            }
             match f.records {
                 Records::Regions(r) => b.regions.extend(r),
                 Records::Units(r) => b.units.extend(r),
@@ -178,9 +189,14 @@ fn duplicates<'a, T>(
     first.into_keys().collect()
 }
 
-async fn run(txn: &DatabaseTransaction, b: Batch, actor: &str) -> Result<Outcome, ImportFailure> {
+async fn run(
+    txn: &DatabaseTransaction,
+    mut b: Batch,
+    actor: &str,
+) -> Result<Outcome, ImportFailure> {
     let known = load_known(txn).await?;
-    let mut errors = Vec::new();
+    let mut errors = std::mem::take(&mut b.errors);
+    let unknown = |k: Kind| b.unreadable.contains(&k);
 
     // ---- regions: levels, parents, and the path of every region ----
     duplicates(
@@ -241,6 +257,9 @@ async fn run(txn: &DatabaseTransaction, b: Batch, actor: &str) -> Result<Outcome
         }
     }
     let region_level = |code: &str| tree.get(code).map(|t| t.0);
+    let region_missing = |code: &str| !unknown(Kind::Regions) && region_level(code).is_none();
+    let unit_missing =
+        |codes: &HashSet<&str>, code: &str| !unknown(Kind::Units) && !codes.contains(code);
 
     // ---- units ----
     duplicates(
@@ -257,11 +276,11 @@ async fn run(txn: &DatabaseTransaction, b: Batch, actor: &str) -> Result<Outcome
         .chain(b.units.iter().map(|(_, r)| r.code.as_str()))
         .collect();
     for (o, r) in &b.units {
-        if region_level(r.region_code.as_str()).is_none() {
+        if region_missing(r.region_code.as_str()) {
             errors.push(o.error("所属区划", r.region_code.as_str(), "区划不存在"));
         }
         if let Some(p) = &r.parent_code {
-            if !unit_codes.contains(p.as_str()) {
+            if unit_missing(&unit_codes, p.as_str()) {
                 errors.push(o.error("上级单位", p.as_str(), "上级单位不存在"));
             }
         }
@@ -276,21 +295,21 @@ async fn run(txn: &DatabaseTransaction, b: Batch, actor: &str) -> Result<Outcome
         &mut errors,
     );
     for (o, r) in &b.people {
-        if !unit_codes.contains(r.unit_code.as_str()) {
+        if unit_missing(&unit_codes, r.unit_code.as_str()) {
             errors.push(o.error("单位代码", r.unit_code.as_str(), "单位不存在"));
         }
         if let Some(rc) = &r.region_code {
-            if region_level(rc.as_str()).is_none() {
+            if region_missing(rc.as_str()) {
                 errors.push(o.error("所属区划", rc.as_str(), "区划不存在"));
             }
         }
         for a in &r.area_codes {
-            if region_level(a.as_str()).is_none() {
+            if region_missing(a.as_str()) {
                 errors.push(o.error("责任片区", a.as_str(), "区划不存在"));
             }
         }
         if let Some(bc) = &r.branch_code {
-            if !unit_codes.contains(bc.as_str()) {
+            if unit_missing(&unit_codes, bc.as_str()) {
                 errors.push(o.error("所属党支部", bc.as_str(), "党支部单位不存在"));
             }
         }
@@ -312,6 +331,7 @@ async fn run(txn: &DatabaseTransaction, b: Batch, actor: &str) -> Result<Outcome
     );
     for (o, r) in &b.households {
         match region_level(r.region_code.as_str()) {
+            None if unknown(Kind::Regions) => {}
             None => errors.push(o.error("所属区划", r.region_code.as_str(), "区划不存在")),
             Some(l) if !l.holds_households() => errors.push(o.error(
                 "所属区划",
@@ -335,7 +355,7 @@ async fn run(txn: &DatabaseTransaction, b: Batch, actor: &str) -> Result<Outcome
         &mut errors,
     );
     for (o, r) in &b.members {
-        if !household_codes.contains(r.household_code.as_str()) {
+        if !unknown(Kind::Households) && !household_codes.contains(r.household_code.as_str()) {
             errors.push(o.error("户编号", r.household_code.as_str(), "户不存在"));
         }
     }
@@ -361,10 +381,15 @@ async fn run(txn: &DatabaseTransaction, b: Batch, actor: &str) -> Result<Outcome
         )
         .collect();
     let target_exists = |kind: TargetKind, code: &str| match kind {
-        TargetKind::Region => tree.contains_key(code),
-        TargetKind::Unit => unit_codes.contains(code),
-        TargetKind::Household => household_codes.contains(code),
-        TargetKind::Person => person_ids.contains(code) || member_ids.contains(code),
+        TargetKind::Region => unknown(Kind::Regions) || tree.contains_key(code),
+        TargetKind::Unit => unknown(Kind::Units) || unit_codes.contains(code),
+        TargetKind::Household => unknown(Kind::Households) || household_codes.contains(code),
+        TargetKind::Person => {
+            unknown(Kind::People)
+                || unknown(Kind::Members)
+                || person_ids.contains(code)
+                || member_ids.contains(code)
+        }
         TargetKind::Any => true,
     };
 
@@ -378,10 +403,10 @@ async fn run(txn: &DatabaseTransaction, b: Batch, actor: &str) -> Result<Outcome
     );
     for (o, r) in &b.links {
         match &r.linker {
-            Linker::Person(p) if !person_ids.contains(p.as_str()) => {
+            Linker::Person(p) if !unknown(Kind::People) && !person_ids.contains(p.as_str()) => {
                 errors.push(o.error("干部身份证号", &p.masked(), "人员不存在（请先导入人员）"))
             }
-            Linker::Unit(u) if !unit_codes.contains(u.as_str()) => {
+            Linker::Unit(u) if unit_missing(&unit_codes, u.as_str()) => {
                 errors.push(o.error("单位代码", u.as_str(), "单位不存在"))
             }
             _ => {}
@@ -413,7 +438,7 @@ async fn run(txn: &DatabaseTransaction, b: Batch, actor: &str) -> Result<Outcome
     ];
     for (o, r) in &b.activities {
         for p in &r.participants {
-            if !person_ids.contains(p.as_str()) {
+            if !unknown(Kind::People) && !person_ids.contains(p.as_str()) {
                 errors.push(o.error("参加人身份证号", &p.masked(), "人员不存在"));
             }
         }
@@ -430,6 +455,7 @@ async fn run(txn: &DatabaseTransaction, b: Batch, actor: &str) -> Result<Outcome
 
     if !errors.is_empty() {
         errors.sort_by(|a, b| (a.file.as_str(), a.row).cmp(&(b.file.as_str(), b.row)));
+        errors.dedup();
         return Err(ImportFailure::Invalid(errors));
     }
 

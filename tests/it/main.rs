@@ -1,1 +1,8 @@
+//! One integration-test binary. Every test starts the real app on a random port with
+//! a fresh database: SQLite by default, PostgreSQL when `LIANXIN_TEST_DATABASE_URL`
+//! names one (each test then gets its own database, dropped at the end).
 
+mod cli;
+mod exchange;
+mod helpers;
+mod registry;

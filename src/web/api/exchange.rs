@@ -44,7 +44,7 @@ async fn import(
     body: Bytes,
 ) -> Result<Json<Outcome>, ApiError> {
     let k = kind(&k)?;
-    let files = exchange::load_file(k, &q.file, &body).map(|f| vec![f]);
+    let files = Ok(vec![exchange::load_file(k, &q.file, &body)]);
     let opts = ImportOptions {
         dry_run: q.dry_run,
         ..Default::default()

@@ -100,7 +100,7 @@ async fn upload(State(s): State<AppState>, mut mp: Multipart) -> Result<Html<Str
         .filter(|(_, b)| !b.is_empty())
         .ok_or(AppError::BadRequest("请选择要上传的文件".into()))?;
     let name = sanitize(&name);
-    let files = exchange::load_file(kind, &name, &bytes).map(|f| vec![f]);
+    let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
     let opts = ImportOptions {
         dry_run: true,
         ..Default::default()
@@ -167,7 +167,7 @@ async fn confirm(
         "这次上传（可能已导入或已过期），请重新上传".into(),
     ))?;
     let bytes = tokio::fs::read(&path).await?;
-    let files = exchange::load_file(kind, &name, &bytes).map(|f| vec![f]);
+    let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
     let result = exchange::import_files(&s.db, files, "网页导入", &ImportOptions::default()).await;
     match result {
         Ok(outcome) => {

@@ -1,0 +1,199 @@
+//! The command line: folder import, demo files, crash safety.
+
+use crate::helpers::*;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+#[tokio::test]
+async fn folder_import_reports_every_bad_row_then_imports_once() {
+    let app = spawn_app().await;
+    let (f, files) = fixture();
+    let bad_people = files[2].1.replace(
+        &f.li,
+        &format!(
+            "{}{}",
+            &f.li[..17],
+            if f.li.ends_with('1') { '2' } else { '1' }
+        ),
+    );
+    let bad_people = bad_people.replace("2023/5/1", "2023-02-30");
+    let bad_households = files[3]
+        .1
+        .replace("H003,钱七,,3509101200", "H001,钱七,,3509109999");
+    let mut broken: Vec<(&str, String)> = files.clone();
+    broken[2].1 = bad_people;
+    broken[3].1 = bad_households;
+    broken[4].1 = "户编号,与户主关系\nH001,户主\n".into();
+    let refs: Vec<(&str, &str)> = broken.iter().map(|(n, c)| (*n, c.as_str())).collect();
+    let dir = app.write_dir("bad", &refs);
+    let out = app.cli(&["import", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for expected in [
+        "people.csv 第3行「身份证号」列",
+        "校验位",
+        "people.csv 第3行「任期开始」列",
+        "households.csv 第4行「户编号」列",
+        "重复",
+        "households.csv 第4行「所属区划」列",
+        "members.csv 第1行「姓名」列",
+        "没有写入任何数据",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected} in:\n{stderr}"
+        );
+    }
+    assert!(
+        full_id_numbers(&stderr).is_empty(),
+        "report shows a full ID number"
+    );
+    assert_eq!(app.counts().await["regions"], 0, "nothing written");
+
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
+    let dir = app.write_dir("good", &refs);
+    let out = app.cli(&["import", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = app.counts().await;
+    assert_eq!(
+        (
+            after["households"].as_u64(),
+            after["members"].as_u64(),
+            after["activities"].as_u64()
+        ),
+        (Some(3), Some(2), Some(2))
+    );
+    let out = app.cli(&["import", dir.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        !stdout.contains("新增1") && stdout.contains("户：新增0，更新0，不变3"),
+        "{stdout}"
+    );
+    assert_eq!(app.counts().await, after);
+}
+
+#[tokio::test]
+async fn demo_files_import_into_an_empty_database_and_again_unchanged() {
+    let app = spawn_app().await;
+    let dir = app.path("demo");
+    let out = app.cli(&[
+        "demo",
+        "--size",
+        "small",
+        "--today",
+        "2026-11-20",
+        "--write-files",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let households_csv = std::fs::read_to_string(dir.join("households.csv")).unwrap();
+    assert!(
+        households_csv.starts_with('\u{feff}'),
+        "CSV for Excel carries a BOM"
+    );
+    let lines = households_csv.lines().count() - 1;
+    let out = app.cli(&["import", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = app.counts().await;
+    assert_eq!(c["households"].as_u64(), Some(lines as u64));
+    assert!(
+        c["people"].as_u64().unwrap() > 100
+            && c["activities"].as_u64().unwrap() > 500
+            && c["links"].as_u64().unwrap() > 500
+    );
+    // Every role of FORMATS.md the demo claims is present.
+    for role in [
+        "county_leadership_member",
+        "town_leadership_member",
+        "street_leadership_member",
+        "department_leadership_member",
+        "reserve_cadre",
+        "village_secretary",
+        "village_director",
+        "village_cadre",
+        "in_service_party_member",
+        "county_representative",
+    ] {
+        let n = app.get_json(&format!("/api/v1/people?tag={role}")).await["total"]
+            .as_u64()
+            .unwrap();
+        assert!(n > 0, "no {role} in the demo");
+    }
+    let out = app.cli(&["import", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(app.counts().await, c);
+}
+
+#[tokio::test]
+async fn sigkill_during_import_leaves_the_database_as_it_was() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let before = app.counts().await;
+    let dir = app.path("demo");
+    let out = app.cli(&[
+        "demo",
+        "--size",
+        "small",
+        "--write-files",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let mut child = app
+        .cli_command(&[
+            "import",
+            dir.to_str().unwrap(),
+            "--hold-before-commit",
+            "60",
+        ])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until every row is written inside the transaction, then kill -9.
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let held = lines.any(|l| {
+        l.map(|l| l.contains("HOLDING_BEFORE_COMMIT"))
+            .unwrap_or(false)
+    });
+    assert!(held, "the import never reached its commit");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        app.counts().await,
+        before,
+        "a killed import left rows behind"
+    );
+    // And the database is still usable.
+    let out = app.cli(&["import", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn template_command_writes_a_blank_workbook() {
+    let app = spawn_app().await;
+    let out = app.cli(&["template", "households", "-o", "h.xlsx"]);
+    assert!(out.status.success());
+    let rows = crate::exchange::xlsx_rows(&std::fs::read(app.path("h.xlsx")).unwrap());
+    assert_eq!(rows[0][0], "户编号");
+    let out = app.cli(&["template", "nonsense"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("未知的数据类型"));
+}
