@@ -18,6 +18,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Largest accepted upload, in MiB.
     pub max_upload_mib: usize,
+    /// Fault injection for the crash test only: imports wait this long before committing.
+    #[serde(default)]
+    pub hold_import_before_commit_secs: Option<u64>,
 }
 
 impl Default for Config {
@@ -27,6 +30,7 @@ impl Default for Config {
             database_url: "sqlite://data/lianxin.db".into(),
             data_dir: PathBuf::from("data"),
             max_upload_mib: 64,
+            hold_import_before_commit_secs: None,
         }
     }
 }
@@ -41,6 +45,7 @@ impl Config {
                 "database_url",
                 "data_dir",
                 "max_upload_mib",
+                "hold_import_before_commit_secs",
             ]))
             .extract()
     }

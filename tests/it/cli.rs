@@ -197,3 +197,83 @@ async fn template_command_writes_a_blank_workbook() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("未知的数据类型"));
 }
+
+#[tokio::test]
+async fn sigkill_of_the_server_during_an_api_import_leaves_the_database_as_it_was() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let dir = app.path("demo");
+    assert!(
+        app.cli(&[
+            "demo",
+            "--size",
+            "small",
+            "--write-files",
+            dir.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let regions = std::fs::read(dir.join("regions.csv")).unwrap();
+    assert_eq!(
+        app.import("regions", "regions.csv", regions).await.status(),
+        200
+    );
+    let before = app.counts().await;
+    let households = std::fs::read(dir.join("households.csv")).unwrap();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = app
+        .cli_command(&["serve"])
+        .env("LIANXIN_LISTEN", format!("127.0.0.1:{port}"))
+        .env("LIANXIN_HOLD_IMPORT_BEFORE_COMMIT_SECS", "60")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "server did not start");
+    let request = tokio::spawn(async move {
+        client
+            .post(format!(
+                "{base}/api/v1/import/households?file=households.csv"
+            ))
+            .body(households)
+            .send()
+            .await
+    });
+    let stderr = server.stderr.take().unwrap();
+    let held = tokio::task::spawn_blocking(move || {
+        BufReader::new(stderr).lines().any(|l| {
+            l.map(|l| l.contains("HOLDING_BEFORE_COMMIT"))
+                .unwrap_or(false)
+        })
+    })
+    .await
+    .unwrap();
+    assert!(held, "the import never reached its commit");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        request.await.unwrap().is_err(),
+        "the client saw the connection die"
+    );
+    assert_eq!(
+        app.counts().await,
+        before,
+        "a killed server left rows behind"
+    );
+}

@@ -49,6 +49,7 @@ pub async fn spawn_app() -> TestApp {
         database_url: database_url.clone(),
         data_dir: dir.path().join("data"),
         max_upload_mib: 16,
+        hold_import_before_commit_secs: None,
     };
     let app = Application::build(config).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -47,7 +47,10 @@ async fn import(
     let files = Ok(vec![exchange::load_file(k, &q.file, &body)]);
     let opts = ImportOptions {
         dry_run: q.dry_run,
-        ..Default::default()
+        hold_before_commit: s
+            .config
+            .hold_import_before_commit_secs
+            .map(std::time::Duration::from_secs),
     };
     match exchange::import_files(&s.db, files, "接口导入", &opts).await {
         Ok(o) => Ok(Json(o)),
