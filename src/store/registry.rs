@@ -134,6 +134,25 @@ pub async fn region_counts(
     Ok((children, households, people))
 }
 
+/// `code → name` for the given region codes, in one query.
+pub async fn region_names(
+    db: &impl ConnectionTrait,
+    codes: impl IntoIterator<Item = String>,
+) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    let mut codes: Vec<String> = codes.into_iter().collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let rows: Vec<(String, String)> = region::Entity::find()
+        .select_only()
+        .column(region::Column::Code)
+        .column(region::Column::Name)
+        .filter(region::Column::Code.is_in(codes))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn region_search(
     db: &impl ConnectionTrait,
     q: &str,

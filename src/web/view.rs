@@ -66,6 +66,8 @@ pub struct UnitView {
     pub name: String,
     pub kind: Label,
     pub region_code: String,
+    /// Filled in by lists and pages from the region table.
+    pub region_name: Option<String>,
     pub parent_code: Option<String>,
     pub tags: Vec<Label>,
     /// A public number, printed on contact cards; shown in full.
@@ -79,6 +81,7 @@ impl From<&unit::Model> for UnitView {
             name: m.name.clone(),
             kind: label(&m.kind, UnitKind::from_code, UnitKind::zh),
             region_code: m.region_code.clone(),
+            region_name: None,
             parent_code: m.parent_code.clone(),
             tags: labels(&m.tags, UnitTag::from_code, UnitTag::zh),
             supervision_phone: m.supervision_phone.clone(),
@@ -98,6 +101,7 @@ pub struct PersonView {
     pub post: Option<String>,
     pub roles: Vec<Label>,
     pub region_code: Option<String>,
+    pub region_name: Option<String>,
     pub area_codes: Vec<String>,
     pub term_start: Option<String>,
     pub grassroots_experience: Option<bool>,
@@ -115,6 +119,7 @@ impl From<&person::Model> for PersonView {
             post: m.post.clone(),
             roles: labels(&m.roles, Role::from_code, Role::zh),
             region_code: m.region_code.clone(),
+            region_name: None,
             area_codes: split_codes(&m.area_codes)
                 .into_iter()
                 .map(str::to_string)
@@ -132,6 +137,7 @@ pub struct HouseholdView {
     pub head_name: String,
     pub head_id_number: Option<String>,
     pub region_code: String,
+    pub region_name: Option<String>,
     pub address: Option<String>,
     pub phone: Option<String>,
     pub size: Option<i32>,
@@ -152,6 +158,7 @@ impl From<&household::Model> for HouseholdView {
             head_name: m.head_name.clone(),
             head_id_number: m.head_id_number.as_deref().map(mask_id_number),
             region_code: m.region_code.clone(),
+            region_name: None,
             address: m.address.clone(),
             phone: m.phone.as_deref().map(mask_phone),
             size: m.size,
@@ -349,4 +356,53 @@ pub fn field_zh(field: &str) -> &str {
         "supervision_phone" => "监督电话",
         other => other,
     }
+}
+
+/// Views that sit in a region and show its name.
+pub trait InRegion {
+    fn region(&self) -> Option<&str>;
+    fn set_region_name(&mut self, name: Option<String>);
+}
+
+macro_rules! in_region {
+    ($t:ty, |$s:ident| $code:expr) => {
+        impl InRegion for $t {
+            fn region(&self) -> Option<&str> {
+                let $s = self;
+                $code
+            }
+            fn set_region_name(&mut self, name: Option<String>) {
+                self.region_name = name;
+            }
+        }
+    };
+}
+in_region!(UnitView, |s| Some(s.region_code.as_str()));
+in_region!(PersonView, |s| s.region_code.as_deref());
+in_region!(HouseholdView, |s| Some(s.region_code.as_str()));
+
+/// Fills in region names for a page of views with one query.
+pub async fn with_region_names<T: InRegion>(
+    db: &impl sea_orm::ConnectionTrait,
+    mut items: Vec<T>,
+) -> Result<Vec<T>, sea_orm::DbErr> {
+    let names = crate::store::registry::region_names(
+        db,
+        items.iter().filter_map(|i| i.region().map(str::to_string)),
+    )
+    .await?;
+    for i in &mut items {
+        let name = i.region().and_then(|c| names.get(c).cloned());
+        i.set_region_name(name);
+    }
+    Ok(items)
+}
+
+/// The same page, with region names filled in.
+pub async fn named<T: InRegion>(
+    db: &impl sea_orm::ConnectionTrait,
+    mut page: crate::store::registry::Page<T>,
+) -> Result<crate::store::registry::Page<T>, sea_orm::DbErr> {
+    page.items = with_region_names(db, std::mem::take(&mut page.items)).await?;
+    Ok(page)
 }

@@ -215,3 +215,13 @@ async fn openapi_document_and_docs_page_are_served() {
     let docs = app.get_text("/api/docs/").await;
     assert!(docs.to_lowercase().contains("swagger"));
 }
+
+#[tokio::test]
+async fn lists_name_the_region_of_each_row() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let hh = app.get_json("/api/v1/households?q=H001").await;
+    assert_eq!(hh["items"][0]["region_name"], "第一组");
+    let html = app.get_text("/households?region=3509101").await;
+    assert!(html.contains(">丁村</a>"), "{html}");
+}

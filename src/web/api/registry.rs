@@ -91,9 +91,8 @@ async fn units(
     State(s): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<UnitView>>, ApiError> {
-    Ok(Json(
-        reg::units(&s.db, &q).await?.map(|m| UnitView::from(&m)),
-    ))
+    let page = reg::units(&s.db, &q).await?.map(|m| UnitView::from(&m));
+    Ok(Json(named(&s.db, page).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -131,9 +130,8 @@ async fn people(
     State(s): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<PersonView>>, ApiError> {
-    Ok(Json(
-        reg::people(&s.db, &q).await?.map(|m| PersonView::from(&m)),
-    ))
+    let page = reg::people(&s.db, &q).await?.map(|m| PersonView::from(&m));
+    Ok(Json(named(&s.db, page).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -172,11 +170,10 @@ async fn households(
     State(s): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<HouseholdView>>, ApiError> {
-    Ok(Json(
-        reg::households(&s.db, &q)
-            .await?
-            .map(|m| HouseholdView::from(&m)),
-    ))
+    let page = reg::households(&s.db, &q)
+        .await?
+        .map(|m| HouseholdView::from(&m));
+    Ok(Json(named(&s.db, page).await?))
 }
 
 #[derive(Serialize, ToSchema)]

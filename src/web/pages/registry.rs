@@ -154,7 +154,11 @@ async fn units(
     State(s): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
-    let page = reg::units(&s.db, &q).await?.map(|m| UnitView::from(&m));
+    let page = named(
+        &s.db,
+        reg::units(&s.db, &q).await?.map(|m| UnitView::from(&m)),
+    )
+    .await?;
     let mut opts = options(
         UnitKind::ALL,
         UnitKind::code,
@@ -236,7 +240,11 @@ async fn people(
     State(s): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
-    let page = reg::people(&s.db, &q).await?.map(|m| PersonView::from(&m));
+    let page = named(
+        &s.db,
+        reg::people(&s.db, &q).await?.map(|m| PersonView::from(&m)),
+    )
+    .await?;
     let opts = options(Role::ALL, Role::code, Role::zh, q.tag.as_deref());
     let pager = pager("/people", &q, page.total, page.page, page.pages);
     render(&People {
@@ -293,9 +301,13 @@ async fn households(
     State(s): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
-    let page = reg::households(&s.db, &q)
-        .await?
-        .map(|m| HouseholdView::from(&m));
+    let page = named(
+        &s.db,
+        reg::households(&s.db, &q)
+            .await?
+            .map(|m| HouseholdView::from(&m)),
+    )
+    .await?;
     let opts = options(
         HouseholdTag::ALL,
         HouseholdTag::code,
