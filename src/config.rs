@@ -18,6 +18,16 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Largest accepted upload, in MiB.
     pub max_upload_mib: usize,
+    /// Mark session cookies Secure (set when served over TLS).
+    #[serde(default)]
+    pub secure_cookies: bool,
+    /// Failed logins before an account is locked, and for how long.
+    pub login_max_failures: i32,
+    pub login_lock_minutes: i64,
+    /// Failed logins from one address within the lock window before it is refused.
+    pub login_address_max_failures: u64,
+    /// How long a session lasts.
+    pub session_hours: i64,
     /// Fault injection for the crash test only: imports wait this long before committing.
     #[serde(default)]
     pub hold_import_before_commit_secs: Option<u64>,
@@ -30,6 +40,11 @@ impl Default for Config {
             database_url: "sqlite://data/lianxin.db".into(),
             data_dir: PathBuf::from("data"),
             max_upload_mib: 64,
+            secure_cookies: false,
+            login_max_failures: 5,
+            login_lock_minutes: 15,
+            login_address_max_failures: 20,
+            session_hours: 12,
             hold_import_before_commit_secs: None,
         }
     }
@@ -46,6 +61,11 @@ impl Config {
                 "data_dir",
                 "max_upload_mib",
                 "hold_import_before_commit_secs",
+                "secure_cookies",
+                "login_max_failures",
+                "login_lock_minutes",
+                "login_address_max_failures",
+                "session_hours",
             ]))
             .extract()
     }
@@ -58,6 +78,17 @@ impl Config {
                 format!("{}:***@{right}", &left[..user_end])
             }
             _ => self.database_url.clone(),
+        }
+    }
+}
+
+impl Config {
+    pub fn login_policy(&self) -> crate::store::access::Policy {
+        crate::store::access::Policy {
+            max_failures: self.login_max_failures.max(1),
+            lock_minutes: self.login_lock_minutes.max(1),
+            address_max_failures: self.login_address_max_failures.max(1),
+            session_hours: self.session_hours.max(1),
         }
     }
 }

@@ -1155,3 +1155,153 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
 fn towns_leader_count(leaders: &[(String, usize)], town: usize) -> usize {
     leaders.iter().filter(|(_, t)| *t == town).count()
 }
+
+/// The password of every demo account. Demo only: a real county's accounts get initial
+/// passwords that must be changed at first login.
+pub const DEMO_PASSWORD: &str = "lianxin2026";
+
+/// One ready account per access role, tied to fitting people of the demo county.
+/// Returns (user name, what it is) for printing.
+pub async fn create_accounts(
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<Vec<(String, String)>> {
+    use crate::domain::access::{AccessRole as R, Grant, Scope};
+    use crate::store::access::{NewAccount, create_account, find_account};
+    use crate::store::entities::{link, person, region};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+    let with_role = |role: &'static str| {
+        person::Entity::find()
+            .filter(person::Column::Roles.contains(format!(",{role},")))
+            .order_by_asc(person::Column::Id)
+    };
+    let town = region::Entity::find()
+        .filter(region::Column::Level.eq("town"))
+        .order_by_asc(region::Column::Code)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("演示县没有镇"))?;
+    let leader = with_role("town_leadership_member").one(db).await?;
+    let secretary = with_role("village_secretary").one(db).await?;
+    let representative = with_role("county_representative").one(db).await?;
+    let linker = match link::Entity::find()
+        .filter(link::Column::Kind.eq("household_link"))
+        .order_by_asc(link::Column::Id)
+        .one(db)
+        .await?
+    {
+        Some(l) => match l.person_id {
+            Some(pid) => person::Entity::find_by_id(pid).one(db).await?,
+            None => None,
+        },
+        None => None,
+    };
+    let parent_of = |p: &Option<person::Model>| p.as_ref().and_then(|p| p.region_code.clone());
+    let rep_town = match parent_of(&representative) {
+        Some(v) => region::Entity::find()
+            .filter(region::Column::Code.eq(v))
+            .one(db)
+            .await?
+            .and_then(|r| r.parent_code),
+        None => None,
+    };
+
+    let g = |role, scope| Grant { role, scope };
+    let specs: Vec<(&str, String, Option<&person::Model>, Vec<Grant>)> = vec![
+        (
+            "admin",
+            "系统管理员".into(),
+            None,
+            vec![g(R::Admin, Scope::County)],
+        ),
+        (
+            "zuzhibu",
+            "组织部".into(),
+            None,
+            vec![g(R::OrgDept, Scope::County)],
+        ),
+        (
+            "dangzhengban",
+            format!("{}党政办", town.name),
+            None,
+            vec![g(R::Office, Scope::Region(town.code.clone()))],
+        ),
+        (
+            "lingdao",
+            leader.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+            leader.as_ref(),
+            vec![
+                g(
+                    R::Leader,
+                    Scope::Region(parent_of(&leader).unwrap_or(town.code.clone())),
+                ),
+                g(R::Cadre, Scope::Own),
+            ],
+        ),
+        (
+            "ganbu",
+            linker.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+            linker.as_ref(),
+            vec![g(R::Cadre, Scope::Own)],
+        ),
+        (
+            "cungan",
+            secretary
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
+            secretary.as_ref(),
+            vec![g(
+                R::VillageCadre,
+                Scope::Region(parent_of(&secretary).unwrap_or(town.code.clone())),
+            )],
+        ),
+        (
+            "daibiao",
+            representative
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
+            representative.as_ref(),
+            vec![g(
+                R::Representative,
+                Scope::Region(rep_town.unwrap_or(town.code.clone())),
+            )],
+        ),
+        (
+            "ducha",
+            "督查组".into(),
+            None,
+            vec![g(R::Inspector, Scope::County)],
+        ),
+    ];
+    let mut out = Vec::new();
+    for (username, name, person, grants) in specs {
+        let what = grants
+            .iter()
+            .map(|g| format!("{}（{}）", g.role.zh(), g.scope.zh()))
+            .collect::<Vec<_>>()
+            .join("、");
+        if find_account(db, username).await?.is_none() {
+            create_account(
+                db,
+                NewAccount {
+                    username: username.into(),
+                    display_name: if name.is_empty() {
+                        username.into()
+                    } else {
+                        name.clone()
+                    },
+                    person_id: person.map(|p| p.id),
+                    password: DEMO_PASSWORD.into(),
+                    must_change_password: false,
+                    grants,
+                },
+                "演示数据",
+            )
+            .await?;
+        }
+        out.push((username.to_string(), format!("{name} · {what}")));
+    }
+    Ok(out)
+}

@@ -9,6 +9,8 @@ use serde::Serialize;
 #[derive(Debug)]
 pub enum AppError {
     NotFound(String),
+    /// The caller's roles do not allow this action.
+    Forbidden,
     BadRequest(String),
     Import(Vec<ImportError>),
     Internal(anyhow::Error),
@@ -31,6 +33,7 @@ impl AppError {
     fn parts(&self) -> (StatusCode, String) {
         match self {
             AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("未找到{what}")),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, "您的角色无权进行此操作".into()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             AppError::Import(rows) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -58,6 +58,11 @@ enum Command {
         #[arg(long)]
         reveal: bool,
     },
+    /// 账号管理：add 新建、reset 重置密码、disable 停用、list 列出
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// 生成演示县并启动服务
     Demo {
         #[arg(long, value_enum, default_value = "small")]
@@ -72,6 +77,34 @@ enum Command {
         #[arg(long)]
         today: Option<chrono::NaiveDate>,
     },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// 新建账号，打印初始密码（首次登录须修改）
+    Add {
+        username: String,
+        /// admin org_dept office leader cadre village_cadre representative inspector
+        #[arg(long)]
+        role: String,
+        /// 范围：区划代码（或与 --unit 一起用单位代码）；全县角色不需要
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long)]
+        unit: bool,
+        /// 姓名（默认取名册中对应人员的姓名）
+        #[arg(long)]
+        name: Option<String>,
+        /// 名册中对应人员的身份证号
+        #[arg(long)]
+        person: Option<String>,
+    },
+    /// 重置密码，打印新的初始密码
+    Reset { username: String },
+    /// 停用账号（结束其所有会话和令牌）
+    Disable { username: String },
+    /// 列出账号
+    List,
 }
 
 fn main() -> ExitCode {
@@ -170,6 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("已导出{}条{}：{}", rows.len(), kind.zh(), output.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::User { action } => user(&config, action).await,
         Command::Demo {
             size,
             write_files,
@@ -211,6 +245,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if report(result, started) != ExitCode::SUCCESS {
                     return Ok(ExitCode::FAILURE);
                 }
+            }
+            let accounts = demo::create_accounts(&db).await?;
+            println!("\n演示账号（密码均为 {}，仅供演示）：", demo::DEMO_PASSWORD);
+            for (u, what) in accounts {
+                println!("  {u:<14} {what}");
             }
             if no_serve {
                 return Ok(ExitCode::SUCCESS);
@@ -271,4 +310,112 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     tracing::info!(listen = %config.listen, "serving");
     app.run().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn user(config: &Config, action: UserAction) -> anyhow::Result<ExitCode> {
+    use lianxin::domain::access::{AccessRole, Grant, scope_for};
+    use lianxin::store::access::{self, AccountError, Caller, NewAccount};
+    let db = lianxin::store::connect(&config.database_url).await?;
+    lianxin::store::migrate(&db).await?;
+    let operator = Caller::operator();
+    let fail = |e: AccountError| -> anyhow::Result<ExitCode> {
+        match e {
+            AccountError::Invalid(m) => {
+                eprintln!("错误：{m}");
+                Ok(ExitCode::from(2))
+            }
+            other => Err(other.into()),
+        }
+    };
+    match action {
+        UserAction::Add {
+            username,
+            role,
+            scope,
+            unit,
+            name,
+            person,
+        } => {
+            let role = AccessRole::parse(&role).map_err(anyhow::Error::msg)?;
+            let scope = scope_for(role, scope.as_deref(), unit).map_err(anyhow::Error::msg)?;
+            let person = match person {
+                Some(id) => {
+                    use lianxin::store::entities::person;
+                    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+                    let id =
+                        lianxin::domain::ids::IdNumber::parse(&id).map_err(anyhow::Error::msg)?;
+                    let p = person::Entity::find()
+                        .filter(person::Column::IdNumber.eq(id.as_str()))
+                        .one(&db)
+                        .await?;
+                    Some(p.ok_or_else(|| anyhow::anyhow!("名册中没有这个身份证号的人员"))?)
+                }
+                None => None,
+            };
+            let password = access::initial_password();
+            let new = NewAccount {
+                display_name: name
+                    .or_else(|| person.as_ref().map(|p| p.name.clone()))
+                    .unwrap_or_else(|| username.clone()),
+                username: username.clone(),
+                person_id: person.map(|p| p.id),
+                password: password.clone(),
+                must_change_password: true,
+                grants: vec![Grant { role, scope }],
+            };
+            match access::create_account(&db, new, &operator.username).await {
+                Ok(_) => {
+                    println!("已创建账号 {username}，初始密码：{password}（首次登录须修改）");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => fail(e),
+            }
+        }
+        UserAction::Reset { username } => {
+            let Some(acc) = access::find_account(&db, &username).await? else {
+                eprintln!("错误：账号 {username} 不存在");
+                return Ok(ExitCode::from(2));
+            };
+            let password = access::initial_password();
+            match access::set_password(&db, acc.id, &password, true, &operator, None).await {
+                Ok(()) => {
+                    println!("已重置 {username} 的密码，初始密码：{password}（登录后须修改）");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => fail(e),
+            }
+        }
+        UserAction::Disable { username } => {
+            match access::set_disabled(&db, &username, true, &operator).await {
+                Ok(()) => {
+                    println!("已停用账号 {username}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => fail(e),
+            }
+        }
+        UserAction::List => {
+            for (a, grants) in access::accounts(&db).await? {
+                let g: Vec<String> = grants
+                    .iter()
+                    .map(|g| format!("{}（{}）", g.role.zh(), g.scope.zh()))
+                    .collect();
+                let state = if a.disabled {
+                    "已停用"
+                } else if a.must_change_password {
+                    "待改初始密码"
+                } else {
+                    "正常"
+                };
+                println!(
+                    "{:<16} {:<10} {} {}",
+                    a.username,
+                    a.display_name,
+                    state,
+                    g.join("、")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

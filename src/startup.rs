@@ -44,9 +44,12 @@ impl Application {
 
     pub async fn run(self) -> anyhow::Result<()> {
         let app = web::router(self.state);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown())
-            .await?;
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown())
+        .await?;
         Ok(())
     }
 }

@@ -1,5 +1,7 @@
 //! Rules and types of lianxin. Nothing here knows about HTTP or a database.
+#[macro_use]
+pub mod labels;
+pub mod access;
 pub mod formats;
 pub mod ids;
-pub mod labels;
 pub mod text;

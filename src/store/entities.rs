@@ -150,3 +150,61 @@ entity!(history, "history" {
     /// JSON: `{"field": [old, new]}`; personal data masked.
     pub changes: String,
 });
+
+entity!(account, "account" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub username: String,
+    pub display_name: String,
+    pub person_id: Option<i32>,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+});
+
+entity!(account_grant, "account_grant" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub account_id: i32,
+    pub role: String,
+    pub scope_kind: String,
+    pub scope_code: Option<String>,
+});
+
+entity!(session, "session" {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub account_id: i32,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub address: String,
+});
+
+entity!(api_token, "api_token" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    pub account_id: i32,
+    pub name: String,
+    pub created_at: DateTimeUtc,
+    pub revoked_at: Option<DateTimeUtc>,
+});
+
+entity!(audit, "audit" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub at: DateTimeUtc,
+    pub account_id: Option<i32>,
+    pub username: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub address: String,
+});

@@ -1,5 +1,6 @@
 //! Reading and writing lianxin's tables, on SQLite or PostgreSQL through one code path.
 
+pub mod access;
 pub mod entities;
 pub mod history;
 pub mod import;

@@ -1,5 +1,6 @@
 //! Reading the registry: lists with search, filters and paging; detail pages; exports.
 
+use super::access::Visibility;
 use super::entities::*;
 use crate::domain::text::search_key;
 use sea_orm::sea_query::Query;
@@ -118,6 +119,7 @@ pub async fn region_trail(
 pub async fn region_counts(
     db: &impl ConnectionTrait,
     r: &region::Model,
+    vis: &Visibility,
 ) -> Result<(u64, u64, u64), DbErr> {
     let children = region::Entity::find()
         .filter(region::Column::ParentCode.eq(&r.code))
@@ -125,10 +127,12 @@ pub async fn region_counts(
         .await?;
     let households = household::Entity::find()
         .filter(household::Column::RegionCode.in_subquery(subtree(&r.path)))
+        .filter(vis.households())
         .count(db)
         .await?;
     let people = person::Entity::find()
         .filter(person::Column::RegionCode.in_subquery(subtree(&r.path)))
+        .filter(vis.people())
         .count(db)
         .await?;
     Ok((children, households, people))
@@ -263,8 +267,9 @@ pub async fn units_by_codes(
 pub async fn people(
     db: &impl ConnectionTrait,
     f: &ListQuery,
+    vis: &Visibility,
 ) -> Result<Page<person::Model>, DbErr> {
-    let mut sel = person::Entity::find();
+    let mut sel = person::Entity::find().filter(vis.people());
     if let Some(q) = f.text() {
         sel = sel.filter(name_match(
             q,
@@ -291,15 +296,23 @@ pub async fn people(
     .await
 }
 
-pub async fn person(db: &impl ConnectionTrait, id: i32) -> Result<Option<person::Model>, DbErr> {
-    person::Entity::find_by_id(id).one(db).await
+pub async fn person(
+    db: &impl ConnectionTrait,
+    id: i32,
+    vis: &Visibility,
+) -> Result<Option<person::Model>, DbErr> {
+    person::Entity::find_by_id(id)
+        .filter(vis.people())
+        .one(db)
+        .await
 }
 
 pub async fn households(
     db: &impl ConnectionTrait,
     f: &ListQuery,
+    vis: &Visibility,
 ) -> Result<Page<household::Model>, DbErr> {
-    let mut sel = household::Entity::find();
+    let mut sel = household::Entity::find().filter(vis.households());
     if let Some(q) = f.text() {
         sel = sel.filter(name_match(
             q,
@@ -326,9 +339,11 @@ pub async fn households(
 pub async fn household(
     db: &impl ConnectionTrait,
     code: &str,
+    vis: &Visibility,
 ) -> Result<Option<household::Model>, DbErr> {
     household::Entity::find()
         .filter(household::Column::Code.eq(code))
+        .filter(vis.households())
         .one(db)
         .await
 }

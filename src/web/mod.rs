@@ -1,6 +1,7 @@
 //! HTTP: JSON API under `/api/v1` (OpenAPI at `/api/docs`) and server-rendered pages.
 
 pub mod api;
+pub mod auth;
 pub mod pages;
 pub mod view;
 
@@ -26,7 +27,17 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/static/{file}", get(pages::static_file))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        // Cross-site form and API writes are refused (Sec-Fetch-Site / Origin).
+        .layer(tower_http::csrf::CsrfLayer::new())
         .layer(middleware::from_fn(track))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -1,7 +1,6 @@
 //! The command line: folder import, demo files, crash safety.
 
 use crate::helpers::*;
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 #[tokio::test]
@@ -137,6 +136,26 @@ async fn demo_files_import_into_an_empty_database_and_again_unchanged() {
     assert_eq!(app.counts().await, c);
 }
 
+/// Waits (at most a minute, never longer) until the child says it holds before commit.
+async fn wait_for_hold(child: &mut tokio::process::Child) -> bool {
+    use tokio::io::AsyncBufReadExt;
+    let Some(stderr) = child.stderr.take() else {
+        return false;
+    };
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    let wait = async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("HOLDING_BEFORE_COMMIT") {
+                return true;
+            }
+        }
+        false
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), wait)
+        .await
+        .unwrap_or(false)
+}
+
 #[tokio::test]
 async fn sigkill_during_import_leaves_the_database_as_it_was() {
     let app = spawn_app().await;
@@ -151,27 +170,21 @@ async fn sigkill_during_import_leaves_the_database_as_it_was() {
         dir.to_str().unwrap(),
     ]);
     assert!(out.status.success());
-    let mut child = app
-        .cli_command(&[
-            "import",
-            dir.to_str().unwrap(),
-            "--hold-before-commit",
-            "60",
-        ])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until every row is written inside the transaction, then kill -9.
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let held = lines.any(|l| {
-        l.map(|l| l.contains("HOLDING_BEFORE_COMMIT"))
-            .unwrap_or(false)
-    });
+    let mut child = tokio::process::Command::from(app.cli_command(&[
+        "import",
+        dir.to_str().unwrap(),
+        "--hold-before-commit",
+        "60",
+    ]))
+    .stderr(Stdio::piped())
+    .stdout(Stdio::null())
+    .kill_on_drop(true)
+    .spawn()
+    .unwrap();
+    // Every row is written inside the transaction by now; kill -9.
+    let held = wait_for_hold(&mut child).await;
+    child.kill().await.unwrap();
     assert!(held, "the import never reached its commit");
-    child.kill().unwrap();
-    child.wait().unwrap();
     assert_eq!(
         app.counts().await,
         before,
@@ -227,25 +240,32 @@ async fn sigkill_of_the_server_during_an_api_import_leaves_the_database_as_it_wa
         .local_addr()
         .unwrap()
         .port();
-    let mut server = app
-        .cli_command(&["serve"])
+    let mut server = tokio::process::Command::from(app.cli_command(&["serve"]))
         .env("LIANXIN_LISTEN", format!("127.0.0.1:{port}"))
         .env("LIANXIN_HOLD_IMPORT_BEFORE_COMMIT_SECS", "60")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
     let mut up = false;
     for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+        if app
+            .client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             up = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(up, "server did not start");
+    // The admin's session lives in the shared database, so the second server honours it.
+    let client = app.client.clone();
     let request = tokio::spawn(async move {
         client
             .post(format!(
@@ -255,18 +275,9 @@ async fn sigkill_of_the_server_during_an_api_import_leaves_the_database_as_it_wa
             .send()
             .await
     });
-    let stderr = server.stderr.take().unwrap();
-    let held = tokio::task::spawn_blocking(move || {
-        BufReader::new(stderr).lines().any(|l| {
-            l.map(|l| l.contains("HOLDING_BEFORE_COMMIT"))
-                .unwrap_or(false)
-        })
-    })
-    .await
-    .unwrap();
+    let held = wait_for_hold(&mut server).await;
+    server.kill().await.unwrap();
     assert!(held, "the import never reached its commit");
-    server.kill().unwrap();
-    server.wait().unwrap();
     assert!(
         request.await.unwrap().is_err(),
         "the client saw the connection die"

@@ -1,4 +1,5 @@
 use lianxin::config::Config;
+use lianxin::domain::access::{AccessRole, Grant, Scope};
 use lianxin::startup::Application;
 use sea_orm::ConnectionTrait;
 use std::path::{Path, PathBuf};
@@ -49,17 +50,109 @@ pub async fn spawn_app() -> TestApp {
         database_url: database_url.clone(),
         data_dir: dir.path().join("data"),
         max_upload_mib: 16,
-        hold_import_before_commit_secs: None,
+        ..Config::default()
     };
     let app = Application::build(config).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
-    TestApp {
+    let mut t = TestApp {
         address,
         client: reqwest::Client::new(),
         database_url,
         dir,
         pg,
+    };
+    t.add_account("admin", AccessRole::Admin, Scope::County, None)
+        .await;
+    t.client = t.login("admin", PASSWORD).await;
+    t
+}
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "test-pass-2026";
+
+impl TestApp {
+    pub async fn db(&self) -> sea_orm::DatabaseConnection {
+        lianxin::store::connect(&self.database_url)
+            .await
+            .expect("connect")
+    }
+
+    /// Creates an account (no forced password change) straight in the store.
+    pub async fn add_account(
+        &self,
+        username: &str,
+        role: AccessRole,
+        scope: Scope,
+        person_id_number: Option<&str>,
+    ) {
+        self.add_account_with(
+            username,
+            vec![Grant { role, scope }],
+            person_id_number,
+            false,
+        )
+        .await;
+    }
+
+    pub async fn add_account_with(
+        &self,
+        username: &str,
+        grants: Vec<Grant>,
+        person_id_number: Option<&str>,
+        must_change: bool,
+    ) {
+        use lianxin::store::entities::person;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let db = self.db().await;
+        let person_id = match person_id_number {
+            Some(id) => Some(
+                person::Entity::find()
+                    .filter(person::Column::IdNumber.eq(id))
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .expect("person exists")
+                    .id,
+            ),
+            None => None,
+        };
+        lianxin::store::access::create_account(
+            &db,
+            lianxin::store::access::NewAccount {
+                username: username.into(),
+                display_name: username.into(),
+                person_id,
+                password: PASSWORD.into(),
+                must_change_password: must_change,
+                grants,
+            },
+            "test",
+        )
+        .await
+        .expect("create account");
+    }
+
+    /// A client holding a session of this account.
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Client {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = client
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            303,
+            "login {username}: {}",
+            r.text().await.unwrap_or_default()
+        );
+        client
     }
 }
 

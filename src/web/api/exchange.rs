@@ -1,10 +1,15 @@
 //! Import, export and blank templates over the API.
 
+use crate::domain::access::Capability;
+use crate::domain::formats::ImportError;
 use crate::domain::formats::Kind;
 use crate::error::{ApiError, AppError};
 use crate::exchange;
 use crate::startup::AppState;
+use crate::store::access::{self, Caller};
+use crate::store::import::ImportFile;
 use crate::store::import::{ImportFailure, ImportOptions, Outcome};
+use crate::web::auth::require;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -39,10 +44,12 @@ struct ImportQuery {
     responses((status = 200, body = Outcome), (status = 422, body = crate::error::ErrorBody)))]
 async fn import(
     State(s): State<AppState>,
+    caller: Caller,
     Path(k): Path<String>,
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Json<Outcome>, ApiError> {
+    require(&caller, Capability::Import)?;
     let k = kind(&k)?;
     let files = Ok(vec![exchange::load_file(k, &q.file, &body)]);
     let opts = ImportOptions {
@@ -52,7 +59,7 @@ async fn import(
             .hold_import_before_commit_secs
             .map(std::time::Duration::from_secs),
     };
-    match exchange::import_files(&s.db, files, "接口导入", &opts).await {
+    match run_import(&s, &caller, files, &opts, &q.file).await {
         Ok(o) => Ok(Json(o)),
         Err(ImportFailure::Invalid(rows)) => Err(AppError::Import(rows).into()),
         Err(ImportFailure::Db(e)) => Err(AppError::from(e).into()),
@@ -101,8 +108,14 @@ fn url_encode(s: &str) -> String {
 /// A registry list as `.xlsx` in the FORMATS.md layout (ID numbers and phones masked).
 #[utoipa::path(get, path = "/export/{kind}", tag = "exchange",
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-async fn export(State(s): State<AppState>, Path(k): Path<String>) -> Result<Response, ApiError> {
+async fn export(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(k): Path<String>,
+) -> Result<Response, ApiError> {
+    require(&caller, Capability::Export)?;
     let k = kind(&k)?;
+    audit_export(&s, &caller, k).await?;
     let rows = exchange::export_rows(&s.db, k, false).await?;
     let bytes = exchange::write_xlsx(k.zh(), &exchange::headers(k), &rows)?;
     Ok(xlsx(k.key(), bytes))
@@ -111,10 +124,54 @@ async fn export(State(s): State<AppState>, Path(k): Path<String>) -> Result<Resp
 /// A blank import template, with a second sheet explaining every column.
 #[utoipa::path(get, path = "/templates/{kind}", tag = "exchange",
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-async fn template(Path(k): Path<String>) -> Result<Response, ApiError> {
+async fn template(_: Caller, Path(k): Path<String>) -> Result<Response, ApiError> {
     let k = kind(&k)?;
     Ok(xlsx(
         &format!("{}-template", k.key()),
         exchange::template(k)?,
     ))
+}
+
+/// Imports as the caller: history names them, and a committed import is audited.
+pub async fn run_import(
+    s: &AppState,
+    caller: &Caller,
+    files: Result<Vec<ImportFile>, Vec<ImportError>>,
+    opts: &ImportOptions,
+    file: &str,
+) -> Result<Outcome, ImportFailure> {
+    let outcome = exchange::import_files(&s.db, files, &caller.username, opts).await?;
+    if !outcome.dry_run {
+        let summary: Vec<String> = outcome
+            .tallies
+            .iter()
+            .filter(|(_, t)| t.created + t.updated > 0)
+            .map(|(k, t)| format!("{k}: +{} ~{}", t.created, t.updated))
+            .collect();
+        access::audit(
+            &s.db,
+            Some(caller.account_id),
+            &caller.username,
+            "import",
+            file,
+            &summary.join("; "),
+            &caller.address,
+        )
+        .await?;
+    }
+    Ok(outcome)
+}
+
+pub async fn audit_export(s: &AppState, caller: &Caller, k: Kind) -> Result<(), AppError> {
+    access::audit(
+        &s.db,
+        Some(caller.account_id),
+        &caller.username,
+        "export",
+        k.key(),
+        "已脱敏",
+        &caller.address,
+    )
+    .await?;
+    Ok(())
 }

@@ -1,7 +1,9 @@
 //! Regions, units, people and households: lists with search, and detail.
 
+use crate::domain::access::Capability;
 use crate::error::{ApiError, AppError};
 use crate::startup::AppState;
+use crate::store::access::{self, Caller, Visibility};
 use crate::store::history;
 use crate::store::registry::{self as reg, Counts, ListQuery, Page};
 use crate::web::view::*;
@@ -22,11 +24,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(person))
         .routes(routes!(households))
         .routes(routes!(household))
+        .routes(routes!(person_reveal))
+        .routes(routes!(household_reveal))
 }
 
 /// How much the registry holds.
 #[utoipa::path(get, path = "/stats", tag = "registry", responses((status = 200, body = Counts)))]
-async fn stats(State(s): State<AppState>) -> Result<Json<Counts>, ApiError> {
+async fn stats(State(s): State<AppState>, _: Caller) -> Result<Json<Counts>, ApiError> {
     Ok(Json(reg::counts(&s.db).await?))
 }
 
@@ -42,6 +46,7 @@ struct RegionsQuery {
 #[utoipa::path(get, path = "/regions", tag = "registry", params(RegionsQuery), responses((status = 200, body = Vec<RegionView>)))]
 async fn regions(
     State(s): State<AppState>,
+    _: Caller,
     Query(q): Query<RegionsQuery>,
 ) -> Result<Json<Vec<RegionView>>, ApiError> {
     let list = match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
@@ -68,6 +73,7 @@ struct RegionDetail {
 #[utoipa::path(get, path = "/regions/{code}", tag = "registry", responses((status = 200, body = RegionDetail), (status = 404)))]
 async fn region(
     State(s): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<RegionDetail>, ApiError> {
     let r = reg::region(&s.db, &code)
@@ -75,7 +81,7 @@ async fn region(
         .ok_or(AppError::NotFound("该区划".into()))?;
     let trail = reg::region_trail(&s.db, &r).await?;
     let children = reg::region_children(&s.db, Some(&r.code)).await?;
-    let (_, households, people) = reg::region_counts(&s.db, &r).await?;
+    let (_, households, people) = reg::region_counts(&s.db, &r, &caller.visibility()).await?;
     Ok(Json(RegionDetail {
         region: (&r).into(),
         trail: trail.iter().map(RegionView::from).collect(),
@@ -89,6 +95,7 @@ async fn region(
 #[utoipa::path(get, path = "/units", tag = "registry", params(ListQuery), responses((status = 200, body = Page<UnitView>)))]
 async fn units(
     State(s): State<AppState>,
+    _: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<UnitView>>, ApiError> {
     let page = reg::units(&s.db, &q).await?.map(|m| UnitView::from(&m));
@@ -104,6 +111,7 @@ struct UnitDetail {
 #[utoipa::path(get, path = "/units/{code}", tag = "registry", responses((status = 200, body = UnitDetail), (status = 404)))]
 async fn unit(
     State(s): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<UnitDetail>, ApiError> {
     let u = reg::unit(&s.db, &code)
@@ -115,6 +123,7 @@ async fn unit(
             unit: Some(code),
             ..Default::default()
         },
+        &caller.visibility(),
     )
     .await?
     .total;
@@ -128,9 +137,12 @@ async fn unit(
 #[utoipa::path(get, path = "/people", tag = "registry", params(ListQuery), responses((status = 200, body = Page<PersonView>)))]
 async fn people(
     State(s): State<AppState>,
+    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<PersonView>>, ApiError> {
-    let page = reg::people(&s.db, &q).await?.map(|m| PersonView::from(&m));
+    let page = reg::people(&s.db, &q, &caller.visibility())
+        .await?
+        .map(|m| PersonView::from(&m));
     Ok(Json(named(&s.db, page).await?))
 }
 
@@ -145,9 +157,10 @@ struct PersonDetail {
 #[utoipa::path(get, path = "/people/{id}", tag = "registry", responses((status = 200, body = PersonDetail), (status = 404)))]
 async fn person(
     State(s): State<AppState>,
+    caller: Caller,
     Path(id): Path<i32>,
 ) -> Result<Json<PersonDetail>, ApiError> {
-    let p = reg::person(&s.db, id)
+    let p = reg::person(&s.db, id, &caller.visibility())
         .await?
         .ok_or(AppError::NotFound("该人员".into()))?;
     let links = reg::links_of(&s.db, id).await?;
@@ -168,9 +181,10 @@ async fn person(
 #[utoipa::path(get, path = "/households", tag = "registry", params(ListQuery), responses((status = 200, body = Page<HouseholdView>)))]
 async fn households(
     State(s): State<AppState>,
+    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<HouseholdView>>, ApiError> {
-    let page = reg::households(&s.db, &q)
+    let page = reg::households(&s.db, &q, &caller.visibility())
         .await?
         .map(|m| HouseholdView::from(&m));
     Ok(Json(named(&s.db, page).await?))
@@ -189,14 +203,19 @@ pub struct HouseholdDetail {
 #[utoipa::path(get, path = "/households/{code}", tag = "registry", responses((status = 200, body = HouseholdDetail), (status = 404)))]
 async fn household(
     State(s): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<HouseholdDetail>, ApiError> {
-    let d = household_detail(&s, &code).await?;
+    let d = household_detail(&s, &code, &caller.visibility()).await?;
     Ok(Json(d))
 }
 
-pub async fn household_detail(s: &AppState, code: &str) -> Result<HouseholdDetail, AppError> {
-    let h = reg::household(&s.db, code)
+pub async fn household_detail(
+    s: &AppState,
+    code: &str,
+    vis: &Visibility,
+) -> Result<HouseholdDetail, AppError> {
+    let h = reg::household(&s.db, code, vis)
         .await?
         .ok_or(AppError::NotFound("该户".into()))?;
     let members = reg::members(&s.db, h.id).await?;
@@ -218,4 +237,138 @@ pub async fn household_detail(s: &AppState, code: &str) -> Result<HouseholdDetai
             .collect(),
         history: hist.iter().map(HistoryView::from).collect(),
     })
+}
+
+/// One personal-data field shown in full.
+#[derive(Serialize, ToSchema)]
+pub struct Revealed {
+    pub label: String,
+    pub value: String,
+}
+
+/// Full ID number and phone of a person. Outside the caller's scope: 404; inside it
+/// but without a role that may reveal: 403. Every reveal is audited.
+pub async fn reveal_person(
+    s: &AppState,
+    caller: &Caller,
+    id: i32,
+) -> Result<Vec<Revealed>, AppError> {
+    let p = reg::person(&s.db, id, &caller.visibility())
+        .await?
+        .ok_or(AppError::NotFound("该人员".into()))?;
+    let may = caller.visibility_for(Capability::Reveal);
+    if may.is_empty() || reg::person(&s.db, id, &may).await?.is_none() {
+        return Err(AppError::Forbidden);
+    }
+    access::audit(
+        &s.db,
+        Some(caller.account_id),
+        &caller.username,
+        "reveal",
+        &format!("person:{id}"),
+        "身份证号、手机号",
+        &caller.address,
+    )
+    .await?;
+    let mut out = vec![Revealed {
+        label: format!("{} 身份证号", p.name),
+        value: p.id_number,
+    }];
+    if let Some(phone) = p.phone {
+        out.push(Revealed {
+            label: format!("{} 手机号", p.name),
+            value: phone,
+        });
+    }
+    Ok(out)
+}
+
+/// Full ID numbers and phones of a household and its members; rules as for a person.
+pub async fn reveal_household(
+    s: &AppState,
+    caller: &Caller,
+    code: &str,
+) -> Result<Vec<Revealed>, AppError> {
+    let h = reg::household(&s.db, code, &caller.visibility())
+        .await?
+        .ok_or(AppError::NotFound("该户".into()))?;
+    let may = caller.visibility_for(Capability::Reveal);
+    if may.is_empty() || reg::household(&s.db, code, &may).await?.is_none() {
+        return Err(AppError::Forbidden);
+    }
+    access::audit(
+        &s.db,
+        Some(caller.account_id),
+        &caller.username,
+        "reveal",
+        &format!("household:{code}"),
+        "身份证号、电话",
+        &caller.address,
+    )
+    .await?;
+    let mut out = Vec::new();
+    if let Some(id) = h.head_id_number {
+        out.push(Revealed {
+            label: format!("户主{} 身份证号", h.head_name),
+            value: id,
+        });
+    }
+    if let Some(p) = h.phone {
+        out.push(Revealed {
+            label: "联系电话".into(),
+            value: p,
+        });
+    }
+    for m in reg::members(&s.db, h.id).await? {
+        if let Some(id) = m.id_number {
+            out.push(Revealed {
+                label: format!("{} 身份证号", m.name),
+                value: id,
+            });
+        }
+        if let Some(p) = m.phone {
+            out.push(Revealed {
+                label: format!("{} 手机号", m.name),
+                value: p,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the caller may reveal this household's personal data (to show the button).
+pub async fn may_reveal_household(
+    s: &AppState,
+    caller: &Caller,
+    code: &str,
+) -> Result<bool, AppError> {
+    let may = caller.visibility_for(Capability::Reveal);
+    Ok(!may.is_empty() && reg::household(&s.db, code, &may).await?.is_some())
+}
+
+pub async fn may_reveal_person(s: &AppState, caller: &Caller, id: i32) -> Result<bool, AppError> {
+    let may = caller.visibility_for(Capability::Reveal);
+    Ok(!may.is_empty() && reg::person(&s.db, id, &may).await?.is_some())
+}
+
+/// A person's full ID number and phone (audited).
+#[utoipa::path(post, path = "/people/{id}/reveal", tag = "registry",
+    responses((status = 200, body = Vec<Revealed>), (status = 403), (status = 404)))]
+async fn person_reveal(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+) -> Result<Json<Vec<Revealed>>, ApiError> {
+    Ok(Json(reveal_person(&s, &caller, id).await?))
+}
+
+/// A household's full ID numbers and phones (audited).
+#[utoipa::path(post, path = "/households/{code}/reveal", tag = "registry",
+    responses((status = 200, body = Vec<Revealed>), (status = 403), (status = 404)))]
+async fn household_reveal(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<Revealed>>, ApiError> {
+    Ok(Json(reveal_household(&s, &caller, &code).await?))
 }

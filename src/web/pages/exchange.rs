@@ -1,12 +1,15 @@
 //! Import from the browser (upload, check, confirm), templates and exports.
 
 use super::render;
+use crate::domain::access::Capability;
 use crate::domain::formats::{ImportError, Kind};
 use crate::error::AppError;
 use crate::exchange;
 use crate::startup::AppState;
+use crate::store::access::Caller;
 use crate::store::import::{ImportFailure, ImportOptions, Outcome, Tally};
-use crate::web::api::exchange::xlsx;
+use crate::web::api::exchange::{audit_export, run_import, xlsx};
+use crate::web::auth::require;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Multipart, Path, State};
@@ -32,7 +35,7 @@ struct ImportForm {
     kinds: Vec<(&'static str, &'static str)>,
 }
 
-async fn form() -> Result<Html<String>, AppError> {
+async fn form(_: Caller) -> Result<Html<String>, AppError> {
     render(&ImportForm { kinds: kinds() })
 }
 
@@ -67,7 +70,12 @@ fn upload_dir(s: &AppState, token: &str) -> Result<PathBuf, AppError> {
     Ok(s.config.data_dir.join("uploads").join(token))
 }
 
-async fn upload(State(s): State<AppState>, mut mp: Multipart) -> Result<Html<String>, AppError> {
+async fn upload(
+    State(s): State<AppState>,
+    caller: Caller,
+    mut mp: Multipart,
+) -> Result<Html<String>, AppError> {
+    require(&caller, Capability::Import)?;
     let mut kind = None;
     let mut file = None;
     while let Some(field) = mp
@@ -105,7 +113,7 @@ async fn upload(State(s): State<AppState>, mut mp: Multipart) -> Result<Html<Str
         dry_run: true,
         ..Default::default()
     };
-    match exchange::import_files(&s.db, files, "网页导入", &opts).await {
+    match run_import(&s, &caller, files, &opts, &name).await {
         Ok(outcome) => {
             let token = uuid::Uuid::new_v4().simple().to_string();
             let dir = upload_dir(&s, &token)?.join(kind.key());
@@ -149,8 +157,10 @@ struct Confirm {
 
 async fn confirm(
     State(s): State<AppState>,
+    caller: Caller,
     Form(c): Form<Confirm>,
 ) -> Result<Html<String>, AppError> {
+    require(&caller, Capability::Import)?;
     let dir = upload_dir(&s, &c.token)?;
     let mut found = None;
     if let Ok(mut kinds) = tokio::fs::read_dir(&dir).await {
@@ -168,7 +178,7 @@ async fn confirm(
     ))?;
     let bytes = tokio::fs::read(&path).await?;
     let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
-    let result = exchange::import_files(&s.db, files, "网页导入", &ImportOptions::default()).await;
+    let result = run_import(&s, &caller, files, &ImportOptions::default(), &name).await;
     match result {
         Ok(outcome) => {
             let _ = tokio::fs::remove_dir_all(&dir).await;
@@ -188,7 +198,7 @@ async fn confirm(
     }
 }
 
-async fn template(Path(k): Path<String>) -> Result<Response, AppError> {
+async fn template(_: Caller, Path(k): Path<String>) -> Result<Response, AppError> {
     let k = Kind::parse(&k).map_err(AppError::NotFound)?;
     Ok(xlsx(
         &format!("{}-template", k.key()),
@@ -196,8 +206,14 @@ async fn template(Path(k): Path<String>) -> Result<Response, AppError> {
     ))
 }
 
-async fn export(State(s): State<AppState>, Path(k): Path<String>) -> Result<Response, AppError> {
+async fn export(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(k): Path<String>,
+) -> Result<Response, AppError> {
+    require(&caller, Capability::Export)?;
     let k = Kind::parse(&k).map_err(AppError::NotFound)?;
+    audit_export(&s, &caller, k).await?;
     let rows = exchange::export_rows(&s.db, k, false).await?;
     Ok(xlsx(
         k.key(),

@@ -1,5 +1,6 @@
 //! Server-rendered pages (zh-CN), with htmx for fragments.
 
+pub mod account;
 pub mod exchange;
 pub mod registry;
 
@@ -12,7 +13,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 pub fn router() -> Router<AppState> {
-    registry::router().merge(exchange::router())
+    registry::router().merge(exchange::router()).merge(account::router()).layer(
+        tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ),
+    )
 }
 
 pub fn render(t: &impl Template) -> Result<Html<String>, AppError> {

@@ -4,9 +4,10 @@ use super::{Opt, Pager, options, render};
 use crate::domain::labels::{HouseholdTag, Role, UnitKind, UnitTag};
 use crate::error::AppError;
 use crate::startup::AppState;
+use crate::store::access::Caller;
 use crate::store::history;
 use crate::store::registry::{self as reg, Counts, ListQuery, Page};
-use crate::web::api::registry::{HouseholdDetail, household_detail};
+use crate::web::api::registry::{self as api, HouseholdDetail, Revealed, household_detail};
 use crate::web::view::*;
 use askama::Template;
 use axum::Router;
@@ -26,6 +27,11 @@ pub fn router() -> Router<AppState> {
         .route("/people/{id}", get(person))
         .route("/households", get(households))
         .route("/households/{code}", get(household))
+        .route("/people/{id}/reveal", axum::routing::post(person_reveal))
+        .route(
+            "/households/{code}/reveal",
+            axum::routing::post(household_reveal),
+        )
 }
 
 #[derive(Template)]
@@ -34,7 +40,7 @@ struct Home {
     counts: Counts,
 }
 
-async fn home(State(s): State<AppState>) -> Result<Html<String>, AppError> {
+async fn home(State(s): State<AppState>, _: Caller) -> Result<Html<String>, AppError> {
     render(&Home {
         counts: reg::counts(&s.db).await?,
     })
@@ -55,6 +61,7 @@ struct Regions {
 
 async fn regions(
     State(s): State<AppState>,
+    _: Caller,
     Query(q): Query<SearchQuery>,
 ) -> Result<Html<String>, AppError> {
     let q = q.q.unwrap_or_default().trim().to_string();
@@ -89,6 +96,7 @@ struct RegionChildren {
 
 async fn region_children(
     State(s): State<AppState>,
+    _: Caller,
     Path(code): Path<String>,
 ) -> Result<Html<String>, AppError> {
     let children = reg::region_children(&s.db, Some(&code)).await?;
@@ -109,6 +117,7 @@ struct RegionPage {
 
 async fn region(
     State(s): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Html<String>, AppError> {
     let r = reg::region(&s.db, &code)
@@ -116,7 +125,7 @@ async fn region(
         .ok_or(AppError::NotFound("该区划".into()))?;
     let trail = reg::region_trail(&s.db, &r).await?;
     let children = reg::region_children(&s.db, Some(&r.code)).await?;
-    let (_, households, people) = reg::region_counts(&s.db, &r).await?;
+    let (_, households, people) = reg::region_counts(&s.db, &r, &caller.visibility()).await?;
     render(&RegionPage {
         region: (&r).into(),
         trail: trail.iter().map(RegionView::from).collect(),
@@ -152,6 +161,7 @@ struct Units {
 
 async fn units(
     State(s): State<AppState>,
+    _: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
     let page = named(
@@ -196,6 +206,7 @@ struct PageQuery {
 
 async fn unit(
     State(s): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
     Query(p): Query<PageQuery>,
 ) -> Result<Html<String>, AppError> {
@@ -211,7 +222,9 @@ async fn unit(
         page: p.page,
         ..Default::default()
     };
-    let people = reg::people(&s.db, &q).await?.map(|m| PersonView::from(&m));
+    let people = reg::people(&s.db, &q, &caller.visibility())
+        .await?
+        .map(|m| PersonView::from(&m));
     let pager = Pager::new(
         &format!("/units/{}", super::encode(&code)),
         &[],
@@ -238,11 +251,14 @@ struct People {
 
 async fn people(
     State(s): State<AppState>,
+    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
     let page = named(
         &s.db,
-        reg::people(&s.db, &q).await?.map(|m| PersonView::from(&m)),
+        reg::people(&s.db, &q, &caller.visibility())
+            .await?
+            .map(|m| PersonView::from(&m)),
     )
     .await?;
     let opts = options(Role::ALL, Role::code, Role::zh, q.tag.as_deref());
@@ -263,10 +279,15 @@ struct PersonPage {
     links: Vec<LinkView>,
     activities: Vec<ActivityView>,
     history: Vec<HistoryView>,
+    can_reveal: bool,
 }
 
-async fn person(State(s): State<AppState>, Path(id): Path<i32>) -> Result<Html<String>, AppError> {
-    let p = reg::person(&s.db, id)
+async fn person(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+) -> Result<Html<String>, AppError> {
+    let p = reg::person(&s.db, id, &caller.visibility())
         .await?
         .ok_or(AppError::NotFound("该人员".into()))?;
     let unit_name = reg::unit(&s.db, &p.unit_code)
@@ -284,6 +305,7 @@ async fn person(State(s): State<AppState>, Path(id): Path<i32>) -> Result<Html<S
             .collect(),
         history: hist.iter().map(HistoryView::from).collect(),
         unit_name,
+        can_reveal: api::may_reveal_person(&s, &caller, id).await?,
         person: (&p).into(),
     })
 }
@@ -299,11 +321,12 @@ struct Households {
 
 async fn households(
     State(s): State<AppState>,
+    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
     let page = named(
         &s.db,
-        reg::households(&s.db, &q)
+        reg::households(&s.db, &q, &caller.visibility())
             .await?
             .map(|m| HouseholdView::from(&m)),
     )
@@ -328,13 +351,15 @@ async fn households(
 struct HouseholdPage {
     d: HouseholdDetail,
     trail: Vec<RegionView>,
+    can_reveal: bool,
 }
 
 async fn household(
     State(s): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Html<String>, AppError> {
-    let d = household_detail(&s, &code).await?;
+    let d = household_detail(&s, &code, &caller.visibility()).await?;
     let trail = match reg::region(&s.db, &d.household.region_code).await? {
         Some(r) => reg::region_trail(&s.db, &r)
             .await?
@@ -343,5 +368,51 @@ async fn household(
             .collect(),
         None => vec![],
     };
-    render(&HouseholdPage { d, trail })
+    let can_reveal = api::may_reveal_household(&s, &caller, &code).await?;
+    render(&HouseholdPage {
+        d,
+        trail,
+        can_reveal,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "registry/revealed.html")]
+struct RevealedFragment {
+    fields: Vec<Revealed>,
+    back: String,
+    fragment: bool,
+}
+
+fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+async fn person_reveal(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i32>,
+) -> Result<Html<String>, AppError> {
+    let fields = api::reveal_person(&s, &caller, id).await?;
+    render(&RevealedFragment {
+        fields,
+        back: format!("/people/{id}"),
+        fragment: is_htmx(&headers),
+    })
+}
+
+async fn household_reveal(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let fields = api::reveal_household(&s, &caller, &code).await?;
+    let back = format!("/households/{}", super::encode(&code));
+    render(&RevealedFragment {
+        fields,
+        back,
+        fragment: is_htmx(&headers),
+    })
 }

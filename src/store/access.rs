@@ -1,0 +1,896 @@
+//! Accounts, sessions, API tokens, the audit log, and [`Visibility`]: the one place
+//! where a caller's grants become query conditions. Every read of people and
+//! households goes through it, so an object outside the scope is simply not found.
+
+use super::entities::*;
+use crate::domain::access::{AccessRole, Capability, Grant, Scope};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionSession,
+    TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+/// Login and session limits (from the configuration).
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub max_failures: i32,
+    pub lock_minutes: i64,
+    pub address_max_failures: u64,
+    pub session_hours: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_failures: 5,
+            lock_minutes: 15,
+            address_max_failures: 20,
+            session_hours: 12,
+        }
+    }
+}
+
+/// Who is asking: an account with its grants, resolved against the region tree.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub account_id: i32,
+    pub username: String,
+    pub display_name: String,
+    pub person_id: Option<i32>,
+    pub must_change_password: bool,
+    pub grants: Vec<Grant>,
+    pub address: String,
+    /// Region grants with the region's path (`/…/code/`).
+    region_paths: Vec<(AccessRole, String)>,
+}
+
+impl Caller {
+    /// The operator at the command line: acts with every right, audited as such.
+    pub fn operator() -> Caller {
+        Caller {
+            account_id: 0,
+            username: "命令行".into(),
+            display_name: "命令行".into(),
+            person_id: None,
+            must_change_password: false,
+            grants: vec![Grant {
+                role: AccessRole::Admin,
+                scope: Scope::County,
+            }],
+            address: "local".into(),
+            region_paths: vec![],
+        }
+    }
+
+    pub fn can(&self, c: Capability) -> bool {
+        self.grants.iter().any(|g| g.role.can(c))
+    }
+
+    /// What this caller may read.
+    pub fn visibility(&self) -> Visibility {
+        self.visibility_where(|_| true)
+    }
+
+    /// What this caller may do `c` to: only the grants whose role allows it count.
+    pub fn visibility_for(&self, c: Capability) -> Visibility {
+        self.visibility_where(|r| r.can(c))
+    }
+
+    fn visibility_where(&self, keep: impl Fn(AccessRole) -> bool) -> Visibility {
+        let mut v = Visibility::default();
+        for g in self.grants.iter().filter(|g| keep(g.role)) {
+            match &g.scope {
+                Scope::County => v.all = true,
+                Scope::Region(_) => {}
+                Scope::Unit(u) => v.units.push(u.clone()),
+                Scope::Own => v.own = Some(self.person_id.unwrap_or(-1)),
+            }
+        }
+        v.region_paths = self
+            .region_paths
+            .iter()
+            .filter(|(r, _)| keep(*r))
+            .map(|(_, p)| p.clone())
+            .collect();
+        v
+    }
+
+    pub fn roles_zh(&self) -> String {
+        self.grants
+            .iter()
+            .map(|g| format!("{}（{}）", g.role.zh(), g.scope.zh()))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+/// The rows a caller may see, as conditions on people and households.
+#[derive(Clone, Debug, Default)]
+pub struct Visibility {
+    pub all: bool,
+    pub region_paths: Vec<String>,
+    pub units: Vec<String>,
+    /// The caller's own person id (−1 when the account has no person).
+    pub own: Option<i32>,
+}
+
+fn subtree(path: &str) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(region::Column::Code)
+        .from(region::Entity)
+        .and_where(region::Column::Path.like(format!("{path}%")))
+        .to_owned()
+}
+
+fn linked_by_person(person_id: i32) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(link::Column::TargetCode)
+        .from(link::Entity)
+        .and_where(link::Column::PersonId.eq(person_id))
+        .to_owned()
+}
+
+fn linked_by_unit(unit: &str) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(link::Column::TargetCode)
+        .from(link::Entity)
+        .cond_where(
+            Condition::any().add(link::Column::UnitCode.eq(unit)).add(
+                link::Column::PersonId.in_subquery(
+                    Query::select()
+                        .column(person::Column::Id)
+                        .from(person::Entity)
+                        .and_where(person::Column::UnitCode.eq(unit))
+                        .to_owned(),
+                ),
+            ),
+        )
+        .to_owned()
+}
+
+impl Visibility {
+    /// Everything: for the command line and internal jobs, which act as the operator.
+    pub fn everything() -> Visibility {
+        Visibility {
+            all: true,
+            ..Default::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.region_paths.is_empty() && self.units.is_empty() && self.own.is_none()
+    }
+
+    pub fn households(&self) -> Condition {
+        if self.all {
+            return Condition::all();
+        }
+        let mut c = Condition::any().add(household::Column::Id.lt(0));
+        for p in &self.region_paths {
+            c = c.add(household::Column::RegionCode.in_subquery(subtree(p)));
+        }
+        for u in &self.units {
+            c = c.add(household::Column::Code.in_subquery(linked_by_unit(u)));
+        }
+        if let Some(pid) = self.own {
+            c = c.add(household::Column::Code.in_subquery(linked_by_person(pid)));
+        }
+        c
+    }
+
+    pub fn people(&self) -> Condition {
+        if self.all {
+            return Condition::all();
+        }
+        let mut c = Condition::any().add(person::Column::Id.lt(0));
+        for p in &self.region_paths {
+            c = c
+                .add(person::Column::RegionCode.in_subquery(subtree(p)))
+                .add(
+                    person::Column::UnitCode.in_subquery(
+                        Query::select()
+                            .column(unit::Column::Code)
+                            .from(unit::Entity)
+                            .and_where(unit::Column::RegionCode.in_subquery(subtree(p)))
+                            .to_owned(),
+                    ),
+                );
+        }
+        for u in &self.units {
+            c = c.add(person::Column::UnitCode.eq(u.as_str()));
+        }
+        if let Some(pid) = self.own {
+            c = c.add(person::Column::Id.eq(pid));
+        }
+        c
+    }
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// 64 hex characters from the system's random source (two v4 UUIDs: 244 random bits).
+pub fn new_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// A readable initial password: letters and digits, no look-alikes.
+pub fn initial_password() -> String {
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    let mut p: String = bytes
+        .iter()
+        .take(10)
+        .map(|b| CHARS[*b as usize % CHARS.len()] as char)
+        .collect();
+    p.push('7');
+    p.insert(0, 'x');
+    p
+}
+
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        use argon2::{Argon2, PasswordHasher};
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hash: {e}"))
+    })
+    .await?
+}
+
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        use argon2::{Argon2, PasswordVerifier, password_hash::phc::PasswordHash};
+        match PasswordHash::new(&hash) {
+            Ok(parsed) => Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+            Err(_) => false,
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub person_id: Option<i32>,
+    pub password: String,
+    pub must_change_password: bool,
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub async fn create_account<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    a: NewAccount,
+    actor: &str,
+) -> Result<i32, AccountError> {
+    crate::domain::access::check_username(&a.username).map_err(AccountError::Invalid)?;
+    crate::domain::access::check_password(&a.password).map_err(AccountError::Invalid)?;
+    if a.grants.is_empty() {
+        return Err(AccountError::Invalid("至少授予一个角色".into()));
+    }
+    if find_account(db, &a.username).await?.is_some() {
+        return Err(AccountError::Invalid(format!(
+            "用户名 {} 已存在",
+            a.username
+        )));
+    }
+    if let Some(pid) = a.person_id {
+        let taken = account::Entity::find()
+            .filter(account::Column::PersonId.eq(pid))
+            .one(db)
+            .await?;
+        if let Some(t) = taken {
+            return Err(AccountError::Invalid(format!(
+                "该人员已有账号 {}",
+                t.username
+            )));
+        }
+    }
+    for g in &a.grants {
+        check_scope(db, &g.scope).await?;
+    }
+    let hash = hash_password(a.password).await?;
+    let txn = db.begin().await?;
+    let row = account::ActiveModel {
+        id: NotSet,
+        username: Set(a.username.clone()),
+        display_name: Set(a.display_name),
+        person_id: Set(a.person_id),
+        password_hash: Set(hash),
+        must_change_password: Set(a.must_change_password),
+        disabled: Set(false),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    for g in &a.grants {
+        account_grant::ActiveModel {
+            id: NotSet,
+            account_id: Set(row.id),
+            role: Set(g.role.code().to_string()),
+            scope_kind: Set(g.scope.kind().to_string()),
+            scope_code: Set(g.scope.code().map(str::to_string)),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let grants: Vec<String> = a
+        .grants
+        .iter()
+        .map(|g| format!("{}（{}）", g.role.zh(), g.scope.zh()))
+        .collect();
+    audit(
+        &txn,
+        Some(row.id),
+        actor,
+        "account_create",
+        &format!("account:{}", a.username),
+        &grants.join("、"),
+        "",
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row.id)
+}
+
+async fn check_scope(db: &impl ConnectionTrait, s: &Scope) -> Result<(), AccountError> {
+    match s {
+        Scope::Region(c) => {
+            if region::Entity::find()
+                .filter(region::Column::Code.eq(c.as_str()))
+                .one(db)
+                .await?
+                .is_none()
+            {
+                return Err(AccountError::Invalid(format!("区划 {c} 不存在")));
+            }
+        }
+        Scope::Unit(c) => {
+            if unit::Entity::find()
+                .filter(unit::Column::Code.eq(c.as_str()))
+                .one(db)
+                .await?
+                .is_none()
+            {
+                return Err(AccountError::Invalid(format!("单位 {c} 不存在")));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub async fn find_account(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<account::Model>, DbErr> {
+    account::Entity::find()
+        .filter(account::Column::Username.eq(username))
+        .one(db)
+        .await
+}
+
+pub async fn grants_of(db: &impl ConnectionTrait, account_id: i32) -> Result<Vec<Grant>, DbErr> {
+    let rows = account_grant::Entity::find()
+        .filter(account_grant::Column::AccountId.eq(account_id))
+        .order_by_asc(account_grant::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|g| {
+            Some(Grant {
+                role: AccessRole::from_code(&g.role)?,
+                scope: Scope::from_parts(&g.scope_kind, g.scope_code.as_deref())?,
+            })
+        })
+        .collect())
+}
+
+async fn caller_for(
+    db: &impl ConnectionTrait,
+    a: account::Model,
+    address: &str,
+) -> Result<Caller, DbErr> {
+    let grants = grants_of(db, a.id).await?;
+    let mut region_paths = Vec::new();
+    for g in &grants {
+        if let Scope::Region(code) = &g.scope {
+            let path = region::Entity::find()
+                .filter(region::Column::Code.eq(code.as_str()))
+                .one(db)
+                .await?
+                .map(|r| r.path)
+                .unwrap_or_else(|| "/-none-/".into());
+            region_paths.push((g.role, path));
+        }
+    }
+    Ok(Caller {
+        account_id: a.id,
+        username: a.username,
+        display_name: a.display_name,
+        person_id: a.person_id,
+        must_change_password: a.must_change_password,
+        grants,
+        address: address.to_string(),
+        region_paths,
+    })
+}
+
+#[derive(Debug)]
+pub enum LoginError {
+    /// Wrong user name or password (the same answer for both).
+    Invalid,
+    Locked(DateTime<Utc>),
+    AddressBlocked,
+    Db(DbErr),
+}
+
+impl From<DbErr> for LoginError {
+    fn from(e: DbErr) -> Self {
+        LoginError::Db(e)
+    }
+}
+
+/// Checks a password, counting failures per account and per address. Returns a new
+/// session's token.
+pub async fn login(
+    db: &impl ConnectionTrait,
+    username: &str,
+    password: &str,
+    address: &str,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<(String, account::Model), LoginError> {
+    let since = now - Duration::minutes(policy.lock_minutes);
+    let recent = audit::Entity::find()
+        .filter(audit::Column::Address.eq(address))
+        .filter(audit::Column::Action.eq("login_failed"))
+        .filter(audit::Column::At.gt(since))
+        .count(db)
+        .await?;
+    if recent >= policy.address_max_failures {
+        audit(
+            db,
+            None,
+            username,
+            "login_blocked",
+            "address",
+            "来源地址失败次数过多",
+            address,
+        )
+        .await?;
+        return Err(LoginError::AddressBlocked);
+    }
+    let Some(acc) = find_account(db, username).await? else {
+        audit(
+            db,
+            None,
+            username,
+            "login_failed",
+            "account",
+            "用户名不存在",
+            address,
+        )
+        .await?;
+        return Err(LoginError::Invalid);
+    };
+    if let Some(until) = acc.locked_until.filter(|u| *u > now) {
+        audit(
+            db,
+            Some(acc.id),
+            username,
+            "login_failed",
+            "account",
+            "账号已锁定",
+            address,
+        )
+        .await?;
+        return Err(LoginError::Locked(until));
+    }
+    let ok = verify_password(password.to_string(), acc.password_hash.clone()).await;
+    if !ok || acc.disabled {
+        let failures = acc.failed_logins + 1;
+        let mut am: account::ActiveModel = acc.clone().into();
+        let reason = if acc.disabled {
+            "账号已停用"
+        } else {
+            "密码错误"
+        };
+        audit(
+            db,
+            Some(acc.id),
+            username,
+            "login_failed",
+            "account",
+            reason,
+            address,
+        )
+        .await?;
+        if failures >= policy.max_failures {
+            let until = now + Duration::minutes(policy.lock_minutes);
+            am.failed_logins = Set(0);
+            am.locked_until = Set(Some(until));
+            am.update(db).await?;
+            let detail = format!(
+                "连续{failures}次登录失败，锁定至{}",
+                crate::web::view::beijing_time(&until)
+            );
+            audit(
+                db,
+                Some(acc.id),
+                username,
+                "account_locked",
+                "account",
+                &detail,
+                address,
+            )
+            .await?;
+        } else {
+            am.failed_logins = Set(failures);
+            am.update(db).await?;
+        }
+        return Err(LoginError::Invalid);
+    }
+    let mut am: account::ActiveModel = acc.clone().into();
+    am.failed_logins = Set(0);
+    am.locked_until = Set(None);
+    let acc = am.update(db).await?;
+    let token = new_secret();
+    session::ActiveModel {
+        id: Set(sha256_hex(&token)),
+        account_id: Set(acc.id),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::hours(policy.session_hours)),
+        revoked_at: Set(None),
+        address: Set(address.to_string()),
+    }
+    .insert(db)
+    .await?;
+    audit(db, Some(acc.id), username, "login", "account", "", address).await?;
+    Ok((token, acc))
+}
+
+/// The caller behind a session cookie, if the session is live and the account enabled.
+pub async fn session_caller(
+    db: &impl ConnectionTrait,
+    token: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Caller>, DbErr> {
+    let Some(s) = session::Entity::find_by_id(sha256_hex(token))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if s.revoked_at.is_some() || s.expires_at <= now {
+        return Ok(None);
+    }
+    live_caller(db, s.account_id, address).await
+}
+
+/// The caller behind an API token.
+pub async fn token_caller(
+    db: &impl ConnectionTrait,
+    token: &str,
+    address: &str,
+) -> Result<Option<Caller>, DbErr> {
+    let Some(t) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(sha256_hex(token)))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if t.revoked_at.is_some() {
+        return Ok(None);
+    }
+    live_caller(db, t.account_id, address).await
+}
+
+async fn live_caller(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+    address: &str,
+) -> Result<Option<Caller>, DbErr> {
+    match account::Entity::find_by_id(account_id).one(db).await? {
+        Some(a) if !a.disabled => Ok(Some(caller_for(db, a, address).await?)),
+        _ => Ok(None),
+    }
+}
+
+pub async fn logout(db: &impl ConnectionTrait, token: &str, caller: &Caller) -> Result<(), DbErr> {
+    if let Some(s) = session::Entity::find_by_id(sha256_hex(token))
+        .one(db)
+        .await?
+    {
+        let mut am: session::ActiveModel = s.into();
+        am.revoked_at = Set(Some(Utc::now()));
+        am.update(db).await?;
+    }
+    audit(
+        db,
+        Some(caller.account_id),
+        &caller.username,
+        "logout",
+        "account",
+        "",
+        &caller.address,
+    )
+    .await
+}
+
+async fn revoke_all(db: &impl ConnectionTrait, account_id: i32) -> Result<(), DbErr> {
+    let now = Utc::now();
+    session::Entity::update_many()
+        .col_expr(
+            session::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(session::Column::AccountId.eq(account_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets a new password; `must_change` for an initial one handed out by an administrator.
+/// Other sessions of the account end.
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+    password: &str,
+    must_change: bool,
+    actor: &Caller,
+    keep_session: Option<&str>,
+) -> Result<(), AccountError> {
+    crate::domain::access::check_password(password).map_err(AccountError::Invalid)?;
+    let acc = account::Entity::find_by_id(account_id)
+        .one(db)
+        .await?
+        .ok_or(AccountError::Invalid("账号不存在".into()))?;
+    let hash = hash_password(password.to_string()).await?;
+    let username = acc.username.clone();
+    let mut am: account::ActiveModel = acc.into();
+    am.password_hash = Set(hash);
+    am.must_change_password = Set(must_change);
+    am.failed_logins = Set(0);
+    am.locked_until = Set(None);
+    am.update(db).await?;
+    revoke_all(db, account_id).await?;
+    if let Some(token) = keep_session {
+        session::Entity::update_many()
+            .col_expr(
+                session::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(session::Column::Id.eq(sha256_hex(token)))
+            .exec(db)
+            .await?;
+    }
+    let action = if must_change {
+        "password_reset"
+    } else {
+        "password_change"
+    };
+    audit(
+        db,
+        Some(actor.account_id),
+        &actor.username,
+        action,
+        &format!("account:{username}"),
+        "",
+        &actor.address,
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn set_disabled(
+    db: &impl ConnectionTrait,
+    username: &str,
+    disabled: bool,
+    actor: &Caller,
+) -> Result<(), AccountError> {
+    let acc = find_account(db, username)
+        .await?
+        .ok_or(AccountError::Invalid(format!("账号 {username} 不存在")))?;
+    let id = acc.id;
+    let mut am: account::ActiveModel = acc.into();
+    am.disabled = Set(disabled);
+    am.update(db).await?;
+    if disabled {
+        revoke_all(db, id).await?;
+        api_token::Entity::update_many()
+            .col_expr(
+                api_token::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(Utc::now()),
+            )
+            .filter(api_token::Column::AccountId.eq(id))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+    }
+    let action = if disabled {
+        "account_disable"
+    } else {
+        "account_enable"
+    };
+    audit(
+        db,
+        Some(actor.account_id),
+        &actor.username,
+        action,
+        &format!("account:{username}"),
+        "",
+        &actor.address,
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn accounts(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(account::Model, Vec<Grant>)>, DbErr> {
+    let list = account::Entity::find()
+        .order_by_asc(account::Column::Username)
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for a in list {
+        let g = grants_of(db, a.id).await?;
+        out.push((a, g));
+    }
+    Ok(out)
+}
+
+/// A new API token for the caller's own account; the token is shown once.
+pub async fn create_token(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    name: &str,
+) -> Result<String, DbErr> {
+    let token = format!("lx_{}", new_secret());
+    api_token::ActiveModel {
+        id: NotSet,
+        token_hash: Set(sha256_hex(&token)),
+        account_id: Set(caller.account_id),
+        name: Set(name.to_string()),
+        created_at: Set(Utc::now()),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    audit(
+        db,
+        Some(caller.account_id),
+        &caller.username,
+        "token_create",
+        &format!("token:{name}"),
+        "",
+        &caller.address,
+    )
+    .await?;
+    Ok(token)
+}
+
+pub async fn tokens_of(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+) -> Result<Vec<api_token::Model>, DbErr> {
+    api_token::Entity::find()
+        .filter(api_token::Column::AccountId.eq(account_id))
+        .order_by_desc(api_token::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn revoke_token(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i32,
+) -> Result<bool, DbErr> {
+    let Some(t) = api_token::Entity::find_by_id(id).one(db).await? else {
+        return Ok(false);
+    };
+    if t.account_id != caller.account_id {
+        return Ok(false);
+    }
+    let name = t.name.clone();
+    let mut am: api_token::ActiveModel = t.into();
+    am.revoked_at = Set(Some(Utc::now()));
+    am.update(db).await?;
+    audit(
+        db,
+        Some(caller.account_id),
+        &caller.username,
+        "token_revoke",
+        &format!("token:{name}"),
+        "",
+        &caller.address,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Appends to the audit log. Never logs personal data: targets are row ids and codes.
+pub async fn audit(
+    db: &impl ConnectionTrait,
+    account_id: Option<i32>,
+    username: &str,
+    action: &str,
+    target: &str,
+    detail: &str,
+    address: &str,
+) -> Result<(), DbErr> {
+    audit::ActiveModel {
+        id: NotSet,
+        at: Set(Utc::now()),
+        account_id: Set(account_id),
+        username: Set(username.chars().take(64).collect()),
+        action: Set(action.to_string()),
+        target: Set(target.to_string()),
+        detail: Set(detail.to_string()),
+        address: Set(address.chars().take(64).collect()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct AuditQuery {
+    pub username: Option<String>,
+    pub action: Option<String>,
+    pub page: Option<u64>,
+}
+
+pub async fn search_audit(
+    db: &impl ConnectionTrait,
+    q: &AuditQuery,
+) -> Result<super::registry::Page<audit::Model>, DbErr> {
+    let mut sel = audit::Entity::find();
+    if let Some(u) = q.username.as_deref().filter(|s| !s.is_empty()) {
+        sel = sel.filter(audit::Column::Username.eq(u));
+    }
+    if let Some(a) = q.action.as_deref().filter(|s| !s.is_empty()) {
+        sel = sel.filter(audit::Column::Action.eq(a));
+    }
+    let p = sel.order_by_desc(audit::Column::Id).paginate(db, 50);
+    let counts = p.num_items_and_pages().await?;
+    let page = q.page.unwrap_or(1).max(1);
+    Ok(super::registry::Page {
+        items: p.fetch_page(page - 1).await?,
+        total: counts.number_of_items,
+        page,
+        pages: counts.number_of_pages.max(1),
+    })
+}

@@ -1,0 +1,134 @@
+//! Who is calling: a session cookie (pages) or a bearer token (machine clients).
+//! The middleware resolves the caller once per request; handlers ask for a
+//! [`Caller`] and get a login redirect (pages) or 401 (API) when there is none.
+
+use crate::startup::AppState;
+use crate::store::access::{self, Caller};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::{HeaderMap, StatusCode, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
+
+pub const COOKIE: &str = "lx_session";
+
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.split(';')
+                .map(str::trim)
+                .find_map(|kv| kv.strip_prefix(&format!("{COOKIE}=")).map(str::to_string))
+        })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_string())
+}
+
+pub fn address(req_parts: &axum::http::Extensions) -> String {
+    req_parts
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Resolves the caller and stores it in the request's extensions.
+pub async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    let addr = address(req.extensions());
+    let now = chrono::Utc::now();
+    let caller = if let Some(t) = bearer(req.headers()) {
+        access::token_caller(&s.db, &t, &addr).await
+    } else if let Some(t) = session_token(req.headers()) {
+        access::session_caller(&s.db, &t, &addr, now).await
+    } else {
+        Ok(None)
+    };
+    match caller {
+        Ok(Some(c)) => {
+            req.extensions_mut().insert(c);
+        }
+        Ok(None) => {}
+        Err(e) => return crate::error::AppError::from(e).into_response(),
+    }
+    next.run(req).await
+}
+
+/// Paths a caller who must change the initial password may still use.
+fn allowed_before_password_change(path: &str) -> bool {
+    matches!(path, "/account/password" | "/logout")
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        // Inside a nested router the path has lost its prefix; the original URI has not.
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map(|u| u.0.clone())
+            .unwrap_or_else(|| parts.uri.clone());
+        let api = uri.path().starts_with("/api/");
+        let Some(c) = parts.extensions.get::<Caller>().cloned() else {
+            return Err(if api {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(serde_json::json!({"error": "请先登录（会话或 API 令牌）"})),
+                )
+                    .into_response()
+            } else {
+                let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                Redirect::to(&format!("/login?next={}", super::pages::encode(next))).into_response()
+            });
+        };
+        if c.must_change_password && !allowed_before_password_change(uri.path()) {
+            return Err(if api {
+                (
+                    StatusCode::FORBIDDEN,
+                    axum::Json(serde_json::json!({"error": "请先修改初始密码"})),
+                )
+                    .into_response()
+            } else {
+                Redirect::to("/account/password").into_response()
+            });
+        }
+        Ok(c)
+    }
+}
+
+/// Refuses an action the caller's roles do not grant.
+pub fn require(
+    c: &Caller,
+    cap: crate::domain::access::Capability,
+) -> Result<(), crate::error::AppError> {
+    if c.can(cap) {
+        Ok(())
+    } else {
+        Err(crate::error::AppError::Forbidden)
+    }
+}
+
+pub fn session_cookie(token: &str, secure: bool, max_age_secs: i64) -> String {
+    let mut c = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}");
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+/// Secure cookies when configured, or when a TLS-terminating proxy says the request came over HTTPS.
+pub fn secure(s: &AppState, headers: &HeaderMap) -> bool {
+    s.config.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
