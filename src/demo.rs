@@ -1184,18 +1184,24 @@ pub async fn create_accounts(
     let leader = with_role("town_leadership_member").one(db).await?;
     let secretary = with_role("village_secretary").one(db).await?;
     let representative = with_role("county_representative").one(db).await?;
-    let linker = match link::Entity::find()
-        .filter(link::Column::Kind.eq("household_link"))
-        .order_by_asc(link::Column::Id)
+    // A party member who links households and has no other demo account (not the
+    // village secretary of `cungan`, not the representative of `daibiao`).
+    let linker = person::Entity::find()
+        .filter(person::Column::Roles.contains(",party_member,"))
+        .filter(person::Column::Roles.not_like("%,village_cadre,%"))
+        .filter(person::Column::Roles.not_like("%,county_representative,%"))
+        .filter(
+            person::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(link::Column::PersonId)
+                    .from(link::Entity)
+                    .and_where(link::Column::Kind.eq("household_link"))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(person::Column::Id)
         .one(db)
-        .await?
-    {
-        Some(l) => match l.person_id {
-            Some(pid) => person::Entity::find_by_id(pid).one(db).await?,
-            None => None,
-        },
-        None => None,
-    };
+        .await?;
     let parent_of = |p: &Option<person::Model>| p.as_ref().and_then(|p| p.region_code.clone());
     let rep_town = match parent_of(&representative) {
         Some(v) => region::Entity::find()

@@ -193,6 +193,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = lianxin::store::connect(&config.database_url).await?;
             lianxin::store::migrate(&db).await?;
             let rows = exchange::export_rows(&db, kind, reveal).await?;
+            let detail = if reveal {
+                "完整身份证号和电话"
+            } else {
+                "已脱敏"
+            };
+            lianxin::store::access::audit(
+                &db,
+                None,
+                "命令行",
+                "export",
+                kind.key(),
+                detail,
+                "local",
+            )
+            .await?;
             let headers = exchange::headers(kind);
             let bytes = if output.extension().is_some_and(|e| e == "csv") {
                 exchange::write_csv(&headers, &rows)?

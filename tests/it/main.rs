@@ -2,6 +2,7 @@
 //! a fresh database: SQLite by default, PostgreSQL when `LIANXIN_TEST_DATABASE_URL`
 //! names one (each test then gets its own database, dropped at the end).
 
+mod access;
 mod cli;
 mod exchange;
 mod helpers;

@@ -1,0 +1,730 @@
+//! Accounts, roles and scopes: who may read and change what, across two towns.
+
+use crate::helpers::*;
+use lianxin::domain::access::{AccessRole as R, Grant, Scope};
+use reqwest::StatusCode;
+
+const JIA: &str = "3509100"; // 甲镇: H001, H002; 张三, 李四
+const BING: &str = "3509101"; // 丙镇: H003; 孙九
+
+/// Every role of issue 3, each with its scope, logged in.
+async fn matrix(app: &TestApp, f: &Fixture) -> Vec<(&'static str, reqwest::Client)> {
+    let accounts: Vec<(&str, Vec<Grant>, Option<&str>)> = vec![
+        (
+            "org",
+            vec![Grant {
+                role: R::OrgDept,
+                scope: Scope::County,
+            }],
+            None,
+        ),
+        (
+            "office",
+            vec![Grant {
+                role: R::Office,
+                scope: Scope::Region(JIA.into()),
+            }],
+            None,
+        ),
+        (
+            "leader",
+            vec![Grant {
+                role: R::Leader,
+                scope: Scope::Region(JIA.into()),
+            }],
+            Some(f.li.as_str()),
+        ),
+        (
+            "cadre",
+            vec![Grant {
+                role: R::Cadre,
+                scope: Scope::Own,
+            }],
+            Some(f.zhang.as_str()),
+        ),
+        (
+            "vcadre",
+            vec![Grant {
+                role: R::VillageCadre,
+                scope: Scope::Region("3509101200".into()),
+            }],
+            Some(f.sun.as_str()),
+        ),
+        (
+            "rep",
+            vec![Grant {
+                role: R::Representative,
+                scope: Scope::Region(BING.into()),
+            }],
+            None,
+        ),
+        (
+            "inspector",
+            vec![Grant {
+                role: R::Inspector,
+                scope: Scope::Region(JIA.into()),
+            }],
+            None,
+        ),
+    ];
+    let mut out = vec![("admin", app.client.clone())];
+    for (name, grants, person) in accounts {
+        app.add_account_with(name, grants, person, false).await;
+        out.push((name, app.login(name, PASSWORD).await));
+    }
+    out
+}
+
+async fn status(c: &reqwest::Client, app: &TestApp, method: &str, path: &str) -> StatusCode {
+    let req = match method {
+        "POST" => c.post(app.url(path)),
+        _ => c.get(app.url(path)),
+    };
+    req.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn each_role_reads_only_its_scope_and_forbidden_writes_change_nothing() {
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    let clients = matrix(&app, &f).await;
+    let ids = {
+        let all = app.get_json("/api/v1/people").await;
+        let find = |name: &str| {
+            all["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        };
+        [find("张三"), find("李四"), find("孙九")]
+    };
+    // Expected visibility: households H001 H002 H003, then people 张三 李四 孙九.
+    let expect: &[(&str, [bool; 3], [bool; 3])] = &[
+        ("admin", [true, true, true], [true, true, true]),
+        ("org", [true, true, true], [true, true, true]),
+        ("office", [true, true, false], [true, true, false]),
+        ("leader", [true, true, false], [true, true, false]),
+        ("cadre", [true, true, false], [true, false, false]),
+        ("vcadre", [false, false, true], [false, false, true]),
+        ("rep", [false, false, true], [false, false, true]),
+        ("inspector", [true, true, false], [true, true, false]),
+    ];
+    for (name, households, people) in expect {
+        let c = &clients.iter().find(|(n, _)| n == name).unwrap().1;
+        for (code, visible) in ["H001", "H002", "H003"].iter().zip(households) {
+            let want = if *visible { 200 } else { 404 };
+            assert_eq!(
+                status(c, &app, "GET", &format!("/api/v1/households/{code}")).await,
+                want,
+                "{name} API {code}"
+            );
+            assert_eq!(
+                status(c, &app, "GET", &format!("/households/{code}")).await,
+                want,
+                "{name} page {code}"
+            );
+        }
+        for (id, visible) in ids.iter().zip(people) {
+            let want = if *visible { 200 } else { 404 };
+            assert_eq!(
+                status(c, &app, "GET", &format!("/api/v1/people/{id}")).await,
+                want,
+                "{name} person {id}"
+            );
+        }
+        let list: serde_json::Value = c
+            .get(app.url("/api/v1/households"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            list["total"].as_u64().unwrap(),
+            households.iter().filter(|v| **v).count() as u64,
+            "{name} list"
+        );
+        // Nobody gets a full ID number without asking for it.
+        for path in [
+            "/api/v1/households",
+            "/api/v1/people",
+            "/households",
+            "/people",
+        ] {
+            let body = c
+                .get(app.url(path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                full_id_numbers(&body).is_empty(),
+                "{name} {path} shows a full ID number"
+            );
+        }
+    }
+
+    // Reveal: out of scope 404, in scope without the right 403, else the full value (audited).
+    let reveal: &[(&str, &str, u16)] = &[
+        ("admin", "H001", 200),
+        ("org", "H001", 200),
+        ("office", "H001", 200),
+        ("leader", "H001", 200),
+        ("cadre", "H001", 200),
+        ("vcadre", "H001", 404),
+        ("vcadre", "H003", 200),
+        ("rep", "H003", 403),
+        ("rep", "H001", 404),
+        ("inspector", "H001", 403),
+    ];
+    for (name, code, want) in reveal {
+        let c = &clients.iter().find(|(n, _)| n == name).unwrap().1;
+        let r = c
+            .post(app.url(&format!("/api/v1/households/{code}/reveal")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), *want, "{name} reveal {code}");
+        if *want == 200 {
+            let body = r.text().await.unwrap();
+            if *code == "H001" {
+                assert!(
+                    body.contains(&f.head),
+                    "{name}: the full head ID is revealed"
+                );
+            }
+        }
+    }
+    let audit = app.get_text("/admin/audit?action=reveal").await;
+    assert!(
+        audit.contains("household:H001") && audit.contains("office"),
+        "reveals are audited"
+    );
+
+    // Writes: only the administrator imports; only county-wide roles export; only admins manage accounts.
+    let before = app.counts().await;
+    let csv = "户编号,户主姓名,所属区划\nH900,新户,3509100200\n";
+    // The administrator goes last, so every refusal is checked against an unchanged database.
+    for (name, c) in clients.iter().skip(1).chain(clients.iter().take(1)) {
+        let r = c
+            .post(app.url("/api/v1/import/households?file=h.csv"))
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        if *name != "admin" {
+            assert_eq!(r.status(), 403, "{name} import");
+            assert_eq!(
+                app.counts().await,
+                before,
+                "{name}'s refused import changed something"
+            );
+        }
+        let want_export = if matches!(*name, "admin" | "org") {
+            200
+        } else {
+            403
+        };
+        assert_eq!(
+            status(c, &app, "GET", "/api/v1/export/households").await,
+            want_export,
+            "{name} export"
+        );
+        let want_admin = if *name == "admin" { 200 } else { 403 };
+        assert_eq!(
+            status(c, &app, "GET", "/admin/accounts").await,
+            want_admin,
+            "{name} accounts page"
+        );
+        assert_eq!(
+            status(c, &app, "GET", "/admin/audit").await,
+            want_admin,
+            "{name} audit page"
+        );
+        let r = c
+            .post(app.url("/admin/accounts/disable"))
+            .form(&[("username", "cadre")])
+            .send()
+            .await
+            .unwrap();
+        if *name != "admin" {
+            assert_eq!(r.status(), 403, "{name} disable");
+        }
+    }
+    assert_eq!(
+        app.counts().await["households"],
+        4,
+        "the admin's import went in"
+    );
+}
+
+#[tokio::test]
+async fn without_a_session_pages_send_to_login_and_the_api_answers_401() {
+    let app = spawn_app().await;
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = anon.get(app.url("/households?q=x")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login?next=%2Fhouseholds%3Fq%3Dx");
+    assert_eq!(
+        anon.get(app.url("/api/v1/households"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        anon.post(app.url("/api/v1/import/regions?file=r.csv"))
+            .body("x")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        anon.get(app.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        anon.get(app.url("/login")).send().await.unwrap().status(),
+        200
+    );
+    // A login page cannot be used to send people elsewhere.
+    let page = anon
+        .get(app.url("/login?next=//evil.example/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("evil.example"));
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_lock_the_account_and_the_audit_shows_it() {
+    let app = spawn_app().await;
+    app.add_account("zhao", R::Office, Scope::County, None)
+        .await;
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for i in 0..5 {
+        let r = c
+            .post(app.url("/login"))
+            .form(&[("username", "zhao"), ("password", "wrong-pass-1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "attempt {i}");
+        assert!(r.text().await.unwrap().contains("用户名或密码错误"));
+    }
+    // Now even the right password is refused until the lock ends.
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", "zhao"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 423);
+    assert!(r.text().await.unwrap().contains("锁定"));
+    let audit = app.get_text("/admin/audit?username=zhao").await;
+    assert!(
+        audit.contains("账号锁定") && audit.contains("登录失败"),
+        "{audit}"
+    );
+    // An administrator's reset lifts the lock.
+    let page = app
+        .client
+        .post(app.url("/admin/accounts/reset"))
+        .form(&[("username", "zhao")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let initial = page
+        .split("初始密码：")
+        .nth(1)
+        .unwrap()
+        .split('（')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", "zhao"), ("password", initial.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        "/account/password",
+        "a reset password must be changed"
+    );
+}
+
+#[tokio::test]
+async fn many_failures_from_one_address_are_refused() {
+    let app = spawn_app().await;
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for i in 0..20 {
+        let user = format!("ghost{i}");
+        let r = c
+            .post(app.url("/login"))
+            .form(&[("username", user.as_str()), ("password", "whatever-1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+}
+
+#[tokio::test]
+async fn an_initial_password_must_be_changed_before_anything_else() {
+    let app = spawn_app().await;
+    app.add_account_with(
+        "qian",
+        vec![Grant {
+            role: R::OrgDept,
+            scope: Scope::County,
+        }],
+        None,
+        true,
+    )
+    .await;
+    let c = app.login("qian", PASSWORD).await;
+    let r = c.get(app.url("/households")).send().await.unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/account/password")
+    );
+    assert_eq!(
+        c.get(app.url("/api/v1/households"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let bad = c
+        .post(app.url("/account/password"))
+        .form(&[("current", PASSWORD), ("new", "short"), ("again", "short")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("密码至少8位"));
+    let ok = c
+        .post(app.url("/account/password"))
+        .form(&[
+            ("current", PASSWORD),
+            ("new", "new-pass-2027"),
+            ("again", "new-pass-2027"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        c.get(app.url("/households")).send().await.unwrap().status(),
+        200,
+        "the session goes on"
+    );
+    app.login("qian", "new-pass-2027").await;
+}
+
+#[tokio::test]
+async fn logout_and_disabling_end_sessions() {
+    let app = spawn_app().await;
+    app.add_account("sun", R::OrgDept, Scope::County, None)
+        .await;
+    let c = app.login("sun", PASSWORD).await;
+    assert_eq!(
+        c.get(app.url("/households")).send().await.unwrap().status(),
+        200
+    );
+    let r = app
+        .client
+        .post(app.url("/admin/accounts/disable"))
+        .form(&[("username", "sun")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        c.get(app.url("/households")).send().await.unwrap().status(),
+        303,
+        "disabled: session ended"
+    );
+    let r = reqwest::Client::new()
+        .post(app.url("/login"))
+        .form(&[("username", "sun"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let admin2 = app.login("admin", PASSWORD).await;
+    assert_eq!(
+        admin2
+            .post(app.url("/logout"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(
+        admin2
+            .get(app.url("/households"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/households"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "other sessions go on"
+    );
+}
+
+#[tokio::test]
+async fn api_tokens_act_as_their_account_until_revoked() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let f = fixture().0;
+    app.add_account("api", R::Cadre, Scope::Own, Some(&f.zhang))
+        .await;
+    let c = app.login("api", PASSWORD).await;
+    let page = c
+        .post(app.url("/account/tokens"))
+        .form(&[("name", "数据交换")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = page
+        .split("id=\"new-token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(token.starts_with("lx_"));
+    let machine = reqwest::Client::new();
+    let list: serde_json::Value = machine
+        .get(app.url("/api/v1/households"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 2, "the token sees what its cadre sees");
+    assert_eq!(
+        machine
+            .get(app.url("/api/v1/households/H003"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        machine
+            .get(app.url("/api/v1/households"))
+            .bearer_auth("lx_forged")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let me = c
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!me.contains(&token), "a token is shown once");
+    let id = me
+        .split("name=\"id\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    c.post(app.url("/account/tokens/revoke"))
+        .form(&[("id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        machine
+            .get(app.url("/api/v1/households"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused_and_pages_carry_security_headers() {
+    let app = spawn_app().await;
+    let before = app.counts().await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/import/regions?file=r.csv"))
+        .header("sec-fetch-site", "cross-site")
+        .body("区划代码,名称,层级\n3509,青山县,县\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(app.counts().await, before);
+    let r = app.get("/households").await;
+    let h = r.headers();
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    let login = reqwest::Client::new()
+        .post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", PASSWORD)]);
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .execute(login.build().unwrap())
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && !cookie.contains("Secure")
+    );
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .header("x-forwarded-proto", "https")
+        .form(&[("username", "admin"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure"),
+        "behind TLS the cookie is Secure"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_county_comes_with_an_account_for_every_role() {
+    let app = spawn_app().await;
+    let out = app.cli(&[
+        "demo",
+        "--size",
+        "small",
+        "--no-serve",
+        "--today",
+        "2026-11-20",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut totals = Vec::new();
+    for user in [
+        "admin",
+        "zuzhibu",
+        "dangzhengban",
+        "lingdao",
+        "ganbu",
+        "cungan",
+        "daibiao",
+        "ducha",
+    ] {
+        assert!(stdout.contains(user), "{user} not printed");
+        // The test's own admin keeps its password; the others have the demo one.
+        let pw = if user == "admin" {
+            PASSWORD
+        } else {
+            lianxin::demo::DEMO_PASSWORD
+        };
+        let c = app.login(user, pw).await;
+        let list: serde_json::Value = c
+            .get(app.url("/api/v1/households"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        totals.push((user, list["total"].as_u64().unwrap()));
+    }
+    let all = totals[0].1;
+    assert!(all >= 600);
+    for (user, n) in &totals[2..7] {
+        assert!(
+            *n > 0 && *n < all,
+            "{user} should see part of the county, sees {n} of {all}"
+        );
+    }
+}
