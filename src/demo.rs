@@ -730,6 +730,11 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
         ("外出务工", 200),
     ];
     let relations = ["配偶", "子女", "子女", "父母", "孙子女", "儿媳"];
+    // Built once: a scan per household is quadratic on the large demo.
+    let group_names: std::collections::HashMap<String, String> = regions
+        .iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
     for i in 0..shape.households {
         let vi = i % villages.len();
         let group = {
@@ -755,11 +760,9 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
         let phone = g.phone();
         let addr = format!(
             "{}{}号",
-            regions
-                .iter()
-                .rev()
-                .find(|r| r[0] == group)
-                .map(|r| r[1].as_str())
+            group_names
+                .get(group.as_str())
+                .map(String::as_str)
                 .unwrap_or(""),
             i / villages.len() + 1
         );
