@@ -397,12 +397,7 @@ pub async fn export_rows(
                 .collect()
         }
         Kind::Links => {
-            let ids: HashMap<i32, String> = person::Entity::find()
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p.id_number))
-                .collect();
+            let ids = person_id_numbers(db).await?;
             link::Entity::find()
                 .order_by_asc(link::Column::Id)
                 .all(db)
@@ -430,12 +425,7 @@ pub async fn export_rows(
                 .collect()
         }
         Kind::Activities => {
-            let ids: HashMap<i32, String> = person::Entity::find()
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p.id_number))
-                .collect();
+            let ids = person_id_numbers(db).await?;
             let mut who: HashMap<i32, Vec<String>> = HashMap::new();
             for p in activity_participant::Entity::find().all(db).await? {
                 if let Some(n) = ids.get(&p.person_id) {
@@ -476,4 +466,20 @@ pub async fn export_rows(
 
 pub fn headers(kind: Kind) -> Vec<&'static str> {
     kind.columns().iter().map(|c| c.zh).collect()
+}
+
+/// `person row id → ID number`, for exports that name people by ID number.
+async fn person_id_numbers(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<std::collections::HashMap<i32, String>, sea_orm::DbErr> {
+    use crate::store::entities::person;
+    use sea_orm::{EntityTrait, QuerySelect};
+    let rows: Vec<(i32, String)> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .column(person::Column::IdNumber)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }

@@ -884,13 +884,11 @@ pub async fn search_audit(
     if let Some(a) = q.action.as_deref().filter(|s| !s.is_empty()) {
         sel = sel.filter(audit::Column::Action.eq(a));
     }
-    let p = sel.order_by_desc(audit::Column::Id).paginate(db, 50);
-    let counts = p.num_items_and_pages().await?;
-    let page = q.page.unwrap_or(1).max(1);
-    Ok(super::registry::Page {
-        items: p.fetch_page(page - 1).await?,
-        total: counts.number_of_items,
-        page,
-        pages: counts.number_of_pages.max(1),
-    })
+    super::registry::paged_by(
+        db,
+        sel.order_by_desc(audit::Column::Id),
+        q.page.unwrap_or(1),
+        50,
+    )
+    .await
 }

@@ -39,7 +39,20 @@ async fn paged<C: ConnectionTrait, E: EntityTrait>(
 where
     E::Model: Send + Sync,
 {
-    let p = q.paginate(db, PAGE_SIZE);
+    paged_by(db, q, page, PAGE_SIZE).await
+}
+
+/// One page of a query, with the totals a pager needs.
+pub(crate) async fn paged_by<C: ConnectionTrait, E: EntityTrait>(
+    db: &C,
+    q: Select<E>,
+    page: u64,
+    size: u64,
+) -> Result<Page<E::Model>, DbErr>
+where
+    E::Model: Send + Sync,
+{
+    let p = q.paginate(db, size);
     let counts = p.num_items_and_pages().await?;
     let page = page.max(1);
     let items = p.fetch_page(page - 1).await?;
