@@ -56,7 +56,7 @@ impl Size {
                 staff_per_department: 15,
                 enterprises: 30,
                 projects: 20,
-                members_per_village: 15,
+                members_per_village: 19,
             },
             Size::Large => Shape {
                 towns: 60,
