@@ -636,16 +636,7 @@ pub async fn logout(db: &impl ConnectionTrait, token: &str, caller: &Caller) -> 
         am.revoked_at = Set(Some(Utc::now()));
         am.update(db).await?;
     }
-    audit(
-        db,
-        Some(caller.account_id),
-        &caller.username,
-        "logout",
-        "account",
-        "",
-        &caller.address,
-    )
-    .await
+    audit_by(db, caller, "logout", "account").await
 }
 
 async fn revoke_all(db: &impl ConnectionTrait, account_id: i32) -> Result<(), DbErr> {
@@ -701,16 +692,7 @@ pub async fn set_password(
     } else {
         "password_change"
     };
-    audit(
-        db,
-        Some(actor.account_id),
-        &actor.username,
-        action,
-        &format!("account:{username}"),
-        "",
-        &actor.address,
-    )
-    .await?;
+    audit_by(db, actor, action, &format!("account:{username}")).await?;
     Ok(())
 }
 
@@ -744,16 +726,7 @@ pub async fn set_disabled(
     } else {
         "account_enable"
     };
-    audit(
-        db,
-        Some(actor.account_id),
-        &actor.username,
-        action,
-        &format!("account:{username}"),
-        "",
-        &actor.address,
-    )
-    .await?;
+    audit_by(db, actor, action, &format!("account:{username}")).await?;
     Ok(())
 }
 
@@ -789,16 +762,7 @@ pub async fn create_token(
     }
     .insert(db)
     .await?;
-    audit(
-        db,
-        Some(caller.account_id),
-        &caller.username,
-        "token_create",
-        &format!("token:{name}"),
-        "",
-        &caller.address,
-    )
-    .await?;
+    audit_by(db, caller, "token_create", &format!("token:{name}")).await?;
     Ok(token)
 }
 
@@ -828,17 +792,27 @@ pub async fn revoke_token(
     let mut am: api_token::ActiveModel = t.into();
     am.revoked_at = Set(Some(Utc::now()));
     am.update(db).await?;
+    audit_by(db, caller, "token_revoke", &format!("token:{name}")).await?;
+    Ok(true)
+}
+
+/// An audit entry for something a caller did, with no further detail.
+async fn audit_by(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+) -> Result<(), DbErr> {
     audit(
         db,
         Some(caller.account_id),
         &caller.username,
-        "token_revoke",
-        &format!("token:{name}"),
+        action,
+        target,
         "",
         &caller.address,
     )
-    .await?;
-    Ok(true)
+    .await
 }
 
 /// Appends to the audit log. Never logs personal data: targets are row ids and codes.

@@ -268,10 +268,7 @@ async fn each_role_reads_only_its_scope_and_forbidden_writes_change_nothing() {
 #[tokio::test]
 async fn without_a_session_pages_send_to_login_and_the_api_answers_401() {
     let app = spawn_app().await;
-    let anon = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let anon = plain_client();
     let r = anon.get(app.url("/households?q=x")).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/login?next=%2Fhouseholds%3Fq%3Dx");
@@ -317,10 +314,7 @@ async fn repeated_failed_logins_lock_the_account_and_the_audit_shows_it() {
     let app = spawn_app().await;
     app.add_account("zhao", R::Office, Scope::County, None)
         .await;
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let c = plain_client();
     for i in 0..5 {
         let r = c
             .post(app.url("/login"))
@@ -381,10 +375,7 @@ async fn repeated_failed_logins_lock_the_account_and_the_audit_shows_it() {
 #[tokio::test]
 async fn many_failures_from_one_address_are_refused() {
     let app = spawn_app().await;
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let c = plain_client();
     for i in 0..20 {
         let user = format!("ghost{i}");
         let r = c
@@ -641,10 +632,7 @@ async fn cross_site_writes_are_refused_and_pages_carry_security_headers() {
     let login = reqwest::Client::new()
         .post(app.url("/login"))
         .form(&[("username", "admin"), ("password", PASSWORD)]);
-    let r = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let r = plain_client()
         .execute(login.build().unwrap())
         .await
         .unwrap();
@@ -654,10 +642,7 @@ async fn cross_site_writes_are_refused_and_pages_carry_security_headers() {
             && cookie.contains("SameSite=Lax")
             && !cookie.contains("Secure")
     );
-    let r = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let r = plain_client()
         .post(app.url("/login"))
         .header("x-forwarded-proto", "https")
         .form(&[("username", "admin"), ("password", PASSWORD)])

@@ -356,3 +356,11 @@ impl TestApp {
         f
     }
 }
+
+/// A client that does not follow redirects and holds no session.
+pub fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}

@@ -238,8 +238,7 @@ async fn change_password(
         Err(AccountError::Invalid(m)) => {
             Ok((StatusCode::BAD_REQUEST, page(&m, false)?).into_response())
         }
-        Err(AccountError::Db(e)) => Err(e.into()),
-        Err(AccountError::Other(e)) => Err(AppError::Internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -400,8 +399,7 @@ async fn create_account(
             .await
         }
         Err(AccountError::Invalid(m)) => accounts_page(&s, String::new(), m).await,
-        Err(AccountError::Db(e)) => Err(e.into()),
-        Err(AccountError::Other(e)) => Err(AppError::Internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -461,8 +459,7 @@ async fn reset_password(
             .await
         }
         Err(AccountError::Invalid(m)) => accounts_page(&s, String::new(), m).await,
-        Err(AccountError::Db(e)) => Err(e.into()),
-        Err(AccountError::Other(e)) => Err(AppError::Internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -496,8 +493,7 @@ async fn disable(
             .await
         }
         Err(AccountError::Invalid(m)) => accounts_page(&s, String::new(), m).await,
-        Err(AccountError::Db(e)) => Err(e.into()),
-        Err(AccountError::Other(e)) => Err(AppError::Internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
