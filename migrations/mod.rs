@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_registry;
 mod m0002_access;
+mod m0003_work;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_registry::Migration),
             Box::new(m0002_access::Migration),
+            Box::new(m0003_work::Migration),
         ]
     }
 }

@@ -32,6 +32,10 @@ pub enum Capability {
     ReadAudit,
     /// Read the stability ledger's content.
     ReadStability,
+    /// Record work one took part in.
+    RecordWork,
+    /// Assign links, confirm proposals, hand a cadre's links over; correct any record.
+    ManageLinks,
 }
 
 impl AccessRole {
@@ -46,6 +50,8 @@ impl AccessRole {
             Import | ManageAccounts | ReadAudit => self == Admin,
             Export => matches!(self, Admin | OrgDept),
             ReadStability => matches!(self, Admin | OrgDept | Office | VillageCadre),
+            RecordWork => !matches!(self, Inspector),
+            ManageLinks => matches!(self, Admin | OrgDept | Office),
         }
     }
 

@@ -4,4 +4,6 @@ pub mod labels;
 pub mod access;
 pub mod formats;
 pub mod ids;
+pub mod policy;
 pub mod text;
+pub mod work;

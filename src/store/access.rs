@@ -160,6 +160,15 @@ impl Visibility {
         }
     }
 
+    /// Whether a whole region (by its `/…/code/` path) lies within this visibility.
+    pub fn covers_region(&self, path: &str) -> bool {
+        self.all
+            || self
+                .region_paths
+                .iter()
+                .any(|p| path.starts_with(p.as_str()))
+    }
+
     pub fn is_empty(&self) -> bool {
         !self.all && self.region_paths.is_empty() && self.units.is_empty() && self.own.is_none()
     }

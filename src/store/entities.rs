@@ -109,6 +109,12 @@ entity!(link, "link" {
     pub target_code: String,
     pub start_date: Option<Date>,
     pub end_date: Option<Date>,
+    /// Grassroots posting: 农村, 信访 or 重点项目.
+    pub front_line: Option<String>,
+    /// Grassroots posting: the day the end-of-posting report was handed in.
+    pub report_on: Option<Date>,
+    /// Grassroots posting: the organisation department's assessment.
+    pub assessment: Option<String>,
 });
 
 entity!(activity, "activity" {
@@ -123,6 +129,29 @@ entity!(activity, "activity" {
     pub hours: Option<f64>,
     pub notes: Option<String>,
     pub matters: String,
+    /// Who recorded it through the form (imported records have none).
+    pub author_account_id: Option<i32>,
+    pub author_person_id: Option<i32>,
+    pub recorded_at: Option<DateTimeUtc>,
+});
+
+entity!(ledger_item, "ledger_item" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    /// livelihood, hardship or stability.
+    pub ledger: String,
+    pub household_code: Option<String>,
+    pub region_code: String,
+    pub source: String,
+    pub activity_id: Option<i32>,
+    pub matter: String,
+    pub status: String,
+    pub level: String,
+    pub owner_person_id: Option<i32>,
+    pub owner_unit_code: Option<String>,
+    pub registered_on: Date,
+    pub deadline: Option<Date>,
+    pub closed_on: Option<Date>,
 });
 
 entity!(activity_participant, "activity_participant" {

@@ -451,6 +451,17 @@ async fn run(
                 ));
             }
         }
+        if !r.matters.is_empty()
+            && !r.target_codes.iter().any(|t| {
+                target_exists(TargetKind::Household, t) || target_exists(TargetKind::Region, t)
+            })
+        {
+            errors.push(o.error(
+                "反映事项",
+                &r.matters.join("；"),
+                "反映事项须有走访对象（户编号或村、社区代码），才能记入台账",
+            ));
+        }
     }
 
     if !errors.is_empty() {
@@ -823,10 +834,24 @@ async fn write(
                 target_code: r.target_code,
                 start_date: r.start,
                 end_date: r.end,
+                front_line: None,
+                report_on: None,
+                assessment: None,
             };
             Some((key, m))
         });
-        let planned = plan(rows, &existing, |n, o| n.id = o.id, &mut t);
+        // What a posting gathered through the pages is not in the file: keep it.
+        let planned = plan(
+            rows,
+            &existing,
+            |n, o| {
+                n.id = o.id;
+                n.front_line.clone_from(&o.front_line);
+                n.report_on = o.report_on;
+                n.assessment.clone_from(&o.assessment);
+            },
+            &mut t,
+        );
         apply::<link::Entity, link::ActiveModel>(txn, &planned, link::Column::Id).await?;
         log.extend(changes("link", &planned, |p| p.key.clone()));
     }
@@ -866,6 +891,9 @@ async fn write(
                     hours: r.hours,
                     notes: r.notes.clone(),
                     matters: r.matters.join("\n"),
+                    author_account_id: None,
+                    author_person_id: None,
+                    recorded_at: None,
                 };
                 let mut am = activity::ActiveModel::from(m).reset_all();
                 am.not_set(activity::Column::Id);
@@ -882,8 +910,22 @@ async fn write(
                 .await?;
         let mut parts = Vec::new();
         let mut targets = Vec::new();
+        let mut raised = Vec::new();
         for (fp, r) in &fresh {
             let Some(aid) = ids.get(fp) else { continue };
+            if !r.matters.is_empty() {
+                raised.push(crate::store::work::Raised {
+                    activity_id: *aid,
+                    on: r.start_date,
+                    source: crate::store::work::ItemSource::Visit,
+                    targets: r.target_codes.clone(),
+                    owner: r
+                        .participants
+                        .first()
+                        .and_then(|p| person_id.get(p.as_str()).copied()),
+                    matters: r.matters.clone(),
+                });
+            }
             let mut seen = HashSet::new();
             for p in &r.participants {
                 if let Some(pid) = person_id.get(p.as_str()) {
@@ -915,6 +957,14 @@ async fn write(
                 .exec_without_returning(txn)
                 .await?;
         }
+        let items = crate::store::work::register_matters(txn, &raised).await?;
+        out.tallies.insert(
+            "ledger_items".into(),
+            Tally {
+                created: items.len(),
+                ..Tally::default()
+            },
+        );
     }
     out.tallies.insert(Kind::Activities.key().into(), t);
 

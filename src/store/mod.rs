@@ -5,6 +5,7 @@ pub mod entities;
 pub mod history;
 pub mod import;
 pub mod registry;
+pub mod work;
 
 #[path = "../../migrations/mod.rs"]
 mod migrations;

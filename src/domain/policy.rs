@@ -1,0 +1,405 @@
+//! The county's policy as data (`policy/default.toml`): each rule under its RULES.md ID,
+//! with who it binds, what it measures and its threshold. Parsing checks the file and
+//! answers in Chinese, naming the rule and the field.
+
+use crate::domain::labels::{ActivityKind, LinkKind, Role};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+
+/// The policy shipped with lianxin.
+pub const DEFAULT: &str = include_str!("../../policy/default.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub work: WorkSettings,
+    #[serde(default)]
+    pub assignment: AssignmentSettings,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkSettings {
+    pub correction_days: u32,
+    pub max_companions: u32,
+}
+
+impl Default for WorkSettings {
+    fn default() -> Self {
+        WorkSettings {
+            correction_days: 7,
+            max_companions: 3,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentSettings {
+    /// Registry role code → relative capacity.
+    #[serde(default)]
+    pub weights: BTreeMap<String, f64>,
+}
+
+impl AssignmentSettings {
+    /// The capacity of a person with these roles: the highest weight among them, if any.
+    pub fn weight(&self, roles: &[Role]) -> Option<f64> {
+        roles
+            .iter()
+            .filter_map(|r| self.weights.get(r.code()).copied())
+            .fold(None, |acc: Option<f64>, w| {
+                Some(acc.map_or(w, |a| a.max(w)))
+            })
+    }
+}
+
+/// Unknown keys of a rule are refused by `unknown_rule_fields` (serde cannot deny them
+/// through the flattened measure).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Rule {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub who: Who,
+    #[serde(default)]
+    pub period: Option<String>,
+    #[serde(default)]
+    pub severity: Severity,
+    #[serde(flatten)]
+    pub measure: Measure,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    #[default]
+    Required,
+    Warning,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Who {
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub link_kinds: Vec<LinkKind>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "measure", rename_all = "snake_case")]
+pub enum Measure {
+    /// A leader's yearly contact points: at least `min` links of each kind.
+    ContactPoints { slots: Vec<Slot> },
+    /// No target is a contact point of two leaders of the same tier.
+    DistinctContacts { tiers: Vec<Tier> },
+    /// The share of households with a link of these kinds.
+    HouseholdCoverage {
+        link_kinds: Vec<LinkKind>,
+        share: f64,
+    },
+    /// Records of these kinds per linked target; `each_half` of them in each half-year.
+    VisitsPerTarget {
+        activity_kinds: Vec<ActivityKind>,
+        min: u32,
+        #[serde(default)]
+        each_half: u32,
+    },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slot {
+    pub kind: LinkKind,
+    pub min: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    pub name: String,
+    pub roles: Vec<Role>,
+}
+
+impl Policy {
+    /// Parses and checks a policy; every problem is one Chinese sentence.
+    pub fn parse(text: &str) -> Result<Policy, Vec<String>> {
+        let p: Policy = toml::from_str(text).map_err(|e| vec![toml_error(text, &e)])?;
+        let mut errors = unknown_rule_fields(text);
+        errors.extend(p.check());
+        if errors.is_empty() {
+            Ok(p)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn default_policy() -> Policy {
+        // The shipped file is checked by a unit test; a broken build of it cannot pass CI.
+        Policy::parse(DEFAULT).unwrap_or_else(|_| Policy {
+            name: "empty".into(),
+            title: String::new(),
+            work: WorkSettings::default(),
+            assignment: AssignmentSettings::default(),
+            rules: vec![],
+        })
+    }
+
+    fn check(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let mut seen = HashSet::new();
+        for r in &self.rules {
+            let at = format!("规则 {}", r.id);
+            if !seen.insert(r.id.as_str()) {
+                errors.push(format!("{at}：编号重复"));
+            }
+            match &r.measure {
+                Measure::ContactPoints { slots } => {
+                    if slots.is_empty() {
+                        errors.push(format!("{at}：slots 不能为空"));
+                    }
+                    if r.who.roles.is_empty() {
+                        errors.push(format!("{at}：who.roles 须指明适用的角色"));
+                    }
+                    let mut kinds = HashSet::new();
+                    for s in slots {
+                        if !s.kind.code().starts_with("contact_") {
+                            errors.push(format!("{at}：slots 中的“{}”不是联系点类型", s.kind.zh()));
+                        }
+                        if s.min == 0 {
+                            errors.push(format!("{at}：slots 中“{}”的 min 须大于0", s.kind.zh()));
+                        }
+                        if !kinds.insert(s.kind) {
+                            errors.push(format!("{at}：slots 中“{}”重复", s.kind.zh()));
+                        }
+                    }
+                }
+                Measure::DistinctContacts { tiers } => {
+                    let mut roles = HashSet::new();
+                    for t in tiers {
+                        for role in &t.roles {
+                            if !roles.insert(*role) {
+                                errors.push(format!(
+                                    "{at}：角色“{}”出现在两个层级中，层级互相矛盾",
+                                    role.zh()
+                                ));
+                            }
+                        }
+                    }
+                }
+                Measure::HouseholdCoverage { share, link_kinds } => {
+                    if !(0.0..=1.0).contains(share) || *share == 0.0 {
+                        errors.push(format!("{at}：share 应在0到1之间（不含0），现为{share}"));
+                    }
+                    if link_kinds.is_empty() {
+                        errors.push(format!("{at}：link_kinds 不能为空"));
+                    }
+                }
+                Measure::VisitsPerTarget {
+                    min,
+                    each_half,
+                    activity_kinds,
+                } => {
+                    if activity_kinds.is_empty() {
+                        errors.push(format!("{at}：activity_kinds 不能为空"));
+                    }
+                    if each_half * 2 > *min {
+                        errors.push(format!(
+                            "{at}：each_half（{each_half}）的两倍大于 min（{min}），自相矛盾"
+                        ));
+                    }
+                    if r.who.link_kinds.is_empty() {
+                        errors.push(format!("{at}：who.link_kinds 须指明按哪种联系关系计算"));
+                    }
+                }
+            }
+        }
+        if self.work.correction_days > 366 {
+            errors.push("work.correction_days 不应超过366天".into());
+        }
+        for (role, w) in &self.assignment.weights {
+            if Role::from_code(role).is_none() {
+                errors.push(format!(
+                    "assignment.weights：未知的角色“{role}”，可选：{}",
+                    Role::ALL
+                        .iter()
+                        .map(|r| r.code())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ));
+            }
+            if !(*w > 0.0 && *w <= 10.0) {
+                errors.push(format!(
+                    "assignment.weights：角色“{role}”的权重应在0到10之间，现为{w}"
+                ));
+            }
+        }
+        errors
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// The contact-point rules (一联六 / 一联五 / 一联二).
+    pub fn contact_rules(&self) -> impl Iterator<Item = (&Rule, &[Slot])> {
+        self.rules.iter().filter_map(|r| match &r.measure {
+            Measure::ContactPoints { slots } => Some((r, slots.as_slice())),
+            _ => None,
+        })
+    }
+
+    pub fn tiers(&self) -> Option<(&Rule, &[Tier])> {
+        self.rules.iter().find_map(|r| match &r.measure {
+            Measure::DistinctContacts { tiers } => Some((r, tiers.as_slice())),
+            _ => None,
+        })
+    }
+}
+
+const RULE_KEYS: &[&str] = &["id", "name", "text", "who", "period", "severity", "measure"];
+
+fn measure_keys(measure: &str) -> &'static [&'static str] {
+    match measure {
+        "contact_points" => &["slots"],
+        "distinct_contacts" => &["tiers"],
+        "household_coverage" => &["link_kinds", "share"],
+        "visits_per_target" => &["activity_kinds", "min", "each_half"],
+        _ => &[],
+    }
+}
+
+/// Keys a rule may not carry: a misspelt threshold must not be silently ignored.
+fn unknown_rule_fields(text: &str) -> Vec<String> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return vec![];
+    };
+    let Some(rules) = table.get("rule").and_then(|r| r.as_array()) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for r in rules.iter().filter_map(|r| r.as_table()) {
+        let id = r.get("id").and_then(|v| v.as_str()).unwrap_or("?");
+        let measure = r.get("measure").and_then(|v| v.as_str()).unwrap_or("");
+        for k in r.keys() {
+            if !RULE_KEYS.contains(&k.as_str()) && !measure_keys(measure).contains(&k.as_str()) {
+                out.push(format!(
+                    "规则 {id}：未知的字段“{k}”（{measure} 可用：{}）",
+                    RULE_KEYS
+                        .iter()
+                        .chain(measure_keys(measure))
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A TOML error as "第N行：…", with the rule it sits in when that can be told.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().to_string();
+    let Some(span) = e.span() else {
+        return format!("制度文件格式错误：{message}");
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    // The rule the error sits in: the last `[[rule]]` header at or before the error.
+    let upto = (span.start + "[[rule]]".len()).min(text.len());
+    let rule = text
+        .get(..upto)
+        .and_then(|t| t.rfind("[[rule]]"))
+        .and_then(|at| {
+            text[at..].lines().skip(1).find_map(|l| {
+                let l = l.trim();
+                l.strip_prefix("id")
+                    .filter(|r| r.trim_start().starts_with('='))
+                    .map(|r| {
+                        r.trim_start_matches([' ', '='])
+                            .trim()
+                            .trim_matches('"')
+                            .to_string()
+                    })
+            })
+        });
+    let message = message
+        .replace("unknown field", "未知的字段")
+        .replace("missing field", "缺少字段")
+        .replace("unknown variant", "未知的取值")
+        .replace("expected one of", "可选")
+        .replace("invalid type", "类型不对")
+        .replace("expected", "应为");
+    match rule {
+        Some(r) => format!("第{line}行（规则 {r}）：{message}"),
+        None => format!("第{line}行：{message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_policy_parses_and_holds_the_contact_templates() {
+        let p = Policy::parse(DEFAULT).unwrap();
+        let names: Vec<_> = p.contact_rules().map(|(r, _)| r.name.as_str()).collect();
+        assert_eq!(names, ["一联六", "一联五", "一联二"]);
+        let (_, six) = p.contact_rules().next().unwrap();
+        assert_eq!(six.iter().map(|s| s.min).sum::<u32>(), 6);
+        assert_eq!(p.tiers().unwrap().1.len(), 3);
+        assert_eq!(
+            p.assignment
+                .weight(&[Role::PartyMember, Role::VillageSecretary]),
+            Some(0.6)
+        );
+        assert_eq!(p.assignment.weight(&[Role::PartyMember]), None);
+    }
+
+    #[test]
+    fn a_bad_policy_is_refused_in_chinese_naming_the_rule_and_field() {
+        let bad = DEFAULT.replace("kind = \"contact_town\"", "kind = \"contact_townn\"");
+        let e = Policy::parse(&bad).unwrap_err();
+        assert!(
+            e[0].contains("规则 LXD-1") && e[0].contains("未知的取值"),
+            "{e:?}"
+        );
+
+        let contradictory = DEFAULT.replace("min = 2\neach_half = 1", "min = 1\neach_half = 1");
+        let e = Policy::parse(&contradictory).unwrap_err();
+        assert!(
+            e.iter()
+                .any(|m| m.contains("规则 LH-2") && m.contains("each_half")),
+            "{e:?}"
+        );
+
+        let twice = DEFAULT.replace(
+            "{ name = \"县直单位领导班子成员\", roles = [\"department_leadership_member\"] }",
+            "{ name = \"县直单位领导班子成员\", roles = [\"county_leadership_member\"] }",
+        );
+        let e = Policy::parse(&twice).unwrap_err();
+        assert!(
+            e.iter()
+                .any(|m| m.contains("LXD-4") && m.contains("县四大班子成员")),
+            "{e:?}"
+        );
+
+        let misspelt = DEFAULT.replace("min = 2\neach_half = 1", "min = 2\neach_halff = 1");
+        let e = Policy::parse(&misspelt).unwrap_err();
+        assert!(
+            e.iter()
+                .any(|m| m.contains("规则 LH-2") && m.contains("each_halff")),
+            "{e:?}"
+        );
+    }
+}

@@ -1,0 +1,670 @@
+//! Links and work records: the contact-point templates, the duplicate-target check and
+//! the proposal that links every household of a place to a cadre. No database here.
+
+use crate::domain::formats::parse_date;
+use crate::domain::ids::{IdNumber, mask_id_number};
+use crate::domain::labels::{ActivityKind, LinkKind, Role};
+use crate::domain::policy::{Policy, Severity};
+use crate::domain::text::split_list;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// One slot of a template (“一户建档立卡贫困户”) and what fills it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SlotStatus {
+    pub kind: LinkKind,
+    pub kind_zh: &'static str,
+    pub required: u32,
+    pub targets: Vec<String>,
+    pub missing: u32,
+}
+
+/// How a leader's contact points stand against a template of the policy.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TemplateStatus {
+    pub rule: String,
+    pub name: String,
+    pub slots: Vec<SlotStatus>,
+    pub complete: bool,
+}
+
+impl TemplateStatus {
+    /// “缺：一家民营企业、一个重点项目” in the words of the slot kinds.
+    pub fn missing_zh(&self) -> String {
+        self.slots
+            .iter()
+            .filter(|s| s.missing > 0)
+            .map(|s| format!("{}×{}", s.kind_zh, s.missing))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+/// The templates that bind a person with `roles`, filled from their contact-point links
+/// (`kind`, `target code`) of the year.
+pub fn contact_templates(
+    policy: &Policy,
+    roles: &[Role],
+    links: &[(LinkKind, String)],
+) -> Vec<TemplateStatus> {
+    policy
+        .contact_rules()
+        .filter(|(r, _)| r.who.roles.iter().any(|role| roles.contains(role)))
+        .map(|(r, slots)| {
+            let slots: Vec<SlotStatus> = slots
+                .iter()
+                .map(|s| {
+                    let mut targets: Vec<String> = links
+                        .iter()
+                        .filter(|(k, _)| *k == s.kind)
+                        .map(|(_, t)| t.clone())
+                        .collect();
+                    targets.sort();
+                    targets.dedup();
+                    SlotStatus {
+                        kind: s.kind,
+                        kind_zh: s.kind.zh(),
+                        required: s.min,
+                        missing: s.min.saturating_sub(targets.len() as u32),
+                        targets,
+                    }
+                })
+                .collect();
+            TemplateStatus {
+                rule: r.id.clone(),
+                name: r.name.clone(),
+                complete: slots.iter().all(|s| s.missing == 0),
+                slots,
+            }
+        })
+        .collect()
+}
+
+/// A contact point of one year for the duplicate check.
+#[derive(Clone, Debug)]
+pub struct ContactLink {
+    pub person_id: i32,
+    pub roles: Vec<Role>,
+    pub kind: LinkKind,
+    pub target_code: String,
+}
+
+/// Two or more leaders of one tier who share a contact point (LXD-4).
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DuplicateContact {
+    pub rule: String,
+    pub tier: String,
+    pub target_code: String,
+    pub person_ids: Vec<i32>,
+    /// A warning by default (“一般不重复交叉”); a county may make it a requirement.
+    pub warning: bool,
+}
+
+pub fn duplicate_contacts(policy: &Policy, links: &[ContactLink]) -> Vec<DuplicateContact> {
+    let Some((rule, tiers)) = policy.tiers() else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for tier in tiers {
+        let mut by_target: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+        for l in links.iter().filter(|l| {
+            l.kind.code().starts_with("contact_") && l.roles.iter().any(|r| tier.roles.contains(r))
+        }) {
+            by_target
+                .entry(&l.target_code)
+                .or_default()
+                .push(l.person_id);
+        }
+        for (target, mut people) in by_target {
+            people.sort_unstable();
+            people.dedup();
+            if people.len() > 1 {
+                out.push(DuplicateContact {
+                    rule: rule.id.clone(),
+                    tier: tier.name.clone(),
+                    target_code: target.to_string(),
+                    person_ids: people,
+                    warning: rule.severity == Severity::Warning,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A household to be linked: its code, its group (or village) and whether it is a hardship one.
+#[derive(Clone, Debug)]
+pub struct OpenHousehold {
+    pub code: String,
+    pub group: String,
+    pub hardship: bool,
+}
+
+/// A cadre who can take households: relative capacity and households already linked.
+#[derive(Clone, Debug)]
+pub struct Taker {
+    pub person_id: i32,
+    pub weight: f64,
+    pub load: usize,
+    pub hardship_load: usize,
+}
+
+/// Splits `total` into whole shares proportional to `weights` (largest remainder).
+fn shares(total: usize, weights: &[f64]) -> Vec<usize> {
+    let sum: f64 = weights.iter().sum();
+    if sum <= 0.0 || weights.is_empty() {
+        return vec![0; weights.len()];
+    }
+    let exact: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
+    let mut out: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let mut rest = total - out.iter().sum::<usize>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| {
+        let ra = exact[a] - exact[a].floor();
+        let rb = exact[b] - exact[b].floor();
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    for i in order {
+        if rest == 0 {
+            break;
+        }
+        out[i] += 1;
+        rest -= 1;
+    }
+    out
+}
+
+/// Proposes a cadre for every open household: loads (existing + new) proportional to
+/// capacity, whole groups kept with one cadre where the loads allow, and hardship
+/// households spread in proportion too. Deterministic for the same input.
+pub fn propose(households: &[OpenHousehold], takers: &[Taker]) -> Vec<(String, i32)> {
+    if takers.is_empty() || households.is_empty() {
+        return vec![];
+    }
+    let weights: Vec<f64> = takers.iter().map(|t| t.weight.max(0.0)).collect();
+    let total = households.len() + takers.iter().map(|t| t.load).sum::<usize>();
+    let hard_total = households.iter().filter(|h| h.hardship).count()
+        + takers.iter().map(|t| t.hardship_load).sum::<usize>();
+    let target = shares(total, &weights);
+    let hard_target = shares(hard_total, &weights);
+    // What each taker may still receive; those already above their share get none,
+    // so the others' quotas are topped up to cover every household.
+    let mut quota: Vec<usize> = target
+        .iter()
+        .zip(takers)
+        .map(|(t, k)| t.saturating_sub(k.load))
+        .collect();
+    let mut short = households.len() as isize - quota.iter().sum::<usize>() as isize;
+    let mut i = 0;
+    while short > 0 {
+        if weights[i % takers.len()] > 0.0 || weights.iter().all(|w| *w <= 0.0) {
+            quota[i % takers.len()] += 1;
+            short -= 1;
+        }
+        i += 1;
+    }
+
+    // Groups, largest first; inside a group hardship households last so that a split
+    // group tends to hand its hardship households to the next cadre.
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, h) in households.iter().enumerate() {
+        groups.entry(&h.group).or_default().push(i);
+    }
+    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+    groups.sort_by(|a, b| b.len().cmp(&a.len()));
+    let mut owner = vec![usize::MAX; households.len()];
+    let mut left = quota.clone();
+    for g in &groups {
+        let mut members = g.clone();
+        members.sort_by_key(|&i| (households[i].hardship, households[i].code.clone()));
+        let mut pos = 0;
+        while pos < members.len() {
+            // The taker with the most room left takes as much of the group as fits.
+            let Some(k) = (0..takers.len())
+                .filter(|&k| left[k] > 0)
+                .max_by(|&a, &b| left[a].cmp(&left[b]).then(b.cmp(&a)))
+            else {
+                break;
+            };
+            let n = left[k].min(members.len() - pos);
+            for &i in &members[pos..pos + n] {
+                owner[i] = k;
+            }
+            left[k] -= n;
+            pos += n;
+        }
+    }
+
+    // Spread hardship: swap a hardship household of a taker above its hardship share with
+    // an ordinary one of a taker below it, preferring a swap inside one group.
+    let mut hard: Vec<usize> = takers.iter().map(|t| t.hardship_load).collect();
+    for (i, h) in households.iter().enumerate() {
+        if h.hardship && owner[i] != usize::MAX {
+            hard[owner[i]] += 1;
+        }
+    }
+    for _ in 0..households.len() {
+        let over = (0..takers.len()).find(|&k| hard[k] > hard_target[k] + 0);
+        let under = (0..takers.len()).find(|&k| hard[k] < hard_target[k]);
+        let (Some(a), Some(b)) = (over, under) else {
+            break;
+        };
+        let mut best: Option<(usize, usize, bool)> = None;
+        for (i, hi) in households.iter().enumerate() {
+            if owner[i] != a || !hi.hardship {
+                continue;
+            }
+            for (j, hj) in households.iter().enumerate() {
+                if owner[j] != b || hj.hardship {
+                    continue;
+                }
+                let same = hi.group == hj.group;
+                if best.is_none_or(|(_, _, s)| same && !s) {
+                    best = Some((i, j, same));
+                }
+                if same {
+                    break;
+                }
+            }
+            if best.is_some_and(|(_, _, s)| s) {
+                break;
+            }
+        }
+        let Some((i, j, _)) = best else { break };
+        owner.swap(i, j);
+        hard[a] -= 1;
+        hard[b] += 1;
+    }
+
+    households
+        .iter()
+        .zip(owner)
+        .filter(|(_, k)| *k != usize::MAX)
+        .map(|(h, k)| (h.code.clone(), takers[k].person_id))
+        .collect()
+}
+
+/// Loads after a proposal: person → (households, hardship households).
+pub fn loads(
+    households: &[OpenHousehold],
+    takers: &[Taker],
+    proposal: &[(String, i32)],
+) -> HashMap<i32, (usize, usize)> {
+    let hardship: HashMap<&str, bool> = households
+        .iter()
+        .map(|h| (h.code.as_str(), h.hardship))
+        .collect();
+    let mut out: HashMap<i32, (usize, usize)> = takers
+        .iter()
+        .map(|t| (t.person_id, (t.load, t.hardship_load)))
+        .collect();
+    for (code, p) in proposal {
+        let e = out.entry(*p).or_default();
+        e.0 += 1;
+        if hardship.get(code.as_str()).copied().unwrap_or(false) {
+            e.1 += 1;
+        }
+    }
+    out
+}
+
+/// A work record as typed on the form or sent to the API, before it is checked.
+#[derive(Clone, Debug, Default, serde::Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct RawRecord {
+    /// A key the form (or client) makes once per record: sending it twice records once.
+    pub client_key: String,
+    /// 工作类型, as its Chinese name or code.
+    pub kind: String,
+    pub start_date: String,
+    pub end_date: String,
+    /// ID numbers of everyone who took part.
+    pub participants: Vec<String>,
+    /// Household, region or unit codes, or ID numbers.
+    pub targets: Vec<String>,
+    pub companions: String,
+    pub hours: String,
+    pub notes: String,
+    /// One matter per entry (or per line).
+    pub matters: Vec<String>,
+}
+
+/// A checked work record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    pub client_key: String,
+    pub kind: ActivityKind,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub participants: Vec<IdNumber>,
+    pub targets: Vec<String>,
+    pub companions: Option<i32>,
+    pub hours: Option<f64>,
+    pub notes: Option<String>,
+    pub matters: Vec<String>,
+}
+
+/// A field and what is wrong with it, in Chinese.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+pub fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}：{}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+impl RawRecord {
+    /// Checks every field at once; `today` bounds the dates (work is recorded after it is done).
+    pub fn parse(&self, today: NaiveDate) -> Result<Record, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut err =
+            |field: &'static str, message: String| errors.push(FieldError { field, message });
+        let key = self.client_key.trim();
+        if key.len() < 8
+            || key.len() > 64
+            || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            err("提交编号", "缺少或格式不对，请刷新页面后重新填写".into());
+        }
+        let kind = ActivityKind::parse(&self.kind)
+            .map_err(|e| {
+                err(
+                    "工作类型",
+                    if self.kind.trim().is_empty() {
+                        "必填".into()
+                    } else {
+                        e
+                    },
+                )
+            })
+            .ok();
+        let start = if self.start_date.trim().is_empty() {
+            err("开始日期", "必填".into());
+            None
+        } else {
+            parse_date(&self.start_date)
+                .map_err(|e| err("开始日期", e))
+                .ok()
+        };
+        let end = if self.end_date.trim().is_empty() {
+            start
+        } else {
+            parse_date(&self.end_date)
+                .map_err(|e| err("结束日期", e))
+                .ok()
+        };
+        if let (Some(s), Some(e)) = (start, end) {
+            if e < s {
+                err("结束日期", "不能早于开始日期".into());
+            } else if (e - s).num_days() > 366 {
+                err("结束日期", "一条记录不能超过一年".into());
+            }
+            if s > today {
+                err(
+                    "开始日期",
+                    format!("不能晚于今天（{today}）：工作做完再记录"),
+                );
+            }
+        }
+        let mut participants = Vec::new();
+        for p in self.participants.iter().flat_map(|p| split_list(p)) {
+            match IdNumber::parse(&p) {
+                Ok(id) if !participants.contains(&id) => participants.push(id),
+                Ok(_) => {}
+                Err(e) => err("参加人", format!("“{}”{e}", mask_id_number(&p))),
+            }
+        }
+        if participants.is_empty() && self.participants.iter().all(|p| p.trim().is_empty()) {
+            err("参加人", "至少一人".into());
+        }
+        let mut targets: Vec<String> = Vec::new();
+        for t in self.targets.iter().flat_map(|t| split_list(t)) {
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+        let companions = match self.companions.trim() {
+            "" => None,
+            c => match c.parse::<i32>() {
+                Ok(n) if (0..=50).contains(&n) => Some(n),
+                _ => {
+                    err("随行人数", format!("“{c}”不是0–50之间的整数"));
+                    None
+                }
+            },
+        };
+        let days = match (start, end) {
+            (Some(s), Some(e)) if e >= s => (e - s).num_days() + 1,
+            _ => 1,
+        };
+        let hours = match self.hours.trim() {
+            "" => None,
+            h => match h.parse::<f64>() {
+                Ok(x) if x >= 0.0 && x <= 24.0 * days as f64 => Some(x),
+                _ => {
+                    err("时长(小时)", format!("“{h}”应为0到{}之间的数", 24 * days));
+                    None
+                }
+            },
+        };
+        let notes = Some(self.notes.trim().to_string()).filter(|n| !n.is_empty());
+        if notes.as_ref().is_some_and(|n| n.chars().count() > 4000) {
+            err("内容", "不能超过4000字".into());
+        }
+        let matters: Vec<String> = self
+            .matters
+            .iter()
+            .flat_map(|m| m.lines())
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if matters.iter().any(|m| m.chars().count() > 500) {
+            err("反映事项", "每条不能超过500字".into());
+        }
+        match (kind, start, end, errors.is_empty()) {
+            (Some(kind), Some(start), Some(end), true) => Ok(Record {
+                client_key: key.to_string(),
+                kind,
+                start,
+                end,
+                participants,
+                targets,
+                companions,
+                hours,
+                notes,
+                matters,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl Record {
+    /// What the form warns about but never refuses (the discipline declarations of RULES.md).
+    pub fn warnings(&self, policy: &Policy) -> Vec<String> {
+        let mut w = Vec::new();
+        if let Some(c) = self.companions {
+            if c as u32 > policy.work.max_companions {
+                w.push(format!(
+                    "随行人员{c}人，超过规定的{}人（LXD-12），已照常保存",
+                    policy.work.max_companions
+                ));
+            }
+        }
+        w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn hh(n: usize, groups: usize, hard_every: usize) -> Vec<OpenHousehold> {
+        (0..n)
+            .map(|i| OpenHousehold {
+                code: format!("H{i:05}"),
+                group: format!("G{}", i % groups),
+                hardship: hard_every > 0 && i % hard_every == 0,
+            })
+            .collect()
+    }
+
+    fn takers(n: usize) -> Vec<Taker> {
+        (0..n)
+            .map(|i| Taker {
+                person_id: i as i32 + 1,
+                weight: 1.0,
+                load: 0,
+                hardship_load: 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn templates_show_filled_and_missing_slots() {
+        let p = Policy::default_policy();
+        let links = vec![
+            (LinkKind::ContactVillage, "V1".to_string()),
+            (LinkKind::ContactOrdinaryHousehold, "H1".to_string()),
+            (LinkKind::ContactOrdinaryHousehold, "H2".to_string()),
+        ];
+        let t = contact_templates(&p, &[Role::TownLeadershipMember], &links);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].name, "一联五");
+        assert!(!t[0].complete);
+        let ordinary = t[0]
+            .slots
+            .iter()
+            .find(|s| s.kind == LinkKind::ContactOrdinaryHousehold)
+            .unwrap();
+        assert_eq!((ordinary.required, ordinary.missing), (5, 3));
+        assert!(t[0].missing_zh().contains("联系点-普通群众×3"));
+        assert!(contact_templates(&p, &[Role::PartyMember], &links).is_empty());
+    }
+
+    #[test]
+    fn shares_sum_to_the_total() {
+        assert_eq!(shares(10, &[1.0, 1.0, 1.0]), vec![4, 3, 3]);
+        assert_eq!(shares(10, &[2.0, 1.0, 1.0, 1.0]), vec![4, 2, 2, 2]);
+        assert_eq!(shares(0, &[1.0]), vec![0]);
+    }
+
+    #[test]
+    fn groups_stay_together_when_loads_allow() {
+        // 3 groups of 10, 3 cadres: each cadre should get exactly one whole group.
+        let h = hh(30, 3, 0);
+        let p = propose(&h, &takers(3));
+        let mut by_group: HashMap<String, Vec<i32>> = HashMap::new();
+        for (code, who) in &p {
+            let g = h.iter().find(|x| &x.code == code).unwrap().group.clone();
+            by_group.entry(g).or_default().push(*who);
+        }
+        for (_, owners) in by_group {
+            assert!(owners.windows(2).all(|w| w[0] == w[1]), "{owners:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_household_is_covered_and_loads_are_balanced(
+            n in 0usize..400, k in 1usize..25, groups in 1usize..30, hard in 0usize..7,
+            preload in proptest::collection::vec(0usize..20, 25),
+        ) {
+            let h = hh(n, groups, hard);
+            let mut t = takers(k);
+            for (i, x) in t.iter_mut().enumerate() { x.load = preload[i] / 4; }
+            let p = propose(&h, &t);
+            prop_assert_eq!(p.len(), n);
+            let mut codes: Vec<_> = p.iter().map(|x| x.0.clone()).collect();
+            codes.sort(); codes.dedup();
+            prop_assert_eq!(codes.len(), n);
+            let l = loads(&h, &t, &p);
+            let max_pre = t.iter().map(|x| x.load).max().unwrap_or(0);
+            let total: usize = l.values().map(|v| v.0).sum();
+            // Nobody gets more than their fair share unless they already had it.
+            let fair = total.div_ceil(k);
+            for x in &t {
+                let now = l[&x.person_id].0;
+                prop_assert!(now <= fair.max(x.load), "load {} fair {} pre {}", now, fair, max_pre);
+            }
+            if t.iter().all(|x| x.load == 0) {
+                let (mx, mn) = (l.values().map(|v| v.0).max().unwrap(), l.values().map(|v| v.0).min().unwrap());
+                prop_assert!(mx - mn <= 1, "max {} min {}", mx, mn);
+                let (hx, hn) = (l.values().map(|v| v.1).max().unwrap(), l.values().map(|v| v.1).min().unwrap());
+                prop_assert!(hx - hn <= 1, "hardship max {} min {}", hx, hn);
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_is_checked_field_by_field_in_chinese() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let raw = RawRecord {
+            client_key: "abc".into(),
+            kind: "散步".into(),
+            start_date: "2026-12-01".into(),
+            end_date: "2026-11-30".into(),
+            participants: vec!["123".into()],
+            companions: "x".into(),
+            ..Default::default()
+        };
+        let e = raw.parse(today).unwrap_err();
+        let fields: Vec<_> = e.iter().map(|e| e.field).collect();
+        for f in [
+            "提交编号",
+            "工作类型",
+            "结束日期",
+            "开始日期",
+            "参加人",
+            "随行人数",
+        ] {
+            assert!(fields.contains(&f), "{f} missing from {e:?}");
+        }
+        let ok = RawRecord {
+            client_key: "k-12345678".into(),
+            kind: "入户走访".into(),
+            start_date: "2026/11/2".into(),
+            participants: vec!["11010519491231002X".into()],
+            targets: vec!["H1、H2".into()],
+            companions: "4".into(),
+            matters: vec!["路灯坏了\n\n 水渠堵了 ".into()],
+            ..Default::default()
+        }
+        .parse(today)
+        .unwrap();
+        assert_eq!(ok.end, ok.start);
+        assert_eq!(ok.targets, vec!["H1", "H2"]);
+        assert_eq!(ok.matters, vec!["路灯坏了", "水渠堵了"]);
+        assert_eq!(ok.warnings(&Policy::default_policy()).len(), 1);
+    }
+
+    #[test]
+    fn duplicate_contacts_of_one_tier_are_warned() {
+        let p = Policy::default_policy();
+        let l = |pid, role, target: &str| ContactLink {
+            person_id: pid,
+            roles: vec![role],
+            kind: LinkKind::ContactVillage,
+            target_code: target.into(),
+        };
+        let links = vec![
+            l(1, Role::TownLeadershipMember, "V1"),
+            l(2, Role::StreetLeadershipMember, "V1"),
+            l(3, Role::CountyLeadershipMember, "V2"),
+            l(4, Role::TownLeadershipMember, "V2"),
+        ];
+        let d = duplicate_contacts(&p, &links);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].target_code, "V1");
+        assert_eq!(d[0].person_ids, vec![1, 2]);
+        assert!(d[0].warning);
+    }
+}

@@ -1,0 +1,1293 @@
+//! Links and work records: recording work once (with the ledger items it raises),
+//! corrections, contact points, coverage, the household-assignment proposal and handover.
+
+use super::access::{Caller, Visibility};
+use super::entities::*;
+use super::history::{self, Change};
+use crate::domain::access::Capability;
+use crate::domain::labels::{ActivityKind, HouseholdTag, LinkKind, Role, split_codes};
+use crate::domain::policy::{Measure, Policy};
+use crate::domain::work::{
+    self, ContactLink, DuplicateContact, OpenHousehold, Record, Taker, TemplateStatus,
+};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Debug)]
+pub enum WorkError {
+    Invalid(String),
+    Forbidden(String),
+    NotFound(String),
+    Db(DbErr),
+}
+
+impl From<DbErr> for WorkError {
+    fn from(e: DbErr) -> Self {
+        WorkError::Db(e)
+    }
+}
+
+/// Where a ledger item came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemSource {
+    Visit,
+}
+
+impl ItemSource {
+    pub fn code(self) -> &'static str {
+        match self {
+            ItemSource::Visit => "visit",
+        }
+    }
+}
+
+pub fn ledger_zh(code: &str) -> &'static str {
+    match code {
+        "livelihood" => "民生诉求",
+        "hardship" => "困难群众",
+        "stability" => "稳定工作",
+        _ => "其他",
+    }
+}
+
+pub fn status_zh(code: &str) -> &'static str {
+    match code {
+        "registered" => "已登记",
+        "assigned" => "已交办",
+        "in_progress" => "办理中",
+        "escalated" => "已上报",
+        "resolved" => "已办结",
+        "fed_back" => "已反馈",
+        "closed" => "已销号",
+        _ => "其他",
+    }
+}
+
+/// Item statuses that count as solved.
+pub const SOLVED: [&str; 3] = ["resolved", "fed_back", "closed"];
+
+/// Matters residents raised during one record.
+pub struct Raised {
+    pub activity_id: i32,
+    pub on: NaiveDate,
+    pub source: ItemSource,
+    pub targets: Vec<String>,
+    pub owner: Option<i32>,
+    pub matters: Vec<String>,
+}
+
+/// Makes each matter a ledger item (民生诉求) of the first household the record names —
+/// or of its village when it names no household — owned by the one who heard it.
+/// Returns the new items.
+pub async fn register_matters<C: ConnectionTrait>(
+    db: &C,
+    raised: &[Raised],
+) -> Result<Vec<ledger_item::Model>, DbErr> {
+    if raised.is_empty() {
+        return Ok(vec![]);
+    }
+    let codes: HashSet<&str> = raised
+        .iter()
+        .flat_map(|r| r.targets.iter().map(String::as_str))
+        .collect();
+    let mut households: HashMap<String, String> = HashMap::new();
+    for chunk in codes.iter().copied().collect::<Vec<_>>().chunks(500) {
+        let rows: Vec<(String, String)> = household::Entity::find()
+            .select_only()
+            .column(household::Column::Code)
+            .column(household::Column::RegionCode)
+            .filter(household::Column::Code.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        households.extend(rows);
+    }
+    let regions: HashSet<String> = region::Entity::find()
+        .select_only()
+        .column(region::Column::Code)
+        .filter(region::Column::Code.is_in(codes.iter().copied().collect::<Vec<_>>()))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let owners: Vec<i32> = raised.iter().filter_map(|r| r.owner).collect();
+    let units: HashMap<i32, String> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .column(person::Column::UnitCode)
+        .filter(person::Column::Id.is_in(owners))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut out = Vec::new();
+    let now = Utc::now();
+    let mut log = Vec::new();
+    for r in raised {
+        let place = r
+            .targets
+            .iter()
+            .find_map(|t| households.get(t).map(|reg| (Some(t.clone()), reg.clone())))
+            .or_else(|| {
+                r.targets
+                    .iter()
+                    .find(|t| regions.contains(*t))
+                    .map(|t| (None, t.clone()))
+            });
+        let Some((household_code, region_code)) = place else {
+            continue;
+        };
+        for m in &r.matters {
+            let item = ledger_item::ActiveModel {
+                id: sea_orm::NotSet,
+                ledger: Set("livelihood".into()),
+                household_code: Set(household_code.clone()),
+                region_code: Set(region_code.clone()),
+                source: Set(r.source.code().into()),
+                activity_id: Set(Some(r.activity_id)),
+                matter: Set(m.clone()),
+                status: Set("registered".into()),
+                level: Set("village".into()),
+                owner_person_id: Set(r.owner),
+                owner_unit_code: Set(r.owner.and_then(|o| units.get(&o).cloned())),
+                registered_on: Set(r.on),
+                deadline: Set(None),
+                closed_on: Set(None),
+            }
+            .insert(db)
+            .await?;
+            log.push(Change {
+                entity: "ledger_item",
+                entity_key: item.id.to_string(),
+                action: "create",
+                changes: history::diff(None, &serde_json::to_value(&item).unwrap_or_default()),
+            });
+            out.push(item);
+        }
+    }
+    history::append(db, "系统（由工作记录生成）", now, log).await?;
+    Ok(out)
+}
+
+/// What recording (or correcting) a piece of work did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Recorded {
+    pub activity_id: i32,
+    /// The same submission had already been recorded: nothing new was written.
+    pub duplicate: bool,
+    /// Ledger items raised by this submission.
+    pub items: Vec<i32>,
+    pub warnings: Vec<String>,
+}
+
+fn form_fingerprint(client_key: &str) -> String {
+    super::access::sha256_hex(&format!("form|{client_key}"))[..32].to_string()
+}
+
+/// The person ids behind ID numbers, and an error naming the unknown ones.
+async fn resolve_people<C: ConnectionTrait>(
+    db: &C,
+    ids: &[crate::domain::ids::IdNumber],
+) -> Result<Vec<person::Model>, WorkError> {
+    let raw: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+    let found = person::Entity::find()
+        .filter(person::Column::IdNumber.is_in(raw.clone()))
+        .all(db)
+        .await?;
+    let missing: Vec<String> = ids
+        .iter()
+        .filter(|i| !found.iter().any(|p| p.id_number == i.as_str()))
+        .map(|i| i.masked())
+        .collect();
+    if !missing.is_empty() {
+        return Err(WorkError::Invalid(format!(
+            "参加人：{} 不在人员名册中",
+            missing.join("、")
+        )));
+    }
+    // Keep the order the form gave.
+    Ok(raw
+        .iter()
+        .filter_map(|r| found.iter().find(|p| p.id_number == *r).cloned())
+        .collect())
+}
+
+/// Checks that every target exists and that household targets are within what the caller sees.
+async fn check_targets<C: ConnectionTrait>(
+    db: &C,
+    vis: &Visibility,
+    targets: &[String],
+) -> Result<(), WorkError> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let hh: HashSet<String> = household::Entity::find()
+        .select_only()
+        .column(household::Column::Code)
+        .filter(household::Column::Code.is_in(targets.to_vec()))
+        .filter(vis.households())
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let rest: Vec<String> = targets
+        .iter()
+        .filter(|t| !hh.contains(*t))
+        .cloned()
+        .collect();
+    let regions: HashSet<String> = region::Entity::find()
+        .select_only()
+        .column(region::Column::Code)
+        .filter(region::Column::Code.is_in(rest.clone()))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let units: HashSet<String> = unit::Entity::find()
+        .select_only()
+        .column(unit::Column::Code)
+        .filter(unit::Column::Code.is_in(rest.clone()))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let people: HashSet<String> = person::Entity::find()
+        .select_only()
+        .column(person::Column::IdNumber)
+        .filter(person::Column::IdNumber.is_in(rest.clone()))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let unknown: Vec<String> = rest
+        .into_iter()
+        .filter(|t| !regions.contains(t) && !units.contains(t) && !people.contains(t))
+        .map(|t| crate::domain::ids::mask_id_number(&t))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(WorkError::Invalid(format!(
+            "对象：{} 不存在或不在您的范围内（应为户编号、区划代码、单位代码或身份证号）",
+            unknown.join("、")
+        )))
+    }
+}
+
+fn record_model(r: &Record, fingerprint: String) -> activity::Model {
+    activity::Model {
+        id: 0,
+        fingerprint,
+        start_date: r.start,
+        end_date: r.end,
+        kind: r.kind.code().into(),
+        companions: r.companions,
+        hours: r.hours,
+        notes: r.notes.clone(),
+        matters: r.matters.join("\n"),
+        author_account_id: None,
+        author_person_id: None,
+        recorded_at: None,
+    }
+}
+
+/// The record's full state for its history: fields, participants and targets.
+fn record_state(
+    a: &activity::Model,
+    people: &[person::Model],
+    targets: &[String],
+) -> serde_json::Value {
+    let mut v = serde_json::to_value(a).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        for k in [
+            "id",
+            "fingerprint",
+            "author_account_id",
+            "author_person_id",
+            "recorded_at",
+        ] {
+            o.remove(k);
+        }
+        let mut names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        o.insert("participants".into(), names.join("、").into());
+        let mut t: Vec<&str> = targets.iter().map(String::as_str).collect();
+        t.sort_unstable();
+        o.insert("targets".into(), t.join("、").into());
+    }
+    v
+}
+
+async fn write_links<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    people: &[person::Model],
+    targets: &[String],
+) -> Result<(), DbErr> {
+    activity_participant::Entity::delete_many()
+        .filter(activity_participant::Column::ActivityId.eq(id))
+        .exec(db)
+        .await?;
+    activity_target::Entity::delete_many()
+        .filter(activity_target::Column::ActivityId.eq(id))
+        .exec(db)
+        .await?;
+    if !people.is_empty() {
+        activity_participant::Entity::insert_many(people.iter().map(|p| {
+            activity_participant::ActiveModel {
+                activity_id: Set(id),
+                person_id: Set(p.id),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    if !targets.is_empty() {
+        activity_target::Entity::insert_many(targets.iter().map(|t| {
+            activity_target::ActiveModel {
+                activity_id: Set(id),
+                target_code: Set(t.clone()),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn existing_by_key(db: &DatabaseConnection, fp: &str) -> Result<Option<i32>, DbErr> {
+    Ok(activity::Entity::find()
+        .filter(activity::Column::Fingerprint.eq(fp))
+        .one(db)
+        .await?
+        .map(|a| a.id))
+}
+
+/// Records a piece of work once for everyone who took part; each matter raised becomes a
+/// ledger item. Sending the same `client_key` again changes nothing and answers with the
+/// record already made.
+pub async fn record(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    caller: &Caller,
+    r: Record,
+    now: DateTime<Utc>,
+) -> Result<Recorded, WorkError> {
+    if !caller.can(Capability::RecordWork) {
+        return Err(WorkError::Forbidden("您的角色不能记录工作".into()));
+    }
+    let fp = form_fingerprint(&r.client_key);
+    if let Some(id) = existing_by_key(db, &fp).await? {
+        return Ok(Recorded {
+            activity_id: id,
+            duplicate: true,
+            items: vec![],
+            warnings: vec![],
+        });
+    }
+    let people = resolve_people(db, &r.participants).await?;
+    if !caller.can(Capability::ManageLinks)
+        && !people.iter().any(|p| Some(p.id) == caller.person_id)
+    {
+        return Err(WorkError::Forbidden(
+            "只能记录本人参加的工作（参加人中须有您本人）".into(),
+        ));
+    }
+    check_targets(db, &caller.visibility(), &r.targets).await?;
+    if !r.matters.is_empty() {
+        let places = region::Entity::find()
+            .filter(region::Column::Code.is_in(r.targets.clone()))
+            .count(db)
+            .await?
+            + household::Entity::find()
+                .filter(household::Column::Code.is_in(r.targets.clone()))
+                .count(db)
+                .await?;
+        if places == 0 {
+            return Err(WorkError::Invalid(
+                "反映事项：须有走访对象（户或村、社区），才能记入台账".into(),
+            ));
+        }
+    }
+
+    let txn = db.begin().await?;
+    let mut m = record_model(&r, fp.clone());
+    m.author_account_id = Some(caller.account_id).filter(|a| *a > 0);
+    m.author_person_id = caller.person_id;
+    m.recorded_at = Some(now);
+    let mut am = m.into_active_model().reset_all();
+    am.id = sea_orm::NotSet;
+    let saved = match am.insert(&txn).await {
+        Ok(a) => a,
+        Err(e) => {
+            // A second submission of the same form racing the first: answer like a duplicate.
+            drop(txn);
+            if let Some(id) = existing_by_key(db, &fp).await? {
+                return Ok(Recorded {
+                    activity_id: id,
+                    duplicate: true,
+                    items: vec![],
+                    warnings: vec![],
+                });
+            }
+            return Err(e.into());
+        }
+    };
+    write_links(&txn, saved.id, &people, &r.targets).await?;
+    let items = register_matters(
+        &txn,
+        &[Raised {
+            activity_id: saved.id,
+            on: r.start,
+            source: ItemSource::Visit,
+            targets: r.targets.clone(),
+            owner: people.first().map(|p| p.id),
+            matters: r.matters.clone(),
+        }],
+    )
+    .await?;
+    history::append(
+        &txn,
+        &caller.username,
+        now,
+        vec![Change {
+            entity: "activity",
+            entity_key: saved.id.to_string(),
+            action: "create",
+            changes: history::diff(None, &record_state(&saved, &people, &r.targets)),
+        }],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Recorded {
+        activity_id: saved.id,
+        duplicate: false,
+        items: items.iter().map(|i| i.id).collect(),
+        warnings: r.warnings(policy),
+    })
+}
+
+/// A record with everyone and everything it names.
+#[derive(Debug, Clone)]
+pub struct RecordDetail {
+    pub activity: activity::Model,
+    pub participants: Vec<person::Model>,
+    pub targets: Vec<String>,
+    pub items: Vec<ledger_item::Model>,
+}
+
+pub async fn record_detail(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<RecordDetail>, DbErr> {
+    let Some(a) = activity::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let pids: Vec<i32> = activity_participant::Entity::find()
+        .filter(activity_participant::Column::ActivityId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.person_id)
+        .collect();
+    let participants = person::Entity::find()
+        .filter(person::Column::Id.is_in(pids))
+        .order_by_asc(person::Column::Id)
+        .all(db)
+        .await?;
+    let targets = activity_target::Entity::find()
+        .filter(activity_target::Column::ActivityId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.target_code)
+        .collect();
+    let items = ledger_item::Entity::find()
+        .filter(ledger_item::Column::ActivityId.eq(id))
+        .order_by_asc(ledger_item::Column::Id)
+        .all(db)
+        .await?;
+    Ok(Some(RecordDetail {
+        activity: a,
+        participants,
+        targets,
+        items,
+    }))
+}
+
+/// Whether this caller may correct this record now, and if not, why.
+pub fn may_correct(
+    policy: &Policy,
+    caller: &Caller,
+    a: &activity::Model,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    if caller.can(Capability::ManageLinks) {
+        return Ok(());
+    }
+    let days = policy.work.correction_days;
+    match (a.author_account_id, a.recorded_at) {
+        (Some(author), Some(at)) if author == caller.account_id => {
+            if now <= at + Duration::days(days as i64) {
+                Ok(())
+            } else {
+                Err(format!("记录已超过{days}天的更正期限，请联系党政办更正"))
+            }
+        }
+        _ => Err("只有记录人本人（在更正期限内）或党政办可以更正".into()),
+    }
+}
+
+/// Corrects a record; the change is kept in its history. New matters become new items;
+/// items already raised stay (they are closed through the ledger, not by editing the record).
+pub async fn correct(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    caller: &Caller,
+    id: i32,
+    r: Record,
+    now: DateTime<Utc>,
+) -> Result<Recorded, WorkError> {
+    let Some(old) = record_detail(db, id).await? else {
+        return Err(WorkError::NotFound("工作记录".into()));
+    };
+    may_correct(policy, caller, &old.activity, now).map_err(WorkError::Forbidden)?;
+    let people = resolve_people(db, &r.participants).await?;
+    check_targets(db, &caller.visibility(), &r.targets).await?;
+    let txn = db.begin().await?;
+    let mut m = record_model(&r, old.activity.fingerprint.clone());
+    m.id = id;
+    m.author_account_id = old.activity.author_account_id;
+    m.author_person_id = old.activity.author_person_id;
+    m.recorded_at = old.activity.recorded_at;
+    let new_matters: Vec<String> = r
+        .matters
+        .iter()
+        .filter(|x| !old.activity.matters.lines().any(|o| o == x.as_str()))
+        .cloned()
+        .collect();
+    let before = record_state(&old.activity, &old.participants, &old.targets);
+    let after = record_state(&m, &people, &r.targets);
+    let saved = m.into_active_model().reset_all().update(&txn).await?;
+    write_links(&txn, id, &people, &r.targets).await?;
+    let items = register_matters(
+        &txn,
+        &[Raised {
+            activity_id: id,
+            on: r.start,
+            source: ItemSource::Visit,
+            targets: r.targets.clone(),
+            owner: people.first().map(|p| p.id),
+            matters: new_matters,
+        }],
+    )
+    .await?;
+    history::append(
+        &txn,
+        &caller.username,
+        now,
+        vec![Change {
+            entity: "activity",
+            entity_key: saved.id.to_string(),
+            action: "update",
+            changes: history::diff(Some(&before), &after),
+        }],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Recorded {
+        activity_id: id,
+        duplicate: false,
+        items: items.iter().map(|i| i.id).collect(),
+        warnings: r.warnings(policy),
+    })
+}
+
+/// Links active on `day`: of its year, started, not ended.
+pub fn active_on(day: NaiveDate) -> Condition {
+    Condition::all()
+        .add(link::Column::Year.eq(day.year()))
+        .add(
+            Condition::any()
+                .add(link::Column::StartDate.is_null())
+                .add(link::Column::StartDate.lte(day)),
+        )
+        .add(
+            Condition::any()
+                .add(link::Column::EndDate.is_null())
+                .add(link::Column::EndDate.gte(day)),
+        )
+}
+
+fn roles_of(p: &person::Model) -> Vec<Role> {
+    split_codes(&p.roles)
+        .into_iter()
+        .filter_map(Role::from_code)
+        .collect()
+}
+
+/// A person's contact points of the year against the templates that bind them.
+pub async fn contact_status(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    p: &person::Model,
+    day: NaiveDate,
+) -> Result<Vec<TemplateStatus>, DbErr> {
+    let links: Vec<(LinkKind, String)> = link::Entity::find()
+        .filter(link::Column::PersonId.eq(p.id))
+        .filter(active_on(day))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|l| Some((LinkKind::from_code(&l.kind)?, l.target_code)))
+        .collect();
+    Ok(work::contact_templates(policy, &roles_of(p), &links))
+}
+
+/// Targets that two leaders of one tier both hold as a contact point this year (LXD-4),
+/// optionally only those involving one person.
+pub async fn duplicate_contacts(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    day: NaiveDate,
+    only: Option<i32>,
+) -> Result<Vec<(DuplicateContact, Vec<person::Model>)>, DbErr> {
+    let links = link::Entity::find()
+        .filter(link::Column::Kind.starts_with("contact_"))
+        .filter(link::Column::PersonId.is_not_null())
+        .filter(active_on(day))
+        .all(db)
+        .await?;
+    let targets: Option<HashSet<String>> = only.map(|pid| {
+        links
+            .iter()
+            .filter(|l| l.person_id == Some(pid))
+            .map(|l| l.target_code.clone())
+            .collect()
+    });
+    let links: Vec<link::Model> = links
+        .into_iter()
+        .filter(|l| targets.as_ref().is_none_or(|t| t.contains(&l.target_code)))
+        .collect();
+    let pids: Vec<i32> = links.iter().filter_map(|l| l.person_id).collect();
+    let people: HashMap<i32, person::Model> = person::Entity::find()
+        .filter(person::Column::Id.is_in(pids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let contact: Vec<ContactLink> = links
+        .iter()
+        .filter_map(|l| {
+            let p = people.get(&l.person_id?)?;
+            Some(ContactLink {
+                person_id: p.id,
+                roles: roles_of(p),
+                kind: LinkKind::from_code(&l.kind)?,
+                target_code: l.target_code.clone(),
+            })
+        })
+        .collect();
+    Ok(work::duplicate_contacts(policy, &contact)
+        .into_iter()
+        .map(|d| {
+            let who = d
+                .person_ids
+                .iter()
+                .filter_map(|id| people.get(id).cloned())
+                .collect();
+            (d, who)
+        })
+        .collect())
+}
+
+/// The link kinds that cover a household (LH-1), from the policy.
+pub fn coverage_kinds(policy: &Policy) -> Vec<String> {
+    policy
+        .rules
+        .iter()
+        .find_map(|r| match &r.measure {
+            Measure::HouseholdCoverage { link_kinds, .. } => {
+                Some(link_kinds.iter().map(|k| k.code().to_string()).collect())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| vec![LinkKind::HouseholdLink.code().to_string()])
+}
+
+/// Household codes with a covering link active on `day`.
+async fn covered(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    day: NaiveDate,
+) -> Result<HashSet<String>, DbErr> {
+    Ok(link::Entity::find()
+        .select_only()
+        .column(link::Column::TargetCode)
+        .filter(link::Column::Kind.is_in(coverage_kinds(policy)))
+        .filter(active_on(day))
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CoverageRow {
+    pub region_code: String,
+    pub region_name: String,
+    pub households: usize,
+    pub linked: usize,
+    pub unlinked: usize,
+}
+
+/// Coverage of household links under a region, one row per child region (LH-1).
+pub async fn coverage(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    root: &region::Model,
+    day: NaiveDate,
+) -> Result<Vec<CoverageRow>, DbErr> {
+    let regions = region::Entity::find()
+        .filter(region::Column::Path.starts_with(&root.path))
+        .all(db)
+        .await?;
+    let depth = root.path.matches('/').count();
+    // Which child of the root each region falls under (the root itself for its own households).
+    let child_of: HashMap<&str, &str> = regions
+        .iter()
+        .map(|r| {
+            let child = r
+                .path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .nth(depth - 1)
+                .unwrap_or(&root.code);
+            (r.code.as_str(), child)
+        })
+        .collect();
+    let names: HashMap<&str, &str> = regions
+        .iter()
+        .map(|r| (r.code.as_str(), r.name.as_str()))
+        .collect();
+    let households: Vec<(String, String)> = household::Entity::find()
+        .select_only()
+        .column(household::Column::Code)
+        .column(household::Column::RegionCode)
+        .filter(
+            household::Column::RegionCode.in_subquery(
+                Query::select()
+                    .column(region::Column::Code)
+                    .from(region::Entity)
+                    .and_where(region::Column::Path.starts_with(&root.path))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    let linked = covered(db, policy, day).await?;
+    let mut rows: BTreeMap<&str, CoverageRow> = BTreeMap::new();
+    for (code, region) in &households {
+        let child = child_of.get(region.as_str()).copied().unwrap_or(&root.code);
+        let row = rows.entry(child).or_insert_with(|| CoverageRow {
+            region_code: child.to_string(),
+            region_name: names.get(child).copied().unwrap_or("").to_string(),
+            households: 0,
+            linked: 0,
+            unlinked: 0,
+        });
+        row.households += 1;
+        if linked.contains(code) {
+            row.linked += 1;
+        } else {
+            row.unlinked += 1;
+        }
+    }
+    Ok(rows.into_values().collect())
+}
+
+/// Households under a region without a covering link on `day`.
+pub async fn unlinked(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    root: &region::Model,
+    day: NaiveDate,
+) -> Result<Vec<household::Model>, DbErr> {
+    let linked = covered(db, policy, day).await?;
+    Ok(households_under(db, root)
+        .await?
+        .into_iter()
+        .filter(|h| !linked.contains(&h.code))
+        .collect())
+}
+
+async fn households_under(
+    db: &impl ConnectionTrait,
+    root: &region::Model,
+) -> Result<Vec<household::Model>, DbErr> {
+    household::Entity::find()
+        .filter(
+            household::Column::RegionCode.in_subquery(
+                Query::select()
+                    .column(region::Column::Code)
+                    .from(region::Entity)
+                    .and_where(region::Column::Path.starts_with(&root.path))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(household::Column::Code)
+        .all(db)
+        .await
+}
+
+/// A cadre the proposal may give households to, with the weight the policy gives their role.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Candidate {
+    pub person_id: i32,
+    pub name: String,
+    pub post: Option<String>,
+    pub weight: f64,
+    pub load: usize,
+    pub hardship_load: usize,
+}
+
+/// The households of a region still to be linked, and the cadres who serve there.
+pub struct ProposalInput {
+    pub households: Vec<OpenHousehold>,
+    pub candidates: Vec<Candidate>,
+}
+
+pub async fn proposal_input(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    root: &region::Model,
+    day: NaiveDate,
+) -> Result<ProposalInput, DbErr> {
+    let linked = covered(db, policy, day).await?;
+    let regions = region::Entity::find()
+        .filter(region::Column::Path.starts_with(&root.path))
+        .all(db)
+        .await?;
+    let level: HashMap<&str, &str> = regions
+        .iter()
+        .map(|r| (r.code.as_str(), r.level.as_str()))
+        .collect();
+    let all = households_under(db, root).await?;
+    let households: Vec<OpenHousehold> = all
+        .iter()
+        .filter(|h| !linked.contains(&h.code))
+        .map(|h| OpenHousehold {
+            code: h.code.clone(),
+            // A household directly in a village forms a group of its own village.
+            group: if level.get(h.region_code.as_str()) == Some(&"group") {
+                h.region_code.clone()
+            } else {
+                format!("{}*", h.region_code)
+            },
+            hardship: split_codes(&h.tags)
+                .into_iter()
+                .filter_map(HouseholdTag::from_code)
+                .any(HouseholdTag::is_hardship),
+        })
+        .collect();
+    let codes: Vec<String> = regions.iter().map(|r| r.code.clone()).collect();
+    let people = person::Entity::find()
+        .filter(
+            Condition::any()
+                .add(person::Column::RegionCode.is_in(codes.clone()))
+                .add(
+                    person::Column::UnitCode.in_subquery(
+                        Query::select()
+                            .column(unit::Column::Code)
+                            .from(unit::Entity)
+                            .and_where(unit::Column::RegionCode.is_in(codes))
+                            .to_owned(),
+                    ),
+                ),
+        )
+        .order_by_asc(person::Column::Id)
+        .all(db)
+        .await?;
+    let mut candidates: Vec<Candidate> = people
+        .iter()
+        .filter_map(|p| {
+            Some(Candidate {
+                person_id: p.id,
+                name: p.name.clone(),
+                post: p.post.clone(),
+                weight: policy.assignment.weight(&roles_of(p))?,
+                load: 0,
+                hardship_load: 0,
+            })
+        })
+        .collect();
+    // Households these cadres already link (anywhere), hardship ones counted apart.
+    let ids: Vec<i32> = candidates.iter().map(|c| c.person_id).collect();
+    let mut loads: HashMap<i32, (usize, usize)> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(Option<i32>, String)> = link::Entity::find()
+            .select_only()
+            .column(link::Column::PersonId)
+            .column(link::Column::TargetCode)
+            .filter(link::Column::PersonId.is_in(chunk.to_vec()))
+            .filter(link::Column::Kind.is_in(coverage_kinds(policy)))
+            .filter(active_on(day))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let codes: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+        let mut hard = HashSet::new();
+        for c in codes.chunks(900) {
+            let tagged: Vec<(String, String)> = household::Entity::find()
+                .select_only()
+                .column(household::Column::Code)
+                .column(household::Column::Tags)
+                .filter(household::Column::Code.is_in(c.to_vec()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            hard.extend(tagged.into_iter().filter_map(|(code, tags)| {
+                split_codes(&tags)
+                    .into_iter()
+                    .filter_map(HouseholdTag::from_code)
+                    .any(HouseholdTag::is_hardship)
+                    .then_some(code)
+            }));
+        }
+        for (pid, code) in rows {
+            if let Some(pid) = pid {
+                let e = loads.entry(pid).or_default();
+                e.0 += 1;
+                if hard.contains(&code) {
+                    e.1 += 1;
+                }
+            }
+        }
+    }
+    for c in &mut candidates {
+        let (l, h) = loads.get(&c.person_id).copied().unwrap_or_default();
+        c.load = l;
+        c.hardship_load = h;
+    }
+    Ok(ProposalInput {
+        households,
+        candidates,
+    })
+}
+
+/// Proposes a cadre for every unlinked household of the region (nothing is written).
+pub fn propose(input: &ProposalInput, weights: &HashMap<i32, f64>) -> Vec<(String, i32)> {
+    let takers: Vec<Taker> = input
+        .candidates
+        .iter()
+        .map(|c| Taker {
+            person_id: c.person_id,
+            weight: weights.get(&c.person_id).copied().unwrap_or(c.weight),
+            load: c.load,
+            hardship_load: c.hardship_load,
+        })
+        .filter(|t| t.weight > 0.0)
+        .collect();
+    work::propose(&input.households, &takers)
+}
+
+/// Writes confirmed household links (联户) for the year, in one transaction. A household
+/// linked meanwhile, or outside the caller's scope, stops the whole confirmation.
+pub async fn confirm_links(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    caller: &Caller,
+    pairs: &[(String, i32)],
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<usize, WorkError> {
+    if !caller.can(Capability::ManageLinks) {
+        return Err(WorkError::Forbidden(
+            "只有党政办、组织部门可以确认联户安排".into(),
+        ));
+    }
+    let vis = caller.visibility_for(Capability::ManageLinks);
+    let codes: Vec<String> = pairs.iter().map(|p| p.0.clone()).collect();
+    let mut visible = HashSet::new();
+    for c in codes.chunks(900) {
+        let v: Vec<String> = household::Entity::find()
+            .select_only()
+            .column(household::Column::Code)
+            .filter(household::Column::Code.is_in(c.to_vec()))
+            .filter(vis.households())
+            .into_tuple()
+            .all(db)
+            .await?;
+        visible.extend(v);
+    }
+    let outside: Vec<&str> = codes
+        .iter()
+        .filter(|c| !visible.contains(*c))
+        .map(String::as_str)
+        .collect();
+    if !outside.is_empty() {
+        return Err(WorkError::Invalid(format!(
+            "以下户不存在或不在您的范围内：{}",
+            outside
+                .iter()
+                .take(10)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("、")
+        )));
+    }
+    let linked = covered(db, policy, day).await?;
+    let taken: Vec<&str> = codes
+        .iter()
+        .filter(|c| linked.contains(*c))
+        .map(String::as_str)
+        .collect();
+    if !taken.is_empty() {
+        return Err(WorkError::Invalid(format!(
+            "以下户在此期间已有联户干部，请重新生成方案：{}",
+            taken
+                .iter()
+                .take(10)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("、")
+        )));
+    }
+    let pids: HashSet<i32> = pairs.iter().map(|p| p.1).collect();
+    let found = person::Entity::find()
+        .filter(person::Column::Id.is_in(pids.iter().copied().collect::<Vec<_>>()))
+        .count(db)
+        .await?;
+    if found != pids.len() as u64 {
+        return Err(WorkError::Invalid(
+            "方案中的干部已不在人员名册中，请重新生成方案".into(),
+        ));
+    }
+    let txn = db.begin().await?;
+    let mut log = Vec::new();
+    let mut models = Vec::new();
+    for (code, pid) in pairs {
+        let m = link::Model {
+            id: 0,
+            link_key: format!(
+                "{}|p{}|{}|{}",
+                day.year(),
+                pid,
+                LinkKind::HouseholdLink.code(),
+                code
+            ),
+            year: day.year(),
+            person_id: Some(*pid),
+            unit_code: None,
+            kind: LinkKind::HouseholdLink.code().into(),
+            target_code: code.clone(),
+            start_date: (day.ordinal() > 1).then_some(day),
+            end_date: None,
+            front_line: None,
+            report_on: None,
+            assessment: None,
+        };
+        log.push(Change {
+            entity: "link",
+            entity_key: m.link_key.clone(),
+            action: "create",
+            changes: history::diff(None, &serde_json::to_value(&m).unwrap_or_default()),
+        });
+        let mut am = m.into_active_model().reset_all();
+        am.id = sea_orm::NotSet;
+        models.push(am);
+    }
+    for chunk in models.chunks(500) {
+        link::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    history::append(&txn, &caller.username, now, log).await?;
+    txn.commit().await?;
+    Ok(pairs.len())
+}
+
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct Handover {
+    pub links_moved: usize,
+    pub items_moved: usize,
+}
+
+/// Moves every link a cadre holds on `day` to a successor from that day, and the open ledger
+/// items they own. The old links end the day before (so the record of who served when stays);
+/// records and items stay with the households.
+pub async fn handover(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    from: &person::Model,
+    to: &person::Model,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Handover, WorkError> {
+    if !caller.can(Capability::ManageLinks) {
+        return Err(WorkError::Forbidden(
+            "只有党政办、组织部门可以办理交接".into(),
+        ));
+    }
+    if from.id == to.id {
+        return Err(WorkError::Invalid("接任人不能是本人".into()));
+    }
+    let vis = caller.visibility_for(Capability::ManageLinks);
+    for p in [from, to] {
+        let ok = person::Entity::find()
+            .filter(person::Column::Id.eq(p.id))
+            .filter(vis.people())
+            .count(db)
+            .await?;
+        if ok == 0 {
+            return Err(WorkError::NotFound("人员".into()));
+        }
+    }
+    let txn = db.begin().await?;
+    let links = link::Entity::find()
+        .filter(link::Column::PersonId.eq(from.id))
+        .filter(active_on(day))
+        .all(&txn)
+        .await?;
+    let mut log = Vec::new();
+    let mut out = Handover::default();
+    for l in links {
+        let key = format!("{}|p{}|{}|{}", l.year, to.id, l.kind, l.target_code);
+        let successor = link::Entity::find()
+            .filter(link::Column::LinkKey.eq(&key))
+            .one(&txn)
+            .await?;
+        // The old link ends the day before; one starting that very day simply changes hands.
+        let starts_today = l.start_date.is_some_and(|s| s >= day);
+        let before = serde_json::to_value(&l).unwrap_or_default();
+        let mut ended = l.clone();
+        if starts_today {
+            ended.end_date = Some(day - Duration::days(1));
+            ended.start_date = Some(day - Duration::days(1)).min(l.start_date);
+        } else {
+            ended.end_date = Some(day - Duration::days(1));
+        }
+        ended
+            .clone()
+            .into_active_model()
+            .reset_all()
+            .update(&txn)
+            .await?;
+        log.push(Change {
+            entity: "link",
+            entity_key: l.link_key.clone(),
+            action: "update",
+            changes: history::diff(
+                Some(&before),
+                &serde_json::to_value(&ended).unwrap_or_default(),
+            ),
+        });
+        match successor {
+            Some(s) => {
+                let before = serde_json::to_value(&s).unwrap_or_default();
+                let mut s2 = s.clone();
+                s2.end_date = l.end_date;
+                s2.start_date = s.start_date.map(|d| d.min(day));
+                if s2 != s {
+                    s2.clone()
+                        .into_active_model()
+                        .reset_all()
+                        .update(&txn)
+                        .await?;
+                    log.push(Change {
+                        entity: "link",
+                        entity_key: s.link_key.clone(),
+                        action: "update",
+                        changes: history::diff(
+                            Some(&before),
+                            &serde_json::to_value(&s2).unwrap_or_default(),
+                        ),
+                    });
+                }
+            }
+            None => {
+                let m = link::Model {
+                    id: 0,
+                    link_key: key.clone(),
+                    person_id: Some(to.id),
+                    start_date: Some(day),
+                    ..l.clone()
+                };
+                log.push(Change {
+                    entity: "link",
+                    entity_key: key,
+                    action: "create",
+                    changes: history::diff(None, &serde_json::to_value(&m).unwrap_or_default()),
+                });
+                let mut am = m.into_active_model().reset_all();
+                am.id = sea_orm::NotSet;
+                am.insert(&txn).await?;
+            }
+        }
+        out.links_moved += 1;
+    }
+    let items = ledger_item::Entity::find()
+        .filter(ledger_item::Column::OwnerPersonId.eq(from.id))
+        .filter(ledger_item::Column::Status.is_not_in(["closed"]))
+        .all(&txn)
+        .await?;
+    for it in items {
+        let before = serde_json::to_value(&it).unwrap_or_default();
+        let mut moved = it.clone();
+        moved.owner_person_id = Some(to.id);
+        moved.owner_unit_code = Some(to.unit_code.clone());
+        moved
+            .clone()
+            .into_active_model()
+            .reset_all()
+            .update(&txn)
+            .await?;
+        log.push(Change {
+            entity: "ledger_item",
+            entity_key: it.id.to_string(),
+            action: "update",
+            changes: history::diff(
+                Some(&before),
+                &serde_json::to_value(&moved).unwrap_or_default(),
+            ),
+        });
+        out.items_moved += 1;
+    }
+    log.push(Change {
+        entity: "person",
+        entity_key: from.id_number.clone(),
+        action: "handover",
+        changes: serde_json::json!({ "handover_to": [serde_json::Value::Null, to.name], "on": [serde_json::Value::Null, day.to_string()], "links": [serde_json::Value::Null, out.links_moved], "items": [serde_json::Value::Null, out.items_moved] }),
+    });
+    history::append(&txn, &caller.username, now, log).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// Visit kinds that count toward a household's visits (LH-2 of the policy).
+pub fn visit_kinds(policy: &Policy) -> Vec<ActivityKind> {
+    policy
+        .rules
+        .iter()
+        .find_map(|r| match &r.measure {
+            Measure::VisitsPerTarget { activity_kinds, .. } => Some(activity_kinds.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| vec![ActivityKind::HouseholdVisit])
+}
