@@ -28,6 +28,9 @@ pub struct Config {
     pub login_address_max_failures: u64,
     /// How long a session lasts.
     pub session_hours: i64,
+    /// The county's policy file; without it, the shipped `policy/default.toml`.
+    #[serde(default)]
+    pub policy_file: Option<PathBuf>,
     /// Fault injection for the crash test only: imports wait this long before committing.
     #[serde(default)]
     pub hold_import_before_commit_secs: Option<u64>,
@@ -46,6 +49,7 @@ impl Default for Config {
             login_address_max_failures: 20,
             session_hours: 12,
             hold_import_before_commit_secs: None,
+            policy_file: None,
         }
     }
 }
@@ -66,6 +70,7 @@ impl Config {
                 "login_lock_minutes",
                 "login_address_max_failures",
                 "session_hours",
+                "policy_file",
             ]))
             .extract()
     }
@@ -90,5 +95,18 @@ impl Config {
             address_max_failures: self.login_address_max_failures.max(1),
             session_hours: self.session_hours.max(1),
         }
+    }
+}
+
+impl Config {
+    /// The policy the county works under: its own file if named, else the default.
+    pub fn policy(&self) -> anyhow::Result<crate::domain::policy::Policy> {
+        use crate::domain::policy::{DEFAULT, Policy};
+        let text = match &self.policy_file {
+            Some(p) => std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("无法读取制度文件 {}：{e}", p.display()))?,
+            None => DEFAULT.to_string(),
+        };
+        Policy::parse(&text).map_err(|e| anyhow::anyhow!("制度文件有误：\n{}", e.join("\n")))
     }
 }

@@ -11,6 +11,8 @@ pub enum AppError {
     NotFound(String),
     /// The caller's roles do not allow this action.
     Forbidden,
+    /// Not allowed, with the reason.
+    Refused(String),
     BadRequest(String),
     Import(Vec<ImportError>),
     Internal(anyhow::Error),
@@ -35,6 +37,7 @@ impl AppError {
             AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("未找到{what}")),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "您的角色无权进行此操作".into()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            AppError::Refused(m) => (StatusCode::FORBIDDEN, m.clone()),
             AppError::Import(rows) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("导入失败：{}处错误，未写入任何数据", rows.len()),
@@ -70,6 +73,18 @@ impl IntoResponse for AppError {
             html_escape(&message)
         );
         (status, Html(body)).into_response()
+    }
+}
+
+impl From<crate::store::work::WorkError> for AppError {
+    fn from(e: crate::store::work::WorkError) -> Self {
+        use crate::store::work::WorkError as W;
+        match e {
+            W::Invalid(m) => AppError::BadRequest(m),
+            W::Forbidden(m) => AppError::Refused(m),
+            W::NotFound(m) => AppError::NotFound(m),
+            W::Db(e) => AppError::Internal(e.into()),
+        }
     }
 }
 

@@ -483,3 +483,47 @@ async fn person_id_numbers(
         .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// Writes a record book: per sheet a title row, a particulars row, then each section's
+/// caption, header row and rows. Large sheets are streamed (constant memory).
+pub fn write_book(book: &crate::domain::books::Book) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let title = Format::new().set_bold().set_font_size(14);
+    let bold = Format::new().set_bold();
+    for sheet in &book.sheets {
+        let ws = wb.add_worksheet_with_constant_memory()?;
+        let name: String = sheet.name.chars().take(31).collect();
+        ws.set_name(name)?;
+        let width = sheet
+            .sections
+            .iter()
+            .map(|s| s.headers.len())
+            .max()
+            .unwrap_or(1);
+        for c in 0..width {
+            ws.set_column_width(c as u16, 16)?;
+        }
+        ws.write_string_with_format(0, 0, &sheet.title, &title)?;
+        ws.write_string(1, 0, &sheet.subtitle)?;
+        let mut r: u32 = 2;
+        for s in &sheet.sections {
+            if let Some(c) = &s.caption {
+                ws.write_string_with_format(r, 0, c, &bold)?;
+                r += 1;
+            }
+            for (c, h) in s.headers.iter().enumerate() {
+                ws.write_string_with_format(r, c as u16, h, &bold)?;
+            }
+            r += 1;
+            for row in &s.rows {
+                for (c, v) in row.iter().enumerate() {
+                    if !v.is_empty() {
+                        ws.write_string(r, c as u16, v)?;
+                    }
+                }
+                r += 1;
+            }
+        }
+    }
+    wb.save_to_buffer()
+}

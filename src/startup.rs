@@ -11,6 +11,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    pub policy: Arc<crate::domain::policy::Policy>,
 }
 
 pub struct Application {
@@ -30,7 +31,9 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("无法监听 {}：{e}", config.listen))?;
+        let policy = Arc::new(config.policy()?);
         let state = AppState {
+            policy,
             db,
             config: Arc::new(config),
             metrics: crate::telemetry::metrics(),

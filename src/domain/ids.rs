@@ -96,6 +96,15 @@ pub fn mask_id_number(s: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
 }
 
+/// A code as it may be shown: masked when it is an ID number, as is otherwise.
+pub fn shown_code(code: &str) -> String {
+    if code.len() == 18 && IdNumber::parse(code).is_ok() {
+        mask_id_number(code)
+    } else {
+        code.to_string()
+    }
+}
+
 pub fn mask_phone(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     if chars.len() < 7 {

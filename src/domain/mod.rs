@@ -2,6 +2,7 @@
 #[macro_use]
 pub mod labels;
 pub mod access;
+pub mod books;
 pub mod formats;
 pub mod ids;
 pub mod policy;

@@ -319,8 +319,10 @@ pub struct RawRecord {
     pub kind: String,
     pub start_date: String,
     pub end_date: String,
-    /// ID numbers of everyone who took part.
+    /// ID numbers of everyone who took part, or
     pub participants: Vec<String>,
+    /// their person ids (as the form's colleague list sends them).
+    pub participant_ids: Vec<i32>,
     /// Household, region or unit codes, or ID numbers.
     pub targets: Vec<String>,
     pub companions: String,
@@ -338,6 +340,7 @@ pub struct Record {
     pub start: NaiveDate,
     pub end: NaiveDate,
     pub participants: Vec<IdNumber>,
+    pub participant_ids: Vec<i32>,
     pub targets: Vec<String>,
     pub companions: Option<i32>,
     pub hours: Option<f64>,
@@ -421,7 +424,13 @@ impl RawRecord {
                 Err(e) => err("参加人", format!("“{}”{e}", mask_id_number(&p))),
             }
         }
-        if participants.is_empty() && self.participants.iter().all(|p| p.trim().is_empty()) {
+        let mut participant_ids = self.participant_ids.clone();
+        participant_ids.sort_unstable();
+        participant_ids.dedup();
+        if participants.is_empty()
+            && participant_ids.is_empty()
+            && self.participants.iter().all(|p| p.trim().is_empty())
+        {
             err("参加人", "至少一人".into());
         }
         let mut targets: Vec<String> = Vec::new();
@@ -475,6 +484,7 @@ impl RawRecord {
                 start,
                 end,
                 participants,
+                participant_ids,
                 targets,
                 companions,
                 hours,

@@ -95,3 +95,16 @@ pub async fn of<C: ConnectionTrait>(
         .all(db)
         .await
 }
+
+/// The history of every link that points at a target (its key ends with `|code`).
+pub async fn of_links_to<C: ConnectionTrait>(
+    db: &C,
+    target: &str,
+) -> Result<Vec<history::Model>, DbErr> {
+    history::Entity::find()
+        .filter(history::Column::Entity.eq("link"))
+        .filter(history::Column::EntityKey.ends_with(format!("|{target}")))
+        .order_by_desc(history::Column::Id)
+        .all(db)
+        .await
+}

@@ -475,13 +475,7 @@ async fn run(
         .map_err(ImportFailure::Db)
 }
 
-fn shown_code(code: &str) -> String {
-    if code.len() == 18 && crate::domain::ids::IdNumber::parse(code).is_ok() {
-        crate::domain::ids::mask_id_number(code)
-    } else {
-        code.to_string()
-    }
-}
+use crate::domain::ids::shown_code;
 
 fn link_key_text(r: &LinkRow) -> String {
     let who = match &r.linker {

@@ -1,6 +1,7 @@
 //! Reading and writing lianxin's tables, on SQLite or PostgreSQL through one code path.
 
 pub mod access;
+pub mod books;
 pub mod entities;
 pub mod history;
 pub mod import;

@@ -197,12 +197,22 @@ fn form_fingerprint(client_key: &str) -> String {
 async fn resolve_people<C: ConnectionTrait>(
     db: &C,
     ids: &[crate::domain::ids::IdNumber],
+    person_ids: &[i32],
 ) -> Result<Vec<person::Model>, WorkError> {
     let raw: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
-    let found = person::Entity::find()
+    let mut found = person::Entity::find()
         .filter(person::Column::IdNumber.is_in(raw.clone()))
         .all(db)
         .await?;
+    let by_id = person::Entity::find()
+        .filter(person::Column::Id.is_in(person_ids.to_vec()))
+        .all(db)
+        .await?;
+    if by_id.len() != person_ids.len() {
+        return Err(WorkError::Invalid(
+            "参加人：所选人员已不在名册中，请刷新页面".into(),
+        ));
+    }
     let missing: Vec<String> = ids
         .iter()
         .filter(|i| !found.iter().any(|p| p.id_number == i.as_str()))
@@ -214,11 +224,20 @@ async fn resolve_people<C: ConnectionTrait>(
             missing.join("、")
         )));
     }
-    // Keep the order the form gave.
-    Ok(raw
+    // Keep the order the form gave: chosen colleagues first, then typed ID numbers.
+    let mut out: Vec<person::Model> = person_ids
         .iter()
-        .filter_map(|r| found.iter().find(|p| p.id_number == *r).cloned())
-        .collect())
+        .filter_map(|id| by_id.iter().find(|p| p.id == *id).cloned())
+        .collect();
+    for r in &raw {
+        if let Some(i) = found.iter().position(|p| p.id_number == *r) {
+            let p = found.swap_remove(i);
+            if !out.iter().any(|o| o.id == p.id) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Checks that every target exists and that household targets are within what the caller sees.
@@ -275,7 +294,7 @@ async fn check_targets<C: ConnectionTrait>(
     let unknown: Vec<String> = rest
         .into_iter()
         .filter(|t| !regions.contains(t) && !units.contains(t) && !people.contains(t))
-        .map(|t| crate::domain::ids::mask_id_number(&t))
+        .map(|t| crate::domain::ids::shown_code(&t))
         .collect();
     if unknown.is_empty() {
         Ok(())
@@ -398,7 +417,7 @@ pub async fn record(
             warnings: vec![],
         });
     }
-    let people = resolve_people(db, &r.participants).await?;
+    let people = resolve_people(db, &r.participants, &r.participant_ids).await?;
     if !caller.can(Capability::ManageLinks)
         && !people.iter().any(|p| Some(p.id) == caller.person_id)
     {
@@ -565,7 +584,7 @@ pub async fn correct(
         return Err(WorkError::NotFound("工作记录".into()));
     };
     may_correct(policy, caller, &old.activity, now).map_err(WorkError::Forbidden)?;
-    let people = resolve_people(db, &r.participants).await?;
+    let people = resolve_people(db, &r.participants, &r.participant_ids).await?;
     check_targets(db, &caller.visibility(), &r.targets).await?;
     let txn = db.begin().await?;
     let mut m = record_model(&r, old.activity.fingerprint.clone());
@@ -704,6 +723,7 @@ pub async fn duplicate_contacts(
         .collect();
     Ok(work::duplicate_contacts(policy, &contact)
         .into_iter()
+        .filter(|d| only.is_none_or(|pid| d.person_ids.contains(&pid)))
         .map(|d| {
             let who = d
                 .person_ids
@@ -1290,4 +1310,257 @@ pub fn visit_kinds(policy: &Policy) -> Vec<ActivityKind> {
             _ => None,
         })
         .unwrap_or_else(|| vec![ActivityKind::HouseholdVisit])
+}
+
+pub async fn items_of_household(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Vec<ledger_item::Model>, DbErr> {
+    ledger_item::Entity::find()
+        .filter(ledger_item::Column::HouseholdCode.eq(code))
+        .order_by_desc(ledger_item::Column::Id)
+        .all(db)
+        .await
+}
+
+/// One household on a cadre's own page.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyHousehold {
+    pub code: String,
+    pub head_name: String,
+    pub region_code: String,
+    pub link_kind: String,
+    pub link_kind_zh: String,
+    pub hardship: bool,
+    pub visits_this_year: usize,
+    pub visits_this_half: usize,
+    pub last_visit: Option<NaiveDate>,
+}
+
+/// What a cadre sees on their phone: households, contact points, open items, what is owed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyWork {
+    pub day: NaiveDate,
+    pub households: Vec<MyHousehold>,
+    /// Linked households with no visit in the current half-year.
+    pub not_visited_this_half: Vec<String>,
+    pub templates: Vec<TemplateStatus>,
+    #[schema(value_type = Vec<Object>)]
+    pub open_items: Vec<ledger_item::Model>,
+    /// One Chinese line per thing still owed, with the rule it comes from.
+    pub owed: Vec<String>,
+}
+
+fn half_start(day: NaiveDate) -> NaiveDate {
+    let month = if day.month() <= 6 { 1 } else { 7 };
+    NaiveDate::from_ymd_opt(day.year(), month, 1).unwrap_or(day)
+}
+
+/// Per (target, person) visit counts in a year, for the visit kinds of the policy:
+/// `target → (this year, since half_from, last visit)` for the given people.
+pub async fn visit_counts(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    people: &[i32],
+    year: i32,
+    half_from: NaiveDate,
+) -> Result<HashMap<(i32, String), (usize, usize, NaiveDate)>, DbErr> {
+    let kinds: Vec<&str> = visit_kinds(policy).iter().map(|k| k.code()).collect();
+    let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(half_from);
+    let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(half_from);
+    let mut out: HashMap<(i32, String), (usize, usize, NaiveDate)> = HashMap::new();
+    for chunk in people.chunks(500) {
+        let rows: Vec<(i32, String, NaiveDate)> = activity_participant::Entity::find()
+            .select_only()
+            .column(activity_participant::Column::PersonId)
+            .column_as(activity_target::Column::TargetCode, "target_code")
+            .column_as(activity::Column::StartDate, "start_date")
+            .join(sea_orm::JoinType::InnerJoin, participant_activity())
+            .join_rev(sea_orm::JoinType::InnerJoin, target_activity())
+            .filter(activity_participant::Column::PersonId.is_in(chunk.to_vec()))
+            .filter(activity::Column::Kind.is_in(kinds.clone()))
+            .filter(activity::Column::StartDate.between(from, to))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (pid, target, date) in rows {
+            let e = out.entry((pid, target)).or_insert((0, 0, date));
+            e.0 += 1;
+            if date >= half_from {
+                e.1 += 1;
+            }
+            e.2 = e.2.max(date);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn my_work(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    me: &person::Model,
+    day: NaiveDate,
+) -> Result<MyWork, DbErr> {
+    let links = link::Entity::find()
+        .filter(link::Column::PersonId.eq(me.id))
+        .filter(active_on(day))
+        .all(db)
+        .await?;
+    let codes: Vec<String> = links.iter().map(|l| l.target_code.clone()).collect();
+    let households: HashMap<String, household::Model> = household::Entity::find()
+        .filter(household::Column::Code.is_in(codes))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| (h.code.clone(), h))
+        .collect();
+    let half = half_start(day);
+    let visits = visit_counts(db, policy, &[me.id], day.year(), half).await?;
+    let mut mine: Vec<MyHousehold> = Vec::new();
+    for l in &links {
+        let Some(h) = households.get(&l.target_code) else {
+            continue;
+        };
+        if mine.iter().any(|m| m.code == h.code) {
+            continue;
+        }
+        let v = visits.get(&(me.id, h.code.clone()));
+        mine.push(MyHousehold {
+            code: h.code.clone(),
+            head_name: h.head_name.clone(),
+            region_code: h.region_code.clone(),
+            link_kind: l.kind.clone(),
+            link_kind_zh: LinkKind::from_code(&l.kind)
+                .map(|k| k.zh())
+                .unwrap_or("")
+                .into(),
+            hardship: split_codes(&h.tags)
+                .into_iter()
+                .filter_map(HouseholdTag::from_code)
+                .any(HouseholdTag::is_hardship),
+            visits_this_year: v.map(|v| v.0).unwrap_or(0),
+            visits_this_half: v.map(|v| v.1).unwrap_or(0),
+            last_visit: v.map(|v| v.2),
+        });
+    }
+    mine.sort_by(|a, b| {
+        (a.visits_this_half, a.last_visit, &a.code).cmp(&(
+            b.visits_this_half,
+            b.last_visit,
+            &b.code,
+        ))
+    });
+    let not_visited_this_half = mine
+        .iter()
+        .filter(|h| h.visits_this_half == 0)
+        .map(|h| h.code.clone())
+        .collect();
+    let mut owed = Vec::new();
+    for r in &policy.rules {
+        if let Measure::VisitsPerTarget { min, each_half, .. } = &r.measure {
+            let bound: Vec<&MyHousehold> = mine
+                .iter()
+                .filter(|h| r.who.link_kinds.iter().any(|k| k.code() == h.link_kind))
+                .collect();
+            let half_name = if day.month() <= 6 {
+                "上半年"
+            } else {
+                "下半年"
+            };
+            let short_half: Vec<&str> = bound
+                .iter()
+                .filter(|h| (h.visits_this_half as u32) < *each_half)
+                .map(|h| h.head_name.as_str())
+                .collect();
+            if !short_half.is_empty() {
+                owed.push(format!(
+                    "{}（{}）：{half_name}还需走访{}户：{}",
+                    r.id,
+                    r.name,
+                    short_half.len(),
+                    short_half
+                        .iter()
+                        .take(8)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join("、")
+                        + if short_half.len() > 8 { "……" } else { "" }
+                ));
+            }
+            let short_year: u32 = bound
+                .iter()
+                .map(|h| min.saturating_sub(h.visits_this_year as u32))
+                .sum();
+            if short_year > 0 {
+                owed.push(format!(
+                    "{}（{}）：今年还需走访{}次（每户每年不少于{}次）",
+                    r.id, r.name, short_year, min
+                ));
+            }
+        }
+    }
+    let templates = contact_status(db, policy, me, day).await?;
+    for t in templates.iter().filter(|t| !t.complete) {
+        owed.push(format!(
+            "{}（{}）：联系点缺{}",
+            t.rule,
+            t.name,
+            t.missing_zh()
+        ));
+    }
+    let open_items = ledger_item::Entity::find()
+        .filter(ledger_item::Column::OwnerPersonId.eq(me.id))
+        .filter(ledger_item::Column::Status.is_not_in(["closed"]))
+        .order_by_asc(ledger_item::Column::RegisteredOn)
+        .all(db)
+        .await?;
+    Ok(MyWork {
+        day,
+        households: mine,
+        not_visited_this_half,
+        templates,
+        open_items,
+        owed,
+    })
+}
+
+fn participant_activity() -> sea_orm::RelationDef {
+    activity_participant::Entity::belongs_to(activity::Entity)
+        .from(activity_participant::Column::ActivityId)
+        .to(activity::Column::Id)
+        .into()
+}
+
+fn target_activity() -> sea_orm::RelationDef {
+    activity_target::Entity::belongs_to(activity::Entity)
+        .from(activity_target::Column::ActivityId)
+        .to(activity::Column::Id)
+        .into()
+}
+
+/// People of the same unit, for the record form's list of who went along.
+pub async fn colleagues(
+    db: &impl ConnectionTrait,
+    me: &person::Model,
+    limit: u64,
+) -> Result<Vec<person::Model>, DbErr> {
+    person::Entity::find()
+        .filter(person::Column::UnitCode.eq(&me.unit_code))
+        .filter(person::Column::Id.ne(me.id))
+        .order_by_asc(person::Column::Pinyin)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+pub async fn person_by_id_number(
+    db: &impl ConnectionTrait,
+    id_number: &str,
+    vis: &Visibility,
+) -> Result<Option<person::Model>, DbErr> {
+    person::Entity::find()
+        .filter(person::Column::IdNumber.eq(id_number))
+        .filter(vis.people())
+        .one(db)
+        .await
 }

@@ -298,14 +298,16 @@ impl From<&history::Model> for HistoryView {
                 "member" => "家庭成员".into(),
                 "person" => "人员".into(),
                 "link" => "联系关系".into(),
+                "activity" => "工作记录".into(),
+                "ledger_item" => "台账事项".into(),
                 "region" => "区划".into(),
                 "unit" => "单位".into(),
                 other => other.into(),
             },
-            action: if m.action == "create" {
-                "新建".into()
-            } else {
-                "修改".into()
+            action: match m.action.as_str() {
+                "create" => "新建".into(),
+                "handover" => "工作交接".into(),
+                _ => "修改".into(),
             },
             changes,
         }
@@ -354,6 +356,26 @@ pub fn field_zh(field: &str) -> &str {
         "start_date" => "开始日期",
         "end_date" => "结束日期",
         "supervision_phone" => "监督电话",
+        "start" => "开始日期",
+        "end" => "结束日期",
+        "companions" => "随行人数",
+        "hours" => "时长(小时)",
+        "notes" => "内容",
+        "matters" => "反映事项",
+        "participants" => "参加人",
+        "targets" => "对象",
+        "matter" => "事项",
+        "status" => "状态",
+        "owner_person_id" => "责任人",
+        "owner_unit_code" => "责任单位",
+        "deadline" => "办理期限",
+        "handover_to" => "交接给",
+        "on" => "交接日期",
+        "links" => "移交联系关系数",
+        "items" => "移交事项数",
+        "front_line" => "锻炼岗位",
+        "report_on" => "述职报告日期",
+        "assessment" => "考核意见",
         other => other,
     }
 }
@@ -405,4 +427,54 @@ pub async fn named<T: InRegion>(
 ) -> Result<crate::store::registry::Page<T>, sea_orm::DbErr> {
     page.items = with_region_names(db, std::mem::take(&mut page.items)).await?;
     Ok(page)
+}
+
+/// Today's date in Beijing: the date every period and deadline of the UI is judged on.
+pub fn today() -> chrono::NaiveDate {
+    let now = chrono::Utc::now();
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(tz) => now.with_timezone(&tz).date_naive(),
+        None => now.date_naive(),
+    }
+}
+
+/// A ledger item as shown; the content of stability items only to roles that may read it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ItemView {
+    pub id: i32,
+    pub ledger: String,
+    pub ledger_zh: String,
+    pub matter: String,
+    pub status: String,
+    pub status_zh: String,
+    pub household_code: Option<String>,
+    pub region_code: String,
+    pub registered_on: String,
+    pub deadline: Option<String>,
+    pub activity_id: Option<i32>,
+    pub owner_person_id: Option<i32>,
+}
+
+impl ItemView {
+    pub fn new(m: &ledger_item::Model, read_stability: bool) -> Self {
+        use crate::store::work::{ledger_zh, status_zh};
+        ItemView {
+            id: m.id,
+            ledger: m.ledger.clone(),
+            ledger_zh: ledger_zh(&m.ledger).into(),
+            matter: if m.ledger == "stability" && !read_stability {
+                "（稳定工作事项，您的角色无权查看内容）".into()
+            } else {
+                m.matter.clone()
+            },
+            status: m.status.clone(),
+            status_zh: status_zh(&m.status).into(),
+            household_code: m.household_code.clone(),
+            region_code: m.region_code.clone(),
+            registered_on: m.registered_on.to_string(),
+            deadline: m.deadline.map(|d| d.to_string()),
+            activity_id: m.activity_id,
+            owner_person_id: m.owner_person_id,
+        }
+    }
 }

@@ -7,3 +7,4 @@ mod cli;
 mod exchange;
 mod helpers;
 mod registry;
+mod work;

@@ -2,6 +2,7 @@
 
 pub mod exchange;
 pub mod registry;
+pub mod work;
 
 use crate::startup::AppState;
 use utoipa::OpenApi;
@@ -15,6 +16,10 @@ use utoipa_axum::router::OpenApiRouter;
 struct ApiDoc;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", registry::router().merge(exchange::router()))
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
+        "/api/v1",
+        registry::router()
+            .merge(exchange::router())
+            .merge(work::router()),
+    )
 }

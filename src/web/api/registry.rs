@@ -3,7 +3,7 @@
 use crate::domain::access::Capability;
 use crate::error::{ApiError, AppError};
 use crate::startup::AppState;
-use crate::store::access::{self, Caller, Visibility};
+use crate::store::access::{self, Caller};
 use crate::store::history;
 use crate::store::registry::{self as reg, Counts, ListQuery, Page};
 use crate::web::view::*;
@@ -196,6 +196,8 @@ pub struct HouseholdDetail {
     pub members: Vec<MemberView>,
     pub links: Vec<LinkView>,
     pub activities: Vec<ActivityView>,
+    /// Ledger items of this household (matters raised on visits and elsewhere).
+    pub items: Vec<ItemView>,
     pub history: Vec<HistoryView>,
 }
 
@@ -206,15 +208,16 @@ async fn household(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<HouseholdDetail>, ApiError> {
-    let d = household_detail(&s, &code, &caller.visibility()).await?;
+    let d = household_detail(&s, &code, &caller).await?;
     Ok(Json(d))
 }
 
 pub async fn household_detail(
     s: &AppState,
     code: &str,
-    vis: &Visibility,
+    caller: &Caller,
 ) -> Result<HouseholdDetail, AppError> {
+    let vis = &caller.visibility();
     let h = reg::household(&s.db, code, vis)
         .await?
         .ok_or(AppError::NotFound("该户".into()))?;
@@ -223,6 +226,9 @@ pub async fn household_detail(
     let acts = reg::activities_at(&s.db, &h.code).await?;
     let mut hist = history::of(&s.db, "household", &h.code).await?;
     hist.extend(history::of(&s.db, "member", &h.code).await?);
+    hist.extend(history::of_links_to(&s.db, &h.code).await?);
+    let items = crate::store::work::items_of_household(&s.db, &h.code).await?;
+    let read_stability = caller.can(Capability::ReadStability);
     hist.sort_by(|a, b| b.id.cmp(&a.id));
     Ok(HouseholdDetail {
         household: (&h).into(),
@@ -234,6 +240,10 @@ pub async fn household_detail(
         activities: acts
             .iter()
             .map(|(a, who)| ActivityView::new(a, who))
+            .collect(),
+        items: items
+            .iter()
+            .map(|i| ItemView::new(i, read_stability))
             .collect(),
         history: hist.iter().map(HistoryView::from).collect(),
     })

@@ -1,8 +1,10 @@
 //! Server-rendered pages (zh-CN), with htmx for fragments.
 
 pub mod account;
+pub mod books;
 pub mod exchange;
 pub mod registry;
+pub mod work;
 
 use crate::error::AppError;
 use crate::startup::AppState;
@@ -13,7 +15,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 pub fn router() -> Router<AppState> {
-    registry::router().merge(exchange::router()).merge(account::router()).layer(
+    registry::router()
+        .merge(exchange::router())
+        .merge(account::router())
+        .merge(work::router())
+        .merge(books::router()).layer(
         tower_http::set_header::SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             axum::http::HeaderValue::from_static(
@@ -33,6 +39,10 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "app.css" => (
             include_bytes!("../../../static/app.css"),
             "text/css; charset=utf-8",
+        ),
+        "draft.js" => (
+            include_bytes!("../../../static/draft.js"),
+            "text/javascript; charset=utf-8",
         ),
         "htmx.min.js" => (
             include_bytes!("../../../static/htmx.min.js"),

@@ -280,12 +280,20 @@ struct PersonPage {
     activities: Vec<ActivityView>,
     history: Vec<HistoryView>,
     can_reveal: bool,
+    templates: Vec<crate::domain::work::TemplateStatus>,
+    duplicates: Vec<crate::web::api::work::DuplicateView>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct DayQuery {
+    date: Option<chrono::NaiveDate>,
 }
 
 async fn person(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<i32>,
+    Query(q): Query<DayQuery>,
 ) -> Result<Html<String>, AppError> {
     let p = reg::person(&s.db, id, &caller.visibility())
         .await?
@@ -297,7 +305,11 @@ async fn person(
     let links = reg::links_of(&s.db, id).await?;
     let acts = reg::activities_of(&s.db, id, 30).await?;
     let hist = history::of(&s.db, "person", &id.to_string()).await?;
+    let (templates, duplicates) =
+        super::work::person_contacts(&s, &p, q.date.unwrap_or_else(today)).await?;
     render(&PersonPage {
+        templates,
+        duplicates,
         links: links.iter().map(|l| LinkView::new(l, Some(&p))).collect(),
         activities: acts
             .iter()
@@ -359,7 +371,7 @@ async fn household(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Html<String>, AppError> {
-    let d = household_detail(&s, &code, &caller.visibility()).await?;
+    let d = household_detail(&s, &code, &caller).await?;
     let trail = match reg::region(&s.db, &d.household.region_code).await? {
         Some(r) => reg::region_trail(&s.db, &r)
             .await?

@@ -1,0 +1,432 @@
+//! Work records, contact points, coverage, household assignment and handover.
+
+use crate::domain::access::Capability;
+use crate::domain::work::RawRecord;
+use crate::error::{ApiError, AppError};
+use crate::startup::AppState;
+use crate::store::access::Caller;
+use crate::store::entities::*;
+use crate::store::history;
+use crate::store::registry as reg;
+use crate::store::work::{self, CoverageRow, Handover, MyWork, Recorded};
+use crate::web::view::*;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_activity))
+        .routes(routes!(get_activity, correct_activity))
+        .routes(routes!(person_contacts))
+        .routes(routes!(duplicate_contacts))
+        .routes(routes!(coverage))
+        .routes(routes!(proposal))
+        .routes(routes!(confirm))
+        .routes(routes!(handover))
+        .routes(routes!(my_work))
+}
+
+fn record_error(errors: Vec<crate::domain::work::FieldError>) -> AppError {
+    AppError::BadRequest(crate::domain::work::describe(&errors))
+}
+
+/// Records work once for everyone who took part. Each matter becomes a ledger item of the
+/// household visited. The same `client_key` twice records once (200 with `duplicate`).
+#[utoipa::path(post, path = "/activities", tag = "work", request_body = RawRecord,
+    responses((status = 201, body = Recorded), (status = 200, body = Recorded), (status = 400), (status = 403)))]
+async fn create_activity(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(raw): Json<RawRecord>,
+) -> Result<(StatusCode, Json<Recorded>), ApiError> {
+    let r = raw.parse(today()).map_err(record_error)?;
+    let done = work::record(&s.db, &s.policy, &caller, r, Utc::now())
+        .await
+        .map_err(AppError::from)?;
+    let status = if done.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(done)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActivityDetail {
+    pub id: i32,
+    pub activity: ActivityView,
+    pub participants: Vec<PersonView>,
+    pub targets: Vec<String>,
+    pub items: Vec<ItemView>,
+    pub history: Vec<HistoryView>,
+    /// Whether the caller may correct it now, and if not why.
+    pub may_correct: bool,
+    pub correct_refusal: Option<String>,
+}
+
+pub async fn activity_detail(
+    s: &AppState,
+    caller: &Caller,
+    id: i32,
+) -> Result<ActivityDetail, AppError> {
+    let d = work::record_detail(&s.db, id)
+        .await?
+        .ok_or(AppError::NotFound("该工作记录".into()))?;
+    // A record is visible to whoever may see one of its participants.
+    let ids: Vec<i32> = d.participants.iter().map(|p| p.id).collect();
+    let mut seen = false;
+    for pid in ids {
+        if reg::person(&s.db, pid, &caller.visibility())
+            .await?
+            .is_some()
+        {
+            seen = true;
+            break;
+        }
+    }
+    if !seen {
+        return Err(AppError::NotFound("该工作记录".into()));
+    }
+    let hist = history::of(&s.db, "activity", &id.to_string()).await?;
+    let refusal = work::may_correct(&s.policy, caller, &d.activity, Utc::now()).err();
+    let read_stability = caller.can(Capability::ReadStability);
+    Ok(ActivityDetail {
+        id,
+        activity: ActivityView::new(&d.activity, &d.participants),
+        participants: d.participants.iter().map(PersonView::from).collect(),
+        targets: d
+            .targets
+            .iter()
+            .map(|t| crate::domain::ids::shown_code(t))
+            .collect(),
+        items: d
+            .items
+            .iter()
+            .map(|i| ItemView::new(i, read_stability))
+            .collect(),
+        history: hist.iter().map(HistoryView::from).collect(),
+        may_correct: refusal.is_none(),
+        correct_refusal: refusal,
+    })
+}
+
+#[utoipa::path(get, path = "/activities/{id}", tag = "work", responses((status = 200, body = ActivityDetail), (status = 404)))]
+async fn get_activity(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+) -> Result<Json<ActivityDetail>, ApiError> {
+    Ok(Json(activity_detail(&s, &caller, id).await?))
+}
+
+/// Corrects a record: its author within the policy's window, the office after it.
+#[utoipa::path(put, path = "/activities/{id}", tag = "work", request_body = RawRecord,
+    responses((status = 200, body = Recorded), (status = 400), (status = 403), (status = 404)))]
+async fn correct_activity(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Json(raw): Json<RawRecord>,
+) -> Result<Json<Recorded>, ApiError> {
+    activity_detail(&s, &caller, id).await?;
+    let r = raw.parse(today()).map_err(record_error)?;
+    Ok(Json(
+        work::correct(&s.db, &s.policy, &caller, id, r, Utc::now())
+            .await
+            .map_err(AppError::from)?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DayQuery {
+    /// The day to judge on (default today); its year is the links' year.
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DuplicateView {
+    pub rule: String,
+    pub tier: String,
+    pub target_code: String,
+    pub people: Vec<String>,
+    pub warning: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactsView {
+    pub templates: Vec<crate::domain::work::TemplateStatus>,
+    pub duplicates: Vec<DuplicateView>,
+}
+
+pub fn duplicate_views(
+    d: Vec<(crate::domain::work::DuplicateContact, Vec<person::Model>)>,
+) -> Vec<DuplicateView> {
+    d.into_iter()
+        .map(|(d, who)| DuplicateView {
+            rule: d.rule,
+            tier: d.tier,
+            target_code: d.target_code,
+            people: who.iter().map(|p| p.name.clone()).collect(),
+            warning: d.warning,
+        })
+        .collect()
+}
+
+/// A leader's contact points against the policy's template (一联六/一联五/一联二), and
+/// targets they share with a leader of the same tier (LXD-4, a warning).
+#[utoipa::path(get, path = "/people/{id}/contacts", tag = "work", params(DayQuery), responses((status = 200, body = ContactsView), (status = 404)))]
+async fn person_contacts(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Query(q): Query<DayQuery>,
+) -> Result<Json<ContactsView>, ApiError> {
+    let p = reg::person(&s.db, id, &caller.visibility())
+        .await?
+        .ok_or(AppError::NotFound("该人员".into()))?;
+    let day = q.date.unwrap_or_else(today);
+    Ok(Json(ContactsView {
+        templates: work::contact_status(&s.db, &s.policy, &p, day).await?,
+        duplicates: duplicate_views(
+            work::duplicate_contacts(&s.db, &s.policy, day, Some(p.id)).await?,
+        ),
+    }))
+}
+
+/// Every contact point two leaders of one tier share this year (LXD-4).
+#[utoipa::path(get, path = "/contacts/duplicates", tag = "work", params(DayQuery), responses((status = 200, body = Vec<DuplicateView>)))]
+async fn duplicate_contacts(
+    State(s): State<AppState>,
+    _: Caller,
+    Query(q): Query<DayQuery>,
+) -> Result<Json<Vec<DuplicateView>>, ApiError> {
+    let day = q.date.unwrap_or_else(today);
+    Ok(Json(duplicate_views(
+        work::duplicate_contacts(&s.db, &s.policy, day, None).await?,
+    )))
+}
+
+pub async fn region_in_reach(
+    s: &AppState,
+    caller: &Caller,
+    code: &str,
+    manage: bool,
+) -> Result<region::Model, AppError> {
+    let r = reg::region(&s.db, code)
+        .await?
+        .ok_or(AppError::NotFound("该区划".into()))?;
+    let vis = if manage {
+        if !caller.can(Capability::ManageLinks) {
+            return Err(AppError::Forbidden);
+        }
+        caller.visibility_for(Capability::ManageLinks)
+    } else {
+        caller.visibility()
+    };
+    if !vis.covers_region(&r.path) {
+        return Err(AppError::NotFound("该区划".into()));
+    }
+    Ok(r)
+}
+
+/// Household-link coverage under a region, one row per child region (LH-1).
+#[utoipa::path(get, path = "/regions/{code}/coverage", tag = "work", params(DayQuery), responses((status = 200, body = Vec<CoverageRow>), (status = 404)))]
+async fn coverage(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(q): Query<DayQuery>,
+) -> Result<Json<Vec<CoverageRow>>, ApiError> {
+    let r = region_in_reach(&s, &caller, &code, false).await?;
+    let day = q.date.unwrap_or_else(today);
+    Ok(Json(work::coverage(&s.db, &s.policy, &r, day).await?))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct ProposalRequest {
+    /// Person id → relative capacity, overriding the policy's weight for their role (0 leaves them out).
+    pub weights: HashMap<i32, f64>,
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Clone)]
+pub struct Pair {
+    pub household_code: String,
+    pub person_id: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Load {
+    pub person_id: i32,
+    pub name: String,
+    pub weight: f64,
+    pub before: usize,
+    pub after: usize,
+    pub hardship_after: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Proposal {
+    pub region_code: String,
+    pub unlinked: usize,
+    pub pairs: Vec<Pair>,
+    pub loads: Vec<Load>,
+}
+
+pub async fn make_proposal(
+    s: &AppState,
+    r: &region::Model,
+    req: &ProposalRequest,
+) -> Result<Proposal, AppError> {
+    let day = req.date.unwrap_or_else(today);
+    let input = work::proposal_input(&s.db, &s.policy, r, day).await?;
+    let pairs = work::propose(&input, &req.weights);
+    let takers: Vec<crate::domain::work::Taker> = input
+        .candidates
+        .iter()
+        .map(|c| crate::domain::work::Taker {
+            person_id: c.person_id,
+            weight: c.weight,
+            load: c.load,
+            hardship_load: c.hardship_load,
+        })
+        .collect();
+    let loads = crate::domain::work::loads(&input.households, &takers, &pairs);
+    Ok(Proposal {
+        region_code: r.code.clone(),
+        unlinked: input.households.len(),
+        loads: input
+            .candidates
+            .iter()
+            .map(|c| {
+                let (after, hard) = loads.get(&c.person_id).copied().unwrap_or_default();
+                Load {
+                    person_id: c.person_id,
+                    name: c.name.clone(),
+                    weight: req.weights.get(&c.person_id).copied().unwrap_or(c.weight),
+                    before: c.load,
+                    after,
+                    hardship_after: hard,
+                }
+            })
+            .collect(),
+        pairs: pairs
+            .into_iter()
+            .map(|(household_code, person_id)| Pair {
+                household_code,
+                person_id,
+            })
+            .collect(),
+    })
+}
+
+/// Proposes a cadre for every household of the region that has none (nothing is written).
+#[utoipa::path(post, path = "/regions/{code}/proposal", tag = "work", request_body = ProposalRequest,
+    responses((status = 200, body = Proposal), (status = 403), (status = 404)))]
+async fn proposal(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Json(req): Json<ProposalRequest>,
+) -> Result<Json<Proposal>, ApiError> {
+    let r = region_in_reach(&s, &caller, &code, true).await?;
+    Ok(Json(make_proposal(&s, &r, &req).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Confirmation {
+    pub pairs: Vec<Pair>,
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Confirmed {
+    pub created: usize,
+}
+
+/// Writes the reviewed proposal as household links (联户) of the year, all or nothing.
+#[utoipa::path(post, path = "/regions/{code}/proposal/confirm", tag = "work", request_body = Confirmation,
+    responses((status = 200, body = Confirmed), (status = 400), (status = 403)))]
+async fn confirm(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Json(c): Json<Confirmation>,
+) -> Result<Json<Confirmed>, ApiError> {
+    region_in_reach(&s, &caller, &code, true).await?;
+    let pairs: Vec<(String, i32)> = c
+        .pairs
+        .into_iter()
+        .map(|p| (p.household_code, p.person_id))
+        .collect();
+    let day = c.date.unwrap_or_else(today);
+    let created = work::confirm_links(&s.db, &s.policy, &caller, &pairs, day, Utc::now())
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(Confirmed { created }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct HandoverRequest {
+    /// Person id of the cadre who leaves.
+    pub from: i32,
+    /// Person id of the successor.
+    pub to: i32,
+    /// First day of the successor (default today).
+    pub date: Option<NaiveDate>,
+}
+
+/// Moves every link and open item of a cadre to a successor in one step.
+#[utoipa::path(post, path = "/handover", tag = "work", request_body = HandoverRequest,
+    responses((status = 200, body = Handover), (status = 403), (status = 404)))]
+async fn handover(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(h): Json<HandoverRequest>,
+) -> Result<Json<Handover>, ApiError> {
+    if !caller.can(Capability::ManageLinks) {
+        return Err(AppError::Forbidden.into());
+    }
+    let vis = caller.visibility();
+    let from = reg::person(&s.db, h.from, &vis)
+        .await?
+        .ok_or(AppError::NotFound("交出人".into()))?;
+    let to = reg::person(&s.db, h.to, &vis)
+        .await?
+        .ok_or(AppError::NotFound("接任人".into()))?;
+    let day = h.date.unwrap_or_else(today);
+    Ok(Json(
+        work::handover(&s.db, &caller, &from, &to, day, Utc::now())
+            .await
+            .map_err(AppError::from)?,
+    ))
+}
+
+/// The caller's own work: households, contact points, who has not been visited this
+/// half-year, open items and what is still owed.
+#[utoipa::path(get, path = "/me/work", tag = "work", params(DayQuery), responses((status = 200, body = MyWork), (status = 404)))]
+async fn my_work(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<DayQuery>,
+) -> Result<Json<MyWork>, ApiError> {
+    let me = my_person(&s, &caller).await?;
+    let day = q.date.unwrap_or_else(today);
+    Ok(Json(work::my_work(&s.db, &s.policy, &me, day).await?))
+}
+
+pub async fn my_person(s: &AppState, caller: &Caller) -> Result<person::Model, AppError> {
+    let pid = caller.person_id.ok_or(AppError::BadRequest(
+        "您的账号没有对应的人员，无“我的工作”".into(),
+    ))?;
+    reg::person(&s.db, pid, &crate::store::access::Visibility::everything())
+        .await?
+        .ok_or(AppError::NotFound("您的人员信息".into()))
+}

@@ -1,0 +1,718 @@
+//! Pages for work: the record form (phone first, safe to resend), a record and its
+//! corrections, the cadre's own page, coverage, the assignment proposal, handover, and
+//! shared contact points.
+
+use super::render;
+use crate::domain::access::Capability;
+use crate::domain::labels::ActivityKind;
+use crate::domain::work::{FieldError, RawRecord, TemplateStatus};
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::store::access::Caller;
+use crate::store::entities::*;
+use crate::store::registry as reg;
+use crate::store::work::{self, CoverageRow, MyWork};
+use crate::web::api::work::{self as api, DuplicateView, Proposal, ProposalRequest};
+use crate::web::view::*;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{NaiveDate, Utc};
+use std::collections::HashMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/work/new", get(new_record).post(submit_record))
+        .route("/work/{id}", get(record))
+        .route("/work/{id}/edit", get(edit_record).post(submit_correction))
+        .route("/regions/{code}/coverage", get(coverage))
+        .route("/regions/{code}/unlinked", get(unlinked))
+        .route("/regions/{code}/assignment", get(assignment).post(propose))
+        .route(
+            "/regions/{code}/assignment/confirm",
+            axum::routing::post(confirm),
+        )
+        .route("/handover", get(handover_form).post(handover))
+        .route("/contacts", get(contacts))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct DayQuery {
+    date: Option<NaiveDate>,
+}
+
+/// A choice on the form: value, label, whether it is ticked.
+struct Choice {
+    value: String,
+    label: String,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "work/form.html")]
+struct RecordForm {
+    title: String,
+    action: String,
+    draft: String,
+    raw: RawRecord,
+    kinds: Vec<Choice>,
+    colleagues: Vec<Choice>,
+    targets: Vec<Choice>,
+    more_targets: String,
+    matters: String,
+    errors: Vec<FieldError>,
+    problem: Option<String>,
+    today: String,
+}
+
+fn new_key() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// The form's choices for a caller: colleagues of the same unit, and the households and
+/// places the caller links.
+async fn form(
+    s: &AppState,
+    caller: &Caller,
+    title: &str,
+    action: String,
+    draft: String,
+    raw: RawRecord,
+    errors: Vec<FieldError>,
+    problem: Option<String>,
+) -> Result<Html<String>, AppError> {
+    let me = match caller.person_id {
+        Some(pid) => {
+            reg::person(&s.db, pid, &crate::store::access::Visibility::everything()).await?
+        }
+        None => None,
+    };
+    let mut colleagues = Vec::new();
+    let mut targets = Vec::new();
+    if let Some(me) = &me {
+        let mates = work::colleagues(&s.db, me, 80).await?;
+        for p in std::iter::once(me).chain(mates.iter()) {
+            colleagues.push(Choice {
+                checked: raw.participant_ids.contains(&p.id)
+                    || (raw.participant_ids.is_empty() && p.id == me.id && errors.is_empty()),
+                value: p.id.to_string(),
+                label: if p.id == me.id {
+                    format!("{}（本人）", p.name)
+                } else {
+                    p.name.clone()
+                },
+            });
+        }
+        let mine = work::my_work(&s.db, &s.policy, me, today()).await?;
+        for h in mine.households {
+            targets.push(Choice {
+                checked: raw.targets.contains(&h.code),
+                label: format!("{} {}（{}）", h.code, h.head_name, h.link_kind_zh),
+                value: h.code,
+            });
+        }
+    }
+    let listed: Vec<&str> = targets.iter().map(|t| t.value.as_str()).collect();
+    let more_targets = raw
+        .targets
+        .iter()
+        .filter(|t| !listed.contains(&t.as_str()))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("、");
+    let kinds = ActivityKind::ALL
+        .iter()
+        .map(|k| Choice {
+            value: k.code().into(),
+            label: k.zh().into(),
+            checked: raw.kind == k.code() || raw.kind == k.zh(),
+        })
+        .collect();
+    render(&RecordForm {
+        title: title.into(),
+        action,
+        draft,
+        matters: raw.matters.join("\n"),
+        more_targets,
+        raw,
+        kinds,
+        colleagues,
+        targets,
+        errors,
+        problem,
+        today: today().to_string(),
+    })
+}
+
+async fn new_record(State(s): State<AppState>, caller: Caller) -> Result<Html<String>, AppError> {
+    if !caller.can(Capability::RecordWork) {
+        return Err(AppError::Forbidden);
+    }
+    let raw = RawRecord {
+        client_key: new_key(),
+        kind: ActivityKind::HouseholdVisit.code().into(),
+        start_date: today().to_string(),
+        ..Default::default()
+    };
+    form(
+        &s,
+        &caller,
+        "记一笔工作",
+        "/work/new".into(),
+        "new".into(),
+        raw,
+        vec![],
+        None,
+    )
+    .await
+}
+
+/// The form as sent: repeated fields become lists; the free-text lists are split later.
+fn raw_from_form(fields: Vec<(String, String)>) -> RawRecord {
+    let mut r = RawRecord::default();
+    for (k, v) in fields {
+        match k.as_str() {
+            "client_key" => r.client_key = v,
+            "kind" => r.kind = v,
+            "start_date" => r.start_date = v,
+            "end_date" => r.end_date = v,
+            "participant_ids" => {
+                if let Ok(id) = v.trim().parse() {
+                    r.participant_ids.push(id)
+                }
+            }
+            "participants" => r.participants.push(v),
+            "targets" | "more_targets" => r.targets.extend(crate::domain::text::split_list(&v)),
+            "companions" => r.companions = v,
+            "hours" => r.hours = v,
+            "notes" => r.notes = v,
+            "matters" => r.matters.push(v),
+            _ => {}
+        }
+    }
+    r
+}
+
+async fn submit_record(
+    State(s): State<AppState>,
+    caller: Caller,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let raw = raw_from_form(fields);
+    let parsed = raw.parse(today());
+    let result = match parsed {
+        Err(errors) => {
+            return Ok(form(
+                &s,
+                &caller,
+                "记一笔工作",
+                "/work/new".into(),
+                "new".into(),
+                raw,
+                errors,
+                None,
+            )
+            .await?
+            .into_response());
+        }
+        Ok(r) => work::record(&s.db, &s.policy, &caller, r, Utc::now()).await,
+    };
+    match result {
+        Ok(done) => {
+            let mut to = format!("/work/{}?saved=1", done.activity_id);
+            if done.duplicate {
+                to = format!("/work/{}?duplicate=1", done.activity_id);
+            }
+            if !done.warnings.is_empty() {
+                to.push_str("&warn=companions");
+            }
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(work::WorkError::Invalid(m)) => Ok(form(
+            &s,
+            &caller,
+            "记一笔工作",
+            "/work/new".into(),
+            "new".into(),
+            raw,
+            vec![],
+            Some(m),
+        )
+        .await?
+        .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "work/record.html")]
+struct RecordPage {
+    id: i32,
+    d: api::ActivityDetail,
+    saved: bool,
+    duplicate: bool,
+    warning: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Saved {
+    saved: Option<u8>,
+    duplicate: Option<u8>,
+    warn: Option<String>,
+}
+
+async fn record(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Query(q): Query<Saved>,
+) -> Result<Html<String>, AppError> {
+    let d = api::activity_detail(&s, &caller, id).await?;
+    render(&RecordPage {
+        id,
+        saved: q.saved.is_some(),
+        duplicate: q.duplicate.is_some(),
+        warning: q.warn.map(|_| {
+            format!(
+                "随行人员超过{}人（LXD-12），记录已照常保存。",
+                s.policy.work.max_companions
+            )
+        }),
+        d,
+    })
+}
+
+/// The stored record as the form's raw fields.
+fn raw_of(d: &work::RecordDetail) -> RawRecord {
+    let a = &d.activity;
+    RawRecord {
+        client_key: format!("edit-{}", a.id),
+        kind: a.kind.clone(),
+        start_date: a.start_date.to_string(),
+        end_date: a.end_date.to_string(),
+        participants: vec![],
+        participant_ids: d.participants.iter().map(|p| p.id).collect(),
+        targets: d.targets.clone(),
+        companions: a.companions.map(|c| c.to_string()).unwrap_or_default(),
+        hours: a.hours.map(|h| h.to_string()).unwrap_or_default(),
+        notes: a.notes.clone().unwrap_or_default(),
+        matters: a.matters.lines().map(str::to_string).collect(),
+    }
+}
+
+async fn editable(s: &AppState, caller: &Caller, id: i32) -> Result<work::RecordDetail, AppError> {
+    let detail = api::activity_detail(s, caller, id).await?;
+    if let Some(why) = detail.correct_refusal {
+        return Err(AppError::Refused(why));
+    }
+    work::record_detail(&s.db, id)
+        .await?
+        .ok_or(AppError::NotFound("该工作记录".into()))
+}
+
+async fn edit_record(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+) -> Result<Html<String>, AppError> {
+    let d = editable(&s, &caller, id).await?;
+    form(
+        &s,
+        &caller,
+        "更正工作记录",
+        format!("/work/{id}/edit"),
+        format!("edit-{id}"),
+        raw_of(&d),
+        vec![],
+        None,
+    )
+    .await
+}
+
+async fn submit_correction(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    editable(&s, &caller, id).await?;
+    let raw = raw_from_form(fields);
+    let action = format!("/work/{id}/edit");
+    let r = match raw.parse(today()) {
+        Ok(r) => r,
+        Err(errors) => {
+            return Ok(form(
+                &s,
+                &caller,
+                "更正工作记录",
+                action,
+                format!("edit-{id}"),
+                raw,
+                errors,
+                None,
+            )
+            .await?
+            .into_response());
+        }
+    };
+    match work::correct(&s.db, &s.policy, &caller, id, r, Utc::now()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/work/{id}?saved=1")).into_response()),
+        Err(work::WorkError::Invalid(m)) => Ok(form(
+            &s,
+            &caller,
+            "更正工作记录",
+            action,
+            format!("edit-{id}"),
+            raw,
+            vec![],
+            Some(m),
+        )
+        .await?
+        .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "work/me.html")]
+struct MePage {
+    name: String,
+    w: MyWork,
+    items: Vec<ItemView>,
+    half: &'static str,
+}
+
+async fn me(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<DayQuery>,
+) -> Result<Html<String>, AppError> {
+    let me = api::my_person(&s, &caller).await?;
+    let day = q.date.unwrap_or_else(today);
+    let w = work::my_work(&s.db, &s.policy, &me, day).await?;
+    let rs = caller.can(Capability::ReadStability);
+    render(&MePage {
+        name: me.name.clone(),
+        items: w.open_items.iter().map(|i| ItemView::new(i, rs)).collect(),
+        half: if chrono::Datelike::month(&day) <= 6 {
+            "上半年"
+        } else {
+            "下半年"
+        },
+        w,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "work/coverage.html")]
+struct CoveragePage {
+    region: RegionView,
+    day: String,
+    rows: Vec<CoverageRow>,
+    total: CoverageRow,
+    can_assign: bool,
+}
+
+fn percent(linked: usize, total: usize) -> String {
+    if total == 0 {
+        "—".into()
+    } else if linked == total {
+        "100%".into()
+    } else {
+        // Never round an incomplete coverage up to 100%.
+        format!("{:.1}%", ((linked * 1000 / total) as f64) / 10.0)
+    }
+}
+
+impl CoveragePage {
+    fn share(&self, r: &CoverageRow) -> String {
+        percent(r.linked, r.households)
+    }
+}
+
+async fn coverage(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(q): Query<DayQuery>,
+) -> Result<Html<String>, AppError> {
+    let r = api::region_in_reach(&s, &caller, &code, false).await?;
+    let day = q.date.unwrap_or_else(today);
+    let rows = work::coverage(&s.db, &s.policy, &r, day).await?;
+    let total = CoverageRow {
+        region_code: r.code.clone(),
+        region_name: "合计".into(),
+        households: rows.iter().map(|r| r.households).sum(),
+        linked: rows.iter().map(|r| r.linked).sum(),
+        unlinked: rows.iter().map(|r| r.unlinked).sum(),
+    };
+    render(&CoveragePage {
+        can_assign: caller.can(Capability::ManageLinks)
+            && caller
+                .visibility_for(Capability::ManageLinks)
+                .covers_region(&r.path),
+        region: (&r).into(),
+        day: day.to_string(),
+        rows,
+        total,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "work/unlinked.html")]
+struct UnlinkedPage {
+    region: RegionView,
+    households: Vec<HouseholdView>,
+    more: usize,
+}
+
+async fn unlinked(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(q): Query<DayQuery>,
+) -> Result<Html<String>, AppError> {
+    let r = api::region_in_reach(&s, &caller, &code, false).await?;
+    let day = q.date.unwrap_or_else(today);
+    let all = work::unlinked(&s.db, &s.policy, &r, day).await?;
+    let shown: Vec<HouseholdView> = all.iter().take(500).map(HouseholdView::from).collect();
+    render(&UnlinkedPage {
+        region: (&r).into(),
+        more: all.len().saturating_sub(shown.len()),
+        households: shown,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "work/assignment.html")]
+struct AssignmentPage {
+    region: RegionView,
+    day: String,
+    proposal: Proposal,
+    sample: Vec<(String, String)>,
+    pairs_text: String,
+}
+
+async fn assignment_page(
+    s: &AppState,
+    caller: &Caller,
+    code: &str,
+    weights: HashMap<i32, f64>,
+    day: NaiveDate,
+) -> Result<Html<String>, AppError> {
+    let r = api::region_in_reach(s, caller, code, true).await?;
+    let proposal = api::make_proposal(
+        s,
+        &r,
+        &ProposalRequest {
+            weights,
+            date: Some(day),
+        },
+    )
+    .await?;
+    let names: HashMap<i32, String> = proposal
+        .loads
+        .iter()
+        .map(|l| (l.person_id, l.name.clone()))
+        .collect();
+    let sample = proposal
+        .pairs
+        .iter()
+        .take(200)
+        .map(|p| {
+            (
+                p.household_code.clone(),
+                names.get(&p.person_id).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let pairs_text = proposal
+        .pairs
+        .iter()
+        .map(|p| format!("{}:{}", p.household_code, p.person_id))
+        .collect::<Vec<_>>()
+        .join(",");
+    render(&AssignmentPage {
+        region: (&r).into(),
+        day: day.to_string(),
+        proposal,
+        sample,
+        pairs_text,
+    })
+}
+
+async fn assignment(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(q): Query<DayQuery>,
+) -> Result<Html<String>, AppError> {
+    assignment_page(
+        &s,
+        &caller,
+        &code,
+        HashMap::new(),
+        q.date.unwrap_or_else(today),
+    )
+    .await
+}
+
+async fn propose(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Html<String>, AppError> {
+    let mut weights = HashMap::new();
+    let mut day = today();
+    for (k, v) in fields {
+        if let Some(pid) = k.strip_prefix("w_").and_then(|p| p.parse::<i32>().ok()) {
+            let w: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| AppError::BadRequest(format!("权重“{v}”不是数字")))?;
+            if !(0.0..=10.0).contains(&w) {
+                return Err(AppError::BadRequest(format!("权重“{v}”应在0到10之间")));
+            }
+            weights.insert(pid, w);
+        } else if k == "date" {
+            day = v
+                .parse()
+                .map_err(|_| AppError::BadRequest(format!("日期“{v}”格式不对")))?;
+        }
+    }
+    assignment_page(&s, &caller, &code, weights, day).await
+}
+
+async fn confirm(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    api::region_in_reach(&s, &caller, &code, true).await?;
+    let mut pairs = Vec::new();
+    let mut day = today();
+    for (k, v) in fields {
+        match k.as_str() {
+            "pairs" => {
+                for p in v.split(',').filter(|p| !p.is_empty()) {
+                    let (h, pid) = p
+                        .rsplit_once(':')
+                        .and_then(|(h, pid)| Some((h.to_string(), pid.parse::<i32>().ok()?)))
+                        .ok_or(AppError::BadRequest("方案数据不完整，请重新生成".into()))?;
+                    pairs.push((h, pid));
+                }
+            }
+            "date" => {
+                day = v
+                    .parse()
+                    .map_err(|_| AppError::BadRequest(format!("日期“{v}”格式不对")))?
+            }
+            _ => {}
+        }
+    }
+    work::confirm_links(&s.db, &s.policy, &caller, &pairs, day, Utc::now()).await?;
+    Ok(Redirect::to(&format!("/regions/{code}/coverage?date={day}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "work/handover.html")]
+struct HandoverPage {
+    done: Option<(String, String, work::Handover)>,
+    day: String,
+}
+
+async fn handover_form(caller: Caller) -> Result<Html<String>, AppError> {
+    if !caller.can(Capability::ManageLinks) {
+        return Err(AppError::Forbidden);
+    }
+    render(&HandoverPage {
+        done: None,
+        day: today().to_string(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct HandoverForm {
+    from: String,
+    to: String,
+    date: String,
+}
+
+async fn find_person(
+    s: &AppState,
+    caller: &Caller,
+    raw: &str,
+    what: &str,
+) -> Result<person::Model, AppError> {
+    let raw = raw.trim();
+    let vis = caller.visibility_for(Capability::ManageLinks);
+    let by_id = match raw.parse::<i32>() {
+        Ok(id) => reg::person(&s.db, id, &vis).await?,
+        Err(_) => None,
+    };
+    if let Some(p) = by_id {
+        return Ok(p);
+    }
+    let id = crate::domain::ids::IdNumber::parse(raw)
+        .map_err(|e| AppError::BadRequest(format!("{what}：请填写人员编号或身份证号（{e}）")))?;
+    work::person_by_id_number(&s.db, id.as_str(), &vis)
+        .await?
+        .ok_or(AppError::BadRequest(format!(
+            "{what}：名册中没有此人，或不在您的范围内"
+        )))
+}
+
+async fn handover(
+    State(s): State<AppState>,
+    caller: Caller,
+    Form(f): Form<HandoverForm>,
+) -> Result<Html<String>, AppError> {
+    if !caller.can(Capability::ManageLinks) {
+        return Err(AppError::Forbidden);
+    }
+    let from = find_person(&s, &caller, &f.from, "交出人").await?;
+    let to = find_person(&s, &caller, &f.to, "接任人").await?;
+    let day: NaiveDate = crate::domain::formats::parse_date(&f.date)
+        .map_err(|e| AppError::BadRequest(format!("交接日期：{e}")))?;
+    let done = work::handover(&s.db, &caller, &from, &to, day, Utc::now()).await?;
+    render(&HandoverPage {
+        done: Some((from.name, to.name, done)),
+        day: day.to_string(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "work/contacts.html")]
+struct ContactsPage {
+    day: String,
+    duplicates: Vec<DuplicateView>,
+}
+
+async fn contacts(
+    State(s): State<AppState>,
+    _: Caller,
+    Query(q): Query<DayQuery>,
+) -> Result<Html<String>, AppError> {
+    let day = q.date.unwrap_or_else(today);
+    let d = work::duplicate_contacts(&s.db, &s.policy, day, None).await?;
+    render(&ContactsPage {
+        day: day.to_string(),
+        duplicates: api::duplicate_views(d),
+    })
+}
+
+/// For the person page: the contact-point templates and shared contact points.
+pub async fn person_contacts(
+    s: &AppState,
+    p: &person::Model,
+    day: NaiveDate,
+) -> Result<(Vec<TemplateStatus>, Vec<DuplicateView>), AppError> {
+    let t = work::contact_status(&s.db, &s.policy, p, day).await?;
+    let d = work::duplicate_contacts(&s.db, &s.policy, day, Some(p.id)).await?;
+    Ok((t, api::duplicate_views(d)))
+}
