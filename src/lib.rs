@@ -5,6 +5,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo)
 )]
 
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod domain;

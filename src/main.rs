@@ -63,6 +63,20 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// 生成记录本（.xlsx）：record 人员编号 | household 户编号 | village 村代码 | ledger 单位代码或 county | volunteer
+    Book {
+        kind: String,
+        code: Option<String>,
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// 性能测量（不是测试）：assign 联户安排，ledger 全县联户工作台帐
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
     /// 生成演示县并启动服务
     Demo {
         #[arg(long, value_enum, default_value = "small")]
@@ -76,6 +90,22 @@ enum Command {
         /// 演示数据截至的日期（默认今天）
         #[arg(long)]
         today: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// 联户安排方案：在临时库中生成一个镇（户数、干部数可调），计时读取、生成和确认
+    Assign {
+        #[arg(long, default_value_t = 10_000)]
+        households: usize,
+        #[arg(long, default_value_t = 300)]
+        cadres: usize,
+    },
+    /// 全县联户工作台帐：在当前数据库上生成并写成 .xlsx
+    Ledger {
+        #[arg(long)]
+        year: Option<i32>,
     },
 }
 
@@ -219,6 +249,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { action } => user(&config, action).await,
+        Command::Book {
+            kind,
+            code,
+            year,
+            output,
+        } => book(&config, &kind, code.as_deref(), year, &output).await,
+        Command::Bench { what } => {
+            match what {
+                BenchWhat::Assign { households, cadres } => {
+                    let dir = tempfile::tempdir()?;
+                    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+                    let db = lianxin::store::connect(&url).await?;
+                    lianxin::store::migrate(&db).await?;
+                    lianxin::bench::assignment(&db, households, cadres).await?;
+                }
+                BenchWhat::Ledger { year } => {
+                    let db = lianxin::store::connect(&config.database_url).await?;
+                    lianxin::store::migrate(&db).await?;
+                    let year = year
+                        .unwrap_or_else(|| chrono::Datelike::year(&lianxin::web::view::today()));
+                    lianxin::bench::ledger(&db, year).await?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo {
             size,
             write_files,
@@ -433,4 +488,71 @@ async fn user(config: &Config, action: UserAction) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes one record book from the database, as the pages would offer it.
+async fn book(
+    config: &Config,
+    kind: &str,
+    code: Option<&str>,
+    year: Option<i32>,
+    output: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use lianxin::store::{books, registry as reg};
+    let db = lianxin::store::connect(&config.database_url).await?;
+    lianxin::store::migrate(&db).await?;
+    let policy = config.policy()?;
+    let today = lianxin::web::view::today();
+    let year = year.unwrap_or_else(|| chrono::Datelike::year(&today));
+    let day = chrono::NaiveDate::from_ymd_opt(year, 12, 31)
+        .unwrap_or(today)
+        .min(today);
+    let all = lianxin::store::access::Visibility::everything();
+    let need = |what: &str| anyhow::anyhow!("{kind} 需要{what}");
+    let b = match kind {
+        "record" => {
+            let id: i32 = code.ok_or_else(|| need("人员编号"))?.parse()?;
+            let p = reg::person(&db, id, &all)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("没有编号为 {id} 的人员"))?;
+            books::record_book(&db, &p, year).await?
+        }
+        "household" => {
+            let c = code.ok_or_else(|| need("户编号"))?;
+            let h = reg::household(&db, c, &all)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("没有户 {c}"))?;
+            books::household_page(&db, &h).await?
+        }
+        "village" => {
+            let c = code.ok_or_else(|| need("村（社区）代码"))?;
+            let r = reg::region(&db, c)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("没有区划 {c}"))?;
+            books::village_book(&db, &policy, &r, year, day).await?
+        }
+        "ledger" => {
+            let c = code.unwrap_or("county");
+            let u = if c == "county" {
+                None
+            } else {
+                Some(
+                    reg::unit(&db, c)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("没有单位 {c}"))?,
+                )
+            };
+            books::unit_ledger(&db, &policy, u.as_ref(), year, day).await?
+        }
+        "volunteer" => books::volunteer_hours(&db, year).await?,
+        other => {
+            anyhow::bail!("未知的记录本“{other}”，可选：record household village ledger volunteer")
+        }
+    };
+    std::fs::write(output, exchange::write_book(&b)?)?;
+    for s in &b.sheets {
+        println!("{}：{}行", s.name, s.rows());
+    }
+    println!("已写入 {}：{}", b.title, output.display());
+    Ok(ExitCode::SUCCESS)
 }

@@ -244,35 +244,55 @@ pub fn propose(households: &[OpenHousehold], takers: &[Taker]) -> Vec<(String, i
             hard[owner[i]] += 1;
         }
     }
+    let k = takers.len();
+    let mut hard_of: Vec<Vec<usize>> = vec![vec![]; k];
+    let mut soft_of: Vec<BTreeMap<&str, Vec<usize>>> = vec![BTreeMap::new(); k];
+    for (i, h) in households.iter().enumerate() {
+        let o = owner[i];
+        if o == usize::MAX {
+            continue;
+        }
+        if h.hardship {
+            hard_of[o].push(i);
+        } else {
+            soft_of[o].entry(h.group.as_str()).or_default().push(i);
+        }
+    }
     for _ in 0..households.len() {
-        let over = (0..takers.len()).find(|&k| hard[k] > hard_target[k] + 0);
-        let under = (0..takers.len()).find(|&k| hard[k] < hard_target[k]);
+        let over = (0..k).find(|&t| hard[t] > hard_target[t]);
+        let under = (0..k).find(|&t| hard[t] < hard_target[t]);
         let (Some(a), Some(b)) = (over, under) else {
             break;
         };
-        let mut best: Option<(usize, usize, bool)> = None;
-        for (i, hi) in households.iter().enumerate() {
-            if owner[i] != a || !hi.hardship {
-                continue;
-            }
-            for (j, hj) in households.iter().enumerate() {
-                if owner[j] != b || hj.hardship {
-                    continue;
-                }
-                let same = hi.group == hj.group;
-                if best.is_none_or(|(_, _, s)| same && !s) {
-                    best = Some((i, j, same));
-                }
-                if same {
-                    break;
-                }
-            }
-            if best.is_some_and(|(_, _, s)| s) {
-                break;
-            }
-        }
-        let Some((i, j, _)) = best else { break };
-        owner.swap(i, j);
+        // Prefer an ordinary household of b in the same group as a hardship one of a.
+        let same = hard_of[a].iter().enumerate().find_map(|(pos, &i)| {
+            let g = households[i].group.as_str();
+            soft_of[b]
+                .get(g)
+                .filter(|v| !v.is_empty())
+                .map(|_| (pos, g))
+        });
+        let (pos, group_j) = match same {
+            Some(x) => x,
+            None => match (
+                hard_of[a].len().checked_sub(1),
+                soft_of[b]
+                    .iter()
+                    .find(|(_, v)| !v.is_empty())
+                    .map(|(g, _)| *g),
+            ) {
+                (Some(pos), Some(g)) => (pos, g),
+                _ => break,
+            },
+        };
+        let i = hard_of[a].swap_remove(pos);
+        let Some(j) = soft_of[b].get_mut(group_j).and_then(|v| v.pop()) else {
+            break;
+        };
+        owner[i] = b;
+        owner[j] = a;
+        hard_of[b].push(i);
+        soft_of[a].entry(group_j).or_default().push(j);
         hard[a] -= 1;
         hard[b] += 1;
     }

@@ -132,6 +132,7 @@ pub async fn register_matters<C: ConnectionTrait>(
     let mut out = Vec::new();
     let now = Utc::now();
     let mut log = Vec::new();
+    let mut fresh = Vec::new();
     for r in raised {
         let place = r
             .targets
@@ -147,7 +148,7 @@ pub async fn register_matters<C: ConnectionTrait>(
             continue;
         };
         for m in &r.matters {
-            let item = ledger_item::ActiveModel {
+            fresh.push(ledger_item::ActiveModel {
                 id: sea_orm::NotSet,
                 ledger: Set("livelihood".into()),
                 household_code: Set(household_code.clone()),
@@ -162,17 +163,43 @@ pub async fn register_matters<C: ConnectionTrait>(
                 registered_on: Set(r.on),
                 deadline: Set(None),
                 closed_on: Set(None),
-            }
-            .insert(db)
-            .await?;
-            log.push(Change {
-                entity: "ledger_item",
-                entity_key: item.id.to_string(),
-                action: "create",
-                changes: history::diff(None, &serde_json::to_value(&item).unwrap_or_default()),
             });
-            out.push(item);
         }
+    }
+    if fresh.is_empty() {
+        return Ok(out);
+    }
+    // Inserted in batches; read back (newer than any item before, of these records) for the history.
+    let before: Option<i32> = ledger_item::Entity::find()
+        .select_only()
+        .column_as(ledger_item::Column::Id.max(), "max")
+        .into_tuple()
+        .one(db)
+        .await?
+        .flatten();
+    for chunk in fresh.chunks(500) {
+        ledger_item::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    let ids: Vec<i32> = raised.iter().map(|r| r.activity_id).collect();
+    for chunk in ids.chunks(900) {
+        out.extend(
+            ledger_item::Entity::find()
+                .filter(ledger_item::Column::ActivityId.is_in(chunk.to_vec()))
+                .filter(ledger_item::Column::Id.gt(before.unwrap_or(0)))
+                .order_by_asc(ledger_item::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    for item in &out {
+        log.push(Change {
+            entity: "ledger_item",
+            entity_key: item.id.to_string(),
+            action: "create",
+            changes: history::diff(None, &serde_json::to_value(item).unwrap_or_default()),
+        });
     }
     history::append(db, "系统（由工作记录生成）", now, log).await?;
     Ok(out)

@@ -1,0 +1,153 @@
+//! Measurements run by `lianxin bench`: not tests, so a busy machine makes them slower,
+//! never red. Each prints wall time and the process's peak resident memory.
+
+use crate::domain::formats::Kind;
+use crate::domain::ids::IdNumber;
+use crate::domain::policy::Policy;
+use crate::exchange;
+use crate::store::import::{ImportFile, ImportOptions};
+use chrono::{Datelike, NaiveDate};
+use sea_orm::DatabaseConnection;
+use std::time::Instant;
+
+/// Peak resident memory of this process so far, in MiB (Linux; 0 elsewhere).
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn csv(kind: Kind, text: String) -> ImportFile {
+    exchange::load_file(kind, &format!("{}.csv", kind.key()), text.as_bytes())
+}
+
+/// A synthetic town: `villages` villages of five groups each, `households` households
+/// (one in five a hardship one) and `cadres` village cadres spread over the villages.
+pub fn town_files(households: usize, cadres: usize, villages: usize) -> Vec<ImportFile> {
+    let mut regions =
+        String::from("区划代码,名称,层级,上级代码\n3599,测试县,县,\n3599100,测试镇,镇,3599\n");
+    for v in 0..villages {
+        regions.push_str(&format!("3599100{v:03},第{v}村,村,3599100\n"));
+        for g in 1..=5 {
+            regions.push_str(&format!("3599100{v:03}{g:03},第{g}组,组,3599100{v:03}\n"));
+        }
+    }
+    let mut units = String::from("单位代码,单位名称,类型,所属区划\n");
+    for v in 0..villages {
+        units.push_str(&format!("BV{v:03},第{v}村两委,村两委,3599100{v:03}\n"));
+    }
+    let mut people = String::from("身份证号,姓名,单位代码,角色,所属区划\n");
+    let birth = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or_default();
+    for c in 0..cadres {
+        let v = c % villages;
+        let id = IdNumber::compose(
+            "359910",
+            birth + chrono::Duration::days((c / 900) as i64),
+            (c % 900) as u32 + 1,
+        )
+        .map(|i| i.as_str().to_string())
+        .unwrap_or_default();
+        people.push_str(&format!("{id},干部{c},BV{v:03},村干部,3599100{v:03}\n"));
+    }
+    let mut hh = String::from("户编号,户主姓名,所属区划,类别\n");
+    for h in 0..households {
+        let v = h % villages;
+        let g = (h / villages) % 5 + 1;
+        let tag = if h % 5 == 0 { "低保户" } else { "" };
+        hh.push_str(&format!("T{h:06},户主{h},3599100{v:03}{g:03},{tag}\n"));
+    }
+    vec![
+        csv(Kind::Regions, regions),
+        csv(Kind::Units, units),
+        csv(Kind::People, people),
+        csv(Kind::Households, hh),
+    ]
+}
+
+/// The assignment proposal for a town: reading its households and cadres, proposing,
+/// and writing the confirmed links.
+pub async fn assignment(
+    db: &DatabaseConnection,
+    households: usize,
+    cadres: usize,
+) -> anyhow::Result<()> {
+    let policy = Policy::default_policy();
+    let villages = (cadres / 10).max(1);
+    let started = Instant::now();
+    exchange::import_files(
+        db,
+        Ok(town_files(households, cadres, villages)),
+        "基准测试",
+        &ImportOptions::default(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("生成测试镇失败：{e:?}"))?;
+    println!(
+        "测试镇：{households}户，{cadres}名干部，{villages}个村（导入 {:.2} 秒）",
+        started.elapsed().as_secs_f64()
+    );
+    let town = crate::store::registry::region(db, "3599100")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("测试镇不存在"))?;
+    let day = NaiveDate::from_ymd_opt(chrono::Utc::now().year(), 3, 1).unwrap_or_default();
+    let t = Instant::now();
+    let input = crate::store::work::proposal_input(db, &policy, &town, day).await?;
+    let read = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let pairs = crate::store::work::propose(&input, &Default::default());
+    let propose = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let written = crate::store::work::confirm_links(
+        db,
+        &policy,
+        &crate::store::access::Caller::operator(),
+        &pairs,
+        day,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let confirm = t.elapsed().as_secs_f64();
+    let loads: Vec<usize> = {
+        let mut m = std::collections::HashMap::new();
+        for (_, p) in &pairs {
+            *m.entry(*p).or_insert(0usize) += 1;
+        }
+        m.into_values().collect()
+    };
+    println!(
+        "读取 {read:.3} 秒；生成方案 {propose:.3} 秒；确认写入 {written} 条 {confirm:.3} 秒；每人 {}–{} 户；峰值内存 {:.0} MiB",
+        loads.iter().min().unwrap_or(&0),
+        loads.iter().max().unwrap_or(&0),
+        peak_rss_mib()
+    );
+    Ok(())
+}
+
+/// The county's 联户工作台帐 for a year, built and written to `.xlsx`.
+pub async fn ledger(db: &DatabaseConnection, year: i32) -> anyhow::Result<()> {
+    let policy = Policy::default_policy();
+    let day = NaiveDate::from_ymd_opt(year, 12, 31)
+        .unwrap_or_default()
+        .min(crate::web::view::today());
+    let t = Instant::now();
+    let book = crate::store::books::unit_ledger(db, &policy, None, year, day).await?;
+    let build = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let bytes = exchange::write_book(&book)?;
+    let write = t.elapsed().as_secs_f64();
+    println!(
+        "全县联户工作台帐：{}行；读取和汇总 {build:.2} 秒；写成 .xlsx {write:.2} 秒（{:.1} MiB）；峰值内存 {:.0} MiB",
+        book.sheets.first().map(|s| s.rows()).unwrap_or(0),
+        bytes.len() as f64 / 1048576.0,
+        peak_rss_mib()
+    );
+    Ok(())
+}
