@@ -1138,6 +1138,34 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
         }
     }
 
+    // Volunteer teams (every other town) serve together; each record names its team,
+    // and some teams fall short of the six activities a year (ZY-2).
+    for (t, (town, _)) in towns.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        let members: Vec<&str> = in_service
+            .iter()
+            .skip(t * 3)
+            .take(3)
+            .map(String::as_str)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        for _ in 0..(4 + t % 5) {
+            let d = g.date_in(year_start, today);
+            activities.push(row(&[
+                &d.to_string(),
+                "",
+                &members.join("、"),
+                "志愿服务",
+                &format!("Y{town}"),
+                "",
+                "3",
+                "志愿服务队集中服务：义诊、助老、清洁家园",
+                "",
+            ]));
+        }
+    }
+
     // The same cadre at the same household on the same day is one record, not two.
     let mut seen = std::collections::HashSet::new();
     activities.retain(|r| seen.insert(r.join("\u{1f}")));

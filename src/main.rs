@@ -551,7 +551,13 @@ async fn book(
     };
     std::fs::write(output, exchange::write_book(&b)?)?;
     for s in &b.sheets {
-        println!("{}：{}行", s.name, s.rows());
+        // Lines in the sheet: title, particulars, and per section its caption and header.
+        let lines = 2 + s
+            .sections
+            .iter()
+            .map(|x| x.rows.len() + 1 + usize::from(x.caption.is_some()))
+            .sum::<usize>();
+        println!("{}：{}行（连标题共{}行）", s.name, s.rows(), lines);
     }
     println!("已写入 {}：{}", b.title, output.display());
     Ok(ExitCode::SUCCESS)

@@ -917,38 +917,56 @@ pub async fn volunteer_hours(db: &impl ConnectionTrait, year: i32) -> Result<Boo
         })
         .collect();
     person_rows.sort_by(|a, b| a.1[1].cmp(&b.1[1]).then(a.1[0].cmp(&b.1[0])));
-    // A team's activities: those any of its members (people of the team unit) took part in.
-    let mut teams: BTreeMap<
-        String,
-        (
-            std::collections::HashSet<i32>,
-            std::collections::HashSet<i32>,
-            f64,
-        ),
-    > = BTreeMap::new();
-    let mut counted: std::collections::HashSet<(String, i32)> = std::collections::HashSet::new();
-    for (pid, aid, h) in &rows {
-        let Some(p) = people.get(pid) else { continue };
-        let Some(u) = units.get(&p.unit_code) else {
-            continue;
-        };
-        if u.kind != UnitKind::VolunteerTeam.code() {
-            continue;
+    // A team's activities are the volunteer records that name the team as a target.
+    let team_units: HashMap<String, String> = units
+        .values()
+        .filter(|u| u.kind == UnitKind::VolunteerTeam.code())
+        .map(|u| (u.code.clone(), u.name.clone()))
+        .collect();
+    let team_rows_raw: Vec<(String, i32, Option<f64>)> = activity_target::Entity::find()
+        .select_only()
+        .column(activity_target::Column::TargetCode)
+        .column(activity::Column::Id)
+        .column(activity::Column::Hours)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            activity_target::Entity::belongs_to(activity::Entity)
+                .from(activity_target::Column::ActivityId)
+                .to(activity::Column::Id)
+                .into(),
+        )
+        .filter(
+            activity_target::Column::TargetCode
+                .is_in(team_units.keys().cloned().collect::<Vec<_>>()),
+        )
+        .filter(activity::Column::Kind.eq(ActivityKind::VolunteerService.code()))
+        .filter(activity::Column::StartDate.between(from, to))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let members: HashMap<i32, Vec<i32>> = {
+        let mut m: HashMap<i32, Vec<i32>> = HashMap::new();
+        for (p, a, _) in &rows {
+            m.entry(*a).or_default().push(*p);
         }
-        let e = teams.entry(u.name.clone()).or_default();
-        e.0.insert(*pid);
-        e.1.insert(*aid);
-        if counted.insert((u.code.clone(), *aid)) {
-            e.2 += h.unwrap_or(0.0);
-        }
+        m
+    };
+    let mut teams: BTreeMap<String, (std::collections::HashSet<i32>, usize, f64)> = BTreeMap::new();
+    for (code, aid, h) in team_rows_raw {
+        let e = teams
+            .entry(team_units.get(&code).cloned().unwrap_or(code))
+            .or_default();
+        e.0.extend(members.get(&aid).into_iter().flatten().copied());
+        e.1 += 1;
+        e.2 += h.unwrap_or(0.0);
     }
     let team_rows = teams
         .into_iter()
-        .map(|(name, (members, acts, h))| {
+        .map(|(name, (people, n, h))| {
             vec![
                 name,
-                members.len().to_string(),
-                acts.len().to_string(),
+                people.len().to_string(),
+                n.to_string(),
                 format!("{h:.1}"),
             ]
         })

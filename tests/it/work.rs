@@ -536,3 +536,234 @@ async fn corrections_by_the_author_or_the_office_are_kept_in_history() {
         "{text}"
     );
 }
+
+/// The rows of every sheet of a downloaded workbook.
+fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+    wb.sheet_names()
+        .into_iter()
+        .map(|n| {
+            let range = wb.worksheet_range(&n).expect("sheet");
+            let rows = range
+                .rows()
+                .map(|r| r.iter().map(|c| c.to_string()).collect())
+                .collect();
+            (n, rows)
+        })
+        .collect()
+}
+
+async fn download(app: &TestApp, path: &str) -> Vec<(String, Vec<Vec<String>>)> {
+    let r = app.get(path).await;
+    assert_eq!(r.status(), 200, "{path}");
+    sheets(&r.bytes().await.unwrap())
+}
+
+#[tokio::test]
+async fn every_book_is_a_view_of_the_records() {
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    // One visit recorded through the API shows up in every book that covers it.
+    app.add_account("zhang", AccessRole::Cadre, Scope::Own, Some(&f.zhang))
+        .await;
+    let zhang = app.login("zhang", PASSWORD).await;
+    let body = visit("visit-0007-abcd", vec![&f.zhang], "H002", &["自来水压力小"]);
+    assert_eq!(
+        post_json(&zhang, app.url("/api/v1/activities"), &body)
+            .await
+            .0,
+        201
+    );
+    let zid = person_id(&app, "张三").await;
+
+    // 联户工作记录本: the fixture's two records and this one, by date.
+    let book = download(&app, &format!("/books/record/{zid}?year=2026&format=xlsx")).await;
+    let rows = &book[0].1;
+    assert_eq!(rows[0][0], "张三联户工作记录本（2026年）");
+    assert_eq!(rows[2][..3], ["时间", "方式", "对象"]);
+    assert_eq!(rows.len(), 3 + 3, "{rows:?}");
+    assert!(
+        rows[3][5].contains("村道路灯损坏") && rows[3][6].contains("已登记"),
+        "{:?}",
+        rows[3]
+    );
+    assert!(
+        rows[5][2].contains("赵六户") && rows[5][5] == "自来水压力小",
+        "{:?}",
+        rows[5]
+    );
+
+    // 一户一页: basic form, members, visits and items of H001.
+    let page = download(&app, "/books/household/H001?format=xlsx").await;
+    let text: Vec<String> = page[0].1.iter().map(|r| r.join("|")).collect();
+    for want in [
+        "家庭基本情况",
+        "户主|王五",
+        "家庭成员",
+        "王小五|子女",
+        "走访记录",
+        "台账事项",
+        "饮水管道漏水",
+    ] {
+        assert!(text.iter().any(|l| l.contains(want)), "{want} in {text:?}");
+    }
+    assert!(
+        !text.iter().any(|l| l.contains("13700001111")),
+        "the phone is masked"
+    );
+
+    // 一村一册 of 乙村: its two households, its visits, its items.
+    let village = download(&app, "/books/village/3509100200?year=2026&format=xlsx").await;
+    let names: Vec<&str> = village.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(names, ["户情", "走访记录", "台账事项"]);
+    let households = &village[0].1;
+    assert_eq!(households.len(), 3 + 2, "{households:?}");
+    let h002 = households.iter().find(|r| r[0] == "H002").unwrap();
+    assert_eq!(
+        (h002[5].as_str(), h002[6].as_str(), h002[8].as_str()),
+        ("张三", "1", "1")
+    );
+    assert_eq!(village[2].1.len(), 3 + 3, "three items: {:?}", village[2].1);
+
+    // 联户工作台帐 of the village committee: 张三's two households with visits each half.
+    let ledger = download(&app, "/books/ledger/V1?year=2026&format=xlsx").await;
+    let rows = &ledger[0].1;
+    assert_eq!(rows.len(), 3 + 2, "{rows:?}");
+    let h001 = rows.iter().find(|r| r[3] == "H001").unwrap();
+    // The fixture's H001 visit (March) counts; the phone call does not.
+    assert_eq!(
+        (
+            h001[0].as_str(),
+            h001[7].as_str(),
+            h001[8].as_str(),
+            h001[11].as_str()
+        ),
+        ("张三", "1", "1", "2")
+    );
+
+    // On screen the same books render, and a cadre may not open another unit's ledger.
+    let html = app
+        .get_text(&format!("/books/record/{zid}?year=2026"))
+        .await;
+    assert!(
+        html.contains("自来水压力小") && html.contains("下载 Excel"),
+        "{html}"
+    );
+    let r = zhang
+        .get(app.url("/books/ledger/county"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = zhang
+        .get(app.url("/books/village/3509101200"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn the_form_keeps_what_was_typed_and_records_a_resent_form_once() {
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    app.add_account("zhang", AccessRole::Cadre, Scope::Own, Some(&f.zhang))
+        .await;
+    let zhang = app.login("zhang", PASSWORD).await;
+    let form = zhang
+        .get(app.url("/work/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("H001") && form.contains("draft.js"), "{form}");
+    let key = form
+        .split("name=\"client_key\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let zid = person_id(&app, "张三").await.to_string();
+    let mut fields = vec![
+        ("client_key", key.clone()),
+        ("kind", "household_visit".into()),
+        ("start_date", "2099-01-01".into()),
+        ("participant_ids", zid.clone()),
+        ("targets", "H001".into()),
+        ("notes", "谈了养殖计划".into()),
+        ("matters", "想申请小额贷款".into()),
+    ];
+    let before = app.counts().await;
+    let r = zhang
+        .post(app.url("/work/new"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("开始日期")
+            && html.contains("谈了养殖计划")
+            && html.contains("想申请小额贷款"),
+        "{html}"
+    );
+    assert_eq!(app.counts().await, before, "nothing written");
+
+    fields[2].1 = "2026-11-03".into();
+    let r = zhang
+        .post(app.url("/work/new"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.contains("saved=1"), "{to}");
+    // The same form again (the phone resent it): the same record, nothing new.
+    let r = zhang
+        .post(app.url("/work/new"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    let again = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        again.contains("duplicate=1") && again.split('?').next() == to.split('?').next(),
+        "{again} vs {to}"
+    );
+    let after = app.counts().await;
+    assert_eq!(
+        after["activities"].as_i64().unwrap(),
+        before["activities"].as_i64().unwrap() + 1
+    );
+
+    let page = zhang
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("已保存") && page.contains("想申请小额贷款") && page.contains("更正"),
+        "{page}"
+    );
+    let me = zhang
+        .get(app.url("/me?date=2026-11-20"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        me.contains("我的工作") && me.contains("想申请小额贷款") && me.contains("LH-2"),
+        "{me}"
+    );
+}
