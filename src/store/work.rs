@@ -1591,3 +1591,245 @@ pub async fn person_by_id_number(
         .one(db)
         .await
 }
+
+/// Whether a code names an object of this kind.
+async fn target_exists(
+    db: &impl ConnectionTrait,
+    kind: crate::domain::labels::TargetKind,
+    code: &str,
+) -> Result<bool, DbErr> {
+    use crate::domain::labels::TargetKind as T;
+    Ok(match kind {
+        T::Region => {
+            region::Entity::find()
+                .filter(region::Column::Code.eq(code))
+                .count(db)
+                .await?
+                > 0
+        }
+        T::Unit => {
+            unit::Entity::find()
+                .filter(unit::Column::Code.eq(code))
+                .count(db)
+                .await?
+                > 0
+        }
+        T::Household => {
+            household::Entity::find()
+                .filter(household::Column::Code.eq(code))
+                .count(db)
+                .await?
+                > 0
+        }
+        T::Person => {
+            person::Entity::find()
+                .filter(person::Column::IdNumber.eq(code))
+                .count(db)
+                .await?
+                > 0
+                || member::Entity::find()
+                    .filter(member::Column::IdNumber.eq(code))
+                    .count(db)
+                    .await?
+                    > 0
+        }
+        T::Any => !code.trim().is_empty(),
+    })
+}
+
+/// A link entered on the person's page.
+pub struct NewLink {
+    pub kind: LinkKind,
+    pub target_code: String,
+    pub year: i32,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+}
+
+/// Adds a link for a person (contact point, household link, pairing, posting …), kept in
+/// the history. A target shared with a leader of the same tier is allowed (LXD-4 warns).
+pub async fn add_link(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    p: &person::Model,
+    l: NewLink,
+    now: DateTime<Utc>,
+) -> Result<link::Model, WorkError> {
+    if !caller.can(Capability::ManageLinks) {
+        return Err(WorkError::Forbidden(
+            "只有党政办、组织部门可以安排联系关系".into(),
+        ));
+    }
+    let code = l.target_code.trim().to_string();
+    let mut found = false;
+    for k in l.kind.target_kinds() {
+        if target_exists(db, *k, &code).await? {
+            found = true;
+            break;
+        }
+    }
+    if !found {
+        let wanted: Vec<&str> = l.kind.target_kinds().iter().map(|k| k.zh()).collect();
+        return Err(WorkError::Invalid(format!(
+            "对象代码：“{}”不存在，{}的对象应为已有的{}",
+            crate::domain::ids::shown_code(&code),
+            l.kind.zh(),
+            wanted.join("或")
+        )));
+    }
+    if let (Some(s), Some(e)) = (l.start, l.end) {
+        if e < s {
+            return Err(WorkError::Invalid("结束日期不能早于开始日期".into()));
+        }
+    }
+    for d in [l.start, l.end].into_iter().flatten() {
+        if d.year() != l.year {
+            return Err(WorkError::Invalid(format!("日期{d}不在{}年度内", l.year)));
+        }
+    }
+    let key = format!("{}|p{}|{}|{}", l.year, p.id, l.kind.code(), code);
+    if link::Entity::find()
+        .filter(link::Column::LinkKey.eq(&key))
+        .count(db)
+        .await?
+        > 0
+    {
+        return Err(WorkError::Invalid("该联系关系已经存在".into()));
+    }
+    let m = link::Model {
+        id: 0,
+        link_key: key.clone(),
+        year: l.year,
+        person_id: Some(p.id),
+        unit_code: None,
+        kind: l.kind.code().into(),
+        target_code: code,
+        start_date: l.start,
+        end_date: l.end,
+        front_line: None,
+        report_on: None,
+        assessment: None,
+    };
+    let txn = db.begin().await?;
+    let mut am = m.clone().into_active_model().reset_all();
+    am.id = sea_orm::NotSet;
+    let saved = am.insert(&txn).await?;
+    history::append(
+        &txn,
+        &caller.username,
+        now,
+        vec![Change {
+            entity: "link",
+            entity_key: key,
+            action: "create",
+            changes: history::diff(None, &serde_json::to_value(&m).unwrap_or_default()),
+        }],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Changes one link: its end date, or a grassroots posting's front line, end report and
+/// assessment. Every change is in the history.
+pub struct LinkChange {
+    pub end: Option<Option<NaiveDate>>,
+    pub front_line: Option<Option<String>>,
+    pub report_on: Option<Option<NaiveDate>>,
+    pub assessment: Option<Option<String>>,
+}
+
+/// The front lines a reserve cadre may be posted to (DJC-1).
+pub const FRONT_LINES: [&str; 3] = ["农村", "信访", "重点项目"];
+
+pub async fn change_link(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i32,
+    c: LinkChange,
+    now: DateTime<Utc>,
+) -> Result<link::Model, WorkError> {
+    let Some(old) = link::Entity::find_by_id(id).one(db).await? else {
+        return Err(WorkError::NotFound("该联系关系".into()));
+    };
+    let own = old.person_id.is_some() && old.person_id == caller.person_id;
+    let manage = caller.can(Capability::ManageLinks);
+    // The posted cadre may hand in their own end report; everything else is the office's.
+    let only_report = c.end.is_none() && c.front_line.is_none() && c.assessment.is_none();
+    if !(manage || (own && only_report)) {
+        return Err(WorkError::Forbidden(
+            "只有党政办、组织部门可以修改联系关系".into(),
+        ));
+    }
+    if let Some(pid) = old.person_id {
+        let vis = caller.visibility();
+        if person::Entity::find()
+            .filter(person::Column::Id.eq(pid))
+            .filter(vis.people())
+            .count(db)
+            .await?
+            == 0
+        {
+            return Err(WorkError::NotFound("该联系关系".into()));
+        }
+    }
+    let posting = old.kind == LinkKind::GrassrootsPosting.code();
+    if !posting && (c.front_line.is_some() || c.report_on.is_some() || c.assessment.is_some()) {
+        return Err(WorkError::Invalid(
+            "只有下基层锻炼才有锻炼岗位、述职报告和考核".into(),
+        ));
+    }
+    let mut new = old.clone();
+    if let Some(e) = c.end {
+        if let (Some(e), Some(s)) = (e, old.start_date) {
+            if e < s {
+                return Err(WorkError::Invalid("结束日期不能早于开始日期".into()));
+            }
+        }
+        new.end_date = e;
+    }
+    if let Some(f) = c.front_line {
+        if let Some(f) = &f {
+            if !FRONT_LINES.contains(&f.as_str()) {
+                return Err(WorkError::Invalid(format!(
+                    "锻炼岗位应为：{}",
+                    FRONT_LINES.join("、")
+                )));
+            }
+        }
+        new.front_line = f;
+    }
+    if let Some(r) = c.report_on {
+        new.report_on = r;
+    }
+    if let Some(a) = c.assessment {
+        new.assessment = a.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    }
+    if new == old {
+        return Ok(old);
+    }
+    let txn = db.begin().await?;
+    let saved = new
+        .clone()
+        .into_active_model()
+        .reset_all()
+        .update(&txn)
+        .await?;
+    history::append(
+        &txn,
+        &caller.username,
+        now,
+        vec![Change {
+            entity: "link",
+            entity_key: old.link_key.clone(),
+            action: "update",
+            changes: history::diff(
+                Some(&serde_json::to_value(&old).unwrap_or_default()),
+                &serde_json::to_value(&new).unwrap_or_default(),
+            ),
+        }],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}

@@ -195,6 +195,7 @@ impl From<&member::Model> for MemberView {
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct LinkView {
+    pub id: i32,
     pub year: i32,
     pub kind: Label,
     pub target_code: String,
@@ -203,11 +204,16 @@ pub struct LinkView {
     pub unit_code: Option<String>,
     pub start: Option<String>,
     pub end: Option<String>,
+    /// Grassroots posting only: front line, end-report date, assessment.
+    pub front_line: Option<String>,
+    pub report_on: Option<String>,
+    pub assessment: Option<String>,
 }
 
 impl LinkView {
     pub fn new(m: &link::Model, person: Option<&person::Model>) -> Self {
         LinkView {
+            id: m.id,
             year: m.year,
             kind: label(&m.kind, LinkKind::from_code, LinkKind::zh),
             target_code: if m.target_code.len() == 18 {
@@ -220,6 +226,9 @@ impl LinkView {
             unit_code: m.unit_code.clone(),
             start: m.start_date.map(|d| d.to_string()),
             end: m.end_date.map(|d| d.to_string()),
+            front_line: m.front_line.clone(),
+            report_on: m.report_on.map(|d| d.to_string()),
+            assessment: m.assessment.clone(),
         }
     }
 }

@@ -767,3 +767,134 @@ async fn the_form_keeps_what_was_typed_and_records_a_resent_form_once() {
         "{me}"
     );
 }
+
+#[tokio::test]
+async fn the_office_adds_and_ends_links_and_a_posting_gets_its_report_and_assessment() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let li = person_id(&app, "李四").await;
+    let zhou = id("35099919700505005");
+    import_ok(&app, "people", format!("身份证号,姓名,单位代码,角色,所属区划\n{zhou},周八,T1,镇领导班子成员、科级后备干部,3509100\n")).await;
+    let zhou_id = person_id(&app, "周八").await;
+    let url = |p: i64| app.url(&format!("/api/v1/people/{p}/links"));
+
+    let (status, a) = post_json(
+        &app.client,
+        url(li),
+        &json!({"kind": "联系点-村社区", "target_code": "3509100200", "year": 2026}),
+    )
+    .await;
+    assert_eq!(status, 201, "{a}");
+    assert_eq!(a["duplicates"], json!([]));
+    // The same village for another town leader: saved, with the LXD-4 warning.
+    let (status, b) = post_json(
+        &app.client,
+        url(zhou_id),
+        &json!({"kind": "contact_village", "target_code": "3509100200", "year": 2026}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(b["duplicates"][0]["people"], json!(["李四", "周八"]));
+    // A target that does not exist, or is of the wrong kind, is refused in Chinese.
+    let (status, e) = post_json(
+        &app.client,
+        url(li),
+        &json!({"kind": "联系点-民营企业", "target_code": "H001", "year": 2026}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(e["error"].as_str().unwrap().contains("单位代码"), "{e}");
+    let (status, _) = post_json(
+        &app.client,
+        url(li),
+        &json!({"kind": "联系点-村社区", "target_code": "3509100200", "year": 2026}),
+    )
+    .await;
+    assert_eq!(status, 400, "the same link twice");
+
+    // A grassroots posting: the cadre hands in the end report; only the office assesses.
+    let (_, p) = post_json(&app.client, url(zhou_id), &json!({"kind": "下基层锻炼", "target_code": "3509100200", "year": 2026, "start": "2026-03-01", "end": "2026-06-30"})).await;
+    let link = p["link"]["id"].as_i64().unwrap();
+    app.add_account("zhouba", AccessRole::Cadre, Scope::Own, Some(&zhou))
+        .await;
+    let me = app.login("zhouba", PASSWORD).await;
+    let patch = |c: &reqwest::Client, body: Value| {
+        c.patch(app.url(&format!("/api/v1/links/{link}")))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        patch(&me, json!({"report_on": "2026-07-02"}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        patch(&me, json!({"assessment": "优秀"}))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let r = patch(
+        &app.client,
+        json!({"front_line": "信访", "assessment": "优秀"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (
+            v["front_line"].as_str(),
+            v["report_on"].as_str(),
+            v["assessment"].as_str()
+        ),
+        (Some("信访"), Some("2026-07-02"), Some("优秀"))
+    );
+    let r = patch(&app.client, json!({"front_line": "机关"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // Ending a link keeps it, with its end, in the history.
+    let (_, hh) = post_json(
+        &app.client,
+        url(li),
+        &json!({"kind": "联户", "target_code": "H003", "year": 2026}),
+    )
+    .await;
+    let hl = hh["link"]["id"].as_i64().unwrap();
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/links/{hl}")))
+        .json(&json!({"end": "2026-09-30"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let h = app.get_json("/api/v1/households/H003").await;
+    assert!(
+        h["history"].to_string().contains("2026-09-30"),
+        "{}",
+        h["history"]
+    );
+
+    // On the page, a bad target comes back with what was typed and the reason.
+    let r = app
+        .client
+        .post(app.url(&format!("/people/{li}/links")))
+        .form(&[
+            ("kind", "contact_enterprise"),
+            ("target_code", "E404"),
+            ("year", "2026"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let html = app.get_text(&to).await;
+    assert!(html.contains("E404") && html.contains("不存在"), "{html}");
+}

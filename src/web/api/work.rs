@@ -30,6 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm))
         .routes(routes!(handover))
         .routes(routes!(my_work))
+        .routes(routes!(add_link))
+        .routes(routes!(change_link))
 }
 
 fn record_error(errors: Vec<crate::domain::work::FieldError>) -> AppError {
@@ -429,4 +431,141 @@ pub async fn my_person(s: &AppState, caller: &Caller) -> Result<person::Model, A
     reg::person(&s.db, pid, &crate::store::access::Visibility::everything())
         .await?
         .ok_or(AppError::NotFound("您的人员信息".into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LinkRequest {
+    /// 关系类型, as its Chinese name or code.
+    pub kind: String,
+    pub target_code: String,
+    pub year: Option<i32>,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LinkAdded {
+    pub link: LinkView,
+    /// Leaders of the same tier who hold the same target (LXD-4): a warning, saved anyway.
+    pub duplicates: Vec<DuplicateView>,
+}
+
+pub async fn add_link_for(
+    s: &AppState,
+    caller: &Caller,
+    person_id: i32,
+    r: LinkRequest,
+) -> Result<LinkAdded, AppError> {
+    if !caller.can(Capability::ManageLinks) {
+        return Err(AppError::Forbidden);
+    }
+    let p = reg::person(
+        &s.db,
+        person_id,
+        &caller.visibility_for(Capability::ManageLinks),
+    )
+    .await?
+    .ok_or(AppError::NotFound("该人员".into()))?;
+    let kind = crate::domain::labels::LinkKind::parse(&r.kind).map_err(AppError::BadRequest)?;
+    let year = r.year.unwrap_or_else(|| chrono::Datelike::year(&today()));
+    let saved = work::add_link(
+        &s.db,
+        caller,
+        &p,
+        work::NewLink {
+            kind,
+            target_code: r.target_code,
+            year,
+            start: r.start,
+            end: r.end,
+        },
+        Utc::now(),
+    )
+    .await?;
+    // Judge the shared contact points on a day the new link is in force.
+    let t = today();
+    let day = saved
+        .start_date
+        .unwrap_or(if year == chrono::Datelike::year(&t) {
+            t
+        } else {
+            NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(t)
+        });
+    let dups = work::duplicate_contacts(&s.db, &s.policy, day, Some(p.id)).await?;
+    Ok(LinkAdded {
+        link: LinkView::new(&saved, Some(&p)),
+        duplicates: duplicate_views(
+            dups.into_iter()
+                .filter(|(d, _)| d.target_code == saved.target_code)
+                .collect(),
+        ),
+    })
+}
+
+/// Adds a link for a person (the office): a contact point, household link, pairing,
+/// stationing, posting. A contact point shared within a tier is saved with a warning.
+#[utoipa::path(post, path = "/people/{id}/links", tag = "work", request_body = LinkRequest,
+    responses((status = 201, body = LinkAdded), (status = 400), (status = 403), (status = 404)))]
+async fn add_link(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Json(r): Json<LinkRequest>,
+) -> Result<(StatusCode, Json<LinkAdded>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(add_link_for(&s, &caller, id, r).await?),
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct LinkChangeRequest {
+    /// End date; "" clears it.
+    pub end: Option<String>,
+    /// Grassroots posting: 农村, 信访 or 重点项目; "" clears it.
+    pub front_line: Option<String>,
+    /// Grassroots posting: the day the end report was handed in; "" clears it.
+    pub report_on: Option<String>,
+    /// Grassroots posting: the assessment; "" clears it.
+    pub assessment: Option<String>,
+}
+
+fn date_field(v: Option<String>, what: &str) -> Result<Option<Option<NaiveDate>>, AppError> {
+    match v.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(d) => crate::domain::formats::parse_date(d)
+            .map(|d| Some(Some(d)))
+            .map_err(|e| AppError::BadRequest(format!("{what}：{e}"))),
+    }
+}
+
+pub async fn change_link_by(
+    s: &AppState,
+    caller: &Caller,
+    id: i32,
+    r: LinkChangeRequest,
+) -> Result<link::Model, AppError> {
+    let text = |v: Option<String>| v.map(|t| Some(t.trim().to_string()).filter(|t| !t.is_empty()));
+    let c = work::LinkChange {
+        end: date_field(r.end, "结束日期")?,
+        report_on: date_field(r.report_on, "述职报告日期")?,
+        front_line: text(r.front_line),
+        assessment: text(r.assessment),
+    };
+    Ok(work::change_link(&s.db, caller, id, c, Utc::now()).await?)
+}
+
+/// Ends a link, or records a grassroots posting's front line, end report and assessment.
+#[utoipa::path(patch, path = "/links/{id}", tag = "work", request_body = LinkChangeRequest,
+    responses((status = 200, body = LinkView), (status = 400), (status = 403), (status = 404)))]
+async fn change_link(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Json(r): Json<LinkChangeRequest>,
+) -> Result<Json<LinkView>, ApiError> {
+    let l = change_link_by(&s, &caller, id, r).await?;
+    Ok(Json(LinkView::new(&l, None)))
 }

@@ -282,11 +282,23 @@ struct PersonPage {
     can_reveal: bool,
     templates: Vec<crate::domain::work::TemplateStatus>,
     duplicates: Vec<crate::web::api::work::DuplicateView>,
+    can_manage: bool,
+    own: bool,
+    link_kinds: Vec<Opt>,
+    link_error: Option<String>,
+    typed_target: String,
+    shared: bool,
+    year: i32,
+    front_lines: Vec<&'static str>,
 }
 
 #[derive(serde::Deserialize, Default)]
 struct DayQuery {
     date: Option<chrono::NaiveDate>,
+    link_error: Option<String>,
+    kind: Option<String>,
+    target: Option<String>,
+    shared: Option<u8>,
 }
 
 async fn person(
@@ -307,9 +319,30 @@ async fn person(
     let hist = history::of(&s.db, "person", &id.to_string()).await?;
     let (templates, duplicates) =
         super::work::person_contacts(&s, &p, q.date.unwrap_or_else(today)).await?;
+    let can_manage = caller.can(crate::domain::access::Capability::ManageLinks)
+        && reg::person(
+            &s.db,
+            id,
+            &caller.visibility_for(crate::domain::access::Capability::ManageLinks),
+        )
+        .await?
+        .is_some();
     render(&PersonPage {
         templates,
         duplicates,
+        can_manage,
+        own: caller.person_id == Some(id),
+        link_kinds: options(
+            crate::domain::labels::LinkKind::ALL,
+            crate::domain::labels::LinkKind::code,
+            crate::domain::labels::LinkKind::zh,
+            q.kind.as_deref(),
+        ),
+        link_error: q.link_error.clone(),
+        typed_target: q.target.clone().unwrap_or_default(),
+        shared: q.shared.is_some(),
+        year: chrono::Datelike::year(&today()),
+        front_lines: crate::store::work::FRONT_LINES.to_vec(),
         links: links.iter().map(|l| LinkView::new(l, Some(&p))).collect(),
         activities: acts
             .iter()

@@ -37,6 +37,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/handover", get(handover_form).post(handover))
         .route("/contacts", get(contacts))
+        .route("/people/{id}/links", axum::routing::post(add_link))
+        .route("/links/{id}", axum::routing::post(change_link))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -715,4 +717,109 @@ pub async fn person_contacts(
     let t = work::contact_status(&s.db, &s.policy, p, day).await?;
     let d = work::duplicate_contacts(&s.db, &s.policy, day, Some(p.id)).await?;
     Ok((t, api::duplicate_views(d)))
+}
+
+#[derive(serde::Deserialize)]
+struct LinkForm {
+    kind: String,
+    target_code: String,
+    year: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+}
+
+/// Adds a link from the person page; a problem comes back to the page with what was typed.
+async fn add_link(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Form(f): Form<LinkForm>,
+) -> Result<Response, AppError> {
+    let back = |msg: &str| {
+        format!(
+            "/people/{id}?link_error={}&kind={}&target={}#links",
+            super::encode(msg),
+            super::encode(&f.kind),
+            super::encode(&f.target_code)
+        )
+    };
+    let date = |v: &str, what: &str| -> Result<Option<NaiveDate>, String> {
+        match v.trim() {
+            "" => Ok(None),
+            d => crate::domain::formats::parse_date(d)
+                .map(Some)
+                .map_err(|e| format!("{what}：{e}")),
+        }
+    };
+    let parsed = (|| -> Result<api::LinkRequest, String> {
+        Ok(api::LinkRequest {
+            kind: f.kind.clone(),
+            target_code: f.target_code.clone(),
+            year: Some(
+                f.year
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("年度“{}”不是年份", f.year))?,
+            ),
+            start: date(&f.start, "开始日期")?,
+            end: date(&f.end, "结束日期")?,
+        })
+    })();
+    let req = match parsed {
+        Ok(r) => r,
+        Err(m) => return Ok(Redirect::to(&back(&m)).into_response()),
+    };
+    match api::add_link_for(&s, &caller, id, req).await {
+        Ok(added) => {
+            let mut to = format!(
+                "/people/{id}?date={}",
+                added
+                    .link
+                    .start
+                    .clone()
+                    .unwrap_or_else(|| today().to_string())
+            );
+            if !added.duplicates.is_empty() {
+                to.push_str("&shared=1");
+            }
+            Ok(Redirect::to(&(to + "#links")).into_response())
+        }
+        Err(AppError::BadRequest(m)) => Ok(Redirect::to(&back(&m)).into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct LinkChangeForm {
+    end: Option<String>,
+    front_line: Option<String>,
+    report_on: Option<String>,
+    assessment: Option<String>,
+}
+
+async fn change_link(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Form(f): Form<LinkChangeForm>,
+) -> Result<Response, AppError> {
+    let l = api::change_link_by(
+        &s,
+        &caller,
+        id,
+        api::LinkChangeRequest {
+            end: f.end,
+            front_line: f.front_line,
+            report_on: f.report_on,
+            assessment: f.assessment,
+        },
+    )
+    .await?;
+    let to = match l.person_id {
+        Some(p) => format!("/people/{p}#links"),
+        None => format!("/units/{}", l.unit_code.unwrap_or_default()),
+    };
+    Ok(Redirect::to(&to).into_response())
 }
