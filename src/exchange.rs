@@ -527,3 +527,65 @@ pub fn write_book(book: &crate::domain::books::Book) -> Result<Vec<u8>, XlsxErro
     }
     wb.save_to_buffer()
 }
+
+/// The compliance report as a workbook: the same rows as the JSON, and the unmeasured rules.
+pub fn write_compliance(r: &crate::domain::rules::Report) -> Result<Vec<u8>, XlsxError> {
+    use crate::domain::rules::Status;
+    let headers = [
+        "rule",
+        "subject_kind",
+        "subject_code",
+        "subject_name",
+        "target_code",
+        "period",
+        "status",
+        "actual",
+        "required",
+        "detail",
+    ];
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet_with_constant_memory()?;
+    ws.set_name("results")?;
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (i, o) in r.results.iter().enumerate() {
+        let row = i as u32 + 1;
+        let code = crate::domain::ids::shown_code(&o.subject_code);
+        ws.write_string(row, 0, &o.rule)?;
+        ws.write_string(row, 1, o.subject_kind)?;
+        ws.write_string(row, 2, &code)?;
+        ws.write_string(row, 3, &o.subject_name)?;
+        ws.write_string(
+            row,
+            4,
+            o.target_code
+                .as_deref()
+                .map(crate::domain::ids::shown_code)
+                .unwrap_or_default(),
+        )?;
+        ws.write_string(row, 5, &o.period)?;
+        ws.write_string(
+            row,
+            6,
+            match o.status {
+                Status::Met => "met",
+                Status::Unmet => "unmet",
+                Status::Pending => "pending",
+            },
+        )?;
+        ws.write_number(row, 7, o.actual)?;
+        ws.write_number(row, 8, o.required)?;
+        ws.write_string(row, 9, &o.detail)?;
+    }
+    let un = wb.add_worksheet();
+    un.set_name("unmeasured")?;
+    un.write_string_with_format(0, 0, "rule", &bold)?;
+    un.write_string_with_format(0, 1, "reason", &bold)?;
+    for (i, u) in r.unmeasured.iter().enumerate() {
+        un.write_string(i as u32 + 1, 0, &u.rule)?;
+        un.write_string(i as u32 + 1, 1, &u.reason)?;
+    }
+    wb.save_to_buffer()
+}

@@ -72,6 +72,25 @@ enum Command {
         #[arg(long, short)]
         output: PathBuf,
     },
+    /// 落实情况报表（FORMATS.md）：每条制度、每个对象、每个周期是否达标
+    Compliance {
+        #[arg(long)]
+        year: Option<i32>,
+        /// 截至日期（默认今天，或该年最后一天）
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// json 或 xlsx
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// 输出文件（xlsx 必填；json 默认打印）
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// 制度文件：check 检查一个制度文件是否有误
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
     /// 性能测量（不是测试）：assign 联户安排，ledger 全县联户工作台帐
     Bench {
         #[command(subcommand)]
@@ -94,7 +113,21 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum PolicyAction {
+    /// 检查制度文件，用中文指出有误的规则和字段
+    Check { file: PathBuf },
+}
+
+#[derive(Subcommand)]
 enum BenchWhat {
+    /// 全年落实情况评估：在当前数据库上计时（读取事实、评估）
+    Compliance {
+        #[arg(long)]
+        year: Option<i32>,
+        /// 重复次数（取中位数）
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// 联户安排方案：在临时库中生成一个镇（户数、干部数可调），计时读取、生成和确认
     Assign {
         #[arg(long, default_value_t = 10_000)]
@@ -255,8 +288,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             year,
             output,
         } => book(&config, &kind, code.as_deref(), year, &output).await,
+        Command::Compliance {
+            year,
+            as_of,
+            format,
+            output,
+        } => compliance(&config, year, as_of, &format, output.as_deref()).await,
+        Command::Policy {
+            action: PolicyAction::Check { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("无法读取 {}", file.display()))?;
+            match lianxin::domain::policy::Policy::parse(&text) {
+                Ok(p) => {
+                    println!("制度文件无误：{}（{}条规则）", p.title, p.rules.len());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
+                    eprintln!("制度文件有{}处错误：", errors.len());
+                    for e in errors {
+                        eprintln!("  {e}");
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Bench { what } => {
             match what {
+                BenchWhat::Compliance { year, runs } => {
+                    let db = lianxin::store::connect(&config.database_url).await?;
+                    lianxin::store::migrate(&db).await?;
+                    let year = year
+                        .unwrap_or_else(|| chrono::Datelike::year(&lianxin::web::view::today()));
+                    lianxin::bench::compliance(&db, &config.policy()?, year, runs).await?;
+                }
                 BenchWhat::Assign { households, cadres } => {
                     let dir = tempfile::tempdir()?;
                     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -560,5 +625,53 @@ async fn book(
         println!("{}：{}行（连标题共{}行）", s.name, s.rows(), lines);
     }
     println!("已写入 {}：{}", b.title, output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn compliance(
+    config: &Config,
+    year: Option<i32>,
+    as_of: Option<chrono::NaiveDate>,
+    format: &str,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let db = lianxin::store::connect(&config.database_url).await?;
+    lianxin::store::migrate(&db).await?;
+    let policy = config.policy()?;
+    let today = lianxin::web::view::today();
+    let year = year.unwrap_or_else(|| chrono::Datelike::year(&today));
+    let as_of = as_of.unwrap_or_else(|| {
+        chrono::NaiveDate::from_ymd_opt(year, 12, 31)
+            .unwrap_or(today)
+            .min(today)
+    });
+    let facts = lianxin::store::rules::facts(&db, year).await?;
+    let report = lianxin::domain::rules::evaluate(&policy, &facts, year, as_of);
+    // The report names people by ID number (FORMATS.md): its export is audited like any other.
+    lianxin::store::access::audit(
+        &db,
+        None,
+        "命令行",
+        "export",
+        "compliance",
+        &format!("{year} 截至 {as_of}"),
+        "local",
+    )
+    .await?;
+    match format {
+        "json" => {
+            let text = serde_json::to_string_pretty(&report)?;
+            match output {
+                Some(p) => std::fs::write(p, text)?,
+                None => println!("{text}"),
+            }
+        }
+        "xlsx" => {
+            let out = output.ok_or_else(|| anyhow::anyhow!("xlsx 需要 --output 文件"))?;
+            std::fs::write(out, exchange::write_compliance(&report)?)?;
+            eprintln!("已写入 {}：{}行", out.display(), report.results.len());
+        }
+        other => anyhow::bail!("未知的格式“{other}”，可选：json、xlsx"),
+    }
     Ok(ExitCode::SUCCESS)
 }

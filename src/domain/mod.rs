@@ -6,5 +6,6 @@ pub mod books;
 pub mod formats;
 pub mod ids;
 pub mod policy;
+pub mod rules;
 pub mod text;
 pub mod work;

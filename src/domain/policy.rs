@@ -93,11 +93,68 @@ pub struct Who {
     pub roles: Vec<Role>,
     #[serde(default)]
     pub link_kinds: Vec<LinkKind>,
+    /// Units of these kinds (the rule binds the unit).
+    #[serde(default)]
+    pub unit_kinds: Vec<crate::domain::labels::UnitKind>,
+    /// Units with any of these tags (the rule binds the unit).
+    #[serde(default)]
+    pub unit_tags: Vec<crate::domain::labels::UnitTag>,
+    /// Regions of these levels (the rule binds the region).
+    #[serde(default)]
+    pub region_levels: Vec<crate::domain::labels::RegionLevel>,
+}
+
+/// Whose records count for a region or unit subject: records naming it as a target, or
+/// records of its people.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CountedBy {
+    #[default]
+    Participant,
+    Target,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "measure", rename_all = "snake_case")]
 pub enum Measure {
+    /// Records of these kinds in each period (at least `min`; at most `max` when given).
+    Count {
+        activity_kinds: Vec<ActivityKind>,
+        min: u32,
+        #[serde(default)]
+        max: Option<u32>,
+        #[serde(default)]
+        by: CountedBy,
+    },
+    /// Distinct days covered by records of these kinds (a record spans start to end).
+    Days {
+        activity_kinds: Vec<ActivityKind>,
+        min: u32,
+    },
+    /// The longest run of consecutive days covered by records of these kinds.
+    Run {
+        activity_kinds: Vec<ActivityKind>,
+        min: u32,
+    },
+    /// Hours of records of these kinds.
+    Hours {
+        activity_kinds: Vec<ActivityKind>,
+        min: f64,
+    },
+    /// Distinct targets (households, people, places) of records of these kinds.
+    DistinctTargets {
+        activity_kinds: Vec<ActivityKind>,
+        min: u32,
+    },
+    /// Links of these kinds held (between `min` and `max`).
+    Links {
+        link_kinds: Vec<LinkKind>,
+        min: u32,
+        #[serde(default)]
+        max: Option<u32>,
+    },
+    /// Not measurable yet: the module it needs is not built. The report says so.
+    Unmeasured { reason: String },
     /// A leader's yearly contact points: at least `min` links of each kind.
     ContactPoints { slots: Vec<Slot> },
     /// No target is a contact point of two leaders of the same tier.
@@ -162,6 +219,14 @@ impl Policy {
             if !seen.insert(r.id.as_str()) {
                 errors.push(format!("{at}：编号重复"));
             }
+            if let Some(p) = &r.period {
+                if !PERIODS.contains(&p.as_str()) {
+                    errors.push(format!(
+                        "{at}：period “{p}”无效，可选：{}",
+                        PERIODS.join("、")
+                    ));
+                }
+            }
             match &r.measure {
                 Measure::ContactPoints { slots } => {
                     if slots.is_empty() {
@@ -204,6 +269,43 @@ impl Policy {
                         errors.push(format!("{at}：link_kinds 不能为空"));
                     }
                 }
+                Measure::Count {
+                    activity_kinds,
+                    min,
+                    max,
+                    ..
+                } => {
+                    if activity_kinds.is_empty() {
+                        errors.push(format!("{at}：activity_kinds 不能为空"));
+                    }
+                    if max.is_some_and(|m| m < *min) {
+                        errors.push(format!("{at}：max 小于 min，自相矛盾"));
+                    }
+                }
+                Measure::Days { activity_kinds, .. }
+                | Measure::Run { activity_kinds, .. }
+                | Measure::DistinctTargets { activity_kinds, .. }
+                | Measure::Hours { activity_kinds, .. } => {
+                    if activity_kinds.is_empty() {
+                        errors.push(format!("{at}：activity_kinds 不能为空"));
+                    }
+                }
+                Measure::Links {
+                    link_kinds,
+                    min,
+                    max,
+                } => {
+                    if link_kinds.is_empty() {
+                        errors.push(format!("{at}：link_kinds 不能为空"));
+                    }
+                    if max.is_some_and(|m| m < *min) {
+                        errors.push(format!(
+                            "{at}：max（{}）小于 min（{min}），自相矛盾",
+                            max.unwrap_or(0)
+                        ));
+                    }
+                }
+                Measure::Unmeasured { .. } => {}
                 Measure::VisitsPerTarget {
                     min,
                     each_half,
@@ -266,6 +368,9 @@ impl Policy {
     }
 }
 
+/// The periods the engine judges over.
+pub const PERIODS: &[&str] = &["year", "half", "quarter", "month", "week"];
+
 const RULE_KEYS: &[&str] = &["id", "name", "text", "who", "period", "severity", "measure"];
 
 fn measure_keys(measure: &str) -> &'static [&'static str] {
@@ -274,6 +379,11 @@ fn measure_keys(measure: &str) -> &'static [&'static str] {
         "distinct_contacts" => &["tiers"],
         "household_coverage" => &["link_kinds", "share"],
         "visits_per_target" => &["activity_kinds", "min", "each_half"],
+        "count" => &["activity_kinds", "min", "max", "by"],
+        "days" | "run" | "distinct_targets" => &["activity_kinds", "min"],
+        "hours" => &["activity_kinds", "min"],
+        "links" => &["link_kinds", "min", "max"],
+        "unmeasured" => &["reason"],
         _ => &[],
     }
 }

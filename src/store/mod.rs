@@ -6,6 +6,7 @@ pub mod entities;
 pub mod history;
 pub mod import;
 pub mod registry;
+pub mod rules;
 pub mod work;
 
 #[path = "../../migrations/mod.rs"]

@@ -1,0 +1,1294 @@
+//! The rule engine: one evaluation of the policy over the year's facts, for any as-of date.
+//! Every rule of the policy gives rows per subject, period (and target where it is judged per
+//! target): met, unmet, or pending with what is still missing. No database here; time is an
+//! argument.
+
+use crate::domain::labels::{ActivityKind, LinkKind, RegionLevel, Role, UnitKind, UnitTag};
+use crate::domain::policy::{CountedBy, Measure, Policy, Rule};
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+#[derive(Clone, Debug)]
+pub struct PersonFact {
+    pub id: i32,
+    pub code: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub unit: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct UnitFact {
+    pub code: String,
+    pub name: String,
+    pub kind: Option<UnitKind>,
+    pub tags: Vec<UnitTag>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RegionFact {
+    pub code: String,
+    pub name: String,
+    pub level: Option<RegionLevel>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LinkFact {
+    pub person: Option<i32>,
+    pub unit: Option<String>,
+    pub kind: LinkKind,
+    pub target: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+#[derive(Clone, Debug)]
+pub struct ActivityFact {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub kind: ActivityKind,
+    pub hours: f64,
+    pub participants: Vec<i32>,
+    pub targets: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HouseholdFact {
+    pub code: String,
+    /// The village or community it belongs to (its group's village).
+    pub village: String,
+}
+
+/// Everything the rules read for one year.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub households: Vec<HouseholdFact>,
+    pub people: Vec<PersonFact>,
+    pub units: Vec<UnitFact>,
+    pub regions: Vec<RegionFact>,
+    pub links: Vec<LinkFact>,
+    pub activities: Vec<ActivityFact>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Met,
+    Unmet,
+    Pending,
+}
+
+/// One row of the compliance report (FORMATS.md).
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Outcome {
+    pub rule: String,
+    pub subject_kind: &'static str,
+    pub subject_code: String,
+    pub subject_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_code: Option<String>,
+    pub period: String,
+    pub status: Status,
+    pub actual: f64,
+    pub required: f64,
+    pub detail: String,
+}
+
+/// A rule the engine cannot measure yet, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Unmeasured {
+    pub rule: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Report {
+    pub year: i32,
+    pub as_of: NaiveDate,
+    pub policy: String,
+    pub results: Vec<Outcome>,
+    /// Rules of the policy that no module measures yet (not silently dropped).
+    pub unmeasured: Vec<Unmeasured>,
+}
+
+/// A period of a rule: its label as FORMATS.md writes it, and its first and last day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub label: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+}
+
+fn month_end(y: i32, m: u32) -> NaiveDate {
+    if m == 12 {
+        ymd(y, 12, 31)
+    } else {
+        ymd(y, m + 1, 1) - Duration::days(1)
+    }
+}
+
+/// The periods of a year that have begun by `as_of` (all of them for a past year).
+pub fn periods(kind: &str, year: i32, as_of: NaiveDate) -> Vec<Period> {
+    let all: Vec<Period> = match kind {
+        "half" => vec![
+            Period {
+                label: format!("{year}-H1"),
+                start: ymd(year, 1, 1),
+                end: ymd(year, 6, 30),
+            },
+            Period {
+                label: format!("{year}-H2"),
+                start: ymd(year, 7, 1),
+                end: ymd(year, 12, 31),
+            },
+        ],
+        "quarter" => (0..4)
+            .map(|q| Period {
+                label: format!("{year}-Q{}", q + 1),
+                start: ymd(year, q * 3 + 1, 1),
+                end: month_end(year, q * 3 + 3),
+            })
+            .collect(),
+        "month" => (1..=12)
+            .map(|m| Period {
+                label: format!("{year}-{m:02}"),
+                start: ymd(year, m, 1),
+                end: month_end(year, m),
+            })
+            .collect(),
+        "week" => {
+            // ISO weeks whose Thursday falls in the year.
+            let mut out = Vec::new();
+            let mut d = ymd(year, 1, 1);
+            while d.weekday() != chrono::Weekday::Mon {
+                d -= Duration::days(1);
+            }
+            while d <= ymd(year, 12, 31) {
+                let w = d.iso_week();
+                if w.year() == year {
+                    out.push(Period {
+                        label: format!("{year}-W{:02}", w.week()),
+                        start: d,
+                        end: d + Duration::days(6),
+                    });
+                }
+                d += Duration::days(7);
+            }
+            out
+        }
+        _ => vec![Period {
+            label: year.to_string(),
+            start: ymd(year, 1, 1),
+            end: ymd(year, 12, 31),
+        }],
+    };
+    all.into_iter().filter(|p| p.start <= as_of).collect()
+}
+
+fn status(
+    actual: f64,
+    required: f64,
+    max: Option<f64>,
+    period: &Period,
+    as_of: NaiveDate,
+) -> Status {
+    let over = max.is_some_and(|m| actual > m);
+    if actual >= required && !over {
+        Status::Met
+    } else if period.end > as_of && !over {
+        Status::Pending
+    } else {
+        Status::Unmet
+    }
+}
+
+/// Who a rule binds, as (kind, code, name, person id if a person).
+struct Subject<'a> {
+    kind: &'static str,
+    code: &'a str,
+    name: &'a str,
+    person: Option<i32>,
+}
+
+fn subjects<'a>(
+    rule: &Rule,
+    facts: &'a Facts,
+    linked: &HashSet<(i32, LinkKind)>,
+) -> Vec<Subject<'a>> {
+    let w = &rule.who;
+    let mut out = Vec::new();
+    if !w.roles.is_empty() || !w.link_kinds.is_empty() {
+        for p in &facts.people {
+            // Every condition named must hold: a village cadre *with* a hardship pairing.
+            let by_role = w.roles.is_empty() || p.roles.iter().any(|r| w.roles.contains(r));
+            let by_link = w.link_kinds.is_empty()
+                || w.link_kinds.iter().any(|k| linked.contains(&(p.id, *k)));
+            if by_role && by_link {
+                out.push(Subject {
+                    kind: "person",
+                    code: &p.code,
+                    name: &p.name,
+                    person: Some(p.id),
+                });
+            }
+        }
+    }
+    if !w.unit_kinds.is_empty() || !w.unit_tags.is_empty() {
+        for u in &facts.units {
+            let by_kind = u.kind.is_some_and(|k| w.unit_kinds.contains(&k));
+            let by_tag = u.tags.iter().any(|t| w.unit_tags.contains(t));
+            if by_kind || by_tag {
+                out.push(Subject {
+                    kind: "unit",
+                    code: &u.code,
+                    name: &u.name,
+                    person: None,
+                });
+            }
+        }
+    }
+    if !w.region_levels.is_empty() {
+        for r in &facts.regions {
+            if r.level.is_some_and(|l| w.region_levels.contains(&l)) {
+                out.push(Subject {
+                    kind: "region",
+                    code: &r.code,
+                    name: &r.name,
+                    person: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Indexes built once per evaluation.
+struct Index<'a> {
+    by_person: HashMap<i32, Vec<&'a ActivityFact>>,
+    by_target: HashMap<&'a str, Vec<&'a ActivityFact>>,
+    unit_people: HashMap<&'a str, Vec<i32>>,
+    links_of_person: HashMap<i32, Vec<&'a LinkFact>>,
+    links_of_unit: HashMap<&'a str, Vec<&'a LinkFact>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(f: &'a Facts) -> Index<'a> {
+        let mut by_person: HashMap<i32, Vec<&ActivityFact>> = HashMap::new();
+        let mut by_target: HashMap<&str, Vec<&ActivityFact>> = HashMap::new();
+        for a in &f.activities {
+            for p in &a.participants {
+                by_person.entry(*p).or_default().push(a);
+            }
+            for t in &a.targets {
+                by_target.entry(t.as_str()).or_default().push(a);
+            }
+        }
+        let mut unit_people: HashMap<&str, Vec<i32>> = HashMap::new();
+        for p in &f.people {
+            unit_people.entry(p.unit.as_str()).or_default().push(p.id);
+        }
+        let mut links_of_person: HashMap<i32, Vec<&LinkFact>> = HashMap::new();
+        let mut links_of_unit: HashMap<&str, Vec<&LinkFact>> = HashMap::new();
+        for l in &f.links {
+            if let Some(p) = l.person {
+                links_of_person.entry(p).or_default().push(l);
+            }
+            if let Some(u) = &l.unit {
+                links_of_unit.entry(u.as_str()).or_default().push(l);
+            }
+        }
+        Index {
+            by_person,
+            by_target,
+            unit_people,
+            links_of_person,
+            links_of_unit,
+        }
+    }
+
+    /// The records that count for a subject under a rule.
+    fn records(&self, s: &Subject, by: CountedBy) -> Vec<&'a ActivityFact> {
+        match (s.person, by) {
+            (Some(p), _) => self.by_person.get(&p).cloned().unwrap_or_default(),
+            (None, CountedBy::Target) => self.by_target.get(s.code).cloned().unwrap_or_default(),
+            (None, CountedBy::Participant) => {
+                let mut seen = HashSet::new();
+                let mut out = Vec::new();
+                for p in self.unit_people.get(s.code).into_iter().flatten() {
+                    for a in self.by_person.get(p).into_iter().flatten() {
+                        if seen.insert(*a as *const ActivityFact) {
+                            out.push(*a);
+                        }
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    fn links(&self, s: &Subject) -> Vec<&'a LinkFact> {
+        match s.person {
+            Some(p) => self.links_of_person.get(&p).cloned().unwrap_or_default(),
+            None => self.links_of_unit.get(s.code).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+fn in_period(a: &ActivityFact, p: &Period) -> bool {
+    a.start <= p.end && a.end >= p.start
+}
+
+/// Days of the period a set of records covers (a record counts on each day it spans).
+fn days(records: &[&ActivityFact], p: &Period) -> BTreeSet<NaiveDate> {
+    let mut out = BTreeSet::new();
+    for a in records.iter().filter(|a| in_period(a, p)) {
+        let mut d = a.start.max(p.start);
+        let end = a.end.min(p.end);
+        while d <= end {
+            out.insert(d);
+            d += Duration::days(1);
+        }
+    }
+    out
+}
+
+fn longest_run(days: &BTreeSet<NaiveDate>) -> u32 {
+    let (mut best, mut run, mut prev): (u32, u32, Option<NaiveDate>) = (0, 0, None);
+    for d in days {
+        run = if prev.is_some_and(|p| *d == p + Duration::days(1)) {
+            run + 1
+        } else {
+            1
+        };
+        best = best.max(run);
+        prev = Some(*d);
+    }
+    best
+}
+
+fn period_zh(p: &Period) -> String {
+    let l = &p.label;
+    if let Some(h) = l.strip_suffix("-H1") {
+        format!("{h}年上半年")
+    } else if let Some(h) = l.strip_suffix("-H2") {
+        format!("{h}年下半年")
+    } else if l.contains("-Q") {
+        l.replace("-Q", "年第") + "季度"
+    } else if l.contains("-W") {
+        l.replace("-W", "年第") + "周"
+    } else if l.len() == 7 {
+        format!("{}年{}月", &l[..4], l[5..].trim_start_matches('0'))
+    } else {
+        format!("{l}年")
+    }
+}
+
+fn kinds_zh(k: &[ActivityKind]) -> String {
+    k.iter().map(|k| k.zh()).collect::<Vec<_>>().join("或")
+}
+
+/// Evaluates every rule of the policy for a year as of a day.
+pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> Report {
+    let ix = Index::new(facts);
+    let linked: HashSet<(i32, LinkKind)> = facts
+        .links
+        .iter()
+        .filter_map(|l| Some((l.person?, l.kind)))
+        .collect();
+    let mut results = Vec::new();
+    let mut unmeasured = Vec::new();
+    for rule in &policy.rules {
+        let period_kind = rule.period.as_deref().unwrap_or("year");
+        let ps = periods(period_kind, year, as_of);
+        let push = |results: &mut Vec<Outcome>,
+                    s: &Subject,
+                    target: Option<String>,
+                    p: &Period,
+                    actual: f64,
+                    required: f64,
+                    max: Option<f64>,
+                    detail: String| {
+            let st = status(actual, required, max, p, as_of);
+            results.push(Outcome {
+                rule: rule.id.clone(),
+                subject_kind: s.kind,
+                subject_code: s.code.to_string(),
+                subject_name: s.name.to_string(),
+                target_code: target,
+                period: p.label.clone(),
+                status: st,
+                actual,
+                required,
+                detail: if st == Status::Met {
+                    String::new()
+                } else {
+                    detail
+                },
+            });
+        };
+        match &rule.measure {
+            Measure::Unmeasured { reason } => unmeasured.push(Unmeasured {
+                rule: rule.id.clone(),
+                reason: reason.clone(),
+            }),
+            Measure::Count {
+                activity_kinds,
+                min,
+                max,
+                by,
+            } => {
+                for s in subjects(rule, facts, &linked) {
+                    let recs: Vec<&ActivityFact> = ix
+                        .records(&s, *by)
+                        .into_iter()
+                        .filter(|a| activity_kinds.contains(&a.kind))
+                        .collect();
+                    for p in &ps {
+                        let n = recs.iter().filter(|a| in_period(a, p)).count() as f64;
+                        let detail = if max.is_some_and(|m| n > m as f64) {
+                            format!(
+                                "{}{}共{}次，超过{}次",
+                                period_zh(p),
+                                kinds_zh(activity_kinds),
+                                n,
+                                max.unwrap_or(0)
+                            )
+                        } else {
+                            format!(
+                                "{}还需{}{}次",
+                                period_zh(p),
+                                kinds_zh(activity_kinds),
+                                *min as f64 - n
+                            )
+                        };
+                        push(
+                            &mut results,
+                            &s,
+                            None,
+                            p,
+                            n,
+                            *min as f64,
+                            max.map(f64::from),
+                            detail,
+                        );
+                    }
+                }
+            }
+            Measure::Days {
+                activity_kinds,
+                min,
+            }
+            | Measure::Run {
+                activity_kinds,
+                min,
+            } => {
+                let run = matches!(rule.measure, Measure::Run { .. });
+                for s in subjects(rule, facts, &linked) {
+                    let recs: Vec<&ActivityFact> = ix
+                        .records(&s, CountedBy::Participant)
+                        .into_iter()
+                        .filter(|a| activity_kinds.contains(&a.kind))
+                        .collect();
+                    for p in &ps {
+                        let d = days(&recs, p);
+                        let n = if run { longest_run(&d) } else { d.len() as u32 } as f64;
+                        let detail = if run {
+                            format!("{}最长连续{}天，需连续{}天", period_zh(p), n, min)
+                        } else {
+                            format!("{}已{}天，还需{}天", period_zh(p), n, *min as f64 - n)
+                        };
+                        push(&mut results, &s, None, p, n, *min as f64, None, detail);
+                    }
+                }
+            }
+            Measure::Hours {
+                activity_kinds,
+                min,
+            } => {
+                for s in subjects(rule, facts, &linked) {
+                    let recs: Vec<&ActivityFact> = ix
+                        .records(&s, CountedBy::Participant)
+                        .into_iter()
+                        .filter(|a| activity_kinds.contains(&a.kind))
+                        .collect();
+                    for p in &ps {
+                        let h: f64 = recs
+                            .iter()
+                            .filter(|a| in_period(a, p))
+                            .map(|a| a.hours)
+                            .sum();
+                        push(
+                            &mut results,
+                            &s,
+                            None,
+                            p,
+                            h,
+                            *min,
+                            None,
+                            format!("{}已{:.1}小时，还需{:.1}小时", period_zh(p), h, min - h),
+                        );
+                    }
+                }
+            }
+            Measure::DistinctTargets {
+                activity_kinds,
+                min,
+            } => {
+                for s in subjects(rule, facts, &linked) {
+                    let recs: Vec<&ActivityFact> = ix
+                        .records(&s, CountedBy::Participant)
+                        .into_iter()
+                        .filter(|a| activity_kinds.contains(&a.kind))
+                        .collect();
+                    for p in &ps {
+                        let t: HashSet<&str> = recs
+                            .iter()
+                            .filter(|a| in_period(a, p))
+                            .flat_map(|a| a.targets.iter().map(String::as_str))
+                            .collect();
+                        let n = t.len() as f64;
+                        push(
+                            &mut results,
+                            &s,
+                            None,
+                            p,
+                            n,
+                            *min as f64,
+                            None,
+                            format!(
+                                "{}已走访{}人（户），还需{}",
+                                period_zh(p),
+                                n,
+                                *min as f64 - n
+                            ),
+                        );
+                    }
+                }
+            }
+            Measure::Links {
+                link_kinds,
+                min,
+                max,
+            } => {
+                for s in subjects(rule, facts, &linked) {
+                    let ls = ix.links(&s);
+                    for p in &ps {
+                        let n = ls
+                            .iter()
+                            .filter(|l| {
+                                link_kinds.contains(&l.kind) && l.start <= p.end && l.end >= p.start
+                            })
+                            .count() as f64;
+                        let names = link_kinds
+                            .iter()
+                            .map(|k| k.zh())
+                            .collect::<Vec<_>>()
+                            .join("或");
+                        let detail = match max {
+                            Some(m) if n > *m as f64 => format!("{names}{}个，超过{}个", n, m),
+                            Some(m) => format!("{names}应为{}–{}个，现有{}个", min, m, n),
+                            None => format!("还需{names}{}个", *min as f64 - n),
+                        };
+                        push(
+                            &mut results,
+                            &s,
+                            None,
+                            p,
+                            n,
+                            *min as f64,
+                            max.map(f64::from),
+                            detail,
+                        );
+                    }
+                }
+            }
+            Measure::ContactPoints { slots } => {
+                for s in subjects(rule, facts, &linked) {
+                    let ls = ix.links(&s);
+                    for p in &ps {
+                        let mut missing = Vec::new();
+                        let mut have = 0u32;
+                        for slot in slots {
+                            let n = ls
+                                .iter()
+                                .filter(|l| {
+                                    l.kind == slot.kind && l.start <= p.end && l.end >= p.start
+                                })
+                                .count() as u32;
+                            have += n.min(slot.min);
+                            if n < slot.min {
+                                missing.push(format!("{}×{}", slot.kind.zh(), slot.min - n));
+                            }
+                        }
+                        let need: u32 = slots.iter().map(|s| s.min).sum();
+                        push(
+                            &mut results,
+                            &s,
+                            None,
+                            p,
+                            have as f64,
+                            need as f64,
+                            None,
+                            format!("{}缺：{}", rule.name, missing.join("、")),
+                        );
+                    }
+                }
+            }
+            Measure::VisitsPerTarget {
+                activity_kinds,
+                min,
+                each_half,
+            } => {
+                for s in subjects(rule, facts, &linked) {
+                    let Some(pid) = s.person else { continue };
+                    let recs: Vec<&ActivityFact> = ix
+                        .records(&s, CountedBy::Participant)
+                        .into_iter()
+                        .filter(|a| activity_kinds.contains(&a.kind))
+                        .collect();
+                    let mut targets: Vec<&str> = ix
+                        .links_of_person
+                        .get(&pid)
+                        .into_iter()
+                        .flatten()
+                        .filter(|l| rule.who.link_kinds.contains(&l.kind))
+                        .map(|l| l.target.as_str())
+                        .collect();
+                    targets.sort_unstable();
+                    targets.dedup();
+                    for p in &ps {
+                        let h2 = ymd(year, 7, 1);
+                        for t in &targets {
+                            let mine: Vec<&&ActivityFact> = recs
+                                .iter()
+                                .filter(|a| in_period(a, p) && a.targets.iter().any(|x| x == t))
+                                .collect();
+                            let n = mine.len() as f64;
+                            let first = mine.iter().filter(|a| a.start < h2).count() as u32;
+                            let second = mine.iter().filter(|a| a.start >= h2).count() as u32;
+                            // Met only once both halves have their visits.
+                            let halves_ok =
+                                *each_half == 0 || (first >= *each_half && second >= *each_half);
+                            let h1_missed = *each_half > 0 && first < *each_half && as_of >= h2;
+                            let mut st_actual = n;
+                            if !halves_ok && n >= *min as f64 {
+                                // Enough visits, but not spread over both halves.
+                                st_actual = (*min as f64) - 1.0;
+                            }
+                            let detail = if h1_missed {
+                                "上半年未走访".to_string()
+                            } else if second < *each_half && as_of >= h2 {
+                                format!("下半年还需走访{}次", each_half - second)
+                            } else {
+                                format!("还需走访{}次", *min as f64 - n)
+                            };
+                            let st = if h1_missed {
+                                Status::Unmet
+                            } else {
+                                status(st_actual, *min as f64, None, p, as_of)
+                            };
+                            results.push(Outcome {
+                                rule: rule.id.clone(),
+                                subject_kind: s.kind,
+                                subject_code: s.code.to_string(),
+                                subject_name: s.name.to_string(),
+                                target_code: Some(t.to_string()),
+                                period: p.label.clone(),
+                                status: st,
+                                actual: n,
+                                required: *min as f64,
+                                detail: if st == Status::Met {
+                                    String::new()
+                                } else {
+                                    detail
+                                },
+                            });
+                        }
+                    }
+                }
+            }
+            Measure::HouseholdCoverage { link_kinds, share } => {
+                let mut per_village: HashMap<&str, Vec<&str>> = HashMap::new();
+                for h in &facts.households {
+                    per_village
+                        .entry(h.village.as_str())
+                        .or_default()
+                        .push(h.code.as_str());
+                }
+                // Covered on the last day of the period that has come; one set per such day.
+                let mut covered_on: HashMap<NaiveDate, HashSet<&str>> = HashMap::new();
+                for p in &ps {
+                    let day = p.end.min(as_of);
+                    covered_on.entry(day).or_insert_with(|| {
+                        facts
+                            .links
+                            .iter()
+                            .filter(|l| {
+                                link_kinds.contains(&l.kind) && l.start <= day && l.end >= day
+                            })
+                            .map(|l| l.target.as_str())
+                            .collect()
+                    });
+                }
+                let none = HashSet::new();
+                for s in subjects(rule, facts, &linked) {
+                    let Some(hh) = per_village.get(s.code) else {
+                        continue;
+                    };
+                    for p in &ps {
+                        let covered = covered_on.get(&p.end.min(as_of)).unwrap_or(&none);
+                        let open: Vec<&str> = hh
+                            .iter()
+                            .copied()
+                            .filter(|h| !covered.contains(h))
+                            .collect();
+                        let got = (hh.len() - open.len()) as f64 / hh.len() as f64;
+                        let detail = format!(
+                            "还有{}户没有联户干部：{}{}",
+                            open.len(),
+                            open.iter().take(5).copied().collect::<Vec<_>>().join("、"),
+                            if open.len() > 5 { "……" } else { "" }
+                        );
+                        push(
+                            &mut results,
+                            &s,
+                            None,
+                            p,
+                            (got * 1000.0).floor() / 1000.0,
+                            *share,
+                            None,
+                            detail,
+                        );
+                    }
+                }
+            }
+            Measure::DistinctContacts { tiers } => {
+                for p in &ps {
+                    let day = p.end.min(as_of);
+                    for tier in tiers {
+                        let mut holders: HashMap<&str, BTreeSet<i32>> = HashMap::new();
+                        for l in facts.links.iter().filter(|l| {
+                            l.kind.code().starts_with("contact_") && l.start <= day && l.end >= day
+                        }) {
+                            if let Some(pid) = l.person {
+                                holders.entry(l.target.as_str()).or_default().insert(pid);
+                            }
+                        }
+                        // Only leaders who hold contact points are judged: no links, no row.
+                        let holding: HashSet<i32> = holders.values().flatten().copied().collect();
+                        for person in facts.people.iter().filter(|x| {
+                            holding.contains(&x.id)
+                                && x.roles.iter().any(|r| tier.roles.contains(r))
+                        }) {
+                            let shared: Vec<(&str, Vec<&str>)> = holders
+                                .iter()
+                                .filter(|(_, who)| who.contains(&person.id))
+                                .map(|(t, who)| {
+                                    let others: Vec<&str> = facts
+                                        .people
+                                        .iter()
+                                        .filter(|o| {
+                                            o.id != person.id
+                                                && who.contains(&o.id)
+                                                && o.roles.iter().any(|r| tier.roles.contains(r))
+                                        })
+                                        .map(|o| o.name.as_str())
+                                        .collect();
+                                    (*t, others)
+                                })
+                                .filter(|(_, others)| !others.is_empty())
+                                .collect();
+                            let s = Subject {
+                                kind: "person",
+                                code: &person.code,
+                                name: &person.name,
+                                person: Some(person.id),
+                            };
+                            let detail = shared
+                                .iter()
+                                .map(|(t, o)| format!("{t}与{}重复", o.join("、")))
+                                .collect::<Vec<_>>()
+                                .join("；");
+                            push(
+                                &mut results,
+                                &s,
+                                None,
+                                p,
+                                shared.len() as f64,
+                                0.0,
+                                Some(0.0),
+                                format!("联系点重复交叉（提醒）：{detail}"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Report {
+        year,
+        as_of,
+        policy: policy.name.clone(),
+        results,
+        unmeasured,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::DEFAULT;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn person(id: i32, roles: &[Role]) -> PersonFact {
+        PersonFact {
+            id,
+            code: format!("P{id}"),
+            name: format!("人{id}"),
+            roles: roles.to_vec(),
+            unit: "U1".into(),
+        }
+    }
+
+    fn act(
+        kind: ActivityKind,
+        start: &str,
+        end: &str,
+        who: &[i32],
+        targets: &[&str],
+    ) -> ActivityFact {
+        ActivityFact {
+            start: d(start),
+            end: d(end),
+            kind,
+            hours: 0.0,
+            participants: who.to_vec(),
+            targets: targets.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    fn link(person: i32, kind: LinkKind, target: &str) -> LinkFact {
+        LinkFact {
+            person: Some(person),
+            unit: None,
+            kind,
+            target: target.into(),
+            start: d("2026-01-01"),
+            end: d("2026-12-31"),
+        }
+    }
+
+    /// The rows of one rule, as (period, target, status, actual).
+    fn rows(facts: &Facts, rule: &str, as_of: &str) -> Vec<(String, Option<String>, Status, f64)> {
+        let p = Policy::parse(DEFAULT).unwrap();
+        evaluate(&p, facts, 2026, d(as_of))
+            .results
+            .into_iter()
+            .filter(|o| o.rule == rule)
+            .map(|o| (o.period, o.target_code, o.status, o.actual))
+            .collect()
+    }
+
+    fn status_of(facts: &Facts, rule: &str, period: &str, as_of: &str) -> (Status, f64) {
+        rows(facts, rule, as_of)
+            .into_iter()
+            .find(|r| r.0 == period)
+            .map(|r| (r.2, r.3))
+            .unwrap_or_else(|| panic!("no {rule} row for {period}"))
+    }
+
+    #[test]
+    fn the_default_policy_holds_every_rule_of_the_catalogue() {
+        let p = Policy::parse(DEFAULT).unwrap();
+        let ids: Vec<&str> = p.rules.iter().map(|r| r.id.as_str()).collect();
+        let catalogue = [
+            ("DY", 7),
+            ("LXD", 12),
+            ("DJC", 3),
+            ("XF", 10),
+            ("TX", 3),
+            ("ZY", 7),
+            ("LXK", 3),
+            ("BF", 8),
+            ("DDB", 5),
+            ("PJ", 4),
+            ("TZ", 5),
+            ("LH", 5),
+            ("CG", 9),
+            ("RX", 1),
+        ];
+        for (prefix, n) in catalogue {
+            for i in 1..=n {
+                let id = format!("{prefix}-{i}");
+                assert!(
+                    ids.contains(&id.as_str()),
+                    "{id} missing from policy/default.toml"
+                );
+            }
+        }
+        assert_eq!(ids.len(), catalogue.iter().map(|c| c.1).sum::<usize>());
+    }
+
+    #[test]
+    fn a_count_is_met_at_the_threshold_pending_before_the_end_and_unmet_after() {
+        // TX-1: leaders hold at least two heart talks a year.
+        let mut f = Facts {
+            people: vec![person(1, &[Role::TownLeadershipMember])],
+            ..Default::default()
+        };
+        f.activities.push(act(
+            ActivityKind::HeartTalk,
+            "2026-03-01",
+            "2026-03-01",
+            &[1],
+            &[],
+        ));
+        assert_eq!(
+            status_of(&f, "TX-1", "2026", "2026-11-20"),
+            (Status::Pending, 1.0)
+        );
+        assert_eq!(
+            status_of(&f, "TX-1", "2026", "2026-12-31"),
+            (Status::Unmet, 1.0)
+        );
+        f.activities.push(act(
+            ActivityKind::HeartTalk,
+            "2026-12-31",
+            "2026-12-31",
+            &[1],
+            &[],
+        ));
+        assert_eq!(
+            status_of(&f, "TX-1", "2026", "2026-12-31"),
+            (Status::Met, 2.0)
+        );
+    }
+
+    #[test]
+    fn days_count_each_day_a_record_spans_within_the_period() {
+        // BF-6: a stationed cadre spends ten days a month in the village; a stay from
+        // 28 January to 6 February gives January four days and February six.
+        let mut f = Facts {
+            people: vec![person(1, &[Role::StationedCadre])],
+            ..Default::default()
+        };
+        f.activities.push(act(
+            ActivityKind::VillageStay,
+            "2026-01-28",
+            "2026-02-06",
+            &[1],
+            &["V1"],
+        ));
+        assert_eq!(
+            status_of(&f, "BF-6", "2026-01", "2026-11-20"),
+            (Status::Unmet, 4.0)
+        );
+        assert_eq!(
+            status_of(&f, "BF-6", "2026-02", "2026-11-20"),
+            (Status::Unmet, 6.0)
+        );
+        f.activities.push(act(
+            ActivityKind::Duty,
+            "2026-02-20",
+            "2026-02-23",
+            &[1],
+            &["V1"],
+        ));
+        assert_eq!(
+            status_of(&f, "BF-6", "2026-02", "2026-11-20"),
+            (Status::Met, 10.0)
+        );
+        // November has begun: pending, not unmet.
+        assert_eq!(
+            status_of(&f, "BF-6", "2026-11", "2026-11-20").0,
+            Status::Pending
+        );
+        assert!(
+            rows(&f, "BF-6", "2026-11-20")
+                .iter()
+                .all(|r| r.0 != "2026-12"),
+            "a month not begun has no row"
+        );
+    }
+
+    #[test]
+    fn a_run_needs_consecutive_days_and_is_cut_at_the_month() {
+        // LXD-8: a town leader lives three consecutive days in a village each month.
+        let mut f = Facts {
+            people: vec![person(1, &[Role::TownLeadershipMember])],
+            ..Default::default()
+        };
+        f.activities.push(act(
+            ActivityKind::VillageStay,
+            "2026-03-30",
+            "2026-04-01",
+            &[1],
+            &[],
+        ));
+        assert_eq!(
+            status_of(&f, "LXD-8", "2026-03", "2026-11-20"),
+            (Status::Unmet, 2.0)
+        );
+        // 1 April (end of that stay) and a stay of 2–3 April make three days in a row.
+        f.activities.push(act(
+            ActivityKind::VillageStay,
+            "2026-04-02",
+            "2026-04-02",
+            &[1],
+            &[],
+        ));
+        assert_eq!(
+            status_of(&f, "LXD-8", "2026-04", "2026-11-20"),
+            (Status::Unmet, 2.0)
+        );
+        f.activities.push(act(
+            ActivityKind::VillageStay,
+            "2026-04-03",
+            "2026-04-03",
+            &[1],
+            &[],
+        ));
+        assert_eq!(
+            status_of(&f, "LXD-8", "2026-04", "2026-11-20"),
+            (Status::Met, 3.0)
+        );
+    }
+
+    #[test]
+    fn hours_and_links_with_bounds() {
+        // ZY-5: 20 volunteer hours; ZY-1: between 10 and 20 paired residents.
+        let mut f = Facts {
+            people: vec![person(1, &[Role::InServicePartyMember, Role::PartyMember])],
+            ..Default::default()
+        };
+        let mut a = act(
+            ActivityKind::VolunteerService,
+            "2026-05-01",
+            "2026-05-01",
+            &[1],
+            &[],
+        );
+        a.hours = 19.5;
+        f.activities.push(a.clone());
+        assert_eq!(
+            status_of(&f, "ZY-5", "2026", "2026-12-31"),
+            (Status::Unmet, 19.5)
+        );
+        a.hours = 0.5;
+        f.activities.push(a);
+        assert_eq!(
+            status_of(&f, "ZY-5", "2026", "2026-12-31"),
+            (Status::Met, 20.0)
+        );
+        for i in 0..10 {
+            f.links
+                .push(link(1, LinkKind::ResidentPairing, &format!("H{i}")));
+        }
+        assert_eq!(
+            status_of(&f, "ZY-1", "2026", "2026-06-01"),
+            (Status::Met, 10.0)
+        );
+        for i in 10..21 {
+            f.links
+                .push(link(1, LinkKind::ResidentPairing, &format!("H{i}")));
+        }
+        assert_eq!(
+            status_of(&f, "ZY-1", "2026", "2026-06-01"),
+            (Status::Unmet, 21.0),
+            "over the maximum"
+        );
+    }
+
+    #[test]
+    fn visits_per_household_need_one_in_each_half() {
+        // LH-2: two visits a year to each linked household, at least one in each half.
+        let mut f = Facts {
+            people: vec![person(1, &[Role::VillageCadre])],
+            ..Default::default()
+        };
+        f.links.push(link(1, LinkKind::HouseholdLink, "H1"));
+        f.links.push(link(1, LinkKind::HouseholdLink, "H2"));
+        f.activities.push(act(
+            ActivityKind::HouseholdVisit,
+            "2026-03-01",
+            "2026-03-01",
+            &[1],
+            &["H1"],
+        ));
+        f.activities.push(act(
+            ActivityKind::HouseholdVisit,
+            "2026-04-01",
+            "2026-04-01",
+            &[1],
+            &["H1"],
+        ));
+        f.activities.push(act(
+            ActivityKind::HouseholdVisit,
+            "2026-08-01",
+            "2026-08-01",
+            &[1],
+            &["H2"],
+        ));
+        f.activities.push(act(
+            ActivityKind::PhoneContact,
+            "2026-09-01",
+            "2026-09-01",
+            &[1],
+            &["H2"],
+        ));
+        let r = rows(&f, "LH-2", "2026-12-31");
+        let h1 = r.iter().find(|x| x.1.as_deref() == Some("H1")).unwrap();
+        let h2 = r.iter().find(|x| x.1.as_deref() == Some("H2")).unwrap();
+        assert_eq!(
+            (h1.2, h1.3),
+            (Status::Unmet, 2.0),
+            "two visits, both in the first half"
+        );
+        assert_eq!(
+            (h2.2, h2.3),
+            (Status::Unmet, 1.0),
+            "no first-half visit; a phone call is not a visit"
+        );
+        // Mid-year, H1 is on track and pending.
+        let r = rows(&f, "LH-2", "2026-06-30");
+        assert_eq!(
+            r.iter().find(|x| x.1.as_deref() == Some("H1")).unwrap().2,
+            Status::Pending
+        );
+    }
+
+    #[test]
+    fn records_naming_a_place_count_for_the_place() {
+        // CG-6: a situation meeting in each village each month.
+        let mut f = Facts::default();
+        f.regions.push(RegionFact {
+            code: "V1".into(),
+            name: "一村".into(),
+            level: Some(RegionLevel::Village),
+        });
+        f.activities.push(act(
+            ActivityKind::SituationMeeting,
+            "2026-10-31",
+            "2026-10-31",
+            &[],
+            &["V1"],
+        ));
+        assert_eq!(
+            status_of(&f, "CG-6", "2026-10", "2026-11-20"),
+            (Status::Met, 1.0)
+        );
+        assert_eq!(
+            status_of(&f, "CG-6", "2026-09", "2026-11-20"),
+            (Status::Unmet, 0.0)
+        );
+    }
+
+    #[test]
+    fn coverage_contact_templates_and_shared_contacts() {
+        let mut f = Facts {
+            people: vec![
+                person(1, &[Role::TownLeadershipMember]),
+                person(2, &[Role::StreetLeadershipMember]),
+            ],
+            ..Default::default()
+        };
+        f.regions.push(RegionFact {
+            code: "V1".into(),
+            name: "一村".into(),
+            level: Some(RegionLevel::Village),
+        });
+        for h in ["H1", "H2", "H3"] {
+            f.households.push(HouseholdFact {
+                code: h.into(),
+                village: "V1".into(),
+            });
+        }
+        f.links.push(link(1, LinkKind::HouseholdLink, "H1"));
+        f.links.push(link(2, LinkKind::HouseholdLink, "H2"));
+        assert_eq!(
+            status_of(&f, "LH-1", "2026", "2026-12-31"),
+            (Status::Unmet, 0.666)
+        );
+        f.links.push(link(2, LinkKind::HouseholdLink, "H3"));
+        assert_eq!(
+            status_of(&f, "LH-1", "2026", "2026-12-31"),
+            (Status::Met, 1.0)
+        );
+        // 一联五 counts filled slots; both hold 一村 as contact point: LXD-4 warns both.
+        f.links.push(link(1, LinkKind::ContactVillage, "V1"));
+        f.links.push(link(2, LinkKind::ContactVillage, "V1"));
+        assert_eq!(
+            status_of(&f, "LXD-2", "2026", "2026-12-31"),
+            (Status::Unmet, 1.0)
+        );
+        assert_eq!(
+            status_of(&f, "LXD-4", "2026", "2026-12-31"),
+            (Status::Unmet, 1.0)
+        );
+    }
+
+    #[test]
+    fn a_year_without_records_is_never_met() {
+        let roles: Vec<Role> = Role::ALL.to_vec();
+        let f = Facts {
+            people: vec![person(1, &roles)],
+            units: UnitKind::ALL
+                .iter()
+                .map(|k| UnitFact {
+                    code: k.code().into(),
+                    name: k.zh().into(),
+                    kind: Some(*k),
+                    tags: UnitTag::ALL.to_vec(),
+                })
+                .collect(),
+            regions: vec![RegionFact {
+                code: "V1".into(),
+                name: "一村".into(),
+                level: Some(RegionLevel::Village),
+            }],
+            households: vec![HouseholdFact {
+                code: "H1".into(),
+                village: "V1".into(),
+            }],
+            ..Default::default()
+        };
+        let p = Policy::parse(DEFAULT).unwrap();
+        for as_of in ["2026-03-15", "2026-12-31"] {
+            let r = evaluate(&p, &f, 2026, d(as_of));
+            assert!(!r.results.is_empty());
+            let met: Vec<_> = r
+                .results
+                .iter()
+                .filter(|o| o.status == Status::Met)
+                .collect();
+            assert!(met.is_empty(), "{met:?}");
+            assert!(r.unmeasured.iter().any(|u| u.rule == "XF-10"));
+        }
+    }
+
+    #[test]
+    fn periods_label_as_the_report_does() {
+        let w = periods("week", 2026, d("2026-12-31"));
+        assert_eq!(w.first().unwrap().label, "2026-W01");
+        assert_eq!(w.first().unwrap().start, d("2025-12-29"));
+        assert_eq!(w.len(), 53);
+        let m = periods("month", 2026, d("2026-02-01"));
+        assert_eq!(
+            m.iter().map(|p| p.label.as_str()).collect::<Vec<_>>(),
+            ["2026-01", "2026-02"]
+        );
+        assert_eq!(m[1].end, d("2026-02-28"));
+        assert_eq!(
+            periods("quarter", 2025, d("2026-01-01"))[3].label,
+            "2025-Q4"
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! Loads the facts the rule engine reads for one year, in a few bulk reads.
+
+use super::entities::*;
+use crate::domain::labels::{
+    ActivityKind, LinkKind, RegionLevel, Role, UnitKind, UnitTag, split_codes,
+};
+use crate::domain::rules::*;
+use chrono::NaiveDate;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::HashMap;
+
+fn codes<T>(stored: &str, parse: fn(&str) -> Option<T>) -> Vec<T> {
+    split_codes(stored).into_iter().filter_map(parse).collect()
+}
+
+pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr> {
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    let people: Vec<(i32, String, String, String, String)> = person::Entity::find()
+        .select_only()
+        .columns([
+            person::Column::Id,
+            person::Column::IdNumber,
+            person::Column::Name,
+            person::Column::Roles,
+            person::Column::UnitCode,
+        ])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let units: Vec<(String, String, String, String)> = unit::Entity::find()
+        .select_only()
+        .columns([
+            unit::Column::Code,
+            unit::Column::Name,
+            unit::Column::Kind,
+            unit::Column::Tags,
+        ])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let regions: Vec<(String, String, String, String)> = region::Entity::find()
+        .select_only()
+        .columns([
+            region::Column::Code,
+            region::Column::Name,
+            region::Column::Level,
+            region::Column::Path,
+        ])
+        .into_tuple()
+        .all(db)
+        .await?;
+    // A household's village: the village or community on its region's path.
+    let village_of: HashMap<&str, &str> = {
+        let level: HashMap<&str, &str> = regions
+            .iter()
+            .map(|r| (r.0.as_str(), r.2.as_str()))
+            .collect();
+        regions
+            .iter()
+            .filter_map(|r| {
+                let v =
+                    r.3.split('/')
+                        .filter(|s| !s.is_empty())
+                        .find(|c| matches!(level.get(c), Some(&"village") | Some(&"community")))?;
+                Some((r.0.as_str(), v))
+            })
+            .collect()
+    };
+    let households: Vec<(String, String)> = household::Entity::find()
+        .select_only()
+        .columns([household::Column::Code, household::Column::RegionCode])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let links: Vec<(
+        Option<i32>,
+        Option<String>,
+        String,
+        String,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+    )> = link::Entity::find()
+        .select_only()
+        .columns([
+            link::Column::PersonId,
+            link::Column::UnitCode,
+            link::Column::Kind,
+            link::Column::TargetCode,
+            link::Column::StartDate,
+            link::Column::EndDate,
+        ])
+        .filter(link::Column::Year.eq(year))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let acts: Vec<(i32, NaiveDate, NaiveDate, String, Option<f64>)> = activity::Entity::find()
+        .select_only()
+        .columns([
+            activity::Column::Id,
+            activity::Column::StartDate,
+            activity::Column::EndDate,
+            activity::Column::Kind,
+            activity::Column::Hours,
+        ])
+        .filter(activity::Column::StartDate.lte(last))
+        .filter(activity::Column::EndDate.gte(first))
+        .into_tuple()
+        .all(db)
+        .await?;
+    // Every record of the year has an id at or above the smallest among them: reading
+    // participants and targets from there (and keeping the year's) avoids a join per row.
+    let min_id = acts.iter().map(|a| a.0).min().unwrap_or(i32::MAX);
+    let mut index: HashMap<i32, usize> = HashMap::with_capacity(acts.len());
+    let mut activities: Vec<ActivityFact> = Vec::with_capacity(acts.len());
+    for (id, start, end, kind, hours) in acts {
+        let Some(kind) = ActivityKind::from_code(&kind) else {
+            continue;
+        };
+        index.insert(id, activities.len());
+        activities.push(ActivityFact {
+            start,
+            end,
+            kind,
+            hours: hours.unwrap_or(0.0),
+            participants: vec![],
+            targets: vec![],
+        });
+    }
+    let parts: Vec<(i32, i32)> = activity_participant::Entity::find()
+        .select_only()
+        .columns([
+            activity_participant::Column::ActivityId,
+            activity_participant::Column::PersonId,
+        ])
+        .filter(activity_participant::Column::ActivityId.gte(min_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (a, p) in parts {
+        if let Some(i) = index.get(&a) {
+            activities[*i].participants.push(p);
+        }
+    }
+    let targets: Vec<(i32, String)> = activity_target::Entity::find()
+        .select_only()
+        .columns([
+            activity_target::Column::ActivityId,
+            activity_target::Column::TargetCode,
+        ])
+        .filter(activity_target::Column::ActivityId.gte(min_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (a, t) in targets {
+        if let Some(i) = index.get(&a) {
+            activities[*i].targets.push(t);
+        }
+    }
+    Ok(Facts {
+        households: households
+            .iter()
+            .filter_map(|(c, r)| {
+                Some(HouseholdFact {
+                    code: c.clone(),
+                    village: village_of.get(r.as_str())?.to_string(),
+                })
+            })
+            .collect(),
+        people: people
+            .into_iter()
+            .map(|(id, code, name, roles, unit)| PersonFact {
+                id,
+                code,
+                name,
+                roles: codes(&roles, Role::from_code),
+                unit,
+            })
+            .collect(),
+        units: units
+            .into_iter()
+            .map(|(code, name, kind, tags)| UnitFact {
+                code,
+                name,
+                kind: UnitKind::from_code(&kind),
+                tags: codes(&tags, UnitTag::from_code),
+            })
+            .collect(),
+        regions: regions
+            .iter()
+            .map(|(code, name, level, _)| RegionFact {
+                code: code.clone(),
+                name: name.clone(),
+                level: RegionLevel::from_code(level),
+            })
+            .collect(),
+        links: links
+            .into_iter()
+            .filter_map(|(person, unit, kind, target, start, end)| {
+                Some(LinkFact {
+                    person,
+                    unit,
+                    kind: LinkKind::from_code(&kind)?,
+                    target,
+                    start: start.unwrap_or(first),
+                    end: end.unwrap_or(last),
+                })
+            })
+            .collect(),
+        activities,
+    })
+}
