@@ -7,4 +7,5 @@ mod cli;
 mod exchange;
 mod helpers;
 mod registry;
+mod rules;
 mod work;

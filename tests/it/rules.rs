@@ -1,0 +1,179 @@
+//! The compliance report from the command line, on the fixture county, and the policy check.
+
+use crate::helpers::*;
+use serde_json::Value;
+
+#[tokio::test]
+async fn the_compliance_report_follows_the_formats_contract() {
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    let out = app.cli(&[
+        "compliance",
+        "--year",
+        "2026",
+        "--as-of",
+        "2026-12-31",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(r["year"], 2026);
+    assert_eq!(r["as_of"], "2026-12-31");
+    assert_eq!(r["policy"], "default");
+    let results = r["results"].as_array().unwrap();
+    // 张三 visited H001 in March only (the call in August is not a visit): unmet, first half done.
+    let h001 = results
+        .iter()
+        .find(|o| {
+            o["rule"] == "LH-2"
+                && o["subject_code"] == f.zhang.as_str()
+                && o["target_code"] == "H001"
+        })
+        .unwrap_or_else(|| panic!("{results:?}"));
+    assert_eq!(h001["subject_kind"], "person");
+    assert_eq!(h001["subject_name"], "张三");
+    assert_eq!(h001["period"], "2026");
+    assert_eq!(h001["status"], "unmet");
+    assert_eq!(
+        (h001["actual"].as_f64(), h001["required"].as_f64()),
+        (Some(1.0), Some(2.0))
+    );
+    assert_eq!(h001["detail"], "下半年还需走访1次");
+    // H002 was never visited: its first half is already lost.
+    let h002 = results
+        .iter()
+        .find(|o| o["rule"] == "LH-2" && o["target_code"] == "H002")
+        .unwrap();
+    assert_eq!(
+        (h002["status"].as_str(), h002["detail"].as_str()),
+        (Some("unmet"), Some("上半年未走访"))
+    );
+    // Every village is judged on coverage: all fixture households are linked.
+    let lh1: Vec<&Value> = results.iter().filter(|o| o["rule"] == "LH-1").collect();
+    assert!(
+        !lh1.is_empty()
+            && lh1
+                .iter()
+                .all(|o| o["status"] == "met" && o["subject_kind"] == "region"),
+        "{lh1:?}"
+    );
+    // Rules whose module is missing are listed, not dropped.
+    let unmeasured: Vec<&str> = r["unmeasured"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        unmeasured.contains(&"XF-10") && unmeasured.contains(&"LXK-2"),
+        "{unmeasured:?}"
+    );
+    // Mid-year the same rows are pending where the year can still be saved.
+    let out = app.cli(&["compliance", "--year", "2026", "--as-of", "2026-05-01"]);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let h002 = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["rule"] == "LH-2" && o["target_code"] == "H002")
+        .cloned()
+        .unwrap();
+    assert_eq!(h002["status"], "pending");
+
+    // The same rows as a workbook, with ID numbers masked.
+    let path = app.path("report.xlsx");
+    let out = app.cli(&[
+        "compliance",
+        "--year",
+        "2026",
+        "--format",
+        "xlsx",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let sheet = wb.worksheet_range("results").unwrap();
+    let text: String = sheet
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string() + "|"))
+        .collect();
+    assert!(
+        text.starts_with("rule|subject_kind|subject_code|"),
+        "{}",
+        &text[..80]
+    );
+    assert!(text.contains("LH-2") && full_id_numbers(&text).is_empty());
+}
+
+#[tokio::test]
+async fn a_year_without_records_is_unmet_or_pending_never_met() {
+    let app = spawn_app().await;
+    let (_, files) = fixture();
+    // The registry without links or activities.
+    for (name, content) in files.iter().take(5) {
+        let r = app
+            .import(name.trim_end_matches(".csv"), name, content.clone())
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    for as_of in ["2026-06-30", "2026-12-31"] {
+        let out = app.cli(&["compliance", "--year", "2026", "--as-of", as_of]);
+        let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let results = r["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        assert!(
+            results.iter().all(|o| o["status"] != "met"),
+            "{as_of}: {results:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn policy_check_names_the_rule_and_field_in_chinese() {
+    let app = spawn_app().await;
+    let good = app.path("good.toml");
+    std::fs::write(&good, lianxin::domain::policy::DEFAULT).unwrap();
+    let out = app.cli(&["policy", "check", good.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("82条规则"));
+
+    let bad = app.path("bad.toml");
+    let text = lianxin::domain::policy::DEFAULT
+        .replace("min = 90", "min = 90\nmaximum = 100")
+        .replace(
+            "activity_kinds = [\"heart_talk\"]\nmin = 2",
+            "activity_kinds = [\"heart_talk\"]\nmin = 2\nmax = 1",
+        )
+        .replace("period = \"quarter\"", "period = \"fortnight\"");
+    std::fs::write(&bad, text).unwrap();
+    let out = app.cli(&["policy", "check", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "规则 DY-2：未知的字段“maximum”",
+        "规则 TX-1：max 小于 min",
+        "规则 DDB-3：period “fortnight”无效",
+    ] {
+        assert!(err.contains(want), "{want} missing in {err}");
+    }
+    let broken = app.path("broken.toml");
+    std::fs::write(
+        &broken,
+        lianxin::domain::policy::DEFAULT.replace("min = 180", "min = \"很多\""),
+    )
+    .unwrap();
+    let out = app.cli(&["policy", "check", broken.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("规则 DY-4") && err.contains("行"), "{err}");
+}
