@@ -12,6 +12,51 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub policy: Arc<crate::domain::policy::Policy>,
+    /// The last full evaluation, reused for a short while by the compliance pages.
+    pub compliance: Arc<tokio::sync::Mutex<Option<CachedReport>>>,
+}
+
+pub struct CachedReport {
+    pub year: i32,
+    pub as_of: chrono::NaiveDate,
+    pub at: std::time::Instant,
+    pub made: chrono::DateTime<chrono::Utc>,
+    pub report: Arc<crate::domain::rules::Report>,
+}
+
+impl AppState {
+    /// The evaluation of a year as of a day: computed at most once every two minutes.
+    pub async fn report(
+        &self,
+        year: i32,
+        as_of: chrono::NaiveDate,
+    ) -> anyhow::Result<(
+        Arc<crate::domain::rules::Report>,
+        chrono::DateTime<chrono::Utc>,
+    )> {
+        let mut cache = self.compliance.lock().await;
+        if let Some(c) = cache.as_ref() {
+            if c.year == year && c.as_of == as_of && c.at.elapsed().as_secs() < 120 {
+                return Ok((c.report.clone(), c.made));
+            }
+        }
+        let facts = crate::store::rules::facts(&self.db, year).await?;
+        let policy = self.policy.clone();
+        let report = tokio::task::spawn_blocking(move || {
+            crate::domain::rules::evaluate(&policy, &facts, year, as_of)
+        })
+        .await?;
+        let report = Arc::new(report);
+        let made = chrono::Utc::now();
+        *cache = Some(CachedReport {
+            year,
+            as_of,
+            at: std::time::Instant::now(),
+            made,
+            report: report.clone(),
+        });
+        Ok((report, made))
+    }
 }
 
 pub struct Application {
@@ -33,6 +78,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("无法监听 {}：{e}", config.listen))?;
         let policy = Arc::new(config.policy()?);
         let state = AppState {
+            compliance: Arc::new(tokio::sync::Mutex::new(None)),
             policy,
             db,
             config: Arc::new(config),

@@ -1833,3 +1833,16 @@ pub async fn change_link(
     txn.commit().await?;
     Ok(saved)
 }
+
+/// ID number → person id, for linking report rows to person pages.
+pub async fn person_ids_by_code(db: &impl ConnectionTrait) -> Result<HashMap<String, i32>, DbErr> {
+    Ok(person::Entity::find()
+        .select_only()
+        .column(person::Column::IdNumber)
+        .column(person::Column::Id)
+        .into_tuple::<(String, i32)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}

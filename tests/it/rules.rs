@@ -177,3 +177,39 @@ async fn policy_check_names_the_rule_and_field_in_chinese() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("规则 DY-4") && err.contains("行"), "{err}");
 }
+
+#[tokio::test]
+async fn the_overview_and_the_person_page_show_where_everyone_stands() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let html = app.get_text("/compliance?year=2026&as_of=2026-12-31").await;
+    assert!(
+        html.contains("LH-2") && html.contains("<svg") && html.contains("尚未计算的规则"),
+        "{html}"
+    );
+    let rule = app
+        .get_text("/compliance/rule/LH-2?year=2026&as_of=2026-12-31")
+        .await;
+    assert!(
+        rule.contains("张三") && rule.contains("上半年未走访") && rule.contains("H002"),
+        "{rule}"
+    );
+    let zhang = app.get_json("/api/v1/people?q=zs").await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let page = app.get_text(&format!("/people/{zhang}?date=2026-12-31")).await;
+    assert!(page.contains("落实情况") && page.contains("LH-2"), "{page}");
+    // The overview is the county's: a cadre gets 403.
+    app.add_account(
+        "ganbu",
+        lianxin::domain::access::AccessRole::Cadre,
+        lianxin::domain::access::Scope::Own,
+        None,
+    )
+    .await;
+    let c = app.login("ganbu", PASSWORD).await;
+    assert_eq!(
+        c.get(app.url("/compliance")).send().await.unwrap().status(),
+        403
+    );
+}

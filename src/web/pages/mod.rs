@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod books;
+pub mod compliance;
 pub mod exchange;
 pub mod registry;
 pub mod work;
@@ -19,7 +20,8 @@ pub fn router() -> Router<AppState> {
         .merge(exchange::router())
         .merge(account::router())
         .merge(work::router())
-        .merge(books::router()).layer(
+        .merge(books::router())
+        .merge(compliance::router()).layer(
         tower_http::set_header::SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             axum::http::HeaderValue::from_static(

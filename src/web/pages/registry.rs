@@ -290,6 +290,7 @@ struct PersonPage {
     shared: bool,
     year: i32,
     front_lines: Vec<&'static str>,
+    standing: Vec<super::compliance::Line>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -327,7 +328,9 @@ async fn person(
         )
         .await?
         .is_some();
+    let standing = super::compliance::person_lines(&s, &p.id_number, q.date.unwrap_or_else(today)).await?;
     render(&PersonPage {
+        standing,
         templates,
         duplicates,
         can_manage,

@@ -1,0 +1,308 @@
+//! Where everyone stands: the county overview by rule (with a chart drawn on the server),
+//! one rule's subjects who are behind, and what falls due in the next 30 days.
+
+use super::render;
+use crate::domain::rules::{Outcome, Status};
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::store::access::Caller;
+use crate::web::view::{beijing_time, today};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use axum::routing::get;
+use chrono::{Datelike, Duration, NaiveDate};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/compliance", get(overview))
+        .route("/compliance/rule/{id}", get(rule))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Q {
+    year: Option<i32>,
+    as_of: Option<NaiveDate>,
+}
+
+impl Q {
+    fn resolve(&self) -> (i32, NaiveDate) {
+        let t = today();
+        let year = self.year.unwrap_or(t.year());
+        let as_of = self
+            .as_of
+            .unwrap_or_else(|| NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(t).min(t));
+        (year, as_of)
+    }
+}
+
+pub struct RuleRow {
+    pub id: String,
+    pub name: String,
+    pub met: usize,
+    pub unmet: usize,
+    pub pending: usize,
+    pub due_soon: usize,
+}
+
+impl RuleRow {
+    pub fn total(&self) -> usize {
+        self.met + self.unmet + self.pending
+    }
+    /// Bar widths out of 300 px for met / pending / unmet.
+    pub fn bars(&self) -> (usize, usize, usize) {
+        let t = self.total().max(1);
+        let w = |n: usize| n * 300 / t;
+        (w(self.met), w(self.pending), w(self.unmet))
+    }
+    pub fn share(&self) -> String {
+        if self.total() == 0 {
+            "—".into()
+        } else {
+            format!("{}%", self.met * 100 / self.total())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "compliance/overview.html")]
+struct Overview {
+    year: i32,
+    as_of: NaiveDate,
+    made: String,
+    rows: Vec<RuleRow>,
+    unmeasured: Vec<(String, String)>,
+}
+
+/// Pending rows whose period ends within 30 days of the as-of day: not yet on track.
+pub fn due_soon(o: &Outcome, as_of: NaiveDate) -> bool {
+    o.status == Status::Pending
+        && period_end(&o.period).is_some_and(|e| e <= as_of + Duration::days(30))
+}
+
+fn period_end(label: &str) -> Option<NaiveDate> {
+    let year: i32 = label.get(..4)?.parse().ok()?;
+    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+    let month_end = |m: u32| {
+        if m == 12 {
+            ymd(year, 12, 31)
+        } else {
+            ymd(year, m + 1, 1).map(|d| d - Duration::days(1))
+        }
+    };
+    match label.get(4..) {
+        Some("") => ymd(year, 12, 31),
+        Some("-H1") => ymd(year, 6, 30),
+        Some("-H2") => ymd(year, 12, 31),
+        Some(rest) if rest.starts_with("-Q") => month_end(rest.get(2..)?.parse::<u32>().ok()? * 3),
+        Some(rest) if rest.starts_with("-W") => {
+            NaiveDate::from_isoywd_opt(year, rest.get(2..)?.parse().ok()?, chrono::Weekday::Sun)
+        }
+        Some(rest) => month_end(rest.get(1..)?.parse().ok()?),
+        None => None,
+    }
+}
+
+async fn overview(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<Q>,
+) -> Result<Html<String>, AppError> {
+    if !caller.visibility().all {
+        return Err(AppError::Forbidden);
+    }
+    let (year, as_of) = q.resolve();
+    let (report, made) = s.report(year, as_of).await?;
+    let mut rows: Vec<RuleRow> = Vec::new();
+    for r in &s.policy.rules {
+        let mine: Vec<&Outcome> = report.results.iter().filter(|o| o.rule == r.id).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        rows.push(RuleRow {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            met: mine.iter().filter(|o| o.status == Status::Met).count(),
+            unmet: mine.iter().filter(|o| o.status == Status::Unmet).count(),
+            pending: mine.iter().filter(|o| o.status == Status::Pending).count(),
+            due_soon: mine.iter().filter(|o| due_soon(o, as_of)).count(),
+        });
+    }
+    render(&Overview {
+        year,
+        as_of,
+        made: beijing_time(&made),
+        rows,
+        unmeasured: report
+            .unmeasured
+            .iter()
+            .map(|u| (u.rule.clone(), u.reason.clone()))
+            .collect(),
+    })
+}
+
+pub struct Line {
+    pub subject_kind: &'static str,
+    pub subject_name: String,
+    pub link: Option<String>,
+    pub target: String,
+    pub period: String,
+    pub status: &'static str,
+    pub actual: f64,
+    pub required: f64,
+    pub detail: String,
+    pub due_soon: bool,
+}
+
+pub fn status_zh(s: Status) -> &'static str {
+    match s {
+        Status::Met => "达标",
+        Status::Unmet => "未达标",
+        Status::Pending => "进行中",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "compliance/rule.html")]
+struct RulePage {
+    year: i32,
+    as_of: NaiveDate,
+    id: String,
+    name: String,
+    text: String,
+    lines: Vec<Line>,
+    more: usize,
+}
+
+async fn rule(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<Q>,
+) -> Result<Html<String>, AppError> {
+    if !caller.visibility().all {
+        return Err(AppError::Forbidden);
+    }
+    let r = s
+        .policy
+        .rule(&id)
+        .cloned()
+        .ok_or(AppError::NotFound("该规则".into()))?;
+    let (year, as_of) = q.resolve();
+    let (report, _) = s.report(year, as_of).await?;
+    let people: std::collections::HashMap<String, i32> = if report
+        .results
+        .iter()
+        .any(|o| o.rule == id && o.subject_kind == "person")
+    {
+        crate::store::work::person_ids_by_code(&s.db).await?
+    } else {
+        Default::default()
+    };
+    let mut behind: Vec<&Outcome> = report
+        .results
+        .iter()
+        .filter(|o| o.rule == id && o.status != Status::Met)
+        .collect();
+    behind.sort_by_key(|o| {
+        (
+            o.status == Status::Pending && !due_soon(o, as_of),
+            o.status == Status::Pending,
+            o.subject_name.clone(),
+        )
+    });
+    let shown = 500.min(behind.len());
+    let lines = behind[..shown]
+        .iter()
+        .map(|o| Line {
+            subject_kind: match o.subject_kind {
+                "person" => "人员",
+                "unit" => "单位",
+                "region" => "区划",
+                _ => "对象",
+            },
+            subject_name: o.subject_name.clone(),
+            link: match o.subject_kind {
+                "person" => people
+                    .get(&o.subject_code)
+                    .map(|id| format!("/people/{id}")),
+                "unit" => Some(format!("/units/{}", o.subject_code)),
+                "region" => Some(format!("/regions/{}", o.subject_code)),
+                _ => None,
+            },
+            target: o
+                .target_code
+                .as_deref()
+                .map(crate::domain::ids::shown_code)
+                .unwrap_or_default(),
+            period: o.period.clone(),
+            status: status_zh(o.status),
+            actual: o.actual,
+            required: o.required,
+            detail: o.detail.clone(),
+            due_soon: due_soon(o, as_of),
+        })
+        .collect();
+    render(&RulePage {
+        year,
+        as_of,
+        id: r.id,
+        name: r.name,
+        text: r.text,
+        lines,
+        more: behind.len() - shown,
+    })
+}
+
+/// A person's own rows, for the person page: behind first.
+pub async fn person_lines(s: &AppState, code: &str, t: NaiveDate) -> Result<Vec<Line>, AppError> {
+    let (report, _) = s.report(t.year(), t).await?;
+    let mut mine: Vec<&Outcome> = report
+        .results
+        .iter()
+        .filter(|o| o.subject_kind == "person" && o.subject_code == code)
+        .collect();
+    mine.sort_by_key(|o| {
+        (
+            o.status == Status::Met,
+            !due_soon(o, t),
+            o.rule.clone(),
+            o.period.clone(),
+        )
+    });
+    Ok(mine
+        .into_iter()
+        .map(|o| Line {
+            subject_kind: "人员",
+            subject_name: o.rule.clone(),
+            link: Some(format!("/compliance/rule/{}", o.rule)),
+            target: o
+                .target_code
+                .as_deref()
+                .map(crate::domain::ids::shown_code)
+                .unwrap_or_default(),
+            period: o.period.clone(),
+            status: status_zh(o.status),
+            actual: o.actual,
+            required: o.required,
+            detail: o.detail.clone(),
+            due_soon: due_soon(o, t),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_labels_end_where_the_report_says() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(period_end("2026"), Some(d("2026-12-31")));
+        assert_eq!(period_end("2026-H1"), Some(d("2026-06-30")));
+        assert_eq!(period_end("2026-Q1"), Some(d("2026-03-31")));
+        assert_eq!(period_end("2026-02"), Some(d("2026-02-28")));
+        assert_eq!(period_end("2026-W01"), Some(d("2026-01-04")));
+    }
+}
