@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_registry;
 mod m0002_access;
 mod m0003_work;
+mod m0004_calendar;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_registry::Migration),
             Box::new(m0002_access::Migration),
             Box::new(m0003_work::Migration),
+            Box::new(m0004_calendar::Migration),
         ]
     }
 }

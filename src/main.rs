@@ -86,6 +86,11 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// 工作日日历：录入国务院公布的节假日（holiday）和调休上班日（workday）
+    Calendar {
+        #[command(subcommand)]
+        action: CalendarAction,
+    },
     /// 制度文件：check 检查一个制度文件是否有误
     Policy {
         #[command(subcommand)]
@@ -110,6 +115,19 @@ enum Command {
         #[arg(long)]
         today: Option<chrono::NaiveDate>,
     },
+}
+
+#[derive(Subcommand)]
+enum CalendarAction {
+    /// 录入一天：lianxin calendar set 2027-01-01 holiday 元旦
+    Set {
+        day: chrono::NaiveDate,
+        /// holiday（放假）或 workday（调休上班）
+        kind: String,
+        name: String,
+    },
+    /// 列出某年的节假日和调休上班日
+    Show { year: i32 },
 }
 
 #[derive(Subcommand)]
@@ -294,6 +312,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             output,
         } => compliance(&config, year, as_of, &format, output.as_deref()).await,
+        Command::Calendar { action } => calendar(&config, action).await,
         Command::Policy {
             action: PolicyAction::Check { file },
         } => {
@@ -672,6 +691,42 @@ async fn compliance(
             eprintln!("已写入 {}：{}行", out.display(), report.results.len());
         }
         other => anyhow::bail!("未知的格式“{other}”，可选：json、xlsx"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn calendar(config: &Config, action: CalendarAction) -> anyhow::Result<ExitCode> {
+    use lianxin::domain::calendar::DayKind;
+    let db = lianxin::store::connect(&config.database_url).await?;
+    lianxin::store::migrate(&db).await?;
+    match action {
+        CalendarAction::Set { day, kind, name } => {
+            if kind != "holiday" && kind != "workday" {
+                anyhow::bail!("类型应为 holiday（放假）或 workday（调休上班），而不是“{kind}”");
+            }
+            lianxin::store::rules::set_calendar_day(&db, "命令行", day, &kind, &name).await?;
+            let zh = if kind == "holiday" {
+                "放假"
+            } else {
+                "调休上班"
+            };
+            println!("已录入：{day} {zh}（{name}）");
+        }
+        CalendarAction::Show { year } => {
+            let cal = lianxin::store::rules::calendar(&db).await?;
+            if !cal.knows(year) {
+                println!("{year}年的节假日安排尚未录入：工作日按周一至周五计算。");
+            }
+            let mut d = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+            while chrono::Datelike::year(&d) == year {
+                match cal.day(d) {
+                    Some(DayKind::Holiday(n)) => println!("{d} 放假 {n}"),
+                    Some(DayKind::Workday(n)) => println!("{d} 上班 {n}"),
+                    None => {}
+                }
+                d += chrono::Duration::days(1);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

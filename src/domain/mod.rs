@@ -3,6 +3,7 @@
 pub mod labels;
 pub mod access;
 pub mod books;
+pub mod calendar;
 pub mod formats;
 pub mod ids;
 pub mod policy;

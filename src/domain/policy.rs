@@ -153,6 +153,15 @@ pub enum Measure {
         #[serde(default)]
         max: Option<u32>,
     },
+    /// Records of these kinds on the named dates of each period (all of them, or `min`).
+    OnDates {
+        activity_kinds: Vec<ActivityKind>,
+        dates: crate::domain::calendar::DateSet,
+        #[serde(default)]
+        min: Option<u32>,
+        #[serde(default)]
+        by: CountedBy,
+    },
     /// Not measurable yet: the module it needs is not built. The report says so.
     Unmeasured { reason: String },
     /// A leader's yearly contact points: at least `min` links of each kind.
@@ -306,6 +315,11 @@ impl Policy {
                     }
                 }
                 Measure::Unmeasured { .. } => {}
+                Measure::OnDates { activity_kinds, .. } => {
+                    if activity_kinds.is_empty() {
+                        errors.push(format!("{at}：activity_kinds 不能为空"));
+                    }
+                }
                 Measure::VisitsPerTarget {
                     min,
                     each_half,
@@ -384,6 +398,7 @@ fn measure_keys(measure: &str) -> &'static [&'static str] {
         "hours" => &["activity_kinds", "min"],
         "links" => &["link_kinds", "min", "max"],
         "unmeasured" => &["reason"],
+        "on_dates" => &["activity_kinds", "dates", "min", "by"],
         _ => &[],
     }
 }

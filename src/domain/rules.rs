@@ -69,6 +69,7 @@ pub struct Facts {
     pub regions: Vec<RegionFact>,
     pub links: Vec<LinkFact>,
     pub activities: Vec<ActivityFact>,
+    pub calendar: crate::domain::calendar::Calendar,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -110,6 +111,9 @@ pub struct Report {
     pub results: Vec<Outcome>,
     /// Rules of the policy that no module measures yet (not silently dropped).
     pub unmeasured: Vec<Unmeasured>,
+    /// What the reader should know about this evaluation (a calendar year not yet entered).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A period of a rule: its label as FORMATS.md writes it, and its first and last day.
@@ -506,6 +510,49 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                     }
                 }
             }
+            Measure::OnDates {
+                activity_kinds,
+                dates,
+                min,
+                by,
+            } => {
+                for s in subjects(rule, facts, &linked) {
+                    let recs: Vec<&ActivityFact> = ix
+                        .records(&s, *by)
+                        .into_iter()
+                        .filter(|a| activity_kinds.contains(&a.kind))
+                        .collect();
+                    for p in &ps {
+                        let wanted = facts.calendar.dates(*dates, p.start, p.end);
+                        let done = days(&recs, p);
+                        let hit = wanted.iter().filter(|d| done.contains(d)).count() as f64;
+                        let required = min.map(f64::from).unwrap_or(wanted.len() as f64);
+                        let missed: Vec<String> = wanted
+                            .iter()
+                            .filter(|d| **d <= as_of && !done.contains(d))
+                            .take(5)
+                            .map(|d| d.format("%-m月%-d日").to_string())
+                            .collect();
+                        let detail = if missed.is_empty() {
+                            format!(
+                                "{}{}须有{}",
+                                period_zh(p),
+                                dates.zh(),
+                                kinds_zh(activity_kinds)
+                            )
+                        } else {
+                            format!(
+                                "{}{}须有{}，缺：{}",
+                                period_zh(p),
+                                dates.zh(),
+                                kinds_zh(activity_kinds),
+                                missed.join("、")
+                            )
+                        };
+                        push(&mut results, &s, None, p, hit, required, None, detail);
+                    }
+                }
+            }
             Measure::Hours {
                 activity_kinds,
                 min,
@@ -830,12 +877,19 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
             }
         }
     }
+    let mut notes = Vec::new();
+    if !facts.calendar.knows(year) {
+        notes.push(format!(
+            "{year}年的法定节假日和调休安排尚未录入：工作日按周一至周五计算"
+        ));
+    }
     Report {
         year,
         as_of,
         policy: policy.name.clone(),
         results,
         unmeasured,
+        notes,
     }
 }
 
@@ -1272,6 +1326,90 @@ mod tests {
             assert!(met.is_empty(), "{met:?}");
             assert!(r.unmeasured.iter().any(|u| u.rule == "XF-10"));
         }
+    }
+
+    #[test]
+    fn named_dates_follow_the_calendar() {
+        // LXD-9: a street leader in a community on the 10th, 20th and 30th; February's “30th”
+        // is the 28th.
+        let mut f = Facts {
+            people: vec![person(1, &[Role::StreetLeadershipMember])],
+            ..Default::default()
+        };
+        for day in ["2026-02-10", "2026-02-20"] {
+            f.activities
+                .push(act(ActivityKind::FieldVisit, day, day, &[1], &["C1"]));
+        }
+        assert_eq!(
+            status_of(&f, "LXD-9", "2026-02", "2026-11-20"),
+            (Status::Unmet, 2.0)
+        );
+        f.activities.push(act(
+            ActivityKind::FieldVisit,
+            "2026-02-28",
+            "2026-02-28",
+            &[1],
+            &["C1"],
+        ));
+        assert_eq!(
+            status_of(&f, "LXD-9", "2026-02", "2026-11-20"),
+            (Status::Met, 3.0)
+        );
+
+        // XF-5: a heavy-petition department receives on every working day, make-up Saturday
+        // 10 October 2026 included and the National Day holidays excluded.
+        let mut f = Facts {
+            people: vec![person(1, &[Role::DepartmentLeadershipMember])],
+            units: vec![UnitFact {
+                code: "U1".into(),
+                name: "信访局".into(),
+                kind: Some(UnitKind::CountyDepartment),
+                tags: vec![UnitTag::HeavyPetition],
+            }],
+            calendar: crate::domain::calendar::Calendar::seeded(),
+            ..Default::default()
+        };
+        let cal = f.calendar.clone();
+        let mut d0 = d("2026-10-01");
+        while d0 <= d("2026-10-31") {
+            if cal.is_working_day(d0) && d0 != d("2026-10-10") {
+                f.activities.push(act(
+                    ActivityKind::Reception,
+                    &d0.to_string(),
+                    &d0.to_string(),
+                    &[1],
+                    &[],
+                ));
+            }
+            d0 += Duration::days(1);
+        }
+        let (st, actual) = status_of(&f, "XF-5", "2026-10", "2026-11-20");
+        assert_eq!(st, Status::Unmet);
+        let out = evaluate(&Policy::parse(DEFAULT).unwrap(), &f, 2026, d("2026-11-20"));
+        let row = out
+            .results
+            .iter()
+            .find(|o| o.rule == "XF-5" && o.period == "2026-10")
+            .unwrap();
+        assert_eq!(row.required, actual + 1.0);
+        assert!(row.detail.contains("10月10日"), "{}", row.detail);
+        f.activities.push(act(
+            ActivityKind::Reception,
+            "2026-10-10",
+            "2026-10-10",
+            &[1],
+            &[],
+        ));
+        assert_eq!(
+            status_of(&f, "XF-5", "2026-10", "2026-11-20").0,
+            Status::Met
+        );
+        assert!(out.notes.is_empty(), "2026 is a known year");
+        assert!(
+            !evaluate(&Policy::parse(DEFAULT).unwrap(), &f, 2027, d("2027-03-01"))
+                .notes
+                .is_empty()
+        );
     }
 
     #[test]

@@ -237,3 +237,11 @@ entity!(audit, "audit" {
     pub detail: String,
     pub address: String,
 });
+
+entity!(calendar_day, "calendar_day" {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub day: Date,
+    /// holiday or workday.
+    pub kind: String,
+    pub name: String,
+});

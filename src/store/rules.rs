@@ -1,6 +1,7 @@
 //! Loads the facts the rule engine reads for one year, in a few bulk reads.
 
 use super::entities::*;
+use crate::domain::calendar::{Calendar, DayKind};
 use crate::domain::labels::{
     ActivityKind, LinkKind, RegionLevel, Role, UnitKind, UnitTag, split_codes,
 };
@@ -158,6 +159,7 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
         }
     }
     Ok(Facts {
+        calendar: calendar(db).await?,
         households: households
             .iter()
             .filter_map(|(c, r)| {
@@ -209,4 +211,55 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
             .collect(),
         activities,
     })
+}
+
+/// The shipped schedule with the days an administrator entered on top.
+pub async fn calendar(db: &impl ConnectionTrait) -> Result<Calendar, DbErr> {
+    let days = calendar_day::Entity::find().all(db).await?;
+    Ok(Calendar::seeded().with(days.into_iter().map(|d| {
+        let kind = if d.kind == "workday" {
+            DayKind::Workday(d.name)
+        } else {
+            DayKind::Holiday(d.name)
+        };
+        (d.day, kind)
+    })))
+}
+
+/// Enters (or replaces) one day of the official calendar, kept in the history.
+pub async fn set_calendar_day(
+    db: &impl ConnectionTrait,
+    actor: &str,
+    day: NaiveDate,
+    kind: &str,
+    name: &str,
+) -> Result<(), DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let old = calendar_day::Entity::find_by_id(day).one(db).await?;
+    let am = calendar_day::ActiveModel {
+        day: Set(day),
+        kind: Set(kind.into()),
+        name: Set(name.into()),
+    };
+    if old.is_some() {
+        am.update(db).await?;
+    } else {
+        am.insert(db).await?;
+    }
+    super::history::append(
+        db,
+        actor,
+        chrono::Utc::now(),
+        vec![super::history::Change {
+            entity: "calendar_day",
+            entity_key: day.to_string(),
+            action: if old.is_some() { "update" } else { "create" },
+            changes: super::history::diff(
+                old.map(|o| serde_json::json!({"kind": o.kind, "name": o.name}))
+                    .as_ref(),
+                &serde_json::json!({"kind": kind, "name": name}),
+            ),
+        }],
+    )
+    .await
 }

@@ -197,7 +197,9 @@ async fn the_overview_and_the_person_page_show_where_everyone_stands() {
     let zhang = app.get_json("/api/v1/people?q=zs").await["items"][0]["id"]
         .as_i64()
         .unwrap();
-    let page = app.get_text(&format!("/people/{zhang}?date=2026-12-31")).await;
+    let page = app
+        .get_text(&format!("/people/{zhang}?date=2026-12-31"))
+        .await;
     assert!(page.contains("落实情况") && page.contains("LH-2"), "{page}");
     // The overview is the county's: a cadre gets 403.
     app.add_account(
@@ -211,5 +213,36 @@ async fn the_overview_and_the_person_page_show_where_everyone_stands() {
     assert_eq!(
         c.get(app.url("/compliance")).send().await.unwrap().status(),
         403
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_enters_a_later_year_of_the_calendar() {
+    let app = spawn_app().await;
+    let out = app.cli(&["calendar", "show", "2027"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("尚未录入"));
+    let out = app.cli(&["calendar", "set", "2027-01-01", "holiday", "元旦"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = app.cli(&["calendar", "set", "2027-02-20", "workday", "春节调休"]);
+    assert!(out.status.success());
+    let shown = String::from_utf8_lossy(&app.cli(&["calendar", "show", "2027"]).stdout).to_string();
+    assert!(
+        shown.contains("2027-01-01 放假 元旦")
+            && shown.contains("2027-02-20 上班 春节调休")
+            && !shown.contains("尚未录入"),
+        "{shown}"
+    );
+    let out = app.cli(&["calendar", "set", "2027-01-02", "rest", "x"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holiday（放假）或 workday"));
+    // 2026 comes with lianxin: National Day and its make-up Saturday.
+    let shown = String::from_utf8_lossy(&app.cli(&["calendar", "show", "2026"]).stdout).to_string();
+    assert!(
+        shown.contains("2026-10-01 放假 国庆节") && shown.contains("2026-10-10 上班"),
+        "{shown}"
     );
 }

@@ -1,0 +1,244 @@
+//! The Chinese working-day calendar: official holidays and 调休 make-up working days (seeded
+//! from tyme4rs for the years it knows, 2001–2026; an administrator adds later years, since the
+//! State Council publishes each schedule late in the year before), lunar dates, and the
+//! dates the rules name (Thursdays, the 10th/20th/30th, the second Saturday …).
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DayKind {
+    /// An official holiday (a rest day even if it is a weekday).
+    Holiday(String),
+    /// A make-up working day (a working day even if it is a weekend).
+    Workday(String),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Calendar {
+    days: BTreeMap<NaiveDate, DayKind>,
+    /// Years whose official schedule is known.
+    known: BTreeSet<i32>,
+}
+
+impl Calendar {
+    /// The schedule tyme4rs ships (2001-12-29 to 2026).
+    pub fn seeded() -> Calendar {
+        let data = tyme4rs::tyme::holiday::LEGAL_HOLIDAY_DATA;
+        let names = tyme4rs::tyme::holiday::LEGAL_HOLIDAY_NAMES;
+        let mut c = Calendar::default();
+        // Each record: YYYYMMDD, 0 = work / 1 = rest, holiday index, and an offset (+dd / -dd).
+        for rec in data.as_bytes().chunks(13) {
+            let Ok(text) = std::str::from_utf8(rec) else {
+                continue;
+            };
+            let (Some(y), Some(m), Some(d)) = (text.get(0..4), text.get(4..6), text.get(6..8))
+            else {
+                continue;
+            };
+            let (Ok(y), Ok(m), Ok(d)) = (y.parse(), m.parse(), d.parse()) else {
+                continue;
+            };
+            let Some(date) = NaiveDate::from_ymd_opt(y, m, d) else {
+                continue;
+            };
+            let name = text
+                .get(9..10)
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| names.get(i))
+                .map(|n| n.to_string())
+                .unwrap_or_default();
+            let kind = if text.get(8..9) == Some("0") {
+                DayKind::Workday(name)
+            } else {
+                DayKind::Holiday(name)
+            };
+            c.days.insert(date, kind);
+            if y > 2001 {
+                c.known.insert(y);
+            }
+        }
+        c
+    }
+
+    /// Adds (or replaces) days an administrator entered; their years become known.
+    pub fn with(mut self, days: impl IntoIterator<Item = (NaiveDate, DayKind)>) -> Calendar {
+        for (d, k) in days {
+            self.known.insert(d.year());
+            self.days.insert(d, k);
+        }
+        self
+    }
+
+    pub fn knows(&self, year: i32) -> bool {
+        self.known.contains(&year)
+    }
+
+    pub fn day(&self, d: NaiveDate) -> Option<&DayKind> {
+        self.days.get(&d)
+    }
+
+    /// A working day: a make-up day, or a weekday that is not a holiday.
+    pub fn is_working_day(&self, d: NaiveDate) -> bool {
+        match self.days.get(&d) {
+            Some(DayKind::Workday(_)) => true,
+            Some(DayKind::Holiday(_)) => false,
+            None => !matches!(d.weekday(), Weekday::Sat | Weekday::Sun),
+        }
+    }
+
+    /// The days of [from, to] in one of the rules' date sets.
+    pub fn dates(&self, set: DateSet, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+        let mut out = Vec::new();
+        let mut d = from;
+        while d <= to {
+            if self.in_set(set, d) {
+                out.push(d);
+            }
+            d += Duration::days(1);
+        }
+        out
+    }
+
+    pub fn in_set(&self, set: DateSet, d: NaiveDate) -> bool {
+        match set {
+            DateSet::EveryDay => true,
+            DateSet::WorkingDays => self.is_working_day(d),
+            DateSet::Thursdays => d.weekday() == Weekday::Thu,
+            DateSet::Fridays => d.weekday() == Weekday::Fri,
+            DateSet::TenthDays => {
+                let last = last_day_of_month(d);
+                d.day() == 10 || d.day() == 20 || d.day() == 30 || (d == last && last.day() < 30)
+            }
+            DateSet::SecondSaturday => d.weekday() == Weekday::Sat && (8..=14).contains(&d.day()),
+            DateSet::QuarterLastWeekend => {
+                let q_end = last_day_of_month(
+                    NaiveDate::from_ymd_opt(d.year(), ((d.month() - 1) / 3 + 1) * 3, 1)
+                        .unwrap_or(d),
+                );
+                let mut sat = q_end;
+                while sat.weekday() != Weekday::Sat {
+                    sat -= Duration::days(1);
+                }
+                // Its last Saturday, and the Sunday after it when that is still in the quarter.
+                d == sat || (d == sat + Duration::days(1) && d <= q_end)
+            }
+        }
+    }
+}
+
+/// The last day of a date's month.
+pub fn last_day_of_month(d: NaiveDate) -> NaiveDate {
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)
+        .map(|n| n - Duration::days(1))
+        .unwrap_or(d)
+}
+
+/// The Spring Festival (lunar 1/1) of a Gregorian year.
+pub fn spring_festival(year: i32) -> Option<NaiveDate> {
+    let s = tyme4rs::tyme::lunar::LunarDay::from_ymd(year as isize, 1, 1).get_solar_day();
+    NaiveDate::from_ymd_opt(
+        s.get_year() as i32,
+        s.get_month() as u32,
+        s.get_day() as u32,
+    )
+}
+
+/// Sets of dates the rules name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateSet {
+    EveryDay,
+    WorkingDays,
+    Thursdays,
+    Fridays,
+    /// 逢十: the 10th, 20th and 30th (a month without a 30th uses its last day).
+    TenthDays,
+    SecondSaturday,
+    /// The Saturday and Sunday of the last weekend of a quarter.
+    QuarterLastWeekend,
+}
+
+impl DateSet {
+    pub fn zh(self) -> &'static str {
+        match self {
+            DateSet::EveryDay => "每天",
+            DateSet::WorkingDays => "每个工作日",
+            DateSet::Thursdays => "每周四",
+            DateSet::Fridays => "每周五",
+            DateSet::TenthDays => "逢十（10日、20日、30日）",
+            DateSet::SecondSaturday => "每月第二个星期六",
+            DateSet::QuarterLastWeekend => "季度最后一个周末",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn holidays_and_make_up_days_follow_the_official_schedule() {
+        let c = Calendar::seeded();
+        assert!(c.knows(2026) && !c.knows(2027));
+        // 2026 National Day: 1–7 October off; Sunday 20 September and Saturday 10 October worked.
+        assert!(!c.is_working_day(d("2026-10-05")));
+        assert!(c.is_working_day(d("2026-09-20")), "a make-up Sunday");
+        assert!(c.is_working_day(d("2026-10-10")), "a make-up Saturday");
+        assert!(!c.is_working_day(d("2026-10-11")));
+        assert!(c.is_working_day(d("2026-10-09")));
+        // A year not yet published: Monday to Friday until an administrator adds it.
+        let later = c
+            .clone()
+            .with([(d("2027-01-01"), DayKind::Holiday("元旦".into()))]);
+        assert!(later.knows(2027) && !later.is_working_day(d("2027-01-01")));
+        assert!(!c.is_working_day(d("2027-01-02")) && c.is_working_day(d("2027-01-04")));
+    }
+
+    #[test]
+    fn lunar_and_named_dates() {
+        assert_eq!(spring_festival(2026), Some(d("2026-02-17")));
+        assert_eq!(spring_festival(2027), Some(d("2027-02-06")));
+        let c = Calendar::default();
+        // February's “30th” is its last day.
+        assert_eq!(
+            c.dates(DateSet::TenthDays, d("2026-02-01"), d("2026-02-28")),
+            [d("2026-02-10"), d("2026-02-20"), d("2026-02-28")]
+        );
+        assert_eq!(
+            c.dates(DateSet::TenthDays, d("2026-03-01"), d("2026-03-31"))
+                .len(),
+            3
+        );
+        assert_eq!(
+            c.dates(DateSet::SecondSaturday, d("2026-11-01"), d("2026-11-30")),
+            [d("2026-11-14")]
+        );
+        assert_eq!(
+            c.dates(
+                DateSet::QuarterLastWeekend,
+                d("2026-01-01"),
+                d("2026-03-31")
+            ),
+            [d("2026-03-28"), d("2026-03-29")]
+        );
+        // A quarter ending on a Saturday (2023-09-30): that Saturday only.
+        assert_eq!(
+            c.dates(
+                DateSet::QuarterLastWeekend,
+                d("2023-07-01"),
+                d("2023-09-30")
+            ),
+            [d("2023-09-30")]
+        );
+    }
+}
