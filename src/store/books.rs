@@ -4,7 +4,8 @@
 
 use super::entities::*;
 use super::work::{
-    SOLVED, active_on, coverage_kinds, ledger_zh, status_zh, visit_counts, visit_kinds,
+    SOLVED, active_on, coverage_kinds, ledger_zh, participant_activity, status_zh, target_activity,
+    visit_counts, visit_kinds,
 };
 use crate::domain::books::{Book, BookSheet, Section};
 use crate::domain::ids::mask_phone;
@@ -451,13 +452,7 @@ async fn visits_by_household(
             .select_only()
             .column(activity_target::Column::TargetCode)
             .column(activity::Column::StartDate)
-            .join(
-                sea_orm::JoinType::InnerJoin,
-                activity_target::Entity::belongs_to(activity::Entity)
-                    .from(activity_target::Column::ActivityId)
-                    .to(activity::Column::Id)
-                    .into(),
-            )
+            .join(sea_orm::JoinType::InnerJoin, target_activity())
             .filter(activity_target::Column::TargetCode.is_in(chunk.to_vec()))
             .filter(activity::Column::Kind.is_in(kinds.clone()))
             .filter(activity::Column::StartDate.between(from, to))
@@ -862,13 +857,7 @@ pub async fn volunteer_hours(db: &impl ConnectionTrait, year: i32) -> Result<Boo
         .column(activity_participant::Column::PersonId)
         .column(activity::Column::Id)
         .column(activity::Column::Hours)
-        .join(
-            sea_orm::JoinType::InnerJoin,
-            activity_participant::Entity::belongs_to(activity::Entity)
-                .from(activity_participant::Column::ActivityId)
-                .to(activity::Column::Id)
-                .into(),
-        )
+        .join(sea_orm::JoinType::InnerJoin, participant_activity())
         .filter(activity::Column::Kind.eq(ActivityKind::VolunteerService.code()))
         .filter(activity::Column::StartDate.between(from, to))
         .into_tuple()
@@ -928,13 +917,7 @@ pub async fn volunteer_hours(db: &impl ConnectionTrait, year: i32) -> Result<Boo
         .column(activity_target::Column::TargetCode)
         .column(activity::Column::Id)
         .column(activity::Column::Hours)
-        .join(
-            sea_orm::JoinType::InnerJoin,
-            activity_target::Entity::belongs_to(activity::Entity)
-                .from(activity_target::Column::ActivityId)
-                .to(activity::Column::Id)
-                .into(),
-        )
+        .join(sea_orm::JoinType::InnerJoin, target_activity())
         .filter(
             activity_target::Column::TargetCode
                 .is_in(team_units.keys().cloned().collect::<Vec<_>>()),

@@ -291,33 +291,9 @@ async fn check_targets<C: ConnectionTrait>(
         .filter(|t| !hh.contains(*t))
         .cloned()
         .collect();
-    let regions: HashSet<String> = region::Entity::find()
-        .select_only()
-        .column(region::Column::Code)
-        .filter(region::Column::Code.is_in(rest.clone()))
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let units: HashSet<String> = unit::Entity::find()
-        .select_only()
-        .column(unit::Column::Code)
-        .filter(unit::Column::Code.is_in(rest.clone()))
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let people: HashSet<String> = person::Entity::find()
-        .select_only()
-        .column(person::Column::IdNumber)
-        .filter(person::Column::IdNumber.is_in(rest.clone()))
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let regions = existing::<region::Entity>(db, region::Column::Code, &rest).await?;
+    let units = existing::<unit::Entity>(db, unit::Column::Code, &rest).await?;
+    let people = existing::<person::Entity>(db, person::Column::IdNumber, &rest).await?;
     let unknown: Vec<String> = rest
         .into_iter()
         .filter(|t| !regions.contains(t) && !units.contains(t) && !people.contains(t))
@@ -1551,14 +1527,14 @@ pub async fn my_work(
     })
 }
 
-fn participant_activity() -> sea_orm::RelationDef {
+pub(crate) fn participant_activity() -> sea_orm::RelationDef {
     activity_participant::Entity::belongs_to(activity::Entity)
         .from(activity_participant::Column::ActivityId)
         .to(activity::Column::Id)
         .into()
 }
 
-fn target_activity() -> sea_orm::RelationDef {
+pub(crate) fn target_activity() -> sea_orm::RelationDef {
     activity_target::Entity::belongs_to(activity::Entity)
         .from(activity_target::Column::ActivityId)
         .to(activity::Column::Id)
@@ -1845,4 +1821,24 @@ pub async fn person_ids_by_code(db: &impl ConnectionTrait) -> Result<HashMap<Str
         .await?
         .into_iter()
         .collect())
+}
+
+/// Which of these codes a table holds in a column.
+async fn existing<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    codes: &[String],
+) -> Result<HashSet<String>, DbErr> {
+    let mut out = HashSet::new();
+    for chunk in codes.chunks(900) {
+        let found: Vec<String> = E::find()
+            .select_only()
+            .column(column)
+            .filter(column.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(found);
+    }
+    Ok(out)
 }

@@ -215,33 +215,16 @@ async fn rule(
     let shown = 500.min(behind.len());
     let lines = behind[..shown]
         .iter()
-        .map(|o| Line {
-            subject_kind: match o.subject_kind {
-                "person" => "人员",
-                "unit" => "单位",
-                "region" => "区划",
-                _ => "对象",
-            },
-            subject_name: o.subject_name.clone(),
-            link: match o.subject_kind {
+        .map(|o| {
+            let link = match o.subject_kind {
                 "person" => people
                     .get(&o.subject_code)
                     .map(|id| format!("/people/{id}")),
                 "unit" => Some(format!("/units/{}", o.subject_code)),
                 "region" => Some(format!("/regions/{}", o.subject_code)),
                 _ => None,
-            },
-            target: o
-                .target_code
-                .as_deref()
-                .map(crate::domain::ids::shown_code)
-                .unwrap_or_default(),
-            period: o.period.clone(),
-            status: status_zh(o.status),
-            actual: o.actual,
-            required: o.required,
-            detail: o.detail.clone(),
-            due_soon: due_soon(o, as_of),
+            };
+            Line::of(o, o.subject_name.clone(), link, as_of)
         })
         .collect();
     render(&RulePage {
@@ -273,21 +256,13 @@ pub async fn person_lines(s: &AppState, code: &str, t: NaiveDate) -> Result<Vec<
     });
     Ok(mine
         .into_iter()
-        .map(|o| Line {
-            subject_kind: "人员",
-            subject_name: o.rule.clone(),
-            link: Some(format!("/compliance/rule/{}", o.rule)),
-            target: o
-                .target_code
-                .as_deref()
-                .map(crate::domain::ids::shown_code)
-                .unwrap_or_default(),
-            period: o.period.clone(),
-            status: status_zh(o.status),
-            actual: o.actual,
-            required: o.required,
-            detail: o.detail.clone(),
-            due_soon: due_soon(o, t),
+        .map(|o| {
+            Line::of(
+                o,
+                o.rule.clone(),
+                Some(format!("/compliance/rule/{}", o.rule)),
+                t,
+            )
         })
         .collect())
 }
@@ -304,5 +279,31 @@ mod tests {
         assert_eq!(period_end("2026-Q1"), Some(d("2026-03-31")));
         assert_eq!(period_end("2026-02"), Some(d("2026-02-28")));
         assert_eq!(period_end("2026-W01"), Some(d("2026-01-04")));
+    }
+}
+
+impl Line {
+    fn of(o: &Outcome, subject_name: String, link: Option<String>, as_of: NaiveDate) -> Line {
+        Line {
+            subject_kind: match o.subject_kind {
+                "person" => "人员",
+                "unit" => "单位",
+                "region" => "区划",
+                _ => "对象",
+            },
+            subject_name,
+            link,
+            target: o
+                .target_code
+                .as_deref()
+                .map(crate::domain::ids::shown_code)
+                .unwrap_or_default(),
+            period: o.period.clone(),
+            status: status_zh(o.status),
+            actual: o.actual,
+            required: o.required,
+            detail: o.detail.clone(),
+            due_soon: due_soon(o, as_of),
+        }
     }
 }

@@ -76,12 +76,34 @@ fn new_key() -> String {
 
 /// The form's choices for a caller: colleagues of the same unit, and the households and
 /// places the caller links.
+/// Which form: new record or correction, with its title, target and draft key.
+struct FormAt {
+    title: &'static str,
+    action: String,
+    draft: String,
+}
+
+impl FormAt {
+    fn new() -> FormAt {
+        FormAt {
+            title: "记一笔工作",
+            action: "/work/new".into(),
+            draft: "new".into(),
+        }
+    }
+    fn edit(id: i32) -> FormAt {
+        FormAt {
+            title: "更正工作记录",
+            action: format!("/work/{id}/edit"),
+            draft: format!("edit-{id}"),
+        }
+    }
+}
+
 async fn form(
     s: &AppState,
     caller: &Caller,
-    title: &str,
-    action: String,
-    draft: String,
+    at: FormAt,
     raw: RawRecord,
     errors: Vec<FieldError>,
     problem: Option<String>,
@@ -134,9 +156,9 @@ async fn form(
         })
         .collect();
     render(&RecordForm {
-        title: title.into(),
-        action,
-        draft,
+        title: at.title.into(),
+        action: at.action,
+        draft: at.draft,
         matters: raw.matters.join("\n"),
         more_targets,
         raw,
@@ -159,17 +181,7 @@ async fn new_record(State(s): State<AppState>, caller: Caller) -> Result<Html<St
         start_date: today().to_string(),
         ..Default::default()
     };
-    form(
-        &s,
-        &caller,
-        "记一笔工作",
-        "/work/new".into(),
-        "new".into(),
-        raw,
-        vec![],
-        None,
-    )
-    .await
+    form(&s, &caller, FormAt::new(), raw, vec![], None).await
 }
 
 /// The form as sent: repeated fields become lists; the free-text lists are split later.
@@ -207,18 +219,9 @@ async fn submit_record(
     let parsed = raw.parse(today());
     let result = match parsed {
         Err(errors) => {
-            return Ok(form(
-                &s,
-                &caller,
-                "记一笔工作",
-                "/work/new".into(),
-                "new".into(),
-                raw,
-                errors,
-                None,
-            )
-            .await?
-            .into_response());
+            return Ok(form(&s, &caller, FormAt::new(), raw, errors, None)
+                .await?
+                .into_response());
         }
         Ok(r) => work::record(&s.db, &s.policy, &caller, r, Utc::now()).await,
     };
@@ -233,18 +236,11 @@ async fn submit_record(
             }
             Ok(Redirect::to(&to).into_response())
         }
-        Err(work::WorkError::Invalid(m)) => Ok(form(
-            &s,
-            &caller,
-            "记一笔工作",
-            "/work/new".into(),
-            "new".into(),
-            raw,
-            vec![],
-            Some(m),
-        )
-        .await?
-        .into_response()),
+        Err(work::WorkError::Invalid(m)) => {
+            Ok(form(&s, &caller, FormAt::new(), raw, vec![], Some(m))
+                .await?
+                .into_response())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -321,17 +317,7 @@ async fn edit_record(
     Path(id): Path<i32>,
 ) -> Result<Html<String>, AppError> {
     let d = editable(&s, &caller, id).await?;
-    form(
-        &s,
-        &caller,
-        "更正工作记录",
-        format!("/work/{id}/edit"),
-        format!("edit-{id}"),
-        raw_of(&d),
-        vec![],
-        None,
-    )
-    .await
+    form(&s, &caller, FormAt::edit(id), raw_of(&d), vec![], None).await
 }
 
 async fn submit_correction(
@@ -342,38 +328,21 @@ async fn submit_correction(
 ) -> Result<Response, AppError> {
     editable(&s, &caller, id).await?;
     let raw = raw_from_form(fields);
-    let action = format!("/work/{id}/edit");
     let r = match raw.parse(today()) {
         Ok(r) => r,
         Err(errors) => {
-            return Ok(form(
-                &s,
-                &caller,
-                "更正工作记录",
-                action,
-                format!("edit-{id}"),
-                raw,
-                errors,
-                None,
-            )
-            .await?
-            .into_response());
+            return Ok(form(&s, &caller, FormAt::edit(id), raw, errors, None)
+                .await?
+                .into_response());
         }
     };
     match work::correct(&s.db, &s.policy, &caller, id, r, Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/work/{id}?saved=1")).into_response()),
-        Err(work::WorkError::Invalid(m)) => Ok(form(
-            &s,
-            &caller,
-            "更正工作记录",
-            action,
-            format!("edit-{id}"),
-            raw,
-            vec![],
-            Some(m),
-        )
-        .await?
-        .into_response()),
+        Err(work::WorkError::Invalid(m)) => {
+            Ok(form(&s, &caller, FormAt::edit(id), raw, vec![], Some(m))
+                .await?
+                .into_response())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -381,6 +350,9 @@ async fn submit_correction(
 #[derive(Template)]
 #[template(path = "work/me.html")]
 struct MePage {
+    person_id: i32,
+    /// The engine's rows for me that are not met: unmet first, then those due within 30 days.
+    behind: Vec<super::compliance::Line>,
     name: String,
     w: MyWork,
     items: Vec<ItemView>,
@@ -396,7 +368,15 @@ async fn me(
     let day = q.date.unwrap_or_else(today);
     let w = work::my_work(&s.db, &s.policy, &me, day).await?;
     let rs = caller.can(Capability::ReadStability);
+    let behind = super::compliance::person_lines(&s, &me.id_number, day)
+        .await?
+        .into_iter()
+        .filter(|l| l.status != "达标")
+        .take(20)
+        .collect();
     render(&MePage {
+        person_id: me.id,
+        behind,
         name: me.name.clone(),
         items: w.open_items.iter().map(|i| ItemView::new(i, rs)).collect(),
         half: if chrono::Datelike::month(&day) <= 6 {
