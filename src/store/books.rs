@@ -4,8 +4,8 @@
 
 use super::entities::*;
 use super::work::{
-    SOLVED, active_on, coverage_kinds, ledger_zh, participant_activity, status_zh, target_activity,
-    visit_counts, visit_kinds,
+    SOLVED, active_on, coverage_kinds, ledger_zh, lookup, participant_activity, status_zh,
+    target_activity, visit_counts, visit_kinds,
 };
 use crate::domain::books::{Book, BookSheet, Section};
 use crate::domain::ids::mask_phone;
@@ -211,19 +211,13 @@ async fn household_heads(
     db: &impl ConnectionTrait,
     codes: &[String],
 ) -> Result<HashMap<String, String>, DbErr> {
-    let mut out = HashMap::new();
-    for chunk in codes.chunks(900) {
-        let rows: Vec<(String, String)> = household::Entity::find()
-            .select_only()
-            .column(household::Column::Code)
-            .column(household::Column::HeadName)
-            .filter(household::Column::Code.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        out.extend(rows);
-    }
-    Ok(out)
+    lookup::<household::Entity, _, _>(
+        db,
+        household::Column::Code,
+        household::Column::HeadName,
+        codes,
+    )
+    .await
 }
 
 /// 一户一页: the basic form, members, who links the household, every visit and every item.
@@ -683,19 +677,7 @@ async fn person_names(
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(900) {
-        let rows: Vec<(i32, String)> = person::Entity::find()
-            .select_only()
-            .column(person::Column::Id)
-            .column(person::Column::Name)
-            .filter(person::Column::Id.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        out.extend(rows);
-    }
-    Ok(out)
+    lookup::<person::Entity, _, _>(db, person::Column::Id, person::Column::Name, &ids).await
 }
 
 /// 联户工作台帐: one row per household link of the unit's people (or the whole county):

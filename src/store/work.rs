@@ -97,38 +97,20 @@ pub async fn register_matters<C: ConnectionTrait>(
         .iter()
         .flat_map(|r| r.targets.iter().map(String::as_str))
         .collect();
-    let mut households: HashMap<String, String> = HashMap::new();
-    for chunk in codes.iter().copied().collect::<Vec<_>>().chunks(500) {
-        let rows: Vec<(String, String)> = household::Entity::find()
-            .select_only()
-            .column(household::Column::Code)
-            .column(household::Column::RegionCode)
-            .filter(household::Column::Code.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        households.extend(rows);
-    }
-    let regions: HashSet<String> = region::Entity::find()
-        .select_only()
-        .column(region::Column::Code)
-        .filter(region::Column::Code.is_in(codes.iter().copied().collect::<Vec<_>>()))
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let codes: Vec<String> = codes.into_iter().map(str::to_string).collect();
+    let households: HashMap<String, String> = lookup::<household::Entity, _, _>(
+        db,
+        household::Column::Code,
+        household::Column::RegionCode,
+        &codes,
+    )
+    .await?;
+    // Of the rest, the region codes (a record may name its village instead of a household).
+    let regions = existing::<region::Entity>(db, region::Column::Code, &codes).await?;
     let owners: Vec<i32> = raised.iter().filter_map(|r| r.owner).collect();
-    let units: HashMap<i32, String> = person::Entity::find()
-        .select_only()
-        .column(person::Column::Id)
-        .column(person::Column::UnitCode)
-        .filter(person::Column::Id.is_in(owners))
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let units: HashMap<i32, String> =
+        lookup::<person::Entity, _, _>(db, person::Column::Id, person::Column::UnitCode, &owners)
+            .await?;
     let mut out = Vec::new();
     let now = Utc::now();
     let mut log = Vec::new();
@@ -1575,39 +1557,24 @@ async fn target_exists(
     code: &str,
 ) -> Result<bool, DbErr> {
     use crate::domain::labels::TargetKind as T;
+    let one = [code.to_string()];
     Ok(match kind {
-        T::Region => {
-            region::Entity::find()
-                .filter(region::Column::Code.eq(code))
-                .count(db)
-                .await?
-                > 0
-        }
-        T::Unit => {
-            unit::Entity::find()
-                .filter(unit::Column::Code.eq(code))
-                .count(db)
-                .await?
-                > 0
-        }
-        T::Household => {
-            household::Entity::find()
-                .filter(household::Column::Code.eq(code))
-                .count(db)
-                .await?
-                > 0
-        }
+        T::Region => !existing::<region::Entity>(db, region::Column::Code, &one)
+            .await?
+            .is_empty(),
+        T::Unit => !existing::<unit::Entity>(db, unit::Column::Code, &one)
+            .await?
+            .is_empty(),
+        T::Household => !existing::<household::Entity>(db, household::Column::Code, &one)
+            .await?
+            .is_empty(),
         T::Person => {
-            person::Entity::find()
-                .filter(person::Column::IdNumber.eq(code))
-                .count(db)
+            !existing::<person::Entity>(db, person::Column::IdNumber, &one)
                 .await?
-                > 0
-                || member::Entity::find()
-                    .filter(member::Column::IdNumber.eq(code))
-                    .count(db)
+                .is_empty()
+                || !existing::<member::Entity>(db, member::Column::IdNumber, &one)
                     .await?
-                    > 0
+                    .is_empty()
         }
         T::Any => !code.trim().is_empty(),
     })
@@ -1839,6 +1806,33 @@ async fn existing<E: EntityTrait>(
             .all(db)
             .await?;
         out.extend(found);
+    }
+    Ok(out)
+}
+
+/// `key → value` of one table for the given keys, read in chunks (bounded parameter lists).
+pub(crate) async fn lookup<E, K, V>(
+    db: &impl ConnectionTrait,
+    key: E::Column,
+    value: E::Column,
+    keys: &[K],
+) -> Result<HashMap<K, V>, DbErr>
+where
+    E: EntityTrait,
+    K: Clone + Eq + std::hash::Hash + Into<sea_orm::Value> + sea_orm::TryGetable,
+    V: sea_orm::TryGetable,
+{
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(900) {
+        let rows: Vec<(K, V)> = E::find()
+            .select_only()
+            .column(key)
+            .column(value)
+            .filter(key.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows);
     }
     Ok(out)
 }
