@@ -6,6 +6,7 @@ pub mod books;
 pub mod calendar;
 pub mod formats;
 pub mod ids;
+pub mod ledger;
 pub mod policy;
 pub mod rules;
 pub mod text;

@@ -1,0 +1,322 @@
+//! The life of a ledger item as an explicit state machine (issue 6 builds the store and pages on
+//! it): registered → assigned 交办 → in progress → resolved 办结 → fed back 反馈 → closed 销号,
+//! with escalation 上报 village → town desk → county centre, return, extension and reopening.
+//! Every transition is checked here: which state it starts from, and who may make it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Village,
+    Town,
+    County,
+}
+
+impl Level {
+    pub fn up(self) -> Option<Level> {
+        match self {
+            Level::Village => Some(Level::Town),
+            Level::Town => Some(Level::County),
+            Level::County => None,
+        }
+    }
+    pub fn down(self) -> Option<Level> {
+        match self {
+            Level::Village => None,
+            Level::Town => Some(Level::Village),
+            Level::County => Some(Level::Town),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Registered,
+    Assigned,
+    InProgress,
+    Escalated,
+    Resolved,
+    FedBack,
+    Closed,
+}
+
+/// What the resident said of the outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    Solved,
+    PartlySolved,
+    NotSolved,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Assign,
+    Start,
+    Escalate,
+    /// The level above sends an escalated item back down.
+    Return,
+    /// One extension of the deadline.
+    Extend,
+    Resolve,
+    /// The resident's answer; `on_behalf` when the owner records it for the resident.
+    Feedback {
+        answer: Answer,
+        on_behalf: bool,
+    },
+    Close,
+}
+
+/// Who acts: the office of a level, or the item's owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Office(Level),
+    Owner,
+    Resident,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub status: Status,
+    pub level: Level,
+    pub extended: bool,
+    pub last_answer: Option<Answer>,
+    /// The answer was recorded by the owner for the resident (shown as such).
+    pub answered_on_behalf: bool,
+}
+
+impl Item {
+    pub fn new(level: Level) -> Item {
+        Item {
+            status: Status::Registered,
+            level,
+            extended: false,
+            last_answer: None,
+            answered_on_behalf: false,
+        }
+    }
+
+    /// The item after `action` by `actor`, or why it is refused (in Chinese). Never partial.
+    pub fn apply(&self, action: Action, actor: Actor) -> Result<Item, String> {
+        use Status::*;
+        let office_here = actor == Actor::Office(self.level);
+        let office_above = self.level.up().is_some_and(|l| actor == Actor::Office(l));
+        let mut next = *self;
+        match (action, self.status) {
+            (Action::Assign, Registered | Escalated) if office_here => next.status = Assigned,
+            (Action::Start, Assigned) if actor == Actor::Owner => next.status = InProgress,
+            (Action::Escalate, Registered | Assigned | InProgress)
+                if office_here || actor == Actor::Owner =>
+            {
+                next.level = self.level.up().ok_or("已在县级民情处理中心，不能再上报")?;
+                next.status = Escalated;
+            }
+            (Action::Return, Escalated) if office_here => {
+                next.level = self.level.down().ok_or("村级事项不能退回")?;
+                next.status = Assigned;
+            }
+            (Action::Extend, Registered | Assigned | InProgress | Escalated)
+                if office_here || office_above =>
+            {
+                if self.extended {
+                    return Err("已经延期过一次，不能再延期".into());
+                }
+                next.extended = true;
+            }
+            (Action::Resolve, Assigned | InProgress) if actor == Actor::Owner || office_here => {
+                next.status = Resolved
+            }
+            (Action::Feedback { answer, on_behalf }, Resolved) => {
+                match (actor, on_behalf) {
+                    (Actor::Resident, false) | (Actor::Owner, true) => {}
+                    (Actor::Owner, false) => {
+                        return Err("责任人代群众填写反馈时须注明“代填”".into());
+                    }
+                    _ => return Err("反馈应由群众本人填写，或由责任人注明代填".into()),
+                }
+                next.last_answer = Some(answer);
+                next.answered_on_behalf = on_behalf;
+                // “Not solved” reopens the item (the level above is told).
+                next.status = if answer == Answer::NotSolved {
+                    InProgress
+                } else {
+                    FedBack
+                };
+            }
+            (Action::Close, FedBack) if office_here => next.status = Closed,
+            (_, Closed) => return Err("事项已销号".into()),
+            (a, s) => {
+                return Err(format!(
+                    "当前状态“{}”下不能{}，或您无权办理",
+                    status_zh(s),
+                    action_zh(a)
+                ));
+            }
+        }
+        Ok(next)
+    }
+}
+
+pub fn status_zh(s: Status) -> &'static str {
+    match s {
+        Status::Registered => "已登记",
+        Status::Assigned => "已交办",
+        Status::InProgress => "办理中",
+        Status::Escalated => "已上报",
+        Status::Resolved => "已办结",
+        Status::FedBack => "已反馈",
+        Status::Closed => "已销号",
+    }
+}
+
+pub fn action_zh(a: Action) -> &'static str {
+    match a {
+        Action::Assign => "交办",
+        Action::Start => "开始办理",
+        Action::Escalate => "上报",
+        Action::Return => "退回",
+        Action::Extend => "延期",
+        Action::Resolve => "办结",
+        Action::Feedback { .. } => "反馈",
+        Action::Close => "销号",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn action() -> impl Strategy<Value = Action> {
+        prop_oneof![
+            Just(Action::Assign),
+            Just(Action::Start),
+            Just(Action::Escalate),
+            Just(Action::Return),
+            Just(Action::Extend),
+            Just(Action::Resolve),
+            Just(Action::Close),
+            (0..3u8, any::<bool>()).prop_map(|(a, on_behalf)| Action::Feedback {
+                answer: [Answer::Solved, Answer::PartlySolved, Answer::NotSolved][a as usize],
+                on_behalf
+            }),
+        ]
+    }
+
+    fn actor() -> impl Strategy<Value = Actor> {
+        prop_oneof![
+            Just(Actor::Owner),
+            Just(Actor::Resident),
+            Just(Actor::Office(Level::Village)),
+            Just(Actor::Office(Level::Town)),
+            Just(Actor::Office(Level::County)),
+        ]
+    }
+
+    fn valid(i: &Item) -> bool {
+        // Closed only after a resident's (or marked) answer that was not “not solved”;
+        // escalated items sit above the village; an answer exists once fed back.
+        (i.status != Status::Closed
+            || matches!(i.last_answer, Some(Answer::Solved | Answer::PartlySolved)))
+            && (i.status != Status::Escalated || i.level > Level::Village)
+            && (i.status != Status::FedBack || i.last_answer.is_some())
+    }
+
+    proptest! {
+        #[test]
+        fn no_sequence_of_allowed_actions_reaches_an_invalid_state(
+            steps in proptest::collection::vec((action(), actor()), 0..60)
+        ) {
+            let mut item = Item::new(Level::Village);
+            for (a, who) in steps {
+                match item.apply(a, who) {
+                    Ok(next) => {
+                        prop_assert!(valid(&next), "{:?} after {:?} by {:?}", next, a, who);
+                        prop_assert!(!(item.extended && a == Action::Extend));
+                        item = next;
+                    }
+                    // A refusal changes nothing: `apply` takes `&self` and returns a new item.
+                    Err(why) => prop_assert!(!why.is_empty()),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_full_loop_with_a_not_solved_answer() {
+        let village = Actor::Office(Level::Village);
+        let town = Actor::Office(Level::Town);
+        let mut i = Item::new(Level::Village);
+        for (a, who) in [
+            (Action::Assign, village),
+            (Action::Start, Actor::Owner),
+            (Action::Escalate, Actor::Owner),
+        ] {
+            i = i.apply(a, who).unwrap();
+        }
+        assert_eq!((i.status, i.level), (Status::Escalated, Level::Town));
+        assert!(
+            i.apply(Action::Assign, village).is_err(),
+            "the village cannot take back an escalated item"
+        );
+        i = i.apply(Action::Assign, town).unwrap();
+        i = i.apply(Action::Resolve, Actor::Owner).unwrap();
+        let e = i
+            .apply(
+                Action::Feedback {
+                    answer: Answer::Solved,
+                    on_behalf: false,
+                },
+                Actor::Owner,
+            )
+            .unwrap_err();
+        assert!(e.contains("代填"), "{e}");
+        i = i
+            .apply(
+                Action::Feedback {
+                    answer: Answer::NotSolved,
+                    on_behalf: false,
+                },
+                Actor::Resident,
+            )
+            .unwrap();
+        assert_eq!(i.status, Status::InProgress, "reopened");
+        i = i.apply(Action::Resolve, Actor::Owner).unwrap();
+        i = i
+            .apply(
+                Action::Feedback {
+                    answer: Answer::Solved,
+                    on_behalf: true,
+                },
+                Actor::Owner,
+            )
+            .unwrap();
+        assert!(i.answered_on_behalf);
+        assert!(
+            i.apply(Action::Close, village).is_err(),
+            "closed at its own level"
+        );
+        i = i.apply(Action::Close, town).unwrap();
+        assert_eq!(i.status, Status::Closed);
+        assert_eq!(
+            i.apply(Action::Resolve, Actor::Owner).unwrap_err(),
+            "事项已销号"
+        );
+        let mut j = Item::new(Level::County);
+        j = j
+            .apply(Action::Extend, Actor::Office(Level::County))
+            .unwrap();
+        assert!(
+            j.apply(Action::Extend, Actor::Office(Level::County))
+                .unwrap_err()
+                .contains("一次")
+        );
+        assert!(
+            j.apply(Action::Escalate, Actor::Office(Level::County))
+                .unwrap_err()
+                .contains("县级")
+        );
+    }
+}
