@@ -1412,6 +1412,201 @@ mod tests {
         );
     }
 
+    /// (rule, facts that meet it, facts one short, period, as-of at the period's last day).
+    fn case(rule: &str, period: &str, as_of: &str, meet: &Facts, short: &Facts) {
+        assert_eq!(
+            status_of(meet, rule, period, as_of).0,
+            Status::Met,
+            "{rule} met"
+        );
+        assert_eq!(
+            status_of(short, rule, period, as_of).0,
+            Status::Unmet,
+            "{rule} short"
+        );
+    }
+
+    fn with(mut f: Facts, acts: Vec<ActivityFact>) -> Facts {
+        f.activities.extend(acts);
+        f
+    }
+
+    #[test]
+    fn more_rules_at_their_thresholds() {
+        let leader = Facts {
+            people: vec![person(1, &[Role::CountyLeadershipMember])],
+            ..Default::default()
+        };
+        // XF-7: one outreach visit a month, judged on the month's last day.
+        let out = |day: &str| act(ActivityKind::OutreachVisit, day, day, &[1], &[]);
+        case(
+            "XF-7",
+            "2026-02",
+            "2026-02-28",
+            &with(leader.clone(), vec![out("2026-02-28")]),
+            &with(leader.clone(), vec![out("2026-03-01")]),
+        );
+        // LXD-6: seven days of co-living; a stay of 1–7 July meets it, 1–6 does not.
+        let stay = |to: &str| act(ActivityKind::CoLiving, "2026-07-01", to, &[1], &[]);
+        case(
+            "LXD-6",
+            "2026",
+            "2026-12-31",
+            &with(leader.clone(), vec![stay("2026-07-07")]),
+            &with(leader.clone(), vec![stay("2026-07-06")]),
+        );
+        // DY-2: 90 distinct days of grassroots work; overlapping records count a day once.
+        let days = |n: i64| -> Vec<ActivityFact> {
+            (0..n)
+                .flat_map(|i| {
+                    let d = (d("2026-01-01") + Duration::days(i)).to_string();
+                    vec![
+                        act(ActivityKind::FieldVisit, &d, &d, &[1], &[]),
+                        act(ActivityKind::Research, &d, &d, &[1], &[]),
+                    ]
+                })
+                .collect()
+        };
+        case(
+            "DY-2",
+            "2026",
+            "2026-12-31",
+            &with(leader.clone(), days(90)),
+            &with(leader.clone(), days(89)),
+        );
+        // LXD-7: each linked enterprise visited every month.
+        let mut linked = leader.clone();
+        linked
+            .links
+            .push(link(1, LinkKind::ContactEnterprise, "E1"));
+        linked
+            .links
+            .push(link(1, LinkKind::ContactKeyProject, "P1"));
+        let visit = |t: &str| {
+            act(
+                ActivityKind::FieldVisit,
+                "2026-05-31",
+                "2026-05-31",
+                &[1],
+                &[t],
+            )
+        };
+        let r = rows(
+            &with(linked.clone(), vec![visit("E1")]),
+            "LXD-7",
+            "2026-05-31",
+        );
+        let may: Vec<_> = r
+            .iter()
+            .filter(|x| x.0 == "2026-05")
+            .map(|x| (x.1.clone().unwrap(), x.2))
+            .collect();
+        assert_eq!(
+            may,
+            vec![
+                ("E1".to_string(), Status::Met),
+                ("P1".to_string(), Status::Unmet)
+            ]
+        );
+
+        // CG-4: ten household visits a month by a village principal.
+        let sec = Facts {
+            people: vec![person(2, &[Role::VillageSecretary])],
+            ..Default::default()
+        };
+        let visits = |n: usize| {
+            (0..n)
+                .map(|i| {
+                    act(
+                        ActivityKind::HouseholdVisit,
+                        "2026-06-30",
+                        "2026-06-30",
+                        &[2],
+                        &[&format!("H{i}")],
+                    )
+                })
+                .collect()
+        };
+        case(
+            "CG-4",
+            "2026-06",
+            "2026-06-30",
+            &with(sec.clone(), visits(10)),
+            &with(sec.clone(), visits(9)),
+        );
+
+        // DDB-4: fifty distinct people or households visited by a representative.
+        let rep = Facts {
+            people: vec![person(3, &[Role::TownRepresentative])],
+            ..Default::default()
+        };
+        // A second visit to H0 counts once.
+        let reach = |n: usize| {
+            (0..n)
+                .map(|i| {
+                    act(
+                        ActivityKind::RepresentativeActivity,
+                        "2026-12-31",
+                        "2026-12-31",
+                        &[3],
+                        &[&format!("H{i}")],
+                    )
+                })
+                .chain(std::iter::once(act(
+                    ActivityKind::RepresentativeActivity,
+                    "2026-12-01",
+                    "2026-12-01",
+                    &[3],
+                    &["H0"],
+                )))
+                .collect()
+        };
+        case(
+            "DDB-4",
+            "2026",
+            "2026-12-31",
+            &with(rep.clone(), reach(50)),
+            &with(rep.clone(), reach(49)),
+        );
+
+        // BF-1: a section-level cadre pairs one hardship household.
+        let cadre = Facts {
+            people: vec![person(4, &[Role::SectionLevelCadre])],
+            ..Default::default()
+        };
+        let mut paired = cadre.clone();
+        paired.links.push(link(4, LinkKind::HardshipPairing, "H1"));
+        case("BF-1", "2026", "2026-12-31", &paired, &cadre);
+
+        // ZY-2 and ZY-6: a volunteer team's records name the team; the volunteer day is the
+        // second Saturday (14 November 2026).
+        let team = Facts {
+            units: vec![UnitFact {
+                code: "Y1".into(),
+                name: "服务队".into(),
+                kind: Some(UnitKind::VolunteerTeam),
+                tags: vec![],
+            }],
+            ..Default::default()
+        };
+        let serve = |day: &str| act(ActivityKind::VolunteerService, day, day, &[], &["Y1"]);
+        let six: Vec<ActivityFact> = (1..=6).map(|m| serve(&format!("2026-{m:02}-15"))).collect();
+        case(
+            "ZY-2",
+            "2026",
+            "2026-12-31",
+            &with(team.clone(), six.clone()),
+            &with(team.clone(), six[..5].to_vec()),
+        );
+        case(
+            "ZY-6",
+            "2026-11",
+            "2026-11-30",
+            &with(team.clone(), vec![serve("2026-11-14")]),
+            &with(team.clone(), vec![serve("2026-11-15")]),
+        );
+    }
+
     #[test]
     fn periods_label_as_the_report_does() {
         let w = periods("week", 2026, d("2026-12-31"));
