@@ -252,6 +252,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = ImportOptions {
                 dry_run,
                 hold_before_commit: hold_before_commit.map(Duration::from_secs),
+                item_clock: Some(config.policy()?.ledger.item),
             };
             let started = Instant::now();
             let result = exchange::import_files(&db, files, "命令行导入", &opts).await;

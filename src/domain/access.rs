@@ -36,6 +36,8 @@ pub enum Capability {
     RecordWork,
     /// Assign links, confirm proposals, hand a cadre's links over; correct any record.
     ManageLinks,
+    /// Act on ledger items as the office of a level (assign, escalate, close, supervise).
+    HandleItems,
 }
 
 impl AccessRole {
@@ -52,6 +54,7 @@ impl AccessRole {
             ReadStability => matches!(self, Admin | OrgDept | Office | VillageCadre),
             RecordWork => !matches!(self, Inspector),
             ManageLinks => matches!(self, Admin | OrgDept | Office),
+            HandleItems => matches!(self, Admin | OrgDept | Office | VillageCadre),
         }
     }
 

@@ -287,3 +287,46 @@ mod tests {
         assert_eq!(join_codes([]), "");
     }
 }
+
+labelled!(
+    /// 台账
+    LedgerKind, "台账" {
+    Livelihood = "livelihood", "民生诉求";
+    Hardship = "hardship", "困难群众";
+    Stability = "stability", "稳定工作";
+});
+
+labelled!(
+    /// 事项来源
+    ItemSource, "事项来源" {
+    Visit = "visit", "入户走访";
+    Reception = "reception", "接访";
+    Letter = "letter", "来信";
+    Hotline = "hotline", "民生热线" | "热线";
+    Outreach = "outreach", "下访";
+    Representative = "representative", "党代表";
+    ServiceRoom = "service_room", "便民服务室";
+    Resident = "resident", "群众自报";
+});
+
+impl ItemSource {
+    /// The time limit the item runs on: petitions (reception, letters, outreach) have the
+    /// statutory clock of XF-10, hotline calls their own, everything else the ledger's.
+    pub fn clock(self) -> &'static str {
+        match self {
+            ItemSource::Reception | ItemSource::Letter | ItemSource::Outreach => "petition",
+            ItemSource::Hotline => "hotline",
+            _ => "item",
+        }
+    }
+}
+
+labelled!(
+    /// 五包
+    Guarantee, "五包" {
+    Solve = "solve", "包解决";
+    Counsel = "counsel", "包疏导";
+    Stabilise = "stabilise", "包稳控";
+    Aid = "aid", "包救助";
+    Law = "law", "包依法处理";
+});

@@ -3,6 +3,9 @@
 //! with escalation 上报 village → town desk → county centre, return, extension and reopening.
 //! Every transition is checked here: which state it starts from, and who may make it.
 
+use crate::domain::calendar::Calendar;
+pub use crate::domain::policy::Counting;
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -67,6 +70,11 @@ pub enum Action {
         on_behalf: bool,
     },
     Close,
+    /// The level above puts a late item under supervision 督办.
+    Supervise,
+    /// A record that changes no state: the reason an item is late, a notice given to the
+    /// petitioner, one of the five guarantees of a key case.
+    Note,
 }
 
 /// Who acts: the office of a level, or the item's owner.
@@ -85,6 +93,7 @@ pub struct Item {
     pub last_answer: Option<Answer>,
     /// The answer was recorded by the owner for the resident (shown as such).
     pub answered_on_behalf: bool,
+    pub supervised: bool,
 }
 
 impl Item {
@@ -95,7 +104,16 @@ impl Item {
             extended: false,
             last_answer: None,
             answered_on_behalf: false,
+            supervised: false,
         }
+    }
+
+    /// Still waiting for work: not yet resolved (or reopened by the resident).
+    pub fn open(&self) -> bool {
+        !matches!(
+            self.status,
+            Status::Resolved | Status::FedBack | Status::Closed
+        )
     }
 
     /// The item after `action` by `actor`, or why it is refused (in Chinese). Never partial.
@@ -147,6 +165,17 @@ impl Item {
             }
             (Action::Close, FedBack) if office_here => next.status = Closed,
             (_, Closed) => return Err("事项已销号".into()),
+            // Supervision comes from the level above; the county centre supervises its own.
+            (Action::Supervise, _)
+                if self.open()
+                    && (office_above || (self.level == Level::County && office_here)) =>
+            {
+                if self.supervised {
+                    return Err("事项已在督办中".into());
+                }
+                next.supervised = true;
+            }
+            (Action::Note, _) if actor != Actor::Resident => {}
             (a, s) => {
                 return Err(format!(
                     "当前状态“{}”下不能{}，或您无权办理",
@@ -157,6 +186,60 @@ impl Item {
         }
         Ok(next)
     }
+}
+
+/// A deadline `days` from `from` under `clock`: calendar days, where a deadline that falls on a
+/// rest day moves to the next working day (as statutory time limits do), or working days.
+pub fn deadline(cal: &Calendar, from: NaiveDate, days: u32, count: Counting) -> NaiveDate {
+    match count {
+        Counting::Calendar => {
+            let mut d = from + Duration::days(i64::from(days));
+            while !cal.is_working_day(d) {
+                d += Duration::days(1);
+            }
+            d
+        }
+        Counting::Working => {
+            let mut d = from;
+            let mut left = days;
+            while left > 0 {
+                d += Duration::days(1);
+                if cal.is_working_day(d) {
+                    left -= 1;
+                }
+            }
+            d
+        }
+    }
+}
+
+/// Whether `today` is past `deadline` for an item still open.
+pub fn overdue(deadline: Option<NaiveDate>, today: NaiveDate) -> bool {
+    deadline.is_some_and(|d| today > d)
+}
+
+/// Working days from `today` to `deadline` (0 when due today; negative when late).
+pub fn working_days_left(cal: &Calendar, today: NaiveDate, deadline: NaiveDate) -> i64 {
+    let (a, b, sign) = if deadline >= today {
+        (today, deadline, 1)
+    } else {
+        (deadline, today, -1)
+    };
+    let mut n = 0;
+    let mut d = a;
+    while d < b {
+        d += Duration::days(1);
+        if cal.is_working_day(d) {
+            n += 1;
+        }
+    }
+    sign * n
+}
+
+/// Reminders are shown in working hours of working days only: no alerts at midnight or on a
+/// holiday. `now` is Beijing time.
+pub fn reminders_now(cal: &Calendar, now: NaiveDateTime, hours: (NaiveTime, NaiveTime)) -> bool {
+    cal.is_working_day(now.date()) && now.time() >= hours.0 && now.time() < hours.1
 }
 
 pub fn status_zh(s: Status) -> &'static str {
@@ -181,6 +264,8 @@ pub fn action_zh(a: Action) -> &'static str {
         Action::Resolve => "办结",
         Action::Feedback { .. } => "反馈",
         Action::Close => "销号",
+        Action::Supervise => "督办",
+        Action::Note => "记录情况",
     }
 }
 
@@ -198,6 +283,8 @@ mod tests {
             Just(Action::Extend),
             Just(Action::Resolve),
             Just(Action::Close),
+            Just(Action::Supervise),
+            Just(Action::Note),
             (0..3u8, any::<bool>()).prop_map(|(a, on_behalf)| Action::Feedback {
                 answer: [Answer::Solved, Answer::PartlySolved, Answer::NotSolved][a as usize],
                 on_behalf
@@ -242,6 +329,69 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn deadlines_follow_the_official_calendar() {
+        let cal = Calendar::seeded();
+        // Registered the day before the National Day holiday (1–7 Oct 2026, with Saturday
+        // 10 Oct a make-up working day): three working days are 8, 9 and 10 October.
+        assert_eq!(
+            deadline(&cal, day("2026-09-30"), 3, Counting::Working),
+            day("2026-10-10")
+        );
+        // The day before the Spring Festival break, whose Saturday 14 Feb is a working day.
+        assert_eq!(
+            deadline(&cal, day("2026-02-13"), 3, Counting::Working),
+            day("2026-02-25")
+        );
+        // Thirty calendar days that end on a holiday end on the next working day.
+        assert_eq!(
+            deadline(&cal, day("2026-09-01"), 30, Counting::Calendar),
+            day("2026-10-08")
+        );
+        assert_eq!(
+            deadline(&cal, day("2026-09-30"), 30, Counting::Calendar),
+            day("2026-10-30")
+        );
+        // An extension of 30 days from that deadline ends on a Saturday: Monday.
+        assert_eq!(
+            deadline(&cal, day("2026-10-08"), 30, Counting::Calendar),
+            day("2026-11-09")
+        );
+        assert_eq!(working_days_left(&cal, day("2026-09-30"), day("2026-10-10")), 3);
+        assert_eq!(working_days_left(&cal, day("2026-10-12"), day("2026-10-08")), -3);
+        assert!(!overdue(Some(day("2026-10-08")), day("2026-10-08")), "due today is not late");
+        assert!(overdue(Some(day("2026-10-08")), day("2026-10-09")));
+    }
+
+    #[test]
+    fn reminders_wait_for_working_hours() {
+        let cal = Calendar::seeded();
+        let hours = (
+            NaiveTime::from_hms_opt(8, 30, 0).unwrap(),
+            NaiveTime::from_hms_opt(17, 30, 0).unwrap(),
+        );
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        assert!(reminders_now(&cal, at("2026-10-10 09:00"), hours), "make-up Saturday");
+        assert!(!reminders_now(&cal, at("2026-10-09 23:50"), hours), "midnight");
+        assert!(!reminders_now(&cal, at("2026-10-02 10:00"), hours), "holiday");
+        assert!(!reminders_now(&cal, at("2026-10-12 17:30"), hours));
+    }
+
+    #[test]
+    fn supervision_comes_from_above_once_and_notes_change_nothing() {
+        let i = Item::new(Level::Village);
+        assert!(i.apply(Action::Supervise, Actor::Office(Level::Village)).is_err());
+        let s = i.apply(Action::Supervise, Actor::Office(Level::Town)).unwrap();
+        assert!(s.supervised);
+        assert!(s.apply(Action::Supervise, Actor::Office(Level::Town)).is_err());
+        assert_eq!(s.apply(Action::Note, Actor::Owner).unwrap(), s);
+        assert!(s.apply(Action::Note, Actor::Resident).is_err());
     }
 
     #[test]

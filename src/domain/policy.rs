@@ -19,6 +19,8 @@ pub struct Policy {
     pub work: WorkSettings,
     #[serde(default)]
     pub assignment: AssignmentSettings,
+    #[serde(default)]
+    pub ledger: LedgerSettings,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
 }
@@ -36,6 +38,73 @@ impl Default for WorkSettings {
             correction_days: 7,
             max_companions: 3,
         }
+    }
+}
+
+/// How days are counted towards a deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Counting {
+    /// Calendar days; a deadline on a rest day moves to the next working day.
+    Calendar,
+    /// Working days of the official calendar.
+    Working,
+}
+
+/// A time limit: days to answer, counted one way, and at most one extension.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clock {
+    pub days: u32,
+    pub count: Counting,
+    #[serde(default)]
+    pub extension_days: u32,
+}
+
+/// The clocks of ledger items, petitions and hotline calls (TZ-2, XF-10, RX-1).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerSettings {
+    /// A resident's demand raised on a visit, at a service room or by the resident.
+    pub item: Clock,
+    /// A petition (reception, letter, outreach): XF-10's written reply.
+    pub petition: Clock,
+    /// A hotline call.
+    pub hotline: Clock,
+    /// An item is “due soon” this many working days before its deadline.
+    pub due_soon_days: u32,
+    /// Reminders are shown between these times (Beijing) on working days.
+    pub reminder_hours: [String; 2],
+}
+
+impl Default for LedgerSettings {
+    fn default() -> Self {
+        LedgerSettings {
+            item: Clock {
+                days: 15,
+                count: Counting::Working,
+                extension_days: 15,
+            },
+            petition: Clock {
+                days: 30,
+                count: Counting::Calendar,
+                extension_days: 30,
+            },
+            hotline: Clock {
+                days: 5,
+                count: Counting::Working,
+                extension_days: 5,
+            },
+            due_soon_days: 3,
+            reminder_hours: ["08:30".into(), "17:30".into()],
+        }
+    }
+}
+
+impl LedgerSettings {
+    pub fn hours(&self) -> Option<(chrono::NaiveTime, chrono::NaiveTime)> {
+        let t = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").ok();
+        Some((t(&self.reminder_hours[0])?, t(&self.reminder_hours[1])?))
     }
 }
 
@@ -216,12 +285,25 @@ impl Policy {
             title: String::new(),
             work: WorkSettings::default(),
             assignment: AssignmentSettings::default(),
+            ledger: LedgerSettings::default(),
             rules: vec![],
         })
     }
 
     fn check(&self) -> Vec<String> {
         let mut errors = Vec::new();
+        if self.ledger.hours().is_none_or(|(a, b)| a >= b) {
+            errors.push("[ledger] reminder_hours：应为两个“时:分”，开始早于结束".to_string());
+        }
+        for (name, c) in [
+            ("item", self.ledger.item),
+            ("petition", self.ledger.petition),
+            ("hotline", self.ledger.hotline),
+        ] {
+            if c.days == 0 {
+                errors.push(format!("[ledger.{name}] days：期限至少1天"));
+            }
+        }
         let mut seen = HashSet::new();
         for r in &self.rules {
             let at = format!("规则 {}", r.id);

@@ -152,6 +152,47 @@ entity!(ledger_item, "ledger_item" {
     pub registered_on: Date,
     pub deadline: Option<Date>,
     pub closed_on: Option<Date>,
+    /// Which time limit runs: item, petition or hotline (policy `[ledger]`).
+    pub clock: String,
+    pub category: Option<String>,
+    pub resident_name: Option<String>,
+    /// Personal data: shown only to callers who may reveal it.
+    pub resident_phone: Option<String>,
+    pub extended: bool,
+    pub supervised: bool,
+    pub supervision_deadline: Option<Date>,
+    pub overdue_reason: Option<String>,
+    pub answer: Option<String>,
+    pub answered_on_behalf: bool,
+    pub resolution: Option<String>,
+    pub resolved_on: Option<Date>,
+    /// 包案领导 of a key petition case.
+    pub case_owner_person_id: Option<i32>,
+    /// The first petition of the same person on the same matter.
+    pub repeat_of: Option<i32>,
+    /// The secret in the resident's feedback link.
+    #[serde(skip)]
+    pub feedback_token: Option<String>,
+    /// Bumped by every step, so that two offices acting at once cannot both succeed.
+    pub version: i32,
+});
+
+entity!(ledger_event, "ledger_event" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub item_id: i32,
+    pub at: DateTimeUtc,
+    pub on_date: Date,
+    pub account_id: Option<i32>,
+    pub actor: String,
+    pub actor_role: String,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub level: String,
+    pub note: String,
+    /// JSON: what the step set (owner, deadline, answer, guarantee …).
+    pub data: String,
 });
 
 entity!(activity_participant, "activity_participant" {

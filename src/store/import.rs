@@ -66,6 +66,9 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Fault-injection hook for the crash test: wait this long before committing.
     pub hold_before_commit: Option<Duration>,
+    /// The time limit of the ledger items that matters raised on visits become (the
+    /// policy's `[ledger] item`; the default policy's when not given).
+    pub item_clock: Option<crate::domain::policy::Clock>,
 }
 
 #[derive(Default)]
@@ -111,7 +114,10 @@ pub async fn import(
 ) -> Result<Outcome, ImportFailure> {
     let batch = Batch::from_files(files);
     let txn = db.begin().await?;
-    let result = run(&txn, batch, actor).await;
+    let clock = opts
+        .item_clock
+        .unwrap_or(crate::domain::policy::LedgerSettings::default().item);
+    let result = run(&txn, batch, actor, &clock).await;
     match result {
         Ok(mut outcome) => {
             if opts.dry_run {
@@ -193,6 +199,7 @@ async fn run(
     txn: &DatabaseTransaction,
     mut b: Batch,
     actor: &str,
+    clock: &crate::domain::policy::Clock,
 ) -> Result<Outcome, ImportFailure> {
     let known = load_known(txn).await?;
     let mut errors = std::mem::take(&mut b.errors);
@@ -470,7 +477,7 @@ async fn run(
         return Err(ImportFailure::Invalid(errors));
     }
 
-    write(txn, b, known, &paths, actor)
+    write(txn, b, known, &paths, actor, clock)
         .await
         .map_err(ImportFailure::Db)
 }
@@ -616,6 +623,7 @@ async fn write(
     known: Known,
     paths: &HashMap<String, String>,
     actor: &str,
+    clock: &crate::domain::policy::Clock,
 ) -> Result<Outcome, DbErr> {
     let mut out = Outcome::default();
     let mut log: Vec<Change> = Vec::new();
@@ -951,7 +959,12 @@ async fn write(
                 .exec_without_returning(txn)
                 .await?;
         }
-        let items = crate::store::work::register_matters(txn, &raised).await?;
+        let items = crate::store::work::register_matters(
+            txn,
+            &raised,
+            clock,
+        )
+        .await?;
         out.tallies.insert(
             "ledger_items".into(),
             Tally {

@@ -5,6 +5,7 @@ pub mod books;
 pub mod entities;
 pub mod history;
 pub mod import;
+pub mod ledger;
 pub mod registry;
 pub mod rules;
 pub mod work;

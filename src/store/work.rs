@@ -34,19 +34,7 @@ impl From<DbErr> for WorkError {
     }
 }
 
-/// Where a ledger item came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ItemSource {
-    Visit,
-}
-
-impl ItemSource {
-    pub fn code(self) -> &'static str {
-        match self {
-            ItemSource::Visit => "visit",
-        }
-    }
-}
+pub use crate::domain::labels::ItemSource;
 
 pub fn ledger_zh(code: &str) -> &'static str {
     match code {
@@ -89,10 +77,12 @@ pub struct Raised {
 pub async fn register_matters<C: ConnectionTrait>(
     db: &C,
     raised: &[Raised],
+    clock: &crate::domain::policy::Clock,
 ) -> Result<Vec<ledger_item::Model>, DbErr> {
     if raised.is_empty() {
         return Ok(vec![]);
     }
+    let cal = crate::store::rules::calendar(db).await?;
     let codes: HashSet<&str> = raised
         .iter()
         .flat_map(|r| r.targets.iter().map(String::as_str))
@@ -143,8 +133,16 @@ pub async fn register_matters<C: ConnectionTrait>(
                 owner_person_id: Set(r.owner),
                 owner_unit_code: Set(r.owner.and_then(|o| units.get(&o).cloned())),
                 registered_on: Set(r.on),
-                deadline: Set(None),
+                deadline: Set(Some(crate::domain::ledger::deadline(
+                    &cal,
+                    r.on,
+                    clock.days,
+                    clock.count,
+                ))),
                 closed_on: Set(None),
+                clock: Set(r.source.clock().into()),
+                feedback_token: Set(Some(crate::store::ledger::new_token())),
+                ..Default::default()
             });
         }
     }
@@ -184,6 +182,7 @@ pub async fn register_matters<C: ConnectionTrait>(
         });
     }
     history::append(db, "系统（由工作记录生成）", now, log).await?;
+    crate::store::ledger::log_registered(db, &out, "系统（由工作记录生成）", now).await?;
     Ok(out)
 }
 
@@ -461,6 +460,7 @@ pub async fn record(
             owner: people.first().map(|p| p.id),
             matters: r.matters.clone(),
         }],
+        &policy.ledger.item,
     )
     .await?;
     history::append(
@@ -597,6 +597,7 @@ pub async fn correct(
             owner: people.first().map(|p| p.id),
             matters: new_matters,
         }],
+        &policy.ledger.item,
     )
     .await?;
     history::append(

@@ -6,6 +6,7 @@ mod access;
 mod cli;
 mod exchange;
 mod helpers;
+mod ledger;
 mod registry;
 mod rules;
 mod work;

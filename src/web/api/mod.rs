@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod exchange;
+pub mod ledger;
 pub mod registry;
 pub mod work;
 
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         "/api/v1",
         registry::router()
             .merge(exchange::router())
-            .merge(work::router()),
+            .merge(work::router())
+            .merge(ledger::router()),
     )
 }

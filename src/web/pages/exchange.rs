@@ -111,6 +111,7 @@ async fn upload(
     let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
     let opts = ImportOptions {
         dry_run: true,
+        item_clock: Some(s.policy.ledger.item),
         ..Default::default()
     };
     match run_import(&s, &caller, files, &opts, &name).await {
@@ -178,7 +179,12 @@ async fn confirm(
     ))?;
     let bytes = tokio::fs::read(&path).await?;
     let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
-    let result = run_import(&s, &caller, files, &ImportOptions::default(), &name).await;
+    let result = run_import(&s, &caller, files, &ImportOptions {
+            item_clock: Some(s.policy.ledger.item),
+            ..Default::default()
+        },
+        &name,
+    ).await;
     match result {
         Ok(outcome) => {
             let _ = tokio::fs::remove_dir_all(&dir).await;

@@ -1,0 +1,1373 @@
+//! Ledger items, petitions, letters and hotline calls as tracked items: registration, every step
+//! of their life through the domain's state machine (`domain::ledger`), each step kept in
+//! `ledger_event` with who, when and why; the resident's answer by a secret link; inboxes and
+//! the village's periodic review.
+
+use super::access::{Caller, Visibility};
+use super::entities::*;
+use super::work::WorkError;
+use crate::domain::access::Capability;
+use crate::domain::calendar::Calendar;
+use crate::domain::ids::Phone;
+use crate::domain::labels::{Guarantee, ItemSource, LedgerKind, Role};
+use crate::domain::ledger::{self, Action, Actor, Answer, Item, Level, Status};
+use crate::domain::policy::{Clock, Policy};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
+};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Statuses of an item still waiting for work.
+pub const OPEN: [&str; 4] = ["registered", "assigned", "in_progress", "escalated"];
+
+pub fn new_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn status_of(code: &str) -> Status {
+    match code {
+        "assigned" => Status::Assigned,
+        "in_progress" => Status::InProgress,
+        "escalated" => Status::Escalated,
+        "resolved" => Status::Resolved,
+        "fed_back" => Status::FedBack,
+        "closed" => Status::Closed,
+        _ => Status::Registered,
+    }
+}
+
+fn status_code(s: Status) -> &'static str {
+    match s {
+        Status::Registered => "registered",
+        Status::Assigned => "assigned",
+        Status::InProgress => "in_progress",
+        Status::Escalated => "escalated",
+        Status::Resolved => "resolved",
+        Status::FedBack => "fed_back",
+        Status::Closed => "closed",
+    }
+}
+
+pub fn level_of(code: &str) -> Level {
+    match code {
+        "town" => Level::Town,
+        "county" => Level::County,
+        _ => Level::Village,
+    }
+}
+
+pub fn level_code(l: Level) -> &'static str {
+    match l {
+        Level::Village => "village",
+        Level::Town => "town",
+        Level::County => "county",
+    }
+}
+
+pub fn level_zh(code: &str) -> &'static str {
+    match code {
+        "town" => "镇民情处理站",
+        "county" => "县民情处理中心",
+        _ => "村",
+    }
+}
+
+pub fn answer_code(a: Answer) -> &'static str {
+    match a {
+        Answer::Solved => "solved",
+        Answer::PartlySolved => "partly_solved",
+        Answer::NotSolved => "not_solved",
+    }
+}
+
+pub fn answer_zh(code: &str) -> &'static str {
+    match code {
+        "solved" => "已解决",
+        "partly_solved" => "部分解决",
+        "not_solved" => "未解决",
+        _ => "",
+    }
+}
+
+pub fn parse_answer(raw: &str) -> Result<Answer, String> {
+    match raw.trim() {
+        "solved" | "已解决" | "解决" => Ok(Answer::Solved),
+        "partly_solved" | "部分解决" => Ok(Answer::PartlySolved),
+        "not_solved" | "未解决" => Ok(Answer::NotSolved),
+        o => Err(format!("反馈结果“{o}”无效，可选：已解决、部分解决、未解决")),
+    }
+}
+
+pub fn action_zh(code: &str) -> &'static str {
+    match code {
+        "register" => "登记",
+        "assign" => "交办",
+        "start" => "开始办理",
+        "escalate" => "上报",
+        "return" => "退回",
+        "extend" => "延期",
+        "resolve" => "办结",
+        "feedback" => "反馈",
+        "close" => "销号",
+        "supervise" => "督办",
+        "overdue_reason" => "逾期原因",
+        "notice" => "告知",
+        "take_case" => "包案",
+        "guarantee" => "五包",
+        "note" => "记录情况",
+        "handover" => "交接",
+        _ => "其他",
+    }
+}
+
+fn item_state(m: &ledger_item::Model) -> Item {
+    Item {
+        status: status_of(&m.status),
+        level: level_of(&m.level),
+        extended: m.extended,
+        last_answer: m.answer.as_deref().and_then(|a| parse_answer(a).ok()),
+        answered_on_behalf: m.answered_on_behalf,
+        supervised: m.supervised,
+    }
+}
+
+pub fn clock_of<'a>(policy: &'a Policy, m: &ledger_item::Model) -> &'a Clock {
+    match m.clock.as_str() {
+        "petition" => &policy.ledger.petition,
+        "hotline" => &policy.ledger.hotline,
+        _ => &policy.ledger.item,
+    }
+}
+
+/// The condition on ledger items a caller may read: items in their regions, of their units,
+/// owned by them or of households they link; stability items only with `ReadStability`
+/// (or to their owner).
+pub fn visible(caller: &Caller) -> Condition {
+    fn reach(v: &Visibility) -> Condition {
+        if v.all {
+            return Condition::all();
+        }
+        let mut c = Condition::any().add(ledger_item::Column::Id.lt(0));
+        for p in &v.region_paths {
+            c = c.add(
+                ledger_item::Column::RegionCode.in_subquery(
+                    Query::select()
+                        .column(region::Column::Code)
+                        .from(region::Entity)
+                        .and_where(region::Column::Path.like(format!("{p}%")))
+                        .to_owned(),
+                ),
+            );
+        }
+        for u in &v.units {
+            c = c.add(ledger_item::Column::OwnerUnitCode.eq(u.as_str()));
+        }
+        if let Some(pid) = v.own {
+            c = c.add(
+                ledger_item::Column::HouseholdCode.in_subquery(
+                    Query::select()
+                        .column(link::Column::TargetCode)
+                        .from(link::Entity)
+                        .and_where(link::Column::PersonId.eq(pid))
+                        .to_owned(),
+                ),
+            );
+        }
+        c
+    }
+    let me = caller.person_id.unwrap_or(-1);
+    Condition::any()
+        .add(ledger_item::Column::OwnerPersonId.eq(me))
+        .add(ledger_item::Column::CaseOwnerPersonId.eq(me))
+        .add(
+            Condition::all()
+                .add(ledger_item::Column::Ledger.ne("stability"))
+                .add(reach(&caller.visibility())),
+        )
+        .add(
+            Condition::all()
+                .add(ledger_item::Column::Ledger.eq("stability"))
+                .add(reach(&caller.visibility_for(Capability::ReadStability))),
+        )
+}
+
+/// The offices (levels) a caller acts as for an item in the region with `path`
+/// (`/county/town/village/…/`).
+fn offices(caller: &Caller, path: &str) -> Vec<Level> {
+    let v = caller.visibility_for(Capability::HandleItems);
+    let mut out = Vec::new();
+    let segments = |p: &str| p.trim_matches('/').split('/').count();
+    let prefix = |p: &str, n: usize| {
+        let parts: Vec<&str> = p.trim_matches('/').split('/').take(n).collect();
+        format!("/{}/", parts.join("/"))
+    };
+    if v.all
+        || v
+            .region_paths
+            .iter()
+            .any(|p| segments(p) == 1 && path.starts_with(p.as_str()))
+    {
+        out.push(Level::County);
+    }
+    if v
+        .region_paths
+        .iter()
+        .any(|p| segments(p) == 2 && path.starts_with(p.as_str()))
+    {
+        out.push(Level::Town);
+    }
+    if v
+        .region_paths
+        .iter()
+        .any(|p| segments(p) >= 3 && path.starts_with(&prefix(p, 3)))
+    {
+        out.push(Level::Village);
+    }
+    out
+}
+
+/// Everyone the caller may act as on this item, most specific first.
+fn actors(caller: &Caller, m: &ledger_item::Model, path: &str) -> Vec<Actor> {
+    let mut out = Vec::new();
+    if caller.person_id.is_some() && caller.person_id == m.owner_person_id {
+        out.push(Actor::Owner);
+    }
+    let mut levels = offices(caller, path);
+    // The office of the item's own level first, then those above.
+    levels.sort_by_key(|l| (*l != level_of(&m.level), *l));
+    out.extend(levels.into_iter().map(Actor::Office));
+    out
+}
+
+fn actor_zh(a: Actor) -> &'static str {
+    match a {
+        Actor::Owner => "责任人",
+        Actor::Resident => "群众",
+        Actor::Office(Level::Village) => "村",
+        Actor::Office(Level::Town) => "镇民情处理站",
+        Actor::Office(Level::County) => "县民情处理中心",
+    }
+}
+
+/// A new item from reception, a letter, the hotline, outreach, a representative, the service
+/// room or the resident's own report (visits raise theirs through the work record).
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewItem {
+    /// 民生诉求 / 困难群众 / 稳定工作 (or livelihood, hardship, stability).
+    pub ledger: String,
+    /// 接访, 来信, 民生热线, 下访, 党代表, 便民服务室, 群众自报 …
+    pub source: String,
+    pub household_code: Option<String>,
+    /// Needed when no household is named: the village (or town) the matter belongs to.
+    pub region_code: Option<String>,
+    pub resident_name: Option<String>,
+    pub resident_phone: Option<String>,
+    pub category: Option<String>,
+    pub matter: String,
+    #[schema(value_type = String, format = Date)]
+    pub registered_on: NaiveDate,
+    /// An earlier petition of the same person on the same matter.
+    pub repeat_of: Option<i32>,
+}
+
+fn opt(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+async fn region_path(db: &impl ConnectionTrait, code: &str) -> Result<Option<region::Model>, DbErr> {
+    region::Entity::find()
+        .filter(region::Column::Code.eq(code))
+        .one(db)
+        .await
+}
+
+/// Registers an item; every field's problem is named, nothing is written on an error.
+pub async fn register(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    cal: &Calendar,
+    caller: &Caller,
+    n: NewItem,
+    now: DateTime<Utc>,
+) -> Result<ledger_item::Model, WorkError> {
+    if !caller.can(Capability::RecordWork) {
+        return Err(WorkError::Forbidden("您的角色不能登记事项".into()));
+    }
+    let mut errors = Vec::new();
+    let ledger = LedgerKind::parse(&n.ledger).map_err(|e| errors.push(format!("台账：{e}")));
+    let source = ItemSource::parse(&n.source).map_err(|e| errors.push(format!("来源：{e}")));
+    let matter = n.matter.trim().to_string();
+    if matter.is_empty() {
+        errors.push("反映事项：不能为空".into());
+    } else if matter.chars().count() > 2000 {
+        errors.push("反映事项：不超过2000字".into());
+    }
+    let phone = match opt(&n.resident_phone) {
+        Some(p) => match Phone::parse(&p) {
+            Ok(p) => Some(p.as_str().to_string()),
+            Err(e) => {
+                errors.push(format!("联系电话：{e}"));
+                None
+            }
+        },
+        None => None,
+    };
+    let household_code = opt(&n.household_code);
+    let household = match &household_code {
+        Some(c) => {
+            let h = household::Entity::find()
+                .filter(household::Column::Code.eq(c.as_str()))
+                .filter(caller.visibility().households())
+                .one(db)
+                .await?;
+            if h.is_none() {
+                errors.push(format!("户编号：“{c}”不存在或不在您的范围内"));
+            }
+            h
+        }
+        None => None,
+    };
+    let region_code = household
+        .as_ref()
+        .map(|h| h.region_code.clone())
+        .or(opt(&n.region_code));
+    let region = match &region_code {
+        Some(c) => region_path(db, c).await?,
+        None => None,
+    };
+    match (&region_code, &region) {
+        (None, _) => errors.push("区划：未填户编号时须填所属村（社区）或镇".into()),
+        (Some(c), None) => errors.push(format!("区划：“{c}”不存在")),
+        (Some(_), Some(r)) if household.is_none() && !caller.visibility().covers_region(&r.path) => {
+            errors.push(format!("区划：“{}”不在您的范围内", r.name))
+        }
+        _ => {}
+    }
+    if n.registered_on > (now + chrono::Duration::hours(8)).date_naive() {
+        errors.push("登记日期：不能晚于今天".into());
+    }
+    let repeat = match n.repeat_of {
+        Some(id) => {
+            let r = ledger_item::Entity::find_by_id(id)
+                .filter(visible(caller))
+                .one(db)
+                .await?;
+            if r.is_none() {
+                errors.push(format!("重复件：事项 {id} 不存在"));
+            }
+            r
+        }
+        None => None,
+    };
+    let (Ok(ledger), Ok(source), Some(region), true) = (ledger, source, region, errors.is_empty())
+    else {
+        return Err(WorkError::Invalid(errors.join("；")));
+    };
+    let level = match region.level.as_str() {
+        "county" => Level::County,
+        "town" | "street" => Level::Town,
+        _ => Level::Village,
+    };
+    let clock = source.clock();
+    let c = match clock {
+        "petition" => &policy.ledger.petition,
+        "hotline" => &policy.ledger.hotline,
+        _ => &policy.ledger.item,
+    };
+    let category = opt(&n.category);
+    // A repeat petition of the same household on the same category joins the first one.
+    let repeat_of = match (repeat, &household_code, &category) {
+        (Some(r), _, _) => Some(r.repeat_of.unwrap_or(r.id)),
+        (None, Some(h), Some(cat)) if clock == "petition" => ledger_item::Entity::find()
+            .filter(ledger_item::Column::HouseholdCode.eq(h.as_str()))
+            .filter(ledger_item::Column::Category.eq(cat.as_str()))
+            .filter(ledger_item::Column::Clock.eq("petition"))
+            .filter(ledger_item::Column::RepeatOf.is_null())
+            .order_by_asc(ledger_item::Column::Id)
+            .one(db)
+            .await?
+            .map(|r| r.id),
+        _ => None,
+    };
+    let txn = db.begin().await?;
+    let saved = ledger_item::ActiveModel {
+        id: NotSet,
+        ledger: Set(ledger.code().into()),
+        household_code: Set(household_code),
+        region_code: Set(region.code.clone()),
+        source: Set(source.code().into()),
+        activity_id: Set(None),
+        matter: Set(matter),
+        status: Set("registered".into()),
+        level: Set(level_code(level).into()),
+        owner_person_id: Set(None),
+        owner_unit_code: Set(None),
+        registered_on: Set(n.registered_on),
+        deadline: Set(Some(ledger::deadline(cal, n.registered_on, c.days, c.count))),
+        closed_on: Set(None),
+        clock: Set(clock.into()),
+        category: Set(category),
+        resident_name: Set(opt(&n.resident_name)),
+        resident_phone: Set(phone),
+        feedback_token: Set(Some(new_token())),
+        repeat_of: Set(repeat_of),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    log_registered(&txn, std::slice::from_ref(&saved), &caller.display_name, now).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// The `register` step of items raised elsewhere (work records, imports).
+pub async fn log_registered<C: ConnectionTrait>(
+    db: &C,
+    items: &[ledger_item::Model],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for chunk in items.chunks(500) {
+        ledger_event::Entity::insert_many(chunk.iter().map(|i| ledger_event::ActiveModel {
+            id: NotSet,
+            item_id: Set(i.id),
+            at: Set(now),
+            on_date: Set(i.registered_on),
+            account_id: Set(None),
+            actor: Set(actor.to_string()),
+            actor_role: Set("登记人".into()),
+            action: Set("register".into()),
+            from_status: Set(String::new()),
+            to_status: Set("registered".into()),
+            level: Set(i.level.clone()),
+            note: Set(String::new()),
+            data: Set(serde_json::json!({"deadline": i.deadline}).to_string()),
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One step on an item, as the API and the forms send it.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct Step {
+    /// assign, start, escalate, return, extend, resolve, feedback, close, supervise,
+    /// overdue_reason, notice, take_case, guarantee, note
+    pub action: String,
+    /// The day it happened (today when not given).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub on: Option<NaiveDate>,
+    #[serde(default)]
+    pub note: String,
+    /// assign: the new owner; take_case: the county leader who owns the case.
+    pub person_id: Option<i32>,
+    /// assign: a deadline other than the policy's; supervise: the supervision deadline;
+    /// extend: an earlier end than the longest extension allowed.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub deadline: Option<NaiveDate>,
+    /// feedback: 已解决 / 部分解决 / 未解决.
+    pub answer: Option<String>,
+    /// feedback: recorded by the owner for the resident (代填).
+    #[serde(default)]
+    pub on_behalf: bool,
+    /// guarantee: which of the five (包解决, 包疏导, 包稳控, 包救助, 包依法处理).
+    pub guarantee: Option<String>,
+    /// The version the caller saw; a step on an item changed meanwhile is refused.
+    pub version: Option<i32>,
+}
+
+/// An item as a caller may see it, with its history and the steps the caller may take.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemDetail {
+    pub id: i32,
+    pub ledger: String,
+    pub ledger_zh: String,
+    pub source: String,
+    pub source_zh: String,
+    pub clock: String,
+    pub category: Option<String>,
+    pub household_code: Option<String>,
+    pub region_code: String,
+    pub region_name: String,
+    pub resident_name: Option<String>,
+    /// Masked unless the caller may reveal personal data.
+    pub resident_phone: Option<String>,
+    pub matter: String,
+    pub status: String,
+    pub status_zh: String,
+    pub level: String,
+    pub level_zh: String,
+    pub owner_person_id: Option<i32>,
+    pub owner_name: Option<String>,
+    pub case_owner_person_id: Option<i32>,
+    pub case_owner_name: Option<String>,
+    #[schema(value_type = String, format = Date)]
+    pub registered_on: NaiveDate,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub deadline: Option<NaiveDate>,
+    pub extended: bool,
+    pub supervised: bool,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub supervision_deadline: Option<NaiveDate>,
+    pub overdue: bool,
+    pub overdue_reason: Option<String>,
+    pub resolution: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub resolved_on: Option<NaiveDate>,
+    pub answer: Option<String>,
+    pub answer_zh: Option<String>,
+    pub answered_on_behalf: bool,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub closed_on: Option<NaiveDate>,
+    pub repeat_of: Option<i32>,
+    pub repeats: Vec<i32>,
+    /// Which of the five guarantees of a key case are recorded.
+    pub guarantees: Vec<String>,
+    pub version: i32,
+    /// Steps this caller may take now.
+    pub may: Vec<String>,
+    /// The resident's feedback link, for those who handle the item.
+    pub feedback_path: Option<String>,
+    pub history: Vec<EventView>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub at: String,
+    #[schema(value_type = String, format = Date)]
+    pub on: NaiveDate,
+    pub actor: String,
+    pub actor_role: String,
+    pub action: String,
+    pub action_zh: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub level: String,
+    pub note: String,
+    pub data: serde_json::Value,
+}
+
+const STEPS: [&str; 14] = [
+    "assign",
+    "start",
+    "escalate",
+    "return",
+    "extend",
+    "resolve",
+    "feedback",
+    "close",
+    "supervise",
+    "overdue_reason",
+    "notice",
+    "take_case",
+    "guarantee",
+    "note",
+];
+
+fn domain_action(code: &str, answer: Option<Answer>, on_behalf: bool) -> Option<Action> {
+    Some(match code {
+        "assign" => Action::Assign,
+        "start" => Action::Start,
+        "escalate" => Action::Escalate,
+        "return" => Action::Return,
+        "extend" => Action::Extend,
+        "resolve" => Action::Resolve,
+        "feedback" => Action::Feedback {
+            answer: answer.unwrap_or(Answer::Solved),
+            on_behalf,
+        },
+        "close" => Action::Close,
+        "supervise" => Action::Supervise,
+        "overdue_reason" | "notice" | "take_case" | "guarantee" | "note" => Action::Note,
+        _ => return None,
+    })
+}
+
+/// Which actors a note-like step is for, beyond what the state machine allows.
+fn step_allowed(code: &str, actor: Actor, caller: &Caller, m: &ledger_item::Model) -> bool {
+    match code {
+        "take_case" => actor == Actor::Office(Level::County) && m.clock == "petition",
+        "guarantee" => {
+            m.case_owner_person_id.is_some()
+                && (caller.person_id == m.case_owner_person_id
+                    || actor == Actor::Office(Level::County))
+        }
+        _ => true,
+    }
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i32,
+) -> Result<Option<ledger_item::Model>, DbErr> {
+    ledger_item::Entity::find_by_id(id)
+        .filter(visible(caller))
+        .one(db)
+        .await
+}
+
+async fn caller_actors(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    m: &ledger_item::Model,
+) -> Result<(Vec<Actor>, region::Model), WorkError> {
+    let region = region_path(db, &m.region_code)
+        .await?
+        .ok_or_else(|| WorkError::NotFound("事项所属区划".into()))?;
+    let mut a = actors(caller, m, &region.path);
+    if caller.person_id.is_some() && caller.person_id == m.case_owner_person_id {
+        // The case owner may record the five guarantees (a note, not a change of state).
+        a.push(Actor::Owner);
+        a.dedup();
+    }
+    Ok((a, region))
+}
+
+/// Takes one step on an item: checked by the state machine for the caller's roles on it, written
+/// with its history entry in one transaction, refused whole otherwise.
+pub async fn act(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    cal: &Calendar,
+    caller: &Caller,
+    id: i32,
+    step: Step,
+    now: DateTime<Utc>,
+) -> Result<ledger_item::Model, WorkError> {
+    let m = find(db, caller, id)
+        .await?
+        .ok_or_else(|| WorkError::NotFound("事项".into()))?;
+    let on = step
+        .on
+        .unwrap_or_else(|| (now + chrono::Duration::hours(8)).date_naive());
+    let code = step.action.trim();
+    let answer = match (code, step.answer.as_deref()) {
+        ("feedback", Some(a)) => Some(parse_answer(a).map_err(WorkError::Invalid)?),
+        ("feedback", None) => return Err(WorkError::Invalid("反馈：请选择群众的评价".into())),
+        _ => None,
+    };
+    let action = domain_action(code, answer, step.on_behalf)
+        .ok_or_else(|| WorkError::Invalid(format!("未知的操作“{code}”")))?;
+    if let Some(v) = step.version {
+        if v != m.version {
+            return Err(WorkError::Invalid(
+                "事项刚被他人办理过，请刷新后再操作".into(),
+            ));
+        }
+    }
+    let (actors, _) = caller_actors(db, caller, &m).await?;
+    let state = item_state(&m);
+    let mut first_err = None;
+    let mut chosen = None;
+    for a in &actors {
+        if !step_allowed(code, *a, caller, &m) {
+            continue;
+        }
+        match state.apply(action, *a) {
+            Ok(next) => {
+                chosen = Some((*a, next));
+                break;
+            }
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    let Some((actor, next)) = chosen else {
+        // Refused because of the item's state (400), or because someone else may (403)?
+        let someone_may = [
+            Actor::Owner,
+            Actor::Resident,
+            Actor::Office(Level::Village),
+            Actor::Office(Level::Town),
+            Actor::Office(Level::County),
+        ]
+        .iter()
+        .any(|a| state.apply(action, *a).is_ok());
+        return Err(match first_err {
+            Some(e) if !someone_may || !e.contains("无权") => WorkError::Invalid(e),
+            Some(e) => WorkError::Forbidden(e),
+            None => WorkError::Forbidden(format!(
+                "您无权对此事项{}",
+                action_zh(code)
+            )),
+        });
+    };
+    let note = step.note.trim().to_string();
+    let need_note = |what: &str| -> Result<(), WorkError> {
+        if note.is_empty() {
+            Err(WorkError::Invalid(format!("{}：请填写{what}", action_zh(code))))
+        } else {
+            Ok(())
+        }
+    };
+    if on < m.registered_on {
+        return Err(WorkError::Invalid("日期：不能早于登记日期".into()));
+    }
+    let mut am = m.clone().into_active_model();
+    let mut data = serde_json::Map::new();
+    am.status = Set(status_code(next.status).into());
+    am.level = Set(level_code(next.level).into());
+    am.extended = Set(next.extended);
+    am.supervised = Set(next.supervised);
+    am.version = Set(m.version + 1);
+    match code {
+        "assign" => {
+            let pid = step
+                .person_id
+                .ok_or_else(|| WorkError::Invalid("交办：请选择责任人".into()))?;
+            let owner = person::Entity::find_by_id(pid)
+                .one(db)
+                .await?
+                .ok_or_else(|| WorkError::Invalid(format!("交办：责任人 {pid} 不存在")))?;
+            am.owner_person_id = Set(Some(owner.id));
+            am.owner_unit_code = Set(Some(owner.unit_code.clone()));
+            data.insert("owner".into(), serde_json::json!(owner.name));
+            if let Some(d) = step.deadline {
+                if d < on {
+                    return Err(WorkError::Invalid("交办：期限不能早于今天".into()));
+                }
+                // A petition's statutory limit cannot be lengthened by assigning it.
+                if m.clock == "petition" && m.deadline.is_some_and(|old| d > old) {
+                    return Err(WorkError::Invalid(format!(
+                        "交办：信访件的期限不能晚于法定期限 {}",
+                        m.deadline.map(|d| d.to_string()).unwrap_or_default()
+                    )));
+                }
+                am.deadline = Set(Some(d));
+                data.insert("deadline".into(), serde_json::json!(d));
+            }
+        }
+        "escalate" => need_note("本级无法解决的原因")?,
+        "return" => need_note("退回的理由")?,
+        "extend" => {
+            need_note("延期的理由（将写入延期告知书）")?;
+            let old = m.deadline.unwrap_or(on);
+            if on > old {
+                return Err(WorkError::Invalid(format!(
+                    "延期：已过期限 {old}，只能在期限内（含当日）批准延期"
+                )));
+            }
+            let c = clock_of(policy, &m);
+            if c.extension_days == 0 {
+                return Err(WorkError::Invalid("延期：本县制度不允许延期".into()));
+            }
+            let longest = ledger::deadline(cal, old, c.extension_days, c.count);
+            let new = match step.deadline {
+                Some(d) if d <= old => {
+                    return Err(WorkError::Invalid("延期：新期限应晚于原期限".into()));
+                }
+                Some(d) if d > longest => {
+                    return Err(WorkError::Invalid(format!(
+                        "延期：最多延至 {longest}（{}天）",
+                        c.extension_days
+                    )));
+                }
+                Some(d) => d,
+                None => longest,
+            };
+            am.deadline = Set(Some(new));
+            data.insert("from".into(), serde_json::json!(old));
+            data.insert("to".into(), serde_json::json!(new));
+        }
+        "resolve" => {
+            need_note("办理结果（将反馈给群众）")?;
+            am.resolution = Set(Some(note.clone()));
+            am.resolved_on = Set(Some(on));
+        }
+        "feedback" => {
+            let a = answer.unwrap_or(Answer::Solved);
+            am.answer = Set(Some(answer_code(a).into()));
+            am.answered_on_behalf = Set(step.on_behalf);
+            data.insert("answer".into(), serde_json::json!(answer_code(a)));
+            data.insert("on_behalf".into(), serde_json::json!(step.on_behalf));
+            if a == Answer::NotSolved {
+                am.resolved_on = Set(None);
+            }
+        }
+        "close" => am.closed_on = Set(Some(on)),
+        "supervise" => {
+            let d = step
+                .deadline
+                .ok_or_else(|| WorkError::Invalid("督办：请填写督办期限".into()))?;
+            if d < on {
+                return Err(WorkError::Invalid("督办：督办期限不能早于今天".into()));
+            }
+            need_note("督办要求")?;
+            am.supervision_deadline = Set(Some(d));
+            data.insert("deadline".into(), serde_json::json!(d));
+        }
+        "overdue_reason" => {
+            need_note("逾期原因")?;
+            am.overdue_reason = Set(Some(note.clone()));
+        }
+        "notice" => need_note("告知的内容（当场答复，或办理期限和渠道）")?,
+        "take_case" => {
+            let pid = step
+                .person_id
+                .ok_or_else(|| WorkError::Invalid("包案：请选择包案领导".into()))?;
+            let p = person::Entity::find_by_id(pid)
+                .one(db)
+                .await?
+                .ok_or_else(|| WorkError::Invalid(format!("包案：人员 {pid} 不存在")))?;
+            let county_leader = [
+                Role::CountyLeadershipMember,
+                Role::CountyPartyGovLeader,
+            ]
+            .iter()
+            .any(|r| p.roles.contains(&format!(",{},", r.code())));
+            if !county_leader {
+                return Err(WorkError::Invalid(format!(
+                    "包案：{} 不是县级领导干部",
+                    p.name
+                )));
+            }
+            am.case_owner_person_id = Set(Some(p.id));
+            data.insert("case_owner".into(), serde_json::json!(p.name));
+        }
+        "guarantee" => {
+            let g = Guarantee::parse(step.guarantee.as_deref().unwrap_or(""))
+                .map_err(|e| WorkError::Invalid(format!("五包：{e}")))?;
+            need_note("落实情况")?;
+            data.insert("guarantee".into(), serde_json::json!(g.code()));
+        }
+        _ => {}
+    }
+    if next.status == Status::InProgress && state.status == Status::Resolved {
+        data.insert(
+            "reopened".into(),
+            serde_json::json!("群众反馈未解决，事项重新办理，已告知上一级"),
+        );
+    }
+    let txn = db.begin().await?;
+    let res = ledger_item::Entity::update_many()
+        .set(am)
+        .filter(ledger_item::Column::Id.eq(m.id))
+        .filter(ledger_item::Column::Version.eq(m.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(WorkError::Invalid(
+            "事项刚被他人办理过，请刷新后再操作".into(),
+        ));
+    }
+    ledger_event::ActiveModel {
+        id: NotSet,
+        item_id: Set(m.id),
+        at: Set(now),
+        on_date: Set(on),
+        account_id: Set(Some(caller.account_id)),
+        actor: Set(caller.display_name.clone()),
+        actor_role: Set(actor_zh(actor).into()),
+        action: Set(code.into()),
+        from_status: Set(m.status.clone()),
+        to_status: Set(status_code(next.status).into()),
+        level: Set(level_code(next.level).into()),
+        note: Set(note),
+        data: Set(serde_json::Value::Object(data).to_string()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    ledger_item::Entity::find_by_id(m.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| WorkError::NotFound("事项".into()))
+}
+
+/// What a resident sees through the feedback link: the matter and its outcome, nothing personal.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ResidentView {
+    pub id: i32,
+    pub matter: String,
+    pub status_zh: String,
+    pub resolution: Option<String>,
+    pub answer: Option<String>,
+    /// The resident can answer now (the item is resolved and waiting for them).
+    pub waiting: bool,
+}
+
+pub async fn by_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<ledger_item::Model>, DbErr> {
+    if token.len() < 16 {
+        return Ok(None);
+    }
+    ledger_item::Entity::find()
+        .filter(ledger_item::Column::FeedbackToken.eq(token))
+        .one(db)
+        .await
+}
+
+pub fn resident_view(m: &ledger_item::Model) -> ResidentView {
+    ResidentView {
+        id: m.id,
+        matter: m.matter.clone(),
+        status_zh: crate::store::work::status_zh(&m.status).into(),
+        resolution: m.resolution.clone(),
+        answer: m.answer.as_deref().map(|a| answer_zh(a).to_string()),
+        waiting: m.status == "resolved",
+    }
+}
+
+/// The resident's own answer, through the secret link of the item (no login).
+pub async fn resident_feedback(
+    db: &DatabaseConnection,
+    token: &str,
+    answer: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<ledger_item::Model, WorkError> {
+    let m = by_token(db, token)
+        .await?
+        .ok_or_else(|| WorkError::NotFound("事项".into()))?;
+    let a = parse_answer(answer).map_err(WorkError::Invalid)?;
+    let next = item_state(&m)
+        .apply(
+            Action::Feedback {
+                answer: a,
+                on_behalf: false,
+            },
+            Actor::Resident,
+        )
+        .map_err(WorkError::Invalid)?;
+    let on = (now + chrono::Duration::hours(8)).date_naive();
+    let txn = db.begin().await?;
+    let mut am = m.clone().into_active_model();
+    am.status = Set(status_code(next.status).into());
+    am.answer = Set(Some(answer_code(a).into()));
+    am.answered_on_behalf = Set(false);
+    am.version = Set(m.version + 1);
+    if a == Answer::NotSolved {
+        am.resolved_on = Set(None);
+    }
+    let res = ledger_item::Entity::update_many()
+        .set(am)
+        .filter(ledger_item::Column::Id.eq(m.id))
+        .filter(ledger_item::Column::Version.eq(m.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(WorkError::Invalid("请刷新后再提交".into()));
+    }
+    let mut data = serde_json::json!({"answer": answer_code(a), "on_behalf": false});
+    if a == Answer::NotSolved {
+        data["reopened"] = serde_json::json!("群众反馈未解决，事项重新办理，已告知上一级");
+    }
+    ledger_event::ActiveModel {
+        id: NotSet,
+        item_id: Set(m.id),
+        at: Set(now),
+        on_date: Set(on),
+        account_id: Set(None),
+        actor: Set("群众本人".into()),
+        actor_role: Set("群众".into()),
+        action: Set("feedback".into()),
+        from_status: Set(m.status.clone()),
+        to_status: Set(status_code(next.status).into()),
+        level: Set(m.level.clone()),
+        note: Set(note.trim().chars().take(500).collect()),
+        data: Set(data.to_string()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(ledger_item::Entity::find_by_id(m.id)
+        .one(db)
+        .await?
+        .unwrap_or(m))
+}
+
+async fn names(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<HashMap<i32, String>, DbErr> {
+    let ids: Vec<i32> = ids.into_iter().collect();
+    crate::store::work::lookup::<person::Entity, _, _>(
+        db,
+        person::Column::Id,
+        person::Column::Name,
+        &ids,
+    )
+    .await
+}
+
+/// An item with its history and the caller's possible steps.
+pub async fn view(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: i32,
+    today: NaiveDate,
+) -> Result<Option<ItemDetail>, WorkError> {
+    let Some(m) = find(db, caller, id).await? else {
+        return Ok(None);
+    };
+    let (actors, region) = caller_actors(db, caller, &m).await?;
+    let state = item_state(&m);
+    let may: Vec<String> = STEPS
+        .iter()
+        .filter(|code| {
+            let action = domain_action(code, Some(Answer::Solved), true);
+            action.is_some_and(|a| {
+                actors
+                    .iter()
+                    .any(|who| step_allowed(code, *who, caller, &m) && state.apply(a, *who).is_ok())
+            })
+        })
+        .map(|s| s.to_string())
+        .collect();
+    let events = ledger_event::Entity::find()
+        .filter(ledger_event::Column::ItemId.eq(m.id))
+        .order_by_asc(ledger_event::Column::Id)
+        .all(db)
+        .await?;
+    let people = names(
+        db,
+        m.owner_person_id.into_iter().chain(m.case_owner_person_id),
+    )
+    .await?;
+    let repeats: Vec<i32> = ledger_item::Entity::find()
+        .select_only()
+        .column(ledger_item::Column::Id)
+        .filter(ledger_item::Column::RepeatOf.eq(m.repeat_of.unwrap_or(m.id)))
+        .filter(ledger_item::Column::Id.ne(m.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut guarantees: Vec<String> = events
+        .iter()
+        .filter(|e| e.action == "guarantee")
+        .filter_map(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.data)
+                .ok()?
+                .get("guarantee")?
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    guarantees.sort();
+    guarantees.dedup();
+    let handles = !actors.is_empty();
+    let ledger = LedgerKind::from_code(&m.ledger);
+    let source = ItemSource::from_code(&m.source);
+    Ok(Some(ItemDetail {
+        id: m.id,
+        ledger: m.ledger.clone(),
+        ledger_zh: ledger.map(|l| l.zh()).unwrap_or("").into(),
+        source: m.source.clone(),
+        source_zh: source.map(|s| s.zh()).unwrap_or("").into(),
+        clock: m.clock.clone(),
+        category: m.category.clone(),
+        household_code: m.household_code.clone(),
+        region_code: m.region_code.clone(),
+        region_name: region.name.clone(),
+        resident_name: m.resident_name.clone(),
+        resident_phone: m.resident_phone.as_deref().map(|p| {
+            if caller.can(Capability::Reveal) {
+                p.to_string()
+            } else {
+                crate::domain::ids::mask_phone(p)
+            }
+        }),
+        matter: m.matter.clone(),
+        status: m.status.clone(),
+        status_zh: crate::store::work::status_zh(&m.status).into(),
+        level: m.level.clone(),
+        level_zh: level_zh(&m.level).into(),
+        owner_person_id: m.owner_person_id,
+        owner_name: m.owner_person_id.and_then(|p| people.get(&p).cloned()),
+        case_owner_person_id: m.case_owner_person_id,
+        case_owner_name: m.case_owner_person_id.and_then(|p| people.get(&p).cloned()),
+        registered_on: m.registered_on,
+        deadline: m.deadline,
+        extended: m.extended,
+        supervised: m.supervised,
+        supervision_deadline: m.supervision_deadline,
+        overdue: state.open() && ledger::overdue(m.deadline, today),
+        overdue_reason: m.overdue_reason.clone(),
+        resolution: m.resolution.clone(),
+        resolved_on: m.resolved_on,
+        answer: m.answer.clone(),
+        answer_zh: m.answer.as_deref().map(|a| answer_zh(a).to_string()),
+        answered_on_behalf: m.answered_on_behalf,
+        closed_on: m.closed_on,
+        repeat_of: m.repeat_of,
+        repeats,
+        guarantees,
+        version: m.version,
+        may,
+        feedback_path: m
+            .feedback_token
+            .as_ref()
+            .filter(|_| handles)
+            .map(|t| format!("/fankui/{t}")),
+        history: events
+            .into_iter()
+            .map(|e| EventView {
+                at: (e.at + chrono::Duration::hours(8))
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+                on: e.on_date,
+                actor: e.actor,
+                actor_role: e.actor_role,
+                action_zh: action_zh(&e.action).into(),
+                action: e.action,
+                from_status: e.from_status,
+                to_status: e.to_status,
+                level: e.level,
+                note: e.note,
+                data: serde_json::from_str(&e.data).unwrap_or_default(),
+            })
+            .collect(),
+    }))
+}
+
+/// One line of an inbox or a review.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemRow {
+    pub id: i32,
+    pub ledger_zh: String,
+    pub matter: String,
+    pub household_code: Option<String>,
+    pub region_code: String,
+    pub status: String,
+    pub status_zh: String,
+    pub level_zh: String,
+    pub owner_name: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub deadline: Option<NaiveDate>,
+    /// Working days to the deadline (negative: late by).
+    pub days_left: Option<i64>,
+    pub overdue: bool,
+    pub overdue_reason: Option<String>,
+    pub supervised: bool,
+    pub answer_zh: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct Inbox {
+    #[schema(value_type = String, format = Date)]
+    pub today: NaiveDate,
+    /// Items waiting for this caller: to assign (as an office), to work on (as owner), to close.
+    pub waiting: Vec<ItemRow>,
+    pub due_soon: Vec<ItemRow>,
+    pub overdue: Vec<ItemRow>,
+    pub supervised: Vec<ItemRow>,
+    /// Residents said “not solved”: reopened items the caller's level is told of.
+    pub reopened: Vec<ItemRow>,
+    /// How many items each list holds in all (the lists show at most `limit`).
+    pub counts: HashMap<String, usize>,
+    /// Reminders are shown now (working hours of a working day).
+    pub remind: bool,
+}
+
+fn row(m: &ledger_item::Model, names: &HashMap<i32, String>, cal: &Calendar, today: NaiveDate) -> ItemRow {
+    let open = OPEN.contains(&m.status.as_str());
+    ItemRow {
+        id: m.id,
+        ledger_zh: crate::store::work::ledger_zh(&m.ledger).into(),
+        matter: m.matter.chars().take(60).collect(),
+        household_code: m.household_code.clone(),
+        region_code: m.region_code.clone(),
+        status: m.status.clone(),
+        status_zh: crate::store::work::status_zh(&m.status).into(),
+        level_zh: level_zh(&m.level).into(),
+        owner_name: m.owner_person_id.and_then(|p| names.get(&p).cloned()),
+        deadline: m.deadline,
+        days_left: m
+            .deadline
+            .filter(|_| open)
+            .map(|d| ledger::working_days_left(cal, today, d)),
+        overdue: open && ledger::overdue(m.deadline, today),
+        overdue_reason: m.overdue_reason.clone(),
+        supervised: m.supervised,
+        answer_zh: m.answer.as_deref().map(|a| answer_zh(a).to_string()),
+    }
+}
+
+/// The caller's inbox on `today`: what waits for them, what falls due soon, what is late,
+/// what is under supervision and what residents reopened — of the items they may see.
+pub async fn inbox(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    cal: &Calendar,
+    caller: &Caller,
+    today: NaiveDate,
+    remind: bool,
+    limit: usize,
+) -> Result<Inbox, DbErr> {
+    let mut statuses: Vec<&str> = OPEN.to_vec();
+    statuses.push("fed_back");
+    let items = ledger_item::Entity::find()
+        .filter(visible(caller))
+        .filter(ledger_item::Column::Status.is_in(statuses))
+        .order_by_asc(ledger_item::Column::Deadline)
+        .order_by_asc(ledger_item::Column::Id)
+        .all(db)
+        .await?;
+    // Region paths, once per region, to know which office the caller is for each item.
+    let codes: Vec<String> = {
+        let mut c: Vec<String> = items.iter().map(|i| i.region_code.clone()).collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    let paths: HashMap<String, String> = crate::store::work::lookup::<region::Entity, _, _>(
+        db,
+        region::Column::Code,
+        region::Column::Path,
+        &codes,
+    )
+    .await?;
+    let owners = names(db, items.iter().filter_map(|i| i.owner_person_id)).await?;
+    let soon = i64::from(policy.ledger.due_soon_days);
+    let mut out = Inbox {
+        today,
+        remind,
+        ..Default::default()
+    };
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut push = |list: &mut Vec<ItemRow>, key: &'static str, m: &ledger_item::Model| {
+        let n = counts.entry(key).or_default();
+        *n += 1;
+        if list.len() < limit {
+            list.push(row(m, &owners, cal, today));
+        }
+    };
+    for m in &items {
+        let path = paths.get(&m.region_code).map(String::as_str).unwrap_or("");
+        let levels = offices(caller, path);
+        let here = levels.contains(&level_of(&m.level));
+        let above = level_of(&m.level)
+            .up()
+            .is_some_and(|l| levels.contains(&l));
+        let mine = caller.person_id.is_some() && caller.person_id == m.owner_person_id;
+        let open = OPEN.contains(&m.status.as_str());
+        let waiting = match m.status.as_str() {
+            "registered" | "escalated" | "fed_back" => here,
+            "assigned" | "in_progress" => mine,
+            _ => false,
+        };
+        if waiting {
+            push(&mut out.waiting, "waiting", m);
+        }
+        if !open || !(mine || here || above) {
+            continue;
+        }
+        let overdue = ledger::overdue(m.deadline, today);
+        if overdue {
+            push(&mut out.overdue, "overdue", m);
+        } else if m
+            .deadline
+            .is_some_and(|d| ledger::working_days_left(cal, today, d) <= soon)
+        {
+            push(&mut out.due_soon, "due_soon", m);
+        }
+        if m.supervised {
+            push(&mut out.supervised, "supervised", m);
+        }
+        if m.answer.as_deref() == Some("not_solved") {
+            push(&mut out.reopened, "reopened", m);
+        }
+    }
+    out.counts = counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    Ok(out)
+}
+
+/// The village's periodic review (民情分析会, CG-6 / TZ-5): what is open, what is late and what
+/// was closed since the last meeting recorded for the village.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Review {
+    pub region_code: String,
+    pub region_name: String,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub last_meeting: Option<NaiveDate>,
+    pub open: Vec<ItemRow>,
+    pub late: Vec<ItemRow>,
+    pub closed_since: Vec<ItemRow>,
+}
+
+pub async fn review(
+    db: &impl ConnectionTrait,
+    cal: &Calendar,
+    caller: &Caller,
+    code: &str,
+    today: NaiveDate,
+) -> Result<Option<Review>, DbErr> {
+    let Some(r) = region_path(db, code).await? else {
+        return Ok(None);
+    };
+    if !caller.visibility().covers_region(&r.path) {
+        return Ok(None);
+    }
+    let last_meeting: Option<NaiveDate> = activity::Entity::find()
+        .select_only()
+        .column_as(activity::Column::StartDate.max(), "d")
+        .filter(activity::Column::Kind.eq("situation_meeting"))
+        .filter(activity::Column::StartDate.lte(today))
+        .filter(
+            activity::Column::Id.in_subquery(
+                Query::select()
+                    .column(activity_target::Column::ActivityId)
+                    .from(activity_target::Entity)
+                    .and_where(activity_target::Column::TargetCode.eq(code))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .one(db)
+        .await?
+        .flatten();
+    let items = ledger_item::Entity::find()
+        .filter(visible(caller))
+        .filter(
+            ledger_item::Column::RegionCode.in_subquery(
+                Query::select()
+                    .column(region::Column::Code)
+                    .from(region::Entity)
+                    .and_where(region::Column::Path.like(format!("{}%", r.path)))
+                    .to_owned(),
+            ),
+        )
+        .filter(
+            Condition::any()
+                .add(ledger_item::Column::Status.is_in(OPEN))
+                .add(ledger_item::Column::ClosedOn.gte(last_meeting.unwrap_or(NaiveDate::MIN))),
+        )
+        .order_by_asc(ledger_item::Column::Deadline)
+        .all(db)
+        .await?;
+    let owners = names(db, items.iter().filter_map(|i| i.owner_person_id)).await?;
+    let mut out = Review {
+        region_code: r.code.clone(),
+        region_name: r.name.clone(),
+        last_meeting,
+        open: vec![],
+        late: vec![],
+        closed_since: vec![],
+    };
+    for m in &items {
+        let line = row(m, &owners, cal, today);
+        if OPEN.contains(&m.status.as_str()) {
+            if line.overdue {
+                out.late.push(line);
+            } else {
+                out.open.push(line);
+            }
+        } else if m.closed_on.is_some() {
+            out.closed_since.push(line);
+        }
+    }
+    Ok(Some(out))
+}

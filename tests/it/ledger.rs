@@ -1,0 +1,612 @@
+//! Ledger items through the front door: the full loop from a visit to close-out with the
+//! resident's answer, escalation village → town → county, deadlines on the official calendar,
+//! petitions with extension, key cases and repeats, inboxes and who may see what.
+
+use crate::helpers::*;
+use lianxin::domain::access::{AccessRole, Scope};
+use serde_json::{Value, json};
+
+async fn send(client: &reqwest::Client, url: String, body: &Value) -> (u16, Value) {
+    let r = client.post(url).json(body).send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn fetch(client: &reqwest::Client, url: String) -> (u16, Value) {
+    let r = client.get(url).send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn person(app: &TestApp, id_number: &str) -> i64 {
+    use lianxin::store::entities::person;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    person::Entity::find()
+        .filter(person::Column::IdNumber.eq(id_number))
+        .one(&app.db().await)
+        .await
+        .unwrap()
+        .expect("person")
+        .id as i64
+}
+
+struct Step<'a> {
+    client: &'a reqwest::Client,
+    body: Value,
+}
+
+impl<'a> Step<'a> {
+    fn by(client: &'a reqwest::Client, body: Value) -> Self {
+        Step { client, body }
+    }
+    async fn on(self, app: &TestApp, id: i64) -> (u16, Value) {
+        send(
+            self.client,
+            app.url(&format!("/api/v1/items/{id}/steps")),
+            &self.body,
+        )
+        .await
+    }
+}
+
+async fn ok(app: &TestApp, client: &reqwest::Client, id: i64, body: Value) -> Value {
+    let what = body.to_string();
+    let (status, v) = Step::by(client, body).on(app, id).await;
+    assert_eq!(status, 200, "{what}: {v}");
+    v
+}
+
+#[tokio::test]
+async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    app.add_account("zhang", AccessRole::Cadre, Scope::Own, Some(&f.zhang))
+        .await;
+    app.add_account("lisi", AccessRole::Cadre, Scope::Own, Some(&f.li))
+        .await;
+    app.add_account("sunjiu", AccessRole::Cadre, Scope::Own, Some(&f.sun))
+        .await;
+    app.add_account(
+        "cunwei",
+        AccessRole::VillageCadre,
+        Scope::Region("3509100200".into()),
+        None,
+    )
+    .await;
+    app.add_account(
+        "dingcun",
+        AccessRole::VillageCadre,
+        Scope::Region("3509101200".into()),
+        None,
+    )
+    .await;
+    app.add_account(
+        "zhenzhan",
+        AccessRole::Office,
+        Scope::Region("3509100".into()),
+        None,
+    )
+    .await;
+    app.add_account(
+        "lingdao",
+        AccessRole::Leader,
+        Scope::Region("3509100".into()),
+        None,
+    )
+    .await;
+    app.add_account("xian", AccessRole::Office, Scope::County, None)
+        .await;
+    app.add_account("ducha", AccessRole::Inspector, Scope::County, None)
+        .await;
+    let zhang = app.login("zhang", PASSWORD).await;
+    let lisi = app.login("lisi", PASSWORD).await;
+    let village = app.login("cunwei", PASSWORD).await;
+    let town = app.login("zhenzhan", PASSWORD).await;
+    let county = app.login("xian", PASSWORD).await;
+    let zhang_id = person(&app, &f.zhang).await;
+    let li_id = person(&app, &f.li).await;
+
+    // A visit raises the matter; it is an item of H002 owned by the one who heard it.
+    let (status, r) = send(
+        &zhang,
+        app.url("/api/v1/activities"),
+        &json!({
+            "client_key": "loop-visit-0001",
+            "kind": "入户走访",
+            "start_date": "2026-11-02",
+            "participants": [f.zhang],
+            "targets": ["H002"],
+            "matters": ["屋后挡土墙开裂，雨季有垮塌危险"],
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    let id = r["items"][0].as_i64().unwrap();
+    let (_, item) = fetch(&zhang, app.url(&format!("/api/v1/items/{id}"))).await;
+    assert_eq!(item["status"], "registered");
+    assert_eq!(item["level"], "village");
+    assert_eq!(item["registered_on"], "2026-11-02");
+    // 15 working days from Monday 2 November 2026.
+    assert_eq!(item["deadline"], "2026-11-23");
+
+    // The village assigns it to 张三; he starts, then finds it beyond the village and escalates.
+    ok(
+        &app,
+        &village,
+        id,
+        json!({"action": "assign", "person_id": zhang_id, "on": "2026-11-03"}),
+    )
+    .await;
+    ok(&app, &zhang, id, json!({"action": "start", "on": "2026-11-03"})).await;
+    let (status, e) = Step::by(&zhang, json!({"action": "escalate", "on": "2026-11-04"}))
+        .on(&app, id)
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        e["error"].as_str().unwrap().contains("原因"),
+        "an escalation needs its reason: {e}"
+    );
+    let v = ok(
+        &app,
+        &zhang,
+        id,
+        json!({"action": "escalate", "on": "2026-11-04", "note": "需镇里协调地质灾害资金"}),
+    )
+    .await;
+    assert_eq!((v["status"].clone(), v["level"].clone()), (json!("escalated"), json!("town")));
+    // The village can no longer assign it; the town desk can.
+    let (status, e) = Step::by(
+        &village,
+        json!({"action": "assign", "person_id": zhang_id, "on": "2026-11-04"}),
+    )
+    .on(&app, id)
+    .await;
+    assert!(status == 400 || status == 403, "{status} {e}");
+    let v = ok(
+        &app,
+        &town,
+        id,
+        json!({"action": "assign", "person_id": li_id, "on": "2026-11-05", "note": "李四负责协调"}),
+    )
+    .await;
+    assert_eq!(v["owner_name"], "李四");
+    assert!(v["may"].as_array().unwrap().contains(&json!("close")) == false);
+
+    // 李四 resolves it; the resident (through the item's link, no login) says “not solved”.
+    let (status, e) = Step::by(&lisi, json!({"action": "resolve", "on": "2026-11-10"}))
+        .on(&app, id)
+        .await;
+    assert_eq!(status, 400, "the outcome is required: {e}");
+    ok(
+        &app,
+        &lisi,
+        id,
+        json!({"action": "resolve", "on": "2026-11-10", "note": "已安排应急排危资金，砌筑挡土墙"}),
+    )
+    .await;
+    let (_, v) = fetch(&town, app.url(&format!("/api/v1/items/{id}"))).await;
+    let link = v["feedback_path"].as_str().unwrap().to_string();
+    let token = link.trim_start_matches("/fankui/");
+    let resident = plain_client();
+    let (status, seen) = fetch(&resident, app.url(&format!("/api/v1/feedback/{token}"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(seen["waiting"], true);
+    assert!(seen.get("resident_phone").is_none());
+    let (status, bad) = fetch(&resident, app.url("/api/v1/feedback/not-a-real-token-123")).await;
+    assert_eq!(status, 404, "{bad}");
+    let (status, r) = send(
+        &resident,
+        app.url(&format!("/api/v1/feedback/{token}")),
+        &json!({"answer": "未解决", "note": "墙还没砌"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let (_, v) = fetch(&town, app.url(&format!("/api/v1/items/{id}"))).await;
+    assert_eq!(v["status"], "in_progress", "reopened: {v}");
+    assert_eq!(v["answer"], "not_solved");
+    // The level above (the county centre) is told: the item is in its inbox as reopened.
+    let (_, inbox) = fetch(&county, app.url("/api/v1/inbox?date=2026-11-12")).await;
+    assert!(
+        inbox["reopened"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == id),
+        "{inbox}"
+    );
+    // 李四's own inbox lists it as waiting for him.
+    let (_, mine) = fetch(&lisi, app.url("/api/v1/inbox?date=2026-11-12")).await;
+    assert!(mine["waiting"].as_array().unwrap().iter().any(|r| r["id"] == id));
+
+    // Resolved again; the owner cannot answer for the resident unless it is marked 代填.
+    ok(
+        &app,
+        &lisi,
+        id,
+        json!({"action": "resolve", "on": "2026-11-18", "note": "挡土墙已砌好，经验收"}),
+    )
+    .await;
+    let (status, e) = Step::by(
+        &lisi,
+        json!({"action": "feedback", "answer": "已解决", "on": "2026-11-19"}),
+    )
+    .on(&app, id)
+    .await;
+    assert_eq!(status, 400);
+    assert!(e["error"].as_str().unwrap().contains("代填"), "{e}");
+    ok(
+        &app,
+        &lisi,
+        id,
+        json!({"action": "feedback", "answer": "已解决", "on_behalf": true, "on": "2026-11-19", "note": "户主电话确认"}),
+    )
+    .await;
+    // Only the level that holds it closes it out.
+    let (status, _) = Step::by(&village, json!({"action": "close", "on": "2026-11-20"}))
+        .on(&app, id)
+        .await;
+    assert!(status == 400 || status == 403);
+    let v = ok(&app, &town, id, json!({"action": "close", "on": "2026-11-20"})).await;
+    assert_eq!(v["status"], "closed");
+    assert_eq!(v["closed_on"], "2026-11-20");
+    assert_eq!(v["answered_on_behalf"], true);
+    let (status, e) = Step::by(&town, json!({"action": "note", "note": "补记"}))
+        .on(&app, id)
+        .await;
+    assert_eq!((status, e["error"].clone()), (400, json!("事项已销号")));
+
+    // The whole history, step by step, with who and why.
+    let steps: Vec<String> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "register", "assign", "start", "escalate", "assign", "resolve", "feedback",
+            "resolve", "feedback", "close"
+        ]
+    );
+    let h = &v["history"];
+    assert_eq!(h[3]["note"], "需镇里协调地质灾害资金");
+    assert_eq!(h[3]["actor_role"], "责任人");
+    assert_eq!(h[4]["actor"], "zhenzhan");
+    assert_eq!(h[4]["actor_role"], "镇民情处理站");
+    assert_eq!(h[6]["actor_role"], "群众");
+    assert_eq!(h[6]["data"]["answer"], "not_solved");
+    assert_eq!(h[8]["data"]["on_behalf"], true);
+    assert_eq!(v["registered_on"], "2026-11-02", "kept through escalation");
+
+    // Who sees it: the other village's office and an unlinked cadre do not; the inspector reads
+    // it but may take no step.
+    for who in ["dingcun", "sunjiu"] {
+        let c = app.login(who, PASSWORD).await;
+        let (status, _) = fetch(&c, app.url(&format!("/api/v1/items/{id}"))).await;
+        assert_eq!(status, 404, "{who}");
+    }
+    let ducha = app.login("ducha", PASSWORD).await;
+    let (status, v) = fetch(&ducha, app.url(&format!("/api/v1/items/{id}"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(v["may"], json!([]));
+    assert!(v["feedback_path"].is_null(), "the resident's link is for those who handle it");
+
+    // A stability item: the town office reads it, a leader of the same town does not.
+    let (status, s) = send(
+        &village,
+        app.url("/api/v1/items"),
+        &json!({"ledger": "稳定工作", "source": "群众自报", "household_code": "H001",
+                "matter": "邻里宅基地纠纷", "registered_on": "2026-11-06"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{s}");
+    let sid = s["id"].as_i64().unwrap();
+    let (status, _) = fetch(&town, app.url(&format!("/api/v1/items/{sid}"))).await;
+    assert_eq!(status, 200);
+    let leader = app.login("lingdao", PASSWORD).await;
+    let (status, _) = fetch(&leader, app.url(&format!("/api/v1/items/{sid}"))).await;
+    assert_eq!(status, 404);
+    let (_, inbox) = fetch(&leader, app.url("/api/v1/inbox?date=2026-11-06")).await;
+    assert!(!inbox.to_string().contains("宅基地"), "{inbox}");
+}
+
+#[tokio::test]
+async fn deadlines_extensions_and_escalation_on_the_official_calendar() {
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    let wu = id("35099919710606006");
+    let r = app
+        .import(
+            "people",
+            "people.csv",
+            format!("身份证号,姓名,单位代码,角色,所属区划\n{wu},吴九,T1,县四大班子成员,3509\n"),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    app.add_account(
+        "cunwei",
+        AccessRole::VillageCadre,
+        Scope::Region("3509100200".into()),
+        None,
+    )
+    .await;
+    app.add_account(
+        "zhenzhan",
+        AccessRole::Office,
+        Scope::Region("3509100".into()),
+        None,
+    )
+    .await;
+    app.add_account("xian", AccessRole::Office, Scope::County, None)
+        .await;
+    app.add_account("wujiu", AccessRole::Leader, Scope::County, Some(&wu))
+        .await;
+    let village = app.login("cunwei", PASSWORD).await;
+    let town = app.login("zhenzhan", PASSWORD).await;
+    let county = app.login("xian", PASSWORD).await;
+    let leader = app.login("wujiu", PASSWORD).await;
+    let li_id = person(&app, &f.li).await;
+    let wu_id = person(&app, &wu).await;
+    let register = |body: Value| {
+        let village = village.clone();
+        let url = app.url("/api/v1/items");
+        async move {
+            let (status, v) = send(&village, url, &body).await;
+            assert_eq!(status, 201, "{body}: {v}");
+            v
+        }
+    };
+
+    // A letter on 1 September: 30 calendar days end on 1 October, a holiday → 8 October.
+    let letter = register(json!({"ledger": "民生诉求", "source": "来信", "household_code": "H001",
+        "category": "宅基地", "resident_name": "王五", "resident_phone": "13700001111",
+        "matter": "来信反映宅基地审批迟迟未办", "registered_on": "2026-09-01"}))
+    .await;
+    assert_eq!(letter["clock"], "petition");
+    assert_eq!(letter["deadline"], "2026-10-08");
+    let lid = letter["id"].as_i64().unwrap();
+    // A hotline call the day before the National Day holiday: 5 working days are
+    // 8, 9, 10 (a make-up Saturday), 12 and 13 October.
+    let call = register(json!({"ledger": "民生诉求", "source": "民生热线", "region_code": "3509100200",
+        "matter": "路灯不亮", "registered_on": "2026-09-30"}))
+    .await;
+    assert_eq!(call["deadline"], "2026-10-13");
+    let cid = call["id"].as_i64().unwrap();
+    // Bad input names the field, and nothing is saved.
+    let before = app.counts().await;
+    let (status, e) = send(
+        &village,
+        app.url("/api/v1/items"),
+        &json!({"ledger": "民生", "source": "来信", "household_code": "H404", "resident_phone": "123",
+                "matter": " ", "registered_on": "2026-09-01"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let msg = e["error"].as_str().unwrap();
+    for part in ["台账", "户编号", "H404", "联系电话", "反映事项"] {
+        assert!(msg.contains(part), "{part} in {msg}");
+    }
+    assert_eq!(app.counts().await, before);
+
+    // The extension is approved on the last day: 30 days from 8 October end on Saturday
+    // 7 November → Monday 9 November. A second one is refused.
+    let (status, e) = Step::by(&village, json!({"action": "extend", "on": "2026-10-08"}))
+        .on(&app, lid)
+        .await;
+    assert_eq!(status, 400, "a reason is needed for the notice: {e}");
+    let v = ok(
+        &app,
+        &village,
+        lid,
+        json!({"action": "extend", "on": "2026-10-08", "note": "需国土部门现场勘测"}),
+    )
+    .await;
+    assert_eq!(v["deadline"], "2026-11-09");
+    assert_eq!(v["extended"], true);
+    let (status, e) = Step::by(
+        &village,
+        json!({"action": "extend", "on": "2026-10-09", "note": "再延"}),
+    )
+    .on(&app, lid)
+    .await;
+    assert_eq!(status, 400);
+    assert!(e["error"].as_str().unwrap().contains("一次"), "{e}");
+    // Past its deadline, the hotline call cannot be extended any more; it is overdue.
+    let (status, e) = Step::by(
+        &village,
+        json!({"action": "extend", "on": "2026-10-14", "note": "人手不足"}),
+    )
+    .on(&app, cid)
+    .await;
+    assert_eq!(status, 400);
+    assert!(e["error"].as_str().unwrap().contains("已过期限"), "{e}");
+    let (_, inbox) = fetch(&village, app.url("/api/v1/inbox?date=2026-10-14")).await;
+    // (The fixture's two items of March are late too; the extended letter is not.)
+    let late = inbox["overdue"].as_array().unwrap();
+    assert_eq!(late.len(), 3, "{inbox}");
+    let row = late.iter().find(|r| r["id"] == cid).expect("the call is late");
+    assert_eq!(row["days_left"], -1);
+    assert!(!late.iter().any(|r| r["id"] == lid));
+    // The village records why it is late; the town puts it under supervision with a deadline.
+    ok(
+        &app,
+        &village,
+        cid,
+        json!({"action": "overdue_reason", "on": "2026-10-14", "note": "灯具缺货，已向供电所申领"}),
+    )
+    .await;
+    let (status, _) = Step::by(
+        &village,
+        json!({"action": "supervise", "on": "2026-10-14", "deadline": "2026-10-20", "note": "限期修复"}),
+    )
+    .on(&app, cid)
+    .await;
+    assert!(status == 400 || status == 403, "supervision comes from above");
+    let v = ok(
+        &app,
+        &town,
+        cid,
+        json!({"action": "supervise", "on": "2026-10-14", "deadline": "2026-10-20", "note": "限期修复"}),
+    )
+    .await;
+    assert_eq!(v["supervised"], true);
+    assert_eq!(v["supervision_deadline"], "2026-10-20");
+    assert_eq!(v["overdue_reason"], "灯具缺货，已向供电所申领");
+    let (_, inbox) = fetch(&town, app.url("/api/v1/inbox?date=2026-10-15")).await;
+    assert!(inbox["supervised"].as_array().unwrap().iter().any(|r| r["id"] == cid));
+
+    // Escalated twice: the registration date and every step stay with the item.
+    ok(
+        &app,
+        &village,
+        lid,
+        json!({"action": "escalate", "on": "2026-10-09", "note": "涉及跨村土地调整"}),
+    )
+    .await;
+    ok(
+        &app,
+        &town,
+        lid,
+        json!({"action": "assign", "person_id": li_id, "on": "2026-10-10"}),
+    )
+    .await;
+    let v = ok(
+        &app,
+        &town,
+        lid,
+        json!({"action": "escalate", "on": "2026-10-12", "note": "需县自然资源局审批"}),
+    )
+    .await;
+    assert_eq!(v["level"], "county");
+    assert_eq!(v["registered_on"], "2026-09-01");
+    assert_eq!(v["deadline"], "2026-11-09", "the statutory limit runs on");
+    let levels: Vec<&str> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "escalate")
+        .map(|e| e["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["town", "county"]);
+    assert_eq!(v["history"].as_array().unwrap().len(), 5);
+    // The county makes it a key case owned by 吴九, who records each of the five guarantees.
+    let (status, e) = Step::by(
+        &county,
+        json!({"action": "take_case", "person_id": li_id, "on": "2026-10-12"}),
+    )
+    .on(&app, lid)
+    .await;
+    assert_eq!(status, 400, "李四 is no county leader: {e}");
+    ok(
+        &app,
+        &county,
+        lid,
+        json!({"action": "take_case", "person_id": wu_id, "on": "2026-10-12"}),
+    )
+    .await;
+    for g in ["包解决", "包疏导", "包稳控", "包救助", "包依法处理"] {
+        ok(
+            &app,
+            &leader,
+            lid,
+            json!({"action": "guarantee", "guarantee": g, "on": "2026-10-13", "note": format!("{g}：已落实")}),
+        )
+        .await;
+    }
+    let (_, v) = fetch(&leader, app.url(&format!("/api/v1/items/{lid}"))).await;
+    assert_eq!(v["case_owner_name"], "吴九");
+    assert_eq!(v["guarantees"].as_array().unwrap().len(), 5);
+    // The case owner may not assign or close: those stay with the county centre.
+    let (status, _) = Step::by(&leader, json!({"action": "close", "on": "2026-10-13"}))
+        .on(&app, lid)
+        .await;
+    assert!(status == 400 || status == 403);
+
+    // A second letter of the same household on the same matter is linked to the first.
+    let again = register(json!({"ledger": "民生诉求", "source": "接访", "household_code": "H001",
+        "category": "宅基地", "matter": "再次反映宅基地审批", "registered_on": "2026-10-15"}))
+    .await;
+    assert_eq!(again["repeat_of"], lid);
+    let (_, v) = fetch(&county, app.url(&format!("/api/v1/items/{lid}"))).await;
+    assert_eq!(v["repeats"], json!([again["id"]]));
+    // The resident's phone in full to the offices, masked to the inspector.
+    assert_eq!(v["resident_phone"], "13700001111");
+    app.add_account("ducha", AccessRole::Inspector, Scope::County, None)
+        .await;
+    let ducha = app.login("ducha", PASSWORD).await;
+    let (_, v) = fetch(&ducha, app.url(&format!("/api/v1/items/{lid}"))).await;
+    assert_eq!(v["resident_phone"], "137****1111");
+}
+
+#[tokio::test]
+async fn the_village_review_lists_what_is_open_late_and_closed_since_the_last_meeting() {
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    app.add_account(
+        "cunwei",
+        AccessRole::VillageCadre,
+        Scope::Region("3509100200".into()),
+        Some(&f.zhang),
+    )
+    .await;
+    let village = app.login("cunwei", PASSWORD).await;
+    // The fixture's visit of 2 March raised two items of H001 (owned by 张三).
+    let (_, review) = fetch(
+        &village,
+        app.url("/api/v1/regions/3509100200/review?date=2026-03-05"),
+    )
+    .await;
+    assert_eq!(review["open"].as_array().unwrap().len(), 2, "{review}");
+    assert!(review["last_meeting"].is_null());
+    let first = review["open"][0]["id"].as_i64().unwrap();
+    let zhang_id = person(&app, &f.zhang).await;
+    ok(
+        &app,
+        &village,
+        first,
+        json!({"action": "assign", "person_id": zhang_id, "on": "2026-03-05"}),
+    )
+    .await;
+    ok(
+        &app,
+        &village,
+        first,
+        json!({"action": "resolve", "on": "2026-03-06", "note": "路灯已修"}),
+    )
+    .await;
+    ok(
+        &app,
+        &village,
+        first,
+        json!({"action": "feedback", "answer": "已解决", "on_behalf": true, "on": "2026-03-09"}),
+    )
+    .await;
+    let (status, e) = Step::by(
+        &village,
+        json!({"action": "feedback", "answer": "已解决", "on": "2026-03-09"}),
+    )
+    .on(&app, first)
+    .await;
+    assert_eq!(status, 400, "{e}");
+    ok(&app, &village, first, json!({"action": "close", "on": "2026-03-10"})).await;
+    // A meeting on 2 March (before the close) — the review of 1 April lists the close and, by
+    // then, the other item is late (15 working days from 2 March end on 23 March).
+    let (status, r) = send(
+        &village,
+        app.url("/api/v1/activities"),
+        &json!({"client_key": "meeting-0302", "kind": "民情分析会", "start_date": "2026-03-02",
+                "participants": [f.zhang], "targets": ["3509100200"]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    let (_, review) = fetch(
+        &village,
+        app.url("/api/v1/regions/3509100200/review?date=2026-04-01"),
+    )
+    .await;
+    assert_eq!(review["last_meeting"], "2026-03-02");
+    assert_eq!(review["closed_since"][0]["id"], first);
+    assert_eq!(review["late"].as_array().unwrap().len(), 1, "{review}");
+    assert_eq!(review["open"], json!([]));
+}
