@@ -65,7 +65,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        for cols in [&["level", "status"][..], &["deadline"], &["repeat_of"]] {
+        for cols in [
+            &["level", "status"][..],
+            &["region_code", "status"],
+            &["deadline"],
+            &["repeat_of"],
+        ] {
             let mut i = Index::create();
             i.name(format!("ix_ledger_item_{}", cols.join("_")))
                 .table("ledger_item");
@@ -117,6 +122,7 @@ impl MigrationTrait for Migration {
         for name in [
             "ux_ledger_item_feedback_token",
             "ix_ledger_item_level_status",
+            "ix_ledger_item_region_code_status",
             "ix_ledger_item_deadline",
             "ix_ledger_item_repeat_of",
         ] {
@@ -124,8 +130,13 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         for c in COLUMNS {
-            m.alter_table(Table::alter().table("ledger_item").drop_column(c).to_owned())
-                .await?;
+            m.alter_table(
+                Table::alter()
+                    .table("ledger_item")
+                    .drop_column(c)
+                    .to_owned(),
+            )
+            .await?;
         }
         Ok(())
     }

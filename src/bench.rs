@@ -188,3 +188,124 @@ pub async fn compliance(
     );
     Ok(())
 }
+
+/// Fills the configured database with synthetic ledger items until it holds `count`, spread
+/// over the county's households with a realistic mix of states, levels and deadlines around
+/// `today` — for load-testing the inboxes (`scripts/bench-inbox.sh`). Prints a session cookie
+/// of the demo town office (`dangzhengban`) for the load tool.
+pub async fn items(
+    db: &DatabaseConnection,
+    count: usize,
+    today: NaiveDate,
+) -> anyhow::Result<String> {
+    use crate::store::entities::{household, ledger_item, person};
+    use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, QuerySelect, TransactionTrait};
+    let t = Instant::now();
+    let have = ledger_item::Entity::find().count(db).await? as usize;
+    let households: Vec<(String, String)> = household::Entity::find()
+        .select_only()
+        .column(household::Column::Code)
+        .column(household::Column::RegionCode)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let people: Vec<i32> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    anyhow::ensure!(
+        !households.is_empty() && !people.is_empty(),
+        "数据库中没有户或人员，请先生成演示县"
+    );
+    // A small deterministic generator: the same database gets the same items.
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let statuses = [
+        ("closed", 55),
+        ("fed_back", 5),
+        ("resolved", 5),
+        ("in_progress", 15),
+        ("assigned", 10),
+        ("registered", 5),
+        ("escalated", 5),
+    ];
+    let txn = db.begin().await?;
+    let mut batch = Vec::with_capacity(1000);
+    for i in have..count {
+        let (code, region) = &households[next(households.len())];
+        let mut pick = next(100);
+        let status = statuses
+            .iter()
+            .find(|(_, w)| {
+                if pick < *w {
+                    true
+                } else {
+                    pick -= w;
+                    false
+                }
+            })
+            .map(|(s, _)| *s)
+            .unwrap_or("closed");
+        let level = match (status, next(10)) {
+            ("escalated", 0..=6) => "town",
+            ("escalated", _) => "county",
+            (_, 0) => "town",
+            _ => "village",
+        };
+        let registered = today - chrono::Duration::days(next(365) as i64);
+        let deadline = registered + chrono::Duration::days(15 + next(30) as i64);
+        let done = matches!(status, "closed" | "fed_back" | "resolved");
+        batch.push(ledger_item::ActiveModel {
+            ledger: Set(["livelihood", "hardship", "stability"][next(3)].into()),
+            household_code: Set(Some(code.clone())),
+            region_code: Set(region.clone()),
+            source: Set(["visit", "reception", "hotline", "letter"][next(4)].into()),
+            matter: Set(format!("压测事项 {i}：道路、饮水、低保或邻里纠纷")),
+            status: Set(status.into()),
+            level: Set(level.into()),
+            owner_person_id: Set((status != "registered").then(|| people[next(people.len())])),
+            registered_on: Set(registered),
+            deadline: Set(Some(deadline)),
+            closed_on: Set((status == "closed").then_some(deadline)),
+            clock: Set("item".into()),
+            supervised: Set(!done && next(30) == 0),
+            resolution: Set(done.then(|| "已办理".to_string())),
+            feedback_token: Set(Some(crate::store::ledger::new_token())),
+            ..Default::default()
+        });
+        if batch.len() == 1000 {
+            ledger_item::Entity::insert_many(std::mem::take(&mut batch))
+                .exec_without_returning(&txn)
+                .await?;
+        }
+    }
+    if !batch.is_empty() {
+        ledger_item::Entity::insert_many(batch)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    println!(
+        "台账事项：原有 {have}，补足到 {count}；用时 {:.1} 秒；峰值内存 {:.0} MiB",
+        t.elapsed().as_secs_f64(),
+        peak_rss_mib()
+    );
+    let (token, _) = crate::store::access::login(
+        db,
+        "dangzhengban",
+        crate::demo::DEMO_PASSWORD,
+        "bench",
+        chrono::Utc::now(),
+        &crate::store::access::Policy::default(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("演示账号 dangzhengban 无法登录：{e:?}"))?;
+    Ok(token)
+}

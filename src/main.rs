@@ -158,6 +158,14 @@ enum BenchWhat {
         #[arg(long)]
         year: Option<i32>,
     },
+    /// 待办压测准备：在当前数据库中补足台账事项（默认20万件），打印镇党政办的会话令牌
+    Items {
+        #[arg(long, default_value_t = 200_000)]
+        count: usize,
+        /// 事项日期围绕的日子（默认今天）
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -355,6 +363,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let year = year
                         .unwrap_or_else(|| chrono::Datelike::year(&lianxin::web::view::today()));
                     lianxin::bench::ledger(&db, year).await?;
+                }
+                BenchWhat::Items { count, today } => {
+                    let db = lianxin::store::connect(&config.database_url).await?;
+                    lianxin::store::migrate(&db).await?;
+                    let today = today.unwrap_or_else(lianxin::web::view::today);
+                    let token = lianxin::bench::items(&db, count, today).await?;
+                    println!("SESSION={token}");
                 }
             }
             Ok(ExitCode::SUCCESS)

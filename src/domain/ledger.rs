@@ -363,9 +363,18 @@ mod tests {
             deadline(&cal, day("2026-10-08"), 30, Counting::Calendar),
             day("2026-11-09")
         );
-        assert_eq!(working_days_left(&cal, day("2026-09-30"), day("2026-10-10")), 3);
-        assert_eq!(working_days_left(&cal, day("2026-10-12"), day("2026-10-08")), -3);
-        assert!(!overdue(Some(day("2026-10-08")), day("2026-10-08")), "due today is not late");
+        assert_eq!(
+            working_days_left(&cal, day("2026-09-30"), day("2026-10-10")),
+            3
+        );
+        assert_eq!(
+            working_days_left(&cal, day("2026-10-12"), day("2026-10-08")),
+            -3
+        );
+        assert!(
+            !overdue(Some(day("2026-10-08")), day("2026-10-08")),
+            "due today is not late"
+        );
         assert!(overdue(Some(day("2026-10-08")), day("2026-10-09")));
     }
 
@@ -377,19 +386,36 @@ mod tests {
             NaiveTime::from_hms_opt(17, 30, 0).unwrap(),
         );
         let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-        assert!(reminders_now(&cal, at("2026-10-10 09:00"), hours), "make-up Saturday");
-        assert!(!reminders_now(&cal, at("2026-10-09 23:50"), hours), "midnight");
-        assert!(!reminders_now(&cal, at("2026-10-02 10:00"), hours), "holiday");
+        assert!(
+            reminders_now(&cal, at("2026-10-10 09:00"), hours),
+            "make-up Saturday"
+        );
+        assert!(
+            !reminders_now(&cal, at("2026-10-09 23:50"), hours),
+            "midnight"
+        );
+        assert!(
+            !reminders_now(&cal, at("2026-10-02 10:00"), hours),
+            "holiday"
+        );
         assert!(!reminders_now(&cal, at("2026-10-12 17:30"), hours));
     }
 
     #[test]
     fn supervision_comes_from_above_once_and_notes_change_nothing() {
         let i = Item::new(Level::Village);
-        assert!(i.apply(Action::Supervise, Actor::Office(Level::Village)).is_err());
-        let s = i.apply(Action::Supervise, Actor::Office(Level::Town)).unwrap();
+        assert!(
+            i.apply(Action::Supervise, Actor::Office(Level::Village))
+                .is_err()
+        );
+        let s = i
+            .apply(Action::Supervise, Actor::Office(Level::Town))
+            .unwrap();
         assert!(s.supervised);
-        assert!(s.apply(Action::Supervise, Actor::Office(Level::Town)).is_err());
+        assert!(
+            s.apply(Action::Supervise, Actor::Office(Level::Town))
+                .is_err()
+        );
         assert_eq!(s.apply(Action::Note, Actor::Owner).unwrap(), s);
         assert!(s.apply(Action::Note, Actor::Resident).is_err());
     }

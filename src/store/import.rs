@@ -959,12 +959,7 @@ async fn write(
                 .exec_without_returning(txn)
                 .await?;
         }
-        let items = crate::store::work::register_matters(
-            txn,
-            &raised,
-            clock,
-        )
-        .await?;
+        let items = crate::store::work::register_matters(txn, &raised, clock).await?;
         out.tallies.insert(
             "ledger_items".into(),
             Tally {

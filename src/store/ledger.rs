@@ -152,7 +152,10 @@ pub fn visible(caller: &Caller) -> Condition {
         if v.all {
             return Condition::all();
         }
-        let mut c = Condition::any().add(ledger_item::Column::Id.lt(0));
+        let mut c = Condition::any();
+        if v.is_empty() {
+            c = c.add(ledger_item::Column::Id.lt(0));
+        }
         for p in &v.region_paths {
             c = c.add(
                 ledger_item::Column::RegionCode.in_subquery(
@@ -180,20 +183,33 @@ pub fn visible(caller: &Caller) -> Condition {
         }
         c
     }
-    let me = caller.person_id.unwrap_or(-1);
-    Condition::any()
-        .add(ledger_item::Column::OwnerPersonId.eq(me))
-        .add(ledger_item::Column::CaseOwnerPersonId.eq(me))
-        .add(
+    let all = caller.visibility();
+    let stability = caller.visibility_for(Capability::ReadStability);
+    let same = all.all == stability.all
+        && all.region_paths == stability.region_paths
+        && all.units == stability.units
+        && all.own == stability.own;
+    // Kept as plain as the caller allows, so that the database can use its indexes.
+    let mut c = Condition::any();
+    if let Some(me) = caller.person_id {
+        c = c
+            .add(ledger_item::Column::OwnerPersonId.eq(me))
+            .add(ledger_item::Column::CaseOwnerPersonId.eq(me));
+    }
+    if same {
+        c.add(reach(&all))
+    } else {
+        c.add(
             Condition::all()
                 .add(ledger_item::Column::Ledger.ne("stability"))
-                .add(reach(&caller.visibility())),
+                .add(reach(&all)),
         )
         .add(
             Condition::all()
                 .add(ledger_item::Column::Ledger.eq("stability"))
-                .add(reach(&caller.visibility_for(Capability::ReadStability))),
+                .add(reach(&stability)),
         )
+    }
 }
 
 /// The offices (levels) a caller acts as for an item in the region with `path`
@@ -207,22 +223,19 @@ fn offices(caller: &Caller, path: &str) -> Vec<Level> {
         format!("/{}/", parts.join("/"))
     };
     if v.all
-        || v
-            .region_paths
+        || v.region_paths
             .iter()
             .any(|p| segments(p) == 1 && path.starts_with(p.as_str()))
     {
         out.push(Level::County);
     }
-    if v
-        .region_paths
+    if v.region_paths
         .iter()
         .any(|p| segments(p) == 2 && path.starts_with(p.as_str()))
     {
         out.push(Level::Town);
     }
-    if v
-        .region_paths
+    if v.region_paths
         .iter()
         .any(|p| segments(p) >= 3 && path.starts_with(&prefix(p, 3)))
     {
@@ -282,7 +295,10 @@ fn opt(s: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn region_path(db: &impl ConnectionTrait, code: &str) -> Result<Option<region::Model>, DbErr> {
+async fn region_path(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<region::Model>, DbErr> {
     region::Entity::find()
         .filter(region::Column::Code.eq(code))
         .one(db)
@@ -346,7 +362,9 @@ pub async fn register(
     match (&region_code, &region) {
         (None, _) => errors.push("区划：未填户编号时须填所属村（社区）或镇".into()),
         (Some(c), None) => errors.push(format!("区划：“{c}”不存在")),
-        (Some(_), Some(r)) if household.is_none() && !caller.visibility().covers_region(&r.path) => {
+        (Some(_), Some(r))
+            if household.is_none() && !caller.visibility().covers_region(&r.path) =>
+        {
             errors.push(format!("区划：“{}”不在您的范围内", r.name))
         }
         _ => {}
@@ -411,7 +429,12 @@ pub async fn register(
         owner_person_id: Set(None),
         owner_unit_code: Set(None),
         registered_on: Set(n.registered_on),
-        deadline: Set(Some(ledger::deadline(cal, n.registered_on, c.days, c.count))),
+        deadline: Set(Some(ledger::deadline(
+            cal,
+            n.registered_on,
+            c.days,
+            c.count,
+        ))),
         closed_on: Set(None),
         clock: Set(clock.into()),
         category: Set(category),
@@ -423,7 +446,13 @@ pub async fn register(
     }
     .insert(&txn)
     .await?;
-    log_registered(&txn, std::slice::from_ref(&saved), &caller.display_name, now).await?;
+    log_registered(
+        &txn,
+        std::slice::from_ref(&saved),
+        &caller.display_name,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -697,16 +726,16 @@ pub async fn act(
         return Err(match first_err {
             Some(e) if !someone_may || !e.contains("无权") => WorkError::Invalid(e),
             Some(e) => WorkError::Forbidden(e),
-            None => WorkError::Forbidden(format!(
-                "您无权对此事项{}",
-                action_zh(code)
-            )),
+            None => WorkError::Forbidden(format!("您无权对此事项{}", action_zh(code))),
         });
     };
     let note = step.note.trim().to_string();
     let need_note = |what: &str| -> Result<(), WorkError> {
         if note.is_empty() {
-            Err(WorkError::Invalid(format!("{}：请填写{what}", action_zh(code))))
+            Err(WorkError::Invalid(format!(
+                "{}：请填写{what}",
+                action_zh(code)
+            )))
         } else {
             Ok(())
         }
@@ -820,12 +849,9 @@ pub async fn act(
                 .one(db)
                 .await?
                 .ok_or_else(|| WorkError::Invalid(format!("包案：人员 {pid} 不存在")))?;
-            let county_leader = [
-                Role::CountyLeadershipMember,
-                Role::CountyPartyGovLeader,
-            ]
-            .iter()
-            .any(|r| p.roles.contains(&format!(",{},", r.code())));
+            let county_leader = [Role::CountyLeadershipMember, Role::CountyPartyGovLeader]
+                .iter()
+                .any(|r| p.roles.contains(&format!(",{},", r.code())));
             if !county_leader {
                 return Err(WorkError::Invalid(format!(
                     "包案：{} 不是县级领导干部",
@@ -1172,7 +1198,47 @@ pub struct Inbox {
     pub remind: bool,
 }
 
-fn row(m: &ledger_item::Model, names: &HashMap<i32, String>, cal: &Calendar, today: NaiveDate) -> ItemRow {
+/// The columns a list line needs: reading whole items (31 columns) for thousands of lines
+/// costs more than the lists themselves.
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
+pub struct Line {
+    pub id: i32,
+    pub ledger: String,
+    pub matter: String,
+    pub household_code: Option<String>,
+    pub region_code: String,
+    pub status: String,
+    pub level: String,
+    pub owner_person_id: Option<i32>,
+    pub deadline: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub overdue_reason: Option<String>,
+    pub supervised: bool,
+    pub answer: Option<String>,
+}
+
+fn lines(q: sea_orm::Select<ledger_item::Entity>) -> sea_orm::Selector<sea_orm::SelectModel<Line>> {
+    use ledger_item::Column as C;
+    q.select_only()
+        .columns([
+            C::Id,
+            C::Ledger,
+            C::Matter,
+            C::HouseholdCode,
+            C::RegionCode,
+            C::Status,
+            C::Level,
+            C::OwnerPersonId,
+            C::Deadline,
+            C::ClosedOn,
+            C::OverdueReason,
+            C::Supervised,
+            C::Answer,
+        ])
+        .into_model::<Line>()
+}
+
+fn row(m: &Line, names: &HashMap<i32, String>, cal: &Calendar, today: NaiveDate) -> ItemRow {
     let open = OPEN.contains(&m.status.as_str());
     ItemRow {
         id: m.id,
@@ -1209,80 +1275,140 @@ pub async fn inbox(
 ) -> Result<Inbox, DbErr> {
     let mut statuses: Vec<&str> = OPEN.to_vec();
     statuses.push("fed_back");
-    let items = ledger_item::Entity::find()
+    // First the few columns that decide which list an item is on (thousands of items for a
+    // town office), then the lines shown. Sorted here: ordering in SQL makes SQLite walk
+    // the deadline index over every item.
+    use ledger_item::Column as C;
+    type Key = (
+        i32,
+        String,
+        String,
+        String,
+        Option<i32>,
+        Option<NaiveDate>,
+        bool,
+        Option<String>,
+    );
+    let mut keys: Vec<Key> = ledger_item::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::RegionCode,
+            C::Status,
+            C::Level,
+            C::OwnerPersonId,
+            C::Deadline,
+            C::Supervised,
+            C::Answer,
+        ])
         .filter(visible(caller))
-        .filter(ledger_item::Column::Status.is_in(statuses))
-        .order_by_asc(ledger_item::Column::Deadline)
-        .order_by_asc(ledger_item::Column::Id)
+        .filter(C::Status.is_in(statuses))
+        .into_tuple()
         .all(db)
         .await?;
-    // Region paths, once per region, to know which office the caller is for each item.
-    let codes: Vec<String> = {
-        let mut c: Vec<String> = items.iter().map(|i| i.region_code.clone()).collect();
-        c.sort();
-        c.dedup();
-        c
-    };
-    let paths: HashMap<String, String> = crate::store::work::lookup::<region::Entity, _, _>(
-        db,
-        region::Column::Code,
-        region::Column::Path,
-        &codes,
-    )
-    .await?;
-    let owners = names(db, items.iter().filter_map(|i| i.owner_person_id)).await?;
-    let soon = i64::from(policy.ledger.due_soon_days);
-    let mut out = Inbox {
+    keys.sort_by_key(|k| (k.5, k.0));
+    // The offices the caller holds, once per region.
+    let mut levels_of: HashMap<String, Vec<Level>> = HashMap::new();
+    {
+        let mut codes: Vec<String> = keys.iter().map(|k| k.1.clone()).collect();
+        codes.sort();
+        codes.dedup();
+        let paths: HashMap<String, String> = crate::store::work::lookup::<region::Entity, _, _>(
+            db,
+            region::Column::Code,
+            region::Column::Path,
+            &codes,
+        )
+        .await?;
+        for c in codes {
+            let path = paths.get(&c).map(String::as_str).unwrap_or("");
+            levels_of.insert(c, offices(caller, path));
+        }
+    }
+    // Due soon: before the working day after the next `due_soon_days` working days.
+    let soon_before = ledger::deadline(
+        cal,
         today,
-        remind,
-        ..Default::default()
-    };
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    let mut push = |list: &mut Vec<ItemRow>, key: &'static str, m: &ledger_item::Model| {
-        let n = counts.entry(key).or_default();
-        *n += 1;
-        if list.len() < limit {
-            list.push(row(m, &owners, cal, today));
+        policy.ledger.due_soon_days + 1,
+        crate::domain::policy::Counting::Working,
+    );
+    let mut lists: [(&str, Vec<i32>, usize); 5] = [
+        ("waiting", vec![], 0),
+        ("overdue", vec![], 0),
+        ("due_soon", vec![], 0),
+        ("supervised", vec![], 0),
+        ("reopened", vec![], 0),
+    ];
+    let mut push = |i: usize, id: i32| {
+        lists[i].2 += 1;
+        if lists[i].1.len() < limit {
+            lists[i].1.push(id);
         }
     };
-    for m in &items {
-        let path = paths.get(&m.region_code).map(String::as_str).unwrap_or("");
-        let levels = offices(caller, path);
-        let here = levels.contains(&level_of(&m.level));
-        let above = level_of(&m.level)
-            .up()
-            .is_some_and(|l| levels.contains(&l));
-        let mine = caller.person_id.is_some() && caller.person_id == m.owner_person_id;
-        let open = OPEN.contains(&m.status.as_str());
-        let waiting = match m.status.as_str() {
+    let none = Vec::new();
+    for (id, region_code, status, level, owner, deadline, supervised, answer) in &keys {
+        let levels = levels_of.get(region_code).unwrap_or(&none);
+        let here = levels.contains(&level_of(level));
+        let above = level_of(level).up().is_some_and(|l| levels.contains(&l));
+        let mine = caller.person_id.is_some() && caller.person_id == *owner;
+        let open = OPEN.contains(&status.as_str());
+        let waiting = match status.as_str() {
             "registered" | "escalated" | "fed_back" => here,
             "assigned" | "in_progress" => mine,
             _ => false,
         };
         if waiting {
-            push(&mut out.waiting, "waiting", m);
+            push(0, *id);
         }
         if !open || !(mine || here || above) {
             continue;
         }
-        let overdue = ledger::overdue(m.deadline, today);
-        if overdue {
-            push(&mut out.overdue, "overdue", m);
-        } else if m
-            .deadline
-            .is_some_and(|d| ledger::working_days_left(cal, today, d) <= soon)
-        {
-            push(&mut out.due_soon, "due_soon", m);
+        if ledger::overdue(*deadline, today) {
+            push(1, *id);
+        } else if deadline.is_some_and(|d| d < soon_before) {
+            push(2, *id);
         }
-        if m.supervised {
-            push(&mut out.supervised, "supervised", m);
+        if *supervised {
+            push(3, *id);
         }
-        if m.answer.as_deref() == Some("not_solved") {
-            push(&mut out.reopened, "reopened", m);
+        if answer.as_deref() == Some("not_solved") {
+            push(4, *id);
         }
     }
-    out.counts = counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    Ok(out)
+    let mut shown: Vec<i32> = lists.iter().flat_map(|l| l.1.iter().copied()).collect();
+    shown.sort_unstable();
+    shown.dedup();
+    let mut by_id: HashMap<i32, Line> = HashMap::new();
+    for chunk in shown.chunks(900) {
+        for l in lines(ledger_item::Entity::find().filter(C::Id.is_in(chunk.to_vec())))
+            .all(db)
+            .await?
+        {
+            by_id.insert(l.id, l);
+        }
+    }
+    let owners = names(db, by_id.values().filter_map(|l| l.owner_person_id)).await?;
+    let rows = |ids: &[i32]| -> Vec<ItemRow> {
+        ids.iter()
+            .filter_map(|id| by_id.get(id))
+            .map(|m| row(m, &owners, cal, today))
+            .collect()
+    };
+    let [waiting, overdue, due_soon, supervised, reopened] = &lists;
+    Ok(Inbox {
+        today,
+        remind,
+        waiting: rows(&waiting.1),
+        overdue: rows(&overdue.1),
+        due_soon: rows(&due_soon.1),
+        supervised: rows(&supervised.1),
+        reopened: rows(&reopened.1),
+        counts: lists
+            .iter()
+            .filter(|l| l.2 > 0)
+            .map(|l| (l.0.to_string(), l.2))
+            .collect(),
+    })
 }
 
 /// The village's periodic review (民情分析会, CG-6 / TZ-5): what is open, what is late and what
@@ -1329,25 +1455,27 @@ pub async fn review(
         .one(db)
         .await?
         .flatten();
-    let items = ledger_item::Entity::find()
-        .filter(visible(caller))
-        .filter(
-            ledger_item::Column::RegionCode.in_subquery(
-                Query::select()
-                    .column(region::Column::Code)
-                    .from(region::Entity)
-                    .and_where(region::Column::Path.like(format!("{}%", r.path)))
-                    .to_owned(),
-            ),
-        )
-        .filter(
-            Condition::any()
-                .add(ledger_item::Column::Status.is_in(OPEN))
-                .add(ledger_item::Column::ClosedOn.gte(last_meeting.unwrap_or(NaiveDate::MIN))),
-        )
-        .order_by_asc(ledger_item::Column::Deadline)
-        .all(db)
-        .await?;
+    let items = lines(
+        ledger_item::Entity::find()
+            .filter(visible(caller))
+            .filter(
+                ledger_item::Column::RegionCode.in_subquery(
+                    Query::select()
+                        .column(region::Column::Code)
+                        .from(region::Entity)
+                        .and_where(region::Column::Path.like(format!("{}%", r.path)))
+                        .to_owned(),
+                ),
+            )
+            .filter(
+                Condition::any()
+                    .add(ledger_item::Column::Status.is_in(OPEN))
+                    .add(ledger_item::Column::ClosedOn.gte(last_meeting.unwrap_or(NaiveDate::MIN))),
+            )
+            .order_by_asc(ledger_item::Column::Deadline),
+    )
+    .all(db)
+    .await?;
     let owners = names(db, items.iter().filter_map(|i| i.owner_person_id)).await?;
     let mut out = Review {
         region_code: r.code.clone(),
@@ -1370,4 +1498,43 @@ pub async fn review(
         }
     }
     Ok(Some(out))
+}
+
+/// People an office may pick as owner of an item in `region_code`: those of its town (or the
+/// county's leaders for a key case), by name.
+pub async fn people_to_pick(
+    db: &impl ConnectionTrait,
+    region_code: &str,
+    county_leaders: bool,
+) -> Result<Vec<(i32, String, String)>, DbErr> {
+    let mut q = person::Entity::find();
+    if county_leaders {
+        q = q.filter(
+            Condition::any()
+                .add(person::Column::Roles.contains(",county_leadership_member,"))
+                .add(person::Column::Roles.contains(",county_party_gov_leader,")),
+        );
+    } else {
+        let Some(r) = region_path(db, region_code).await? else {
+            return Ok(vec![]);
+        };
+        let town: Vec<&str> = r.path.trim_matches('/').split('/').take(2).collect();
+        let town = format!("/{}/", town.join("/"));
+        q = q.filter(
+            person::Column::RegionCode.in_subquery(
+                Query::select()
+                    .column(region::Column::Code)
+                    .from(region::Entity)
+                    .and_where(region::Column::Path.like(format!("{town}%")))
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(q.order_by_asc(person::Column::Pinyin)
+        .limit(300)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name, p.post.unwrap_or_default()))
+        .collect())
 }

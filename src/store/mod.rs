@@ -41,6 +41,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
+                // Rows come from SQLite's worker thread through a channel; a deeper one lets
+                // the worker run ahead instead of handing over row by row.
+                .row_buffer_size(4096)
         });
     Database::connect(opts).await
 }

@@ -137,7 +137,13 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
         json!({"action": "assign", "person_id": zhang_id, "on": "2026-11-03"}),
     )
     .await;
-    ok(&app, &zhang, id, json!({"action": "start", "on": "2026-11-03"})).await;
+    ok(
+        &app,
+        &zhang,
+        id,
+        json!({"action": "start", "on": "2026-11-03"}),
+    )
+    .await;
     let (status, e) = Step::by(&zhang, json!({"action": "escalate", "on": "2026-11-04"}))
         .on(&app, id)
         .await;
@@ -153,7 +159,10 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
         json!({"action": "escalate", "on": "2026-11-04", "note": "需镇里协调地质灾害资金"}),
     )
     .await;
-    assert_eq!((v["status"].clone(), v["level"].clone()), (json!("escalated"), json!("town")));
+    assert_eq!(
+        (v["status"].clone(), v["level"].clone()),
+        (json!("escalated"), json!("town"))
+    );
     // The village can no longer assign it; the town desk can.
     let (status, e) = Step::by(
         &village,
@@ -170,7 +179,7 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
     )
     .await;
     assert_eq!(v["owner_name"], "李四");
-    assert!(v["may"].as_array().unwrap().contains(&json!("close")) == false);
+    assert!(!v["may"].as_array().unwrap().contains(&json!("close")));
 
     // 李四 resolves it; the resident (through the item's link, no login) says “not solved”.
     let (status, e) = Step::by(&lisi, json!({"action": "resolve", "on": "2026-11-10"}))
@@ -216,7 +225,13 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
     );
     // 李四's own inbox lists it as waiting for him.
     let (_, mine) = fetch(&lisi, app.url("/api/v1/inbox?date=2026-11-12")).await;
-    assert!(mine["waiting"].as_array().unwrap().iter().any(|r| r["id"] == id));
+    assert!(
+        mine["waiting"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == id)
+    );
 
     // Resolved again; the owner cannot answer for the resident unless it is marked 代填.
     ok(
@@ -246,7 +261,13 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
         .on(&app, id)
         .await;
     assert!(status == 400 || status == 403);
-    let v = ok(&app, &town, id, json!({"action": "close", "on": "2026-11-20"})).await;
+    let v = ok(
+        &app,
+        &town,
+        id,
+        json!({"action": "close", "on": "2026-11-20"}),
+    )
+    .await;
     assert_eq!(v["status"], "closed");
     assert_eq!(v["closed_on"], "2026-11-20");
     assert_eq!(v["answered_on_behalf"], true);
@@ -265,8 +286,8 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
     assert_eq!(
         steps,
         [
-            "register", "assign", "start", "escalate", "assign", "resolve", "feedback",
-            "resolve", "feedback", "close"
+            "register", "assign", "start", "escalate", "assign", "resolve", "feedback", "resolve",
+            "feedback", "close"
         ]
     );
     let h = &v["history"];
@@ -290,7 +311,10 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
     let (status, v) = fetch(&ducha, app.url(&format!("/api/v1/items/{id}"))).await;
     assert_eq!(status, 200);
     assert_eq!(v["may"], json!([]));
-    assert!(v["feedback_path"].is_null(), "the resident's link is for those who handle it");
+    assert!(
+        v["feedback_path"].is_null(),
+        "the resident's link is for those who handle it"
+    );
 
     // A stability item: the town office reads it, a leader of the same town does not.
     let (status, s) = send(
@@ -359,17 +383,21 @@ async fn deadlines_extensions_and_escalation_on_the_official_calendar() {
     };
 
     // A letter on 1 September: 30 calendar days end on 1 October, a holiday → 8 October.
-    let letter = register(json!({"ledger": "民生诉求", "source": "来信", "household_code": "H001",
+    let letter = register(
+        json!({"ledger": "民生诉求", "source": "来信", "household_code": "H001",
         "category": "宅基地", "resident_name": "王五", "resident_phone": "13700001111",
-        "matter": "来信反映宅基地审批迟迟未办", "registered_on": "2026-09-01"}))
+        "matter": "来信反映宅基地审批迟迟未办", "registered_on": "2026-09-01"}),
+    )
     .await;
     assert_eq!(letter["clock"], "petition");
     assert_eq!(letter["deadline"], "2026-10-08");
     let lid = letter["id"].as_i64().unwrap();
     // A hotline call the day before the National Day holiday: 5 working days are
     // 8, 9, 10 (a make-up Saturday), 12 and 13 October.
-    let call = register(json!({"ledger": "民生诉求", "source": "民生热线", "region_code": "3509100200",
-        "matter": "路灯不亮", "registered_on": "2026-09-30"}))
+    let call = register(
+        json!({"ledger": "民生诉求", "source": "民生热线", "region_code": "3509100200",
+        "matter": "路灯不亮", "registered_on": "2026-09-30"}),
+    )
     .await;
     assert_eq!(call["deadline"], "2026-10-13");
     let cid = call["id"].as_i64().unwrap();
@@ -425,7 +453,10 @@ async fn deadlines_extensions_and_escalation_on_the_official_calendar() {
     // (The fixture's two items of March are late too; the extended letter is not.)
     let late = inbox["overdue"].as_array().unwrap();
     assert_eq!(late.len(), 3, "{inbox}");
-    let row = late.iter().find(|r| r["id"] == cid).expect("the call is late");
+    let row = late
+        .iter()
+        .find(|r| r["id"] == cid)
+        .expect("the call is late");
     assert_eq!(row["days_left"], -1);
     assert!(!late.iter().any(|r| r["id"] == lid));
     // The village records why it is late; the town puts it under supervision with a deadline.
@@ -442,7 +473,10 @@ async fn deadlines_extensions_and_escalation_on_the_official_calendar() {
     )
     .on(&app, cid)
     .await;
-    assert!(status == 400 || status == 403, "supervision comes from above");
+    assert!(
+        status == 400 || status == 403,
+        "supervision comes from above"
+    );
     let v = ok(
         &app,
         &town,
@@ -454,7 +488,13 @@ async fn deadlines_extensions_and_escalation_on_the_official_calendar() {
     assert_eq!(v["supervision_deadline"], "2026-10-20");
     assert_eq!(v["overdue_reason"], "灯具缺货，已向供电所申领");
     let (_, inbox) = fetch(&town, app.url("/api/v1/inbox?date=2026-10-15")).await;
-    assert!(inbox["supervised"].as_array().unwrap().iter().any(|r| r["id"] == cid));
+    assert!(
+        inbox["supervised"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == cid)
+    );
 
     // Escalated twice: the registration date and every step stay with the item.
     ok(
@@ -524,8 +564,10 @@ async fn deadlines_extensions_and_escalation_on_the_official_calendar() {
     assert!(status == 400 || status == 403);
 
     // A second letter of the same household on the same matter is linked to the first.
-    let again = register(json!({"ledger": "民生诉求", "source": "接访", "household_code": "H001",
-        "category": "宅基地", "matter": "再次反映宅基地审批", "registered_on": "2026-10-15"}))
+    let again = register(
+        json!({"ledger": "民生诉求", "source": "接访", "household_code": "H001",
+        "category": "宅基地", "matter": "再次反映宅基地审批", "registered_on": "2026-10-15"}),
+    )
     .await;
     assert_eq!(again["repeat_of"], lid);
     let (_, v) = fetch(&county, app.url(&format!("/api/v1/items/{lid}"))).await;
@@ -589,7 +631,13 @@ async fn the_village_review_lists_what_is_open_late_and_closed_since_the_last_me
     .on(&app, first)
     .await;
     assert_eq!(status, 400, "{e}");
-    ok(&app, &village, first, json!({"action": "close", "on": "2026-03-10"})).await;
+    ok(
+        &app,
+        &village,
+        first,
+        json!({"action": "close", "on": "2026-03-10"}),
+    )
+    .await;
     // A meeting on 2 March (before the close) — the review of 1 April lists the close and, by
     // then, the other item is late (15 working days from 2 March end on 23 March).
     let (status, r) = send(
@@ -609,4 +657,201 @@ async fn the_village_review_lists_what_is_open_late_and_closed_since_the_last_me
     assert_eq!(review["closed_since"][0]["id"], first);
     assert_eq!(review["late"].as_array().unwrap().len(), 1, "{review}");
     assert_eq!(review["open"], json!([]));
+}
+
+#[tokio::test]
+async fn the_pages_register_work_print_and_take_the_residents_answer() {
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    app.add_account(
+        "cunwei",
+        AccessRole::VillageCadre,
+        Scope::Region("3509100200".into()),
+        Some(&f.zhang),
+    )
+    .await;
+    let village = app.login("cunwei", PASSWORD).await;
+    let form = |fields: Vec<(&'static str, String)>, url: String| {
+        let c = village.clone();
+        async move {
+            let mut r = c.post(url.clone()).form(&fields).send().await.unwrap();
+            // The client follows no redirects: a saved form answers 303 to its page.
+            if r.status().as_u16() == 303 {
+                let to = r.headers()["location"].to_str().unwrap().to_string();
+                let base = url.split("/items").next().unwrap().to_string();
+                r = c.get(format!("{base}{to}")).send().await.unwrap();
+            }
+            (
+                r.status().as_u16(),
+                r.url().to_string(),
+                r.text().await.unwrap(),
+            )
+        }
+    };
+    // A bad form comes back with the reasons and everything typed.
+    let (status, _, page) = form(
+        vec![
+            ("ledger", "livelihood".into()),
+            ("source", "letter".into()),
+            ("household_code", "H404".into()),
+            ("region_code", String::new()),
+            ("resident_name", "王五".into()),
+            ("resident_phone", String::new()),
+            ("category", String::new()),
+            ("matter", "来信反映低保评议不公开".into()),
+            ("registered_on", "2026-09-01".into()),
+        ],
+        app.url("/items/new"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("H404") && page.contains("不存在"), "{page}");
+    assert!(page.contains("来信反映低保评议不公开"));
+    let (status, url, page) = form(
+        vec![
+            ("ledger", "livelihood".into()),
+            ("source", "letter".into()),
+            ("household_code", "H001".into()),
+            ("region_code", String::new()),
+            ("resident_name", "王五".into()),
+            ("resident_phone", String::new()),
+            ("category", "低保".into()),
+            ("matter", "来信反映低保评议不公开".into()),
+            ("registered_on", "2026-09-01".into()),
+        ],
+        app.url("/items/new"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        url.contains("/items/") && url.contains("done=register"),
+        "{url}"
+    );
+    let id: i64 = url
+        .split("/items/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        page.contains("已登记") && page.contains("2026-10-08"),
+        "{page}"
+    );
+    assert!(page.contains("受理告知书"));
+    let notice = app_text(&village, app.url(&format!("/items/{id}/doc/notice"))).await;
+    assert!(
+        notice.contains("受理告知书") && notice.contains("2026年10月08日前"),
+        "{notice}"
+    );
+    assert!(notice.contains("@page{size:A4"));
+
+    // Steps through the forms; a refused one shows the reason and keeps the note.
+    let zhang_id = person(&app, &f.zhang).await;
+    let (_, _, page) = form(
+        vec![
+            ("action", "assign".into()),
+            ("person_id", zhang_id.to_string()),
+            ("on", "2026-09-02".into()),
+        ],
+        app.url(&format!("/items/{id}")),
+    )
+    .await;
+    assert!(page.contains("已交办"), "{page}");
+    let (_, _, page) = form(
+        vec![
+            ("action", "extend".into()),
+            ("on", "2026-10-09".into()),
+            ("note", "需要民政部门复核".into()),
+        ],
+        app.url(&format!("/items/{id}")),
+    )
+    .await;
+    assert!(
+        page.contains("已过期限") && page.contains("需要民政部门复核"),
+        "{page}"
+    );
+    let (_, _, page) = form(
+        vec![
+            ("action", "extend".into()),
+            ("on", "2026-10-08".into()),
+            ("note", "需要民政部门复核".into()),
+        ],
+        app.url(&format!("/items/{id}")),
+    )
+    .await;
+    assert!(page.contains("2026-11-09"), "{page}");
+    let ext = app_text(&village, app.url(&format!("/items/{id}/doc/extension"))).await;
+    assert!(
+        ext.contains("需要民政部门复核") && ext.contains("2026-11-09"),
+        "{ext}"
+    );
+    form(
+        vec![
+            ("action", "resolve".into()),
+            ("on", "2026-10-20".into()),
+            ("note", "已公开评议结果并张榜公示".into()),
+        ],
+        app.url(&format!("/items/{id}")),
+    )
+    .await;
+    let reply = app_text(&village, app.url(&format!("/items/{id}/doc/reply"))).await;
+    assert!(reply.contains("书面答复意见书") && reply.contains("张榜公示"));
+
+    // The resident's page needs no login; the answer is taken once.
+    let (_, v) = fetch(&village, app.url(&format!("/api/v1/items/{id}"))).await;
+    let path = v["feedback_path"].as_str().unwrap().to_string();
+    let resident = plain_client();
+    let page = resident
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("问题解决了吗") && page.contains("张榜公示"),
+        "{page}"
+    );
+    assert!(!page.contains("13700001111"));
+    let r = resident
+        .post(app.url(&path))
+        .form(&[("answer", "部分解决"), ("note", "希望下次提前通知")])
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("谢谢您的反馈"), "{page}");
+    let r = resident
+        .post(app.url(&path))
+        .form(&[("answer", "已解决"), ("note", "")])
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("不能反馈"), "{page}");
+
+    // The inbox page and its workbook.
+    let inbox = app_text(&village, app.url("/inbox?date=2026-10-21")).await;
+    assert!(
+        inbox.contains("待我办理") && inbox.contains("已逾期"),
+        "{inbox}"
+    );
+    let x = village
+        .get(app.url("/inbox?date=2026-10-21&format=xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(x.status(), 200);
+    let bytes = x.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], b"PK");
+}
+
+async fn app_text(c: &reqwest::Client, url: String) -> String {
+    let r = c.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.url());
+    r.text().await.unwrap()
 }

@@ -31,7 +31,12 @@ pub struct AsOf {
     pub date: Option<NaiveDate>,
 }
 
-pub async fn detail(s: &AppState, caller: &Caller, id: i32, on: NaiveDate) -> Result<ItemDetail, AppError> {
+pub async fn detail(
+    s: &AppState,
+    caller: &Caller,
+    id: i32,
+    on: NaiveDate,
+) -> Result<ItemDetail, AppError> {
     ledger::view(&s.db, caller, id, on)
         .await
         .map_err(AppError::from)?
@@ -52,7 +57,10 @@ async fn register(
     let m = ledger::register(&s.db, &s.policy, &cal, &caller, n, Utc::now())
         .await
         .map_err(AppError::from)?;
-    Ok((StatusCode::CREATED, Json(detail(&s, &caller, m.id, on).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(detail(&s, &caller, m.id, on).await?),
+    ))
 }
 
 /// An item with its whole history and the steps the caller may take; 404 outside the caller's
@@ -65,7 +73,9 @@ async fn get_item(
     Path(id): Path<i32>,
     Query(q): Query<AsOf>,
 ) -> Result<Json<ItemDetail>, ApiError> {
-    Ok(Json(detail(&s, &caller, id, q.date.unwrap_or_else(today)).await?))
+    Ok(Json(
+        detail(&s, &caller, id, q.date.unwrap_or_else(today)).await?,
+    ))
 }
 
 /// One step: assign, start, escalate, return, extend, resolve, feedback, close, supervise,
@@ -102,7 +112,9 @@ async fn inbox(
     caller: Caller,
     Query(q): Query<InboxQuery>,
 ) -> Result<Json<Inbox>, ApiError> {
-    Ok(Json(inbox_for(&s, &caller, q.date, q.limit.unwrap_or(50)).await?))
+    Ok(Json(
+        inbox_for(&s, &caller, q.date, q.limit.unwrap_or(50)).await?,
+    ))
 }
 
 pub async fn inbox_for(

@@ -179,12 +179,17 @@ async fn confirm(
     ))?;
     let bytes = tokio::fs::read(&path).await?;
     let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
-    let result = run_import(&s, &caller, files, &ImportOptions {
+    let result = run_import(
+        &s,
+        &caller,
+        files,
+        &ImportOptions {
             item_clock: Some(s.policy.ledger.item),
             ..Default::default()
         },
         &name,
-    ).await;
+    )
+    .await;
     match result {
         Ok(outcome) => {
             let _ = tokio::fs::remove_dir_all(&dir).await;

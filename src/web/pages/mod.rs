@@ -4,6 +4,7 @@ pub mod account;
 pub mod books;
 pub mod compliance;
 pub mod exchange;
+pub mod ledger;
 pub mod registry;
 pub mod work;
 
@@ -21,7 +22,8 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(work::router())
         .merge(books::router())
-        .merge(compliance::router()).layer(
+        .merge(compliance::router())
+        .merge(ledger::router()).layer(
         tower_http::set_header::SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             axum::http::HeaderValue::from_static(

@@ -1,0 +1,511 @@
+//! Ledger pages: the inbox, registering an item, an item with its history and the steps the
+//! caller may take, the printable documents, the village review, and the resident's page.
+
+use super::render;
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::store::access::Caller;
+use crate::store::ledger::{self, Inbox, ItemDetail, ItemRow, NewItem, ResidentView, Review, Step};
+use crate::store::rules::calendar;
+use crate::web::api::exchange::xlsx;
+use crate::web::api::ledger::{detail, inbox_for};
+use crate::web::view::today;
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/inbox", get(inbox))
+        .route("/items/new", get(new_form).post(new_submit))
+        .route("/items/{id}", get(item).post(step))
+        .route("/items/{id}/doc/{kind}", get(document))
+        .route("/regions/{code}/review", get(review))
+        .route("/fankui/{token}", get(resident).post(resident_answer))
+}
+
+#[derive(Deserialize, Default)]
+struct InboxQuery {
+    date: Option<NaiveDate>,
+    format: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ledger/inbox.html")]
+struct InboxPage {
+    inbox: Inbox,
+    sections: Vec<(&'static str, &'static str, Vec<ItemRow>)>,
+}
+
+impl InboxPage {
+    fn count(&self, key: &str) -> usize {
+        self.inbox.counts.get(key).copied().unwrap_or(0)
+    }
+}
+
+fn sections(i: &Inbox) -> Vec<(&'static str, &'static str, Vec<ItemRow>)> {
+    vec![
+        ("waiting", "待我办理", i.waiting.clone()),
+        ("overdue", "已逾期", i.overdue.clone()),
+        ("due_soon", "即将到期", i.due_soon.clone()),
+        ("supervised", "督办中", i.supervised.clone()),
+        ("reopened", "群众反馈未解决", i.reopened.clone()),
+    ]
+}
+
+async fn inbox(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<InboxQuery>,
+) -> Result<Response, AppError> {
+    let xls = q.format.as_deref() == Some("xlsx");
+    let i = inbox_for(&s, &caller, q.date, if xls { 100_000 } else { 100 }).await?;
+    if xls {
+        use crate::domain::books::{Book, BookSheet, Section};
+        let header = [
+            "编号",
+            "台账",
+            "事项",
+            "户编号",
+            "区划",
+            "状态",
+            "层级",
+            "责任人",
+            "期限",
+            "剩余工作日",
+            "逾期原因",
+            "督办",
+        ];
+        let sections = sections(&i)
+            .into_iter()
+            .map(|(_, name, list)| {
+                let rows = list
+                    .into_iter()
+                    .map(|r| {
+                        vec![
+                            r.id.to_string(),
+                            r.ledger_zh,
+                            r.matter,
+                            r.household_code.unwrap_or_default(),
+                            r.region_code,
+                            r.status_zh,
+                            r.level_zh,
+                            r.owner_name.unwrap_or_default(),
+                            r.deadline.map(|d| d.to_string()).unwrap_or_default(),
+                            r.days_left.map(|d| d.to_string()).unwrap_or_default(),
+                            r.overdue_reason.unwrap_or_default(),
+                            if r.supervised { "是" } else { "" }.into(),
+                        ]
+                    })
+                    .collect();
+                Section::new(Some(name), &header, rows)
+            })
+            .collect();
+        let title = format!("{}的待办事项（{}）", caller.display_name, i.today);
+        let book = Book {
+            title: title.clone(),
+            sheets: vec![BookSheet {
+                name: "待办事项".into(),
+                title,
+                subtitle: format!("截至 {}", i.today),
+                sections,
+            }],
+        };
+        let bytes = crate::exchange::write_book(&book)?;
+        return Ok(xlsx(&book.title, bytes));
+    }
+    Ok(render(&InboxPage {
+        sections: sections(&i),
+        inbox: i,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct NewForm {
+    ledger: String,
+    source: String,
+    household_code: String,
+    region_code: String,
+    resident_name: String,
+    resident_phone: String,
+    category: String,
+    matter: String,
+    registered_on: String,
+}
+
+#[derive(Template)]
+#[template(path = "ledger/new.html")]
+struct NewPage {
+    f: NewForm,
+    error: Option<String>,
+    ledgers: Vec<(&'static str, &'static str)>,
+    sources: Vec<(&'static str, &'static str)>,
+}
+
+fn new_page(f: NewForm, error: Option<String>) -> NewPage {
+    use crate::domain::labels::{ItemSource, LedgerKind};
+    NewPage {
+        f,
+        error,
+        ledgers: LedgerKind::ALL.iter().map(|l| (l.code(), l.zh())).collect(),
+        sources: ItemSource::ALL
+            .iter()
+            .filter(|s| **s != ItemSource::Visit)
+            .map(|s| (s.code(), s.zh()))
+            .collect(),
+    }
+}
+
+async fn new_form(_: Caller) -> Result<Html<String>, AppError> {
+    render(&new_page(
+        NewForm {
+            ledger: "livelihood".into(),
+            source: "reception".into(),
+            registered_on: today().to_string(),
+            ..Default::default()
+        },
+        None,
+    ))
+}
+
+fn none_if_empty(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+async fn new_submit(
+    State(s): State<AppState>,
+    caller: Caller,
+    Form(f): Form<NewForm>,
+) -> Result<Response, AppError> {
+    let on = match crate::domain::formats::parse_date(&f.registered_on) {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(render(&new_page(f, Some(format!("登记日期：{e}"))))?.into_response());
+        }
+    };
+    let cal = calendar(&s.db).await?;
+    let n = NewItem {
+        ledger: f.ledger.clone(),
+        source: f.source.clone(),
+        household_code: none_if_empty(&f.household_code),
+        region_code: none_if_empty(&f.region_code),
+        resident_name: none_if_empty(&f.resident_name),
+        resident_phone: none_if_empty(&f.resident_phone),
+        category: none_if_empty(&f.category),
+        matter: f.matter.clone(),
+        registered_on: on,
+        repeat_of: None,
+    };
+    match ledger::register(&s.db, &s.policy, &cal, &caller, n, Utc::now()).await {
+        Ok(m) => Ok(Redirect::to(&format!("/items/{}?done=register", m.id)).into_response()),
+        // Everything typed comes back with the reasons.
+        Err(crate::store::work::WorkError::Invalid(e)) => {
+            Ok(render(&new_page(f, Some(e)))?.into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ledger/item.html")]
+struct ItemPage {
+    d: ItemDetail,
+    done: Option<String>,
+    error: Option<String>,
+    note: String,
+    today: String,
+    people: Vec<(i32, String, String)>,
+    leaders: Vec<(i32, String, String)>,
+    guarantees: Vec<(&'static str, &'static str)>,
+}
+
+impl ItemPage {
+    fn may(&self, a: &str) -> bool {
+        self.d.may.iter().any(|m| m == a)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ItemQuery {
+    done: Option<String>,
+    date: Option<NaiveDate>,
+}
+
+async fn item_page(
+    s: &AppState,
+    caller: &Caller,
+    id: i32,
+    on: NaiveDate,
+    done: Option<String>,
+    error: Option<String>,
+    note: String,
+) -> Result<Html<String>, AppError> {
+    let d = detail(s, caller, id, on).await?;
+    let people = if d.may.iter().any(|m| m == "assign") {
+        ledger::people_to_pick(&s.db, &d.region_code, false).await?
+    } else {
+        vec![]
+    };
+    let leaders = if d.may.iter().any(|m| m == "take_case") {
+        ledger::people_to_pick(&s.db, &d.region_code, true).await?
+    } else {
+        vec![]
+    };
+    render(&ItemPage {
+        d,
+        done: done.map(|a| ledger::action_zh(&a).to_string()),
+        error,
+        note,
+        today: on.to_string(),
+        people,
+        leaders,
+        guarantees: crate::domain::labels::Guarantee::ALL
+            .iter()
+            .map(|g| (g.code(), g.zh()))
+            .collect(),
+    })
+}
+
+async fn item(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Query(q): Query<ItemQuery>,
+) -> Result<Html<String>, AppError> {
+    item_page(
+        &s,
+        &caller,
+        id,
+        q.date.unwrap_or_else(today),
+        q.done,
+        None,
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+struct StepForm {
+    action: String,
+    on: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    person_id: String,
+    #[serde(default)]
+    deadline: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    on_behalf: Option<String>,
+    #[serde(default)]
+    guarantee: String,
+    #[serde(default)]
+    version: Option<i32>,
+}
+
+async fn step(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Form(f): Form<StepForm>,
+) -> Result<Response, AppError> {
+    let date = |raw: &str, what: &str| -> Result<Option<NaiveDate>, String> {
+        match raw.trim() {
+            "" => Ok(None),
+            r => crate::domain::formats::parse_date(r)
+                .map(Some)
+                .map_err(|e| format!("{what}：{e}")),
+        }
+    };
+    let parsed = (|| -> Result<Step, String> {
+        Ok(Step {
+            action: f.action.clone(),
+            on: date(&f.on, "日期")?,
+            note: f.note.clone(),
+            person_id: match f.person_id.trim() {
+                "" => None,
+                p => Some(p.parse().map_err(|_| "人员：请从列表中选择".to_string())?),
+            },
+            deadline: date(&f.deadline, "期限")?,
+            answer: none_if_empty(&f.answer),
+            on_behalf: f.on_behalf.is_some(),
+            guarantee: none_if_empty(&f.guarantee),
+            version: f.version,
+        })
+    })();
+    let on = parsed
+        .as_ref()
+        .ok()
+        .and_then(|s| s.on)
+        .unwrap_or_else(today);
+    let result = match parsed {
+        Ok(st) => {
+            let cal = calendar(&s.db).await?;
+            ledger::act(&s.db, &s.policy, &cal, &caller, id, st, Utc::now())
+                .await
+                .map_err(AppError::from)
+        }
+        Err(e) => Err(AppError::BadRequest(e)),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/items/{id}?done={}", f.action)).into_response()),
+        // The page again, with the reason and what was typed.
+        Err(AppError::BadRequest(e)) | Err(AppError::Refused(e)) => {
+            Ok(item_page(&s, &caller, id, on, None, Some(e), f.note)
+                .await?
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ledger/doc.html")]
+struct DocPage {
+    d: ItemDetail,
+    kind: &'static str,
+    title: &'static str,
+    county: String,
+    today: String,
+    petition_days: u32,
+    extension_days: u32,
+    extension_reason: String,
+    extended_to: String,
+}
+
+/// The written reply 书面答复意见书, the extension notice 延期办理告知书 and the notice of
+/// acceptance with the time limit and channels 受理告知书, filled from the item (A4, print).
+async fn document(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, kind)): Path<(i32, String)>,
+) -> Result<Html<String>, AppError> {
+    let d = detail(&s, &caller, id, today()).await?;
+    let (kind, title) = match kind.as_str() {
+        "reply" => ("reply", "书面答复意见书"),
+        "extension" => ("extension", "延期办理告知书"),
+        "notice" => ("notice", "受理告知书"),
+        _ => return Err(AppError::NotFound("文书".into())),
+    };
+    let ext = d.history.iter().rev().find(|e| e.action == "extend");
+    if kind == "extension" && ext.is_none() {
+        return Err(AppError::BadRequest(
+            "此事项没有延期，不能出具延期告知书".into(),
+        ));
+    }
+    if kind == "reply" && d.resolution.is_none() {
+        return Err(AppError::BadRequest(
+            "此事项尚未办结，不能出具答复意见书".into(),
+        ));
+    }
+    let county = match crate::store::registry::region(&s.db, &d.region_code).await? {
+        Some(r) => crate::store::registry::region_trail(&s.db, &r)
+            .await?
+            .first()
+            .map(|r| r.name.clone())
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    render(&DocPage {
+        kind,
+        title,
+        county,
+        today: today().format("%Y年%m月%d日").to_string(),
+        petition_days: s.policy.ledger.petition.days,
+        extension_days: s.policy.ledger.petition.extension_days,
+        extension_reason: ext.map(|e| e.note.clone()).unwrap_or_default(),
+        extended_to: ext
+            .and_then(|e| {
+                e.data
+                    .get("to")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_default(),
+        d,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "ledger/review.html")]
+struct ReviewPage {
+    r: Review,
+    today: String,
+}
+
+async fn review(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(q): Query<ItemQuery>,
+) -> Result<Html<String>, AppError> {
+    let cal = calendar(&s.db).await?;
+    let on = q.date.unwrap_or_else(today);
+    let r = ledger::review(&s.db, &cal, &caller, &code, on)
+        .await?
+        .ok_or(AppError::NotFound("区划".into()))?;
+    render(&ReviewPage {
+        r,
+        today: on.to_string(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "ledger/resident.html")]
+struct ResidentPage {
+    v: ResidentView,
+    thanks: bool,
+    error: Option<String>,
+}
+
+async fn resident(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let m = ledger::by_token(&s.db, &token)
+        .await?
+        .ok_or(AppError::NotFound("事项".into()))?;
+    render(&ResidentPage {
+        v: ledger::resident_view(&m),
+        thanks: false,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    answer: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn resident_answer(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    Form(f): Form<AnswerForm>,
+) -> Result<Html<String>, AppError> {
+    let (m, thanks, error) =
+        match ledger::resident_feedback(&s.db, &token, &f.answer, &f.note, Utc::now()).await {
+            Ok(m) => (m, true, None),
+            Err(crate::store::work::WorkError::Invalid(e)) => (
+                ledger::by_token(&s.db, &token)
+                    .await?
+                    .ok_or(AppError::NotFound("事项".into()))?,
+                false,
+                Some(e),
+            ),
+            Err(e) => return Err(e.into()),
+        };
+    render(&ResidentPage {
+        v: ledger::resident_view(&m),
+        thanks,
+        error,
+    })
+}
