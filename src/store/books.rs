@@ -585,24 +585,70 @@ pub async fn village_book(
             .collect::<Vec<_>>(),
     )
     .await?;
-    let item_rows = items
+    // The three ledgers (TZ-1), each one page per household.
+    let ledger_sheets: Vec<BookSheet> = crate::domain::labels::LedgerKind::ALL
         .iter()
-        .map(|i| {
-            let mut row = item_row(i);
-            row.insert(
-                1,
-                i.household_code
-                    .as_deref()
-                    .and_then(|c| heads.get(c))
-                    .map(|h| format!("{h}户"))
-                    .unwrap_or_default(),
-            );
-            row.push(
-                i.owner_person_id
-                    .and_then(|p| owners.get(&p).cloned())
-                    .unwrap_or_default(),
-            );
-            row
+        .map(|kind| {
+            let mut pages: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+            for i in items.iter().filter(|i| i.ledger == kind.code()) {
+                let page = match i.household_code.as_deref() {
+                    Some(c) => format!(
+                        "{}户（{c}）",
+                        heads.get(c).map(|h| h.to_string()).unwrap_or_default()
+                    ),
+                    None => "村级事项".to_string(),
+                };
+                pages.entry(page).or_default().push(vec![
+                    i.registered_on.to_string(),
+                    crate::domain::labels::ItemSource::from_code(&i.source)
+                        .map(|s| s.zh())
+                        .unwrap_or("")
+                        .into(),
+                    if i.ledger == "stability" {
+                        "（稳定工作事项）".into()
+                    } else {
+                        i.matter.clone()
+                    },
+                    i.owner_person_id
+                        .and_then(|p| owners.get(&p).cloned())
+                        .unwrap_or_default(),
+                    i.deadline.map(|d| d.to_string()).unwrap_or_default(),
+                    crate::store::ledger::level_zh(&i.level).into(),
+                    status_zh(&i.status).into(),
+                    i.answer
+                        .as_deref()
+                        .map(crate::store::ledger::answer_zh)
+                        .unwrap_or("")
+                        .into(),
+                    i.closed_on.map(|d| d.to_string()).unwrap_or_default(),
+                ]);
+            }
+            let count: usize = pages.values().map(Vec::len).sum();
+            BookSheet {
+                name: format!("{}台账", kind.zh()),
+                title: format!("{}{}台账", village.name, kind.zh()),
+                subtitle: format!("{count}件"),
+                sections: pages
+                    .into_iter()
+                    .map(|(page, rows)| {
+                        Section::new(
+                            Some(&page),
+                            &[
+                                "登记日期",
+                                "来源",
+                                "事项",
+                                "责任人",
+                                "期限",
+                                "层级",
+                                "状态",
+                                "群众评价",
+                                "销号日期",
+                            ],
+                            rows,
+                        )
+                    })
+                    .collect(),
+            }
         })
         .collect();
     let covered = rows.iter().filter(|r| !r[5].is_empty()).count();
@@ -648,25 +694,10 @@ pub async fn village_book(
                     visit_rows,
                 )],
             },
-            BookSheet {
-                name: "台账事项".into(),
-                title: format!("{}台账事项", village.name),
-                subtitle: String::new(),
-                sections: vec![Section::new(
-                    None,
-                    &[
-                        "登记日期",
-                        "户",
-                        "台账",
-                        "事项",
-                        "状态",
-                        "办结日期",
-                        "责任人",
-                    ],
-                    item_rows,
-                )],
-            },
-        ],
+        ]
+        .into_iter()
+        .chain(ledger_sheets)
+        .collect(),
     })
 }
 

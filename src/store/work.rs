@@ -1258,6 +1258,7 @@ pub async fn handover(
         let mut moved = it.clone();
         moved.owner_person_id = Some(to.id);
         moved.owner_unit_code = Some(to.unit_code.clone());
+        moved.version += 1;
         moved
             .clone()
             .into_active_model()
@@ -1273,6 +1274,24 @@ pub async fn handover(
                 &serde_json::to_value(&moved).unwrap_or_default(),
             ),
         });
+        // The item's own history shows the handover too.
+        ledger_event::ActiveModel {
+            id: sea_orm::NotSet,
+            item_id: Set(it.id),
+            at: Set(now),
+            on_date: Set(day),
+            account_id: Set(Some(caller.account_id)),
+            actor: Set(caller.display_name.clone()),
+            actor_role: Set("党政办".into()),
+            action: Set("handover".into()),
+            from_status: Set(it.status.clone()),
+            to_status: Set(it.status.clone()),
+            level: Set(it.level.clone()),
+            note: Set(format!("{}交接给{}", from.name, to.name)),
+            data: Set(serde_json::json!({"owner": to.name}).to_string()),
+        }
+        .insert(&txn)
+        .await?;
         out.items_moved += 1;
     }
     log.push(Change {

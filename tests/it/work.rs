@@ -287,6 +287,12 @@ async fn handover_moves_links_and_open_items_and_keeps_the_history() {
     assert_eq!(status, 200, "{h}");
     assert_eq!(h["links_moved"], 2);
     assert_eq!(h["items_moved"], 2);
+    // Each moved item's own history shows the handover.
+    let item = app.get_json("/api/v1/items/1").await;
+    let last = item["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "handover", "{item}");
+    assert_eq!(last["note"], "张三交接给孙九");
+    assert_eq!(item["owner_name"], "孙九");
 
     let after = app.get_json("/api/v1/households/H001").await;
     let links = after["links"].as_array().unwrap();
@@ -617,7 +623,16 @@ async fn every_book_is_a_view_of_the_records() {
     // 一村一册 of 乙村: its two households, its visits, its items.
     let village = download(&app, "/books/village/3509100200?year=2026&format=xlsx").await;
     let names: Vec<&str> = village.iter().map(|s| s.0.as_str()).collect();
-    assert_eq!(names, ["户情", "走访记录", "台账事项"]);
+    assert_eq!(
+        names,
+        [
+            "户情",
+            "走访记录",
+            "民生诉求台账",
+            "困难群众台账",
+            "稳定工作台账"
+        ]
+    );
     let households = &village[0].1;
     assert_eq!(households.len(), 3 + 2, "{households:?}");
     let h002 = households.iter().find(|r| r[0] == "H002").unwrap();
@@ -625,7 +640,33 @@ async fn every_book_is_a_view_of_the_records() {
         (h002[5].as_str(), h002[6].as_str(), h002[8].as_str()),
         ("张三", "1", "1")
     );
-    assert_eq!(village[2].1.len(), 3 + 3, "three items: {:?}", village[2].1);
+    // One page per household in each ledger: 王五户 with the two matters of March, 赵六户
+    // with one.
+    let livelihood: Vec<String> = village[2]
+        .1
+        .iter()
+        .map(|r| r.join("|").trim_end_matches('|').to_string())
+        .collect();
+    let page = |caption: &str| {
+        livelihood
+            .iter()
+            .position(|l| l == caption)
+            .unwrap_or_else(|| panic!("{caption} in {livelihood:?}"))
+    };
+    let (wang, zhao) = (page("王五户（H001）"), page("赵六户（H002）"));
+    assert!(
+        livelihood[wang + 2].contains("村道路灯损坏"),
+        "{livelihood:?}"
+    );
+    assert!(livelihood[wang + 3].contains("饮水管道漏水"));
+    assert_eq!(zhao, wang + 4, "two items on 王五’s page: {livelihood:?}");
+    assert_eq!(livelihood.len(), zhao + 3, "one item on 赵六's page");
+    assert_eq!(
+        village[4].1.len(),
+        2,
+        "no stability items: {:?}",
+        village[4].1
+    );
 
     // 联户工作台帐 of the village committee: 张三's two households with visits each half.
     let ledger = download(&app, "/books/ledger/V1?year=2026&format=xlsx").await;
