@@ -1470,7 +1470,11 @@ pub async fn review(
             .filter(
                 Condition::any()
                     .add(ledger_item::Column::Status.is_in(OPEN))
-                    .add(ledger_item::Column::ClosedOn.gte(last_meeting.unwrap_or(NaiveDate::MIN))),
+                    .add(match last_meeting {
+                        Some(d) => ledger_item::Column::ClosedOn.gte(d),
+                        // No meeting yet: everything ever closed.
+                        None => ledger_item::Column::ClosedOn.is_not_null(),
+                    }),
             )
             .order_by_asc(ledger_item::Column::Deadline),
     )
