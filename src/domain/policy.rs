@@ -173,6 +173,33 @@ pub struct Who {
     pub region_levels: Vec<crate::domain::labels::RegionLevel>,
 }
 
+/// What is checked of each ledger item.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemCheck {
+    /// TZ-2: a responsible person and a deadline.
+    OwnerAndDeadline,
+    /// XF-1, RX-1, CG-9: assigned to someone and answered (办结) by the deadline.
+    AssignedAndAnswered,
+    /// XF-10: answered (in writing) by the deadline, extension included.
+    AnsweredInTime,
+    /// TZ-4: closed out; while late, a reason recorded and under supervision.
+    ClosedOrSupervised,
+    /// LH-5: the outcome fed back to the resident (an answer recorded).
+    FedBack,
+    /// XF-9: a key case's five guarantees each recorded.
+    FiveGuarantees,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemSubject {
+    #[default]
+    Village,
+    Owner,
+    CaseOwner,
+}
+
 /// Whose records count for a region or unit subject: records naming it as a target, or
 /// records of its people.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -233,6 +260,19 @@ pub enum Measure {
     },
     /// Not measurable yet: the module it needs is not built. The report says so.
     Unmeasured { reason: String },
+    /// Each ledger item (of these clocks and sources) registered in the year, judged on its
+    /// own: has it an owner and deadline, was it answered in time, fed back, closed …
+    Items {
+        check: ItemCheck,
+        /// item, petition, hotline; all when empty.
+        #[serde(default)]
+        clocks: Vec<String>,
+        #[serde(default)]
+        sources: Vec<crate::domain::labels::ItemSource>,
+        /// Whose row it is: the village the item belongs to, its owner or its case owner.
+        #[serde(default)]
+        by: ItemSubject,
+    },
     /// A leader's yearly contact points: at least `min` links of each kind.
     ContactPoints { slots: Vec<Slot> },
     /// No target is a contact point of two leaders of the same tier.
@@ -397,6 +437,15 @@ impl Policy {
                     }
                 }
                 Measure::Unmeasured { .. } => {}
+                Measure::Items { clocks, .. } => {
+                    for c in clocks {
+                        if !["item", "petition", "hotline"].contains(&c.as_str()) {
+                            errors.push(format!(
+                                "{at}：clocks 中的“{c}”无效，可选：item、petition、hotline"
+                            ));
+                        }
+                    }
+                }
                 Measure::OnDates { activity_kinds, .. } => {
                     if activity_kinds.is_empty() {
                         errors.push(format!("{at}：activity_kinds 不能为空"));
@@ -481,6 +530,7 @@ fn measure_keys(measure: &str) -> &'static [&'static str] {
         "links" => &["link_kinds", "min", "max"],
         "unmeasured" => &["reason"],
         "on_dates" => &["activity_kinds", "dates", "min", "by"],
+        "items" => &["check", "clocks", "sources", "by"],
         _ => &[],
     }
 }

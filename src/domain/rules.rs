@@ -60,6 +60,30 @@ pub struct HouseholdFact {
     pub village: String,
 }
 
+/// A ledger item as the rules read it.
+#[derive(Clone, Debug)]
+pub struct ItemFact {
+    pub id: i32,
+    pub source: crate::domain::labels::ItemSource,
+    /// item, petition or hotline.
+    pub clock: String,
+    /// The village (or community) it belongs to.
+    pub village: String,
+    pub household: Option<String>,
+    pub status: String,
+    pub owner: Option<i32>,
+    pub case_owner: Option<i32>,
+    pub registered_on: NaiveDate,
+    pub deadline: Option<NaiveDate>,
+    pub resolved_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub answered: bool,
+    pub overdue_reason: bool,
+    pub supervised: bool,
+    /// How many of the five guarantees are recorded.
+    pub guarantees: u8,
+}
+
 /// Everything the rules read for one year.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
@@ -69,6 +93,7 @@ pub struct Facts {
     pub regions: Vec<RegionFact>,
     pub links: Vec<LinkFact>,
     pub activities: Vec<ActivityFact>,
+    pub items: Vec<ItemFact>,
     pub calendar: crate::domain::calendar::Calendar,
 }
 
@@ -397,6 +422,186 @@ fn kinds_zh(k: &[ActivityKind]) -> String {
 }
 
 /// Evaluates every rule of the policy for a year as of a day.
+/// One row per ledger item registered in `year` up to `as_of`, for the item rules (TZ-2, TZ-4,
+/// XF-1, XF-9, XF-10, RX-1, LH-5, CG-9). An item's own deadline decides between pending and
+/// unmet.
+#[allow(clippy::too_many_arguments)]
+fn item_outcomes(
+    rule: &Rule,
+    check: crate::domain::policy::ItemCheck,
+    clocks: &[String],
+    sources: &[crate::domain::labels::ItemSource],
+    by: crate::domain::policy::ItemSubject,
+    facts: &Facts,
+    year: i32,
+    as_of: NaiveDate,
+) -> Vec<Outcome> {
+    use crate::domain::policy::{ItemCheck as C, ItemSubject};
+    let people: HashMap<i32, &PersonFact> = facts.people.iter().map(|p| (p.id, p)).collect();
+    let regions: HashMap<&str, &RegionFact> =
+        facts.regions.iter().map(|r| (r.code.as_str(), r)).collect();
+    let mut out = Vec::new();
+    for i in &facts.items {
+        if i.registered_on.year() != year
+            || i.registered_on > as_of
+            || (!clocks.is_empty() && !clocks.contains(&i.clock))
+            || (!sources.is_empty() && !sources.contains(&i.source))
+        {
+            continue;
+        }
+        let (kind, code, name) = match by {
+            ItemSubject::Village => (
+                "region",
+                i.village.clone(),
+                regions
+                    .get(i.village.as_str())
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default(),
+            ),
+            ItemSubject::Owner | ItemSubject::CaseOwner => {
+                let who = if by == ItemSubject::Owner {
+                    i.owner
+                } else {
+                    i.case_owner
+                };
+                match who.and_then(|p| people.get(&p)) {
+                    Some(p) => ("person", p.code.clone(), p.name.clone()),
+                    // An item without its owner (or a case without its leader) binds no one yet;
+                    // TZ-2 reports the missing owner.
+                    None => continue,
+                }
+            }
+        };
+        let late = i.deadline.is_some_and(|d| as_of > d);
+        let done = i.resolved_on.is_some() || matches!(i.status.as_str(), "fed_back" | "closed");
+        let (status, actual, required, detail) = match check {
+            C::OwnerAndDeadline => {
+                let missing: Vec<&str> = [
+                    (i.owner.is_none(), "责任人"),
+                    (i.deadline.is_none(), "办理期限"),
+                ]
+                .iter()
+                .filter(|(m, _)| *m)
+                .map(|(_, w)| *w)
+                .collect();
+                let n = 2 - missing.len();
+                match (missing.is_empty(), late || done) {
+                    (true, _) => (Status::Met, n, 2, String::new()),
+                    (false, false) => (
+                        Status::Pending,
+                        n,
+                        2,
+                        format!("尚未确定{}", missing.join("和")),
+                    ),
+                    (false, true) => (Status::Unmet, n, 2, format!("没有{}", missing.join("和"))),
+                }
+            }
+            C::AssignedAndAnswered | C::AnsweredInTime => {
+                let in_time = i
+                    .resolved_on
+                    .is_some_and(|r| i.deadline.is_none_or(|d| r <= d));
+                let assigned = check == C::AnsweredInTime || i.owner.is_some();
+                match (in_time && assigned, done, late) {
+                    (true, _, _) => (Status::Met, 1, 1, String::new()),
+                    (false, true, _) if !assigned => {
+                        (Status::Unmet, 0, 1, "办结前未交办责任人".into())
+                    }
+                    (false, true, _) => (
+                        Status::Unmet,
+                        0,
+                        1,
+                        format!(
+                            "{}办结，超过期限{}",
+                            i.resolved_on.map(|d| d.to_string()).unwrap_or_default(),
+                            i.deadline.map(|d| d.to_string()).unwrap_or_default()
+                        ),
+                    ),
+                    (false, false, true) => (
+                        Status::Unmet,
+                        0,
+                        1,
+                        format!(
+                            "已过期限{}仍未答复",
+                            i.deadline.map(|d| d.to_string()).unwrap_or_default()
+                        ),
+                    ),
+                    (false, false, false) => (
+                        Status::Pending,
+                        0,
+                        1,
+                        format!(
+                            "{}前答复",
+                            i.deadline.map(|d| d.to_string()).unwrap_or_default()
+                        ),
+                    ),
+                }
+            }
+            C::ClosedOrSupervised => {
+                if i.status == "closed" {
+                    (Status::Met, 1, 1, String::new())
+                } else if done || !late {
+                    (Status::Pending, 0, 1, "尚未销号".into())
+                } else if i.overdue_reason && i.supervised {
+                    (Status::Pending, 0, 1, "已逾期，已记录原因并督办".into())
+                } else {
+                    let missing: Vec<&str> = [
+                        (!i.overdue_reason, "未记录逾期原因"),
+                        (!i.supervised, "未督办"),
+                    ]
+                    .iter()
+                    .filter(|(m, _)| *m)
+                    .map(|(_, w)| *w)
+                    .collect();
+                    (
+                        Status::Unmet,
+                        0,
+                        1,
+                        format!("已逾期，{}", missing.join("、")),
+                    )
+                }
+            }
+            C::FedBack => {
+                if i.answered {
+                    (Status::Met, 1, 1, String::new())
+                } else if !late {
+                    (Status::Pending, 0, 1, "办结后向群众反馈".into())
+                } else {
+                    (Status::Unmet, 0, 1, "已过期限，办理结果未反馈群众".into())
+                }
+            }
+            C::FiveGuarantees => {
+                if i.case_owner.is_none() {
+                    continue;
+                }
+                let n = i.guarantees as usize;
+                if n >= 5 {
+                    (Status::Met, n, 5, String::new())
+                } else if i.status == "closed" || late {
+                    (Status::Unmet, n, 5, format!("五包还有{}项未记录", 5 - n))
+                } else {
+                    (Status::Pending, n, 5, format!("五包还有{}项未记录", 5 - n))
+                }
+            }
+        };
+        out.push(Outcome {
+            rule: rule.id.clone(),
+            subject_kind: kind,
+            subject_code: code,
+            subject_name: name,
+            target_code: Some(match &i.household {
+                Some(h) => format!("{h}#{}", i.id),
+                None => format!("#{}", i.id),
+            }),
+            period: year.to_string(),
+            status,
+            actual: actual as f64,
+            required: required as f64,
+            detail,
+        });
+    }
+    out
+}
+
 pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> Report {
     let ix = Index::new(facts);
     let linked: HashSet<(i32, LinkKind)> = facts
@@ -440,6 +645,14 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                 rule: rule.id.clone(),
                 reason: reason.clone(),
             }),
+            Measure::Items {
+                check,
+                clocks,
+                sources,
+                by,
+            } => results.extend(item_outcomes(
+                rule, *check, clocks, sources, *by, facts, year, as_of,
+            )),
             Measure::Count {
                 activity_kinds,
                 min,
@@ -1324,8 +1537,167 @@ mod tests {
                 .filter(|o| o.status == Status::Met)
                 .collect();
             assert!(met.is_empty(), "{met:?}");
-            assert!(r.unmeasured.iter().any(|u| u.rule == "XF-10"));
+            assert!(r.unmeasured.iter().any(|u| u.rule == "PJ-1"));
         }
+    }
+
+    fn item(id: i32, source: crate::domain::labels::ItemSource, clock: &str) -> ItemFact {
+        ItemFact {
+            id,
+            source,
+            clock: clock.into(),
+            village: "V1".into(),
+            household: Some("H1".into()),
+            status: "assigned".into(),
+            owner: Some(1),
+            case_owner: None,
+            registered_on: d("2026-09-01"),
+            deadline: Some(d("2026-10-08")),
+            resolved_on: None,
+            closed_on: None,
+            answered: false,
+            overdue_reason: false,
+            supervised: false,
+            guarantees: 0,
+        }
+    }
+
+    fn item_facts(items: Vec<ItemFact>) -> Facts {
+        Facts {
+            people: vec![
+                person(1, &[Role::VillageCadre]),
+                person(2, &[Role::CountyLeadershipMember]),
+            ],
+            regions: vec![RegionFact {
+                code: "V1".into(),
+                name: "一村".into(),
+                level: Some(RegionLevel::Village),
+            }],
+            items,
+            ..Default::default()
+        }
+    }
+
+    fn item_status(f: &Facts, rule: &str, as_of: &str) -> Vec<(Option<String>, Status)> {
+        rows(f, rule, as_of)
+            .into_iter()
+            .map(|(_, t, s, _)| (t, s))
+            .collect()
+    }
+
+    #[test]
+    fn a_petition_is_answered_within_its_time_limit() {
+        use crate::domain::labels::ItemSource::*;
+        // XF-10, per petition under its first handler; the deadline day itself is in time.
+        let mut on_time = item(1, Letter, "petition");
+        on_time.resolved_on = Some(d("2026-10-08"));
+        on_time.status = "resolved".into();
+        let mut late = item(2, Reception, "petition");
+        late.resolved_on = Some(d("2026-10-09"));
+        late.status = "resolved".into();
+        let open = item(3, Letter, "petition");
+        let not_petition = item(4, Visit, "item");
+        let f = item_facts(vec![on_time, late, open, not_petition]);
+        let r = item_status(&f, "XF-10", "2026-10-08");
+        assert_eq!(
+            r,
+            [
+                (Some("H1#1".into()), Status::Met),
+                (Some("H1#2".into()), Status::Unmet),
+                (Some("H1#3".into()), Status::Pending),
+            ]
+        );
+        // The day after the deadline, the open one is unmet.
+        assert_eq!(item_status(&f, "XF-10", "2026-10-09")[2].1, Status::Unmet);
+        // Registered after the as-of day: not yet in the report.
+        assert!(item_status(&f, "XF-10", "2026-08-31").is_empty());
+        // XF-1 counts letters only; an unassigned letter answered is unmet.
+        let mut unassigned = item(5, Letter, "petition");
+        unassigned.owner = None;
+        unassigned.resolved_on = Some(d("2026-09-10"));
+        let f = item_facts(vec![unassigned, item(6, Reception, "petition")]);
+        assert_eq!(
+            item_status(&f, "XF-1", "2026-09-30"),
+            [(Some("H1#5".into()), Status::Unmet)]
+        );
+    }
+
+    #[test]
+    fn every_item_has_an_owner_and_is_closed_or_supervised() {
+        use crate::domain::labels::ItemSource::*;
+        let mut no_owner = item(1, Hotline, "hotline");
+        no_owner.owner = None;
+        let mut closed = item(2, Visit, "item");
+        closed.status = "closed".into();
+        closed.resolved_on = Some(d("2026-09-20"));
+        let mut late_handled = item(3, Visit, "item");
+        late_handled.overdue_reason = true;
+        late_handled.supervised = true;
+        let late_reason_only = {
+            let mut i = item(4, Visit, "item");
+            i.overdue_reason = true;
+            i
+        };
+        let f = item_facts(vec![no_owner, closed, late_handled, late_reason_only]);
+        // TZ-2: the owner is missing — pending until the deadline, unmet after it.
+        assert_eq!(item_status(&f, "TZ-2", "2026-10-08")[0].1, Status::Pending);
+        assert_eq!(item_status(&f, "TZ-2", "2026-10-09")[0].1, Status::Unmet);
+        assert_eq!(item_status(&f, "TZ-2", "2026-10-09")[1].1, Status::Met);
+        // TZ-4 on 9 October: closed is met; late with reason and supervision still pending;
+        // late with a reason but no supervision is unmet; the open call is late and bare.
+        let r = item_status(&f, "TZ-4", "2026-10-09");
+        assert_eq!(
+            r.iter().map(|x| x.1).collect::<Vec<_>>(),
+            [Status::Unmet, Status::Met, Status::Pending, Status::Unmet]
+        );
+        let p = Policy::parse(DEFAULT).unwrap();
+        let detail = evaluate(&p, &f, 2026, d("2026-10-09"))
+            .results
+            .into_iter()
+            .find(|o| o.rule == "TZ-4" && o.target_code.as_deref() == Some("H1#4"))
+            .unwrap()
+            .detail;
+        assert_eq!(detail, "已逾期，未督办");
+        // RX-1: the hotline call, unassigned and past its deadline.
+        assert_eq!(item_status(&f, "RX-1", "2026-10-09")[0].1, Status::Unmet);
+    }
+
+    #[test]
+    fn a_raised_problem_is_fed_back_and_a_key_case_has_five_guarantees() {
+        use crate::domain::labels::ItemSource::*;
+        let mut answered = item(1, Visit, "item");
+        answered.answered = true;
+        let waiting = item(2, Visit, "item");
+        let mut case = item(3, Letter, "petition");
+        case.case_owner = Some(2);
+        case.guarantees = 4;
+        let mut full = item(4, Letter, "petition");
+        full.case_owner = Some(2);
+        full.guarantees = 5;
+        let f = item_facts(vec![answered, waiting, case, full]);
+        // LH-5 under the owner (P1): answered met; the other pending to its deadline, then unmet.
+        let r = rows(&f, "LH-5", "2026-10-08");
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].2, r[1].2), (Status::Met, Status::Pending));
+        assert_eq!(item_status(&f, "LH-5", "2026-10-09")[1].1, Status::Unmet);
+        // XF-9 under the case owner: four of five is pending, then unmet; five is met.
+        let r = item_status(&f, "XF-9", "2026-10-08");
+        assert_eq!(
+            r,
+            [
+                (Some("H1#3".into()), Status::Pending),
+                (Some("H1#4".into()), Status::Met)
+            ]
+        );
+        assert_eq!(item_status(&f, "XF-9", "2026-10-09")[0].1, Status::Unmet);
+        let p = Policy::parse(DEFAULT).unwrap();
+        let o = evaluate(&p, &f, 2026, d("2026-10-09"))
+            .results
+            .into_iter()
+            .find(|o| o.rule == "XF-9")
+            .unwrap();
+        assert_eq!((o.subject_kind, o.subject_code.as_str()), ("person", "P2"));
+        assert_eq!((o.actual, o.required), (4.0, 5.0));
     }
 
     #[test]

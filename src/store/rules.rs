@@ -14,6 +14,99 @@ fn codes<T>(stored: &str, parse: fn(&str) -> Option<T>) -> Vec<T> {
     split_codes(stored).into_iter().filter_map(parse).collect()
 }
 
+/// The ledger items registered in the year, with how many of the five guarantees each has.
+async fn item_facts(
+    db: &impl ConnectionTrait,
+    first: NaiveDate,
+    last: NaiveDate,
+    village_of: &HashMap<&str, &str>,
+) -> Result<Vec<ItemFact>, DbErr> {
+    use ledger_item::Column as C;
+    #[derive(sea_orm::FromQueryResult)]
+    struct Row {
+        id: i32,
+        source: String,
+        clock: String,
+        region_code: String,
+        household_code: Option<String>,
+        status: String,
+        owner_person_id: Option<i32>,
+        case_owner_person_id: Option<i32>,
+        registered_on: NaiveDate,
+        deadline: Option<NaiveDate>,
+        resolved_on: Option<NaiveDate>,
+        closed_on: Option<NaiveDate>,
+        answer: Option<String>,
+        overdue_reason: Option<String>,
+        supervised: bool,
+    }
+    let rows: Vec<Row> = ledger_item::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::Source,
+            C::Clock,
+            C::RegionCode,
+            C::HouseholdCode,
+            C::Status,
+            C::OwnerPersonId,
+            C::CaseOwnerPersonId,
+            C::RegisteredOn,
+            C::Deadline,
+            C::ResolvedOn,
+            C::ClosedOn,
+            C::Answer,
+            C::OverdueReason,
+            C::Supervised,
+        ])
+        .filter(C::RegisteredOn.between(first, last))
+        .into_model::<Row>()
+        .all(db)
+        .await?;
+    let mut guarantees: HashMap<i32, std::collections::HashSet<String>> = HashMap::new();
+    let events: Vec<(i32, String)> = ledger_event::Entity::find()
+        .select_only()
+        .columns([ledger_event::Column::ItemId, ledger_event::Column::Data])
+        .filter(ledger_event::Column::Action.eq("guarantee"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (item, data) in events {
+        if let Some(g) = serde_json::from_str::<serde_json::Value>(&data)
+            .ok()
+            .and_then(|v| v.get("guarantee")?.as_str().map(str::to_string))
+        {
+            guarantees.entry(item).or_default().insert(g);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(ItemFact {
+                id: r.id,
+                source: crate::domain::labels::ItemSource::from_code(&r.source)?,
+                clock: r.clock,
+                village: village_of
+                    .get(r.region_code.as_str())
+                    .map(|v| v.to_string())
+                    .unwrap_or(r.region_code),
+                household: r.household_code,
+                status: r.status,
+                owner: r.owner_person_id,
+                case_owner: r.case_owner_person_id,
+                registered_on: r.registered_on,
+                deadline: r.deadline,
+                resolved_on: r.resolved_on,
+                closed_on: r.closed_on,
+                answered: r.answer.is_some(),
+                overdue_reason: r.overdue_reason.is_some(),
+                supervised: r.supervised,
+                guarantees: guarantees.get(&r.id).map(|g| g.len() as u8).unwrap_or(0),
+            })
+        })
+        .collect())
+}
+
 pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr> {
     let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
@@ -158,7 +251,9 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
             activities[*i].targets.push(t);
         }
     }
+    let items = item_facts(db, first, last, &village_of).await?;
     Ok(Facts {
+        items,
         calendar: calendar(db).await?,
         households: households
             .iter()
