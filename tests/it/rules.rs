@@ -70,9 +70,17 @@ async fn the_compliance_report_follows_the_formats_contract() {
         .map(|u| u["rule"].as_str().unwrap())
         .collect();
     assert!(
-        unmeasured.contains(&"XF-10") && unmeasured.contains(&"LXK-2"),
+        unmeasured.contains(&"PJ-1") && unmeasured.contains(&"LXK-2"),
         "{unmeasured:?}"
     );
+    assert!(!unmeasured.contains(&"XF-10"), "measured per petition now");
+    // The two matters of the March visit are items of H001 owned by 张三: never fed back.
+    let lh5: Vec<&Value> = results.iter().filter(|o| o["rule"] == "LH-5").collect();
+    assert_eq!(lh5.len(), 2, "{lh5:?}");
+    assert_eq!(lh5[0]["subject_name"], "张三");
+    assert_eq!(lh5[0]["target_code"], "H001#1");
+    assert_eq!(lh5[0]["status"], "unmet");
+    assert_eq!(lh5[0]["detail"], "已过期限，办理结果未反馈群众");
     // Mid-year the same rows are pending where the year can still be saved.
     let out = app.cli(&["compliance", "--year", "2026", "--as-of", "2026-05-01"]);
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");
