@@ -1979,6 +1979,305 @@ mod tests {
         );
     }
 
+    /// Facts for one rule of the default policy: a subject it binds (a person with its roles
+    /// and links, a unit of its kind, or a region of its level) and what `make` adds, judged
+    /// for the rule's first period of 2026 at the end of the year.
+    fn judge(rule_id: &str, make: &dyn Fn(&Rule, &Period, &mut Facts, i32)) -> (Status, Status) {
+        let p = Policy::parse(DEFAULT).unwrap();
+        let rule = p.rule(rule_id).unwrap().clone();
+        let period = periods(
+            rule.period.as_deref().unwrap_or("year"),
+            2026,
+            d("2026-12-31"),
+        )
+        .into_iter()
+        .next()
+        .unwrap();
+        let base = || {
+            let w = &rule.who;
+            let mut me = person(1, &w.roles);
+            if me.roles.is_empty() {
+                me.roles.push(Role::PartyMember);
+            }
+            let mut f = Facts {
+                people: vec![me],
+                units: vec![UnitFact {
+                    code: "U1".into(),
+                    name: "一单位".into(),
+                    kind: w.unit_kinds.first().copied(),
+                    tags: w.unit_tags.clone(),
+                }],
+                regions: vec![RegionFact {
+                    code: "V1".into(),
+                    name: "一村".into(),
+                    level: w.region_levels.first().copied(),
+                }],
+                ..Default::default()
+            };
+            for k in &w.link_kinds {
+                f.links.push(link(1, *k, "T0"));
+            }
+            f
+        };
+        let subject = if !rule.who.region_levels.is_empty() {
+            "V1"
+        } else if !rule.who.unit_kinds.is_empty() || !rule.who.unit_tags.is_empty() {
+            "U1"
+        } else {
+            "P1"
+        };
+        let status_for = |n: i32| {
+            let mut f = base();
+            make(&rule, &period, &mut f, n);
+            let r = evaluate(&p, &f, 2026, d("2026-12-31"));
+            let mine: Vec<&Outcome> = r
+                .results
+                .iter()
+                .filter(|o| {
+                    o.rule == rule_id && o.subject_code == subject && o.period == period.label
+                })
+                .collect();
+            assert!(
+                !mine.is_empty(),
+                "{rule_id}: no row for {subject} in {}",
+                period.label
+            );
+            // Per-target rules: the subject's worst row.
+            mine.iter()
+                .map(|o| o.status)
+                .min_by_key(|s| match s {
+                    Status::Unmet => 0,
+                    Status::Pending => 1,
+                    Status::Met => 2,
+                })
+                .unwrap()
+        };
+        (status_for(0), status_for(-1))
+    }
+
+    fn record(kind: ActivityKind, start: NaiveDate, days: i64, target: &str) -> ActivityFact {
+        ActivityFact {
+            start,
+            end: start + Duration::days(days - 1),
+            kind,
+            hours: 2.0,
+            participants: vec![1],
+            targets: vec![target.into()],
+        }
+    }
+
+    /// The target a rule's records name: the subject itself when they count by target.
+    fn target_of(rule: &Rule) -> &'static str {
+        match &rule.measure {
+            Measure::Count {
+                by: CountedBy::Target,
+                ..
+            }
+            | Measure::OnDates {
+                by: CountedBy::Target,
+                ..
+            } => {
+                if rule.who.region_levels.is_empty() {
+                    "U1"
+                } else {
+                    "V1"
+                }
+            }
+            _ => "T0",
+        }
+    }
+
+    /// `min + delta` records on distinct days from the period's start; the last one on its
+    /// last day (the boundary).
+    fn count_records(rule: &Rule, p: &Period, f: &mut Facts, delta: i32) {
+        let Measure::Count {
+            activity_kinds,
+            min,
+            ..
+        } = &rule.measure
+        else {
+            panic!("{}", rule.id)
+        };
+        let n = *min as i32 + delta;
+        for i in 0..n {
+            let day = if i == n - 1 {
+                p.end
+            } else {
+                p.start + Duration::days(i as i64)
+            };
+            f.activities
+                .push(record(activity_kinds[0], day, 1, target_of(rule)));
+        }
+    }
+
+    #[test]
+    fn every_count_rule_is_met_at_its_threshold_on_the_last_day_and_unmet_one_short() {
+        for id in ["DY-1", "LXD-5", "XF-6", "XF-8", "ZY-3", "DDB-3", "TZ-5"] {
+            assert_eq!(
+                judge(id, &count_records),
+                (Status::Met, Status::Unmet),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_days_rule_counts_days_up_to_the_period_end() {
+        for id in ["DY-4", "DY-6"] {
+            let days = |rule: &Rule, p: &Period, f: &mut Facts, delta: i32| {
+                let Measure::Days {
+                    activity_kinds,
+                    min,
+                } = &rule.measure
+                else {
+                    panic!()
+                };
+                let n = (*min as i32 + delta) as i64;
+                // One stay ending on the period's last day, and a day outside the period.
+                f.activities.push(record(
+                    activity_kinds[0],
+                    p.end - Duration::days(n - 1),
+                    n,
+                    "T0",
+                ));
+                f.activities.push(record(
+                    activity_kinds[0],
+                    p.end + Duration::days(1),
+                    1,
+                    "T0",
+                ));
+            };
+            assert_eq!(judge(id, &days), (Status::Met, Status::Unmet), "{id}");
+        }
+    }
+
+    #[test]
+    fn every_named_date_rule_needs_each_of_its_dates() {
+        // XF-2 Thursdays, XF-4 every day, ZY-7 the quarter's last weekend, CG-1 working days:
+        // all of the first period's dates met; the last one missing unmet.
+        for id in ["XF-2", "XF-4", "ZY-7", "CG-1"] {
+            let on_dates = |rule: &Rule, p: &Period, f: &mut Facts, delta: i32| {
+                let Measure::OnDates {
+                    activity_kinds,
+                    dates,
+                    min,
+                    ..
+                } = &rule.measure
+                else {
+                    panic!()
+                };
+                let cal = crate::domain::calendar::Calendar::seeded();
+                let mut all = cal.dates(*dates, p.start, p.end);
+                // All of them (or `min` of them), the last date included; one fewer misses.
+                if let Some(m) = min {
+                    all.drain(..all.len() - *m as usize);
+                }
+                if delta < 0 {
+                    all.pop();
+                }
+                for day in all {
+                    f.activities
+                        .push(record(activity_kinds[0], day, 1, target_of(rule)));
+                }
+                f.calendar = cal;
+            };
+            assert_eq!(judge(id, &on_dates), (Status::Met, Status::Unmet), "{id}");
+        }
+    }
+
+    #[test]
+    fn every_link_rule_is_met_at_its_minimum() {
+        for id in ["ZY-4", "BF-3", "BF-8", "CG-7"] {
+            let links = |rule: &Rule, _: &Period, f: &mut Facts, delta: i32| {
+                let Measure::Links {
+                    link_kinds, min, ..
+                } = &rule.measure
+                else {
+                    panic!()
+                };
+                let unit = !rule.who.unit_kinds.is_empty();
+                for i in 0..(*min as i32 + delta) {
+                    let mut l = link(1, link_kinds[0], &format!("H{i}"));
+                    if unit {
+                        (l.person, l.unit) = (None, Some("U1".into()));
+                    }
+                    f.links.push(l);
+                }
+            };
+            assert_eq!(judge(id, &links), (Status::Met, Status::Unmet), "{id}");
+        }
+    }
+
+    #[test]
+    fn every_visits_per_target_rule_counts_visits_to_each_linked_target() {
+        // LXD-11 (a department leader at the contact point) and CG-8 (a village cadre at the
+        // paired hardship household), the last visit on the period's last day.
+        for id in ["LXD-11", "CG-8"] {
+            let visits = |rule: &Rule, p: &Period, f: &mut Facts, delta: i32| {
+                let Measure::VisitsPerTarget {
+                    activity_kinds,
+                    min,
+                    each_half,
+                } = &rule.measure
+                else {
+                    panic!()
+                };
+                let n = *min as i32 + delta;
+                for i in 0..n {
+                    // Spread over both halves when the rule wants each half.
+                    let day = if i == n - 1 {
+                        p.end
+                    } else if *each_half > 0 && i % 2 == 1 {
+                        p.start + Duration::days(200 + i as i64)
+                    } else {
+                        p.start + Duration::days(i as i64)
+                    };
+                    f.activities.push(record(activity_kinds[0], day, 1, "T0"));
+                }
+            };
+            assert_eq!(judge(id, &visits), (Status::Met, Status::Unmet), "{id}");
+        }
+    }
+
+    #[test]
+    fn the_county_and_department_templates_need_every_slot() {
+        for id in ["LXD-1", "LXD-3"] {
+            let slots = |rule: &Rule, _: &Period, f: &mut Facts, delta: i32| {
+                let Measure::ContactPoints { slots } = &rule.measure else {
+                    panic!()
+                };
+                for (si, s) in slots.iter().enumerate() {
+                    // One short in the last slot.
+                    let n = if si == slots.len() - 1 {
+                        s.min as i32 + delta
+                    } else {
+                        s.min as i32
+                    };
+                    for i in 0..n {
+                        f.links.push(link(1, s.kind, &format!("C{si}-{i}")));
+                    }
+                }
+            };
+            assert_eq!(judge(id, &slots), (Status::Met, Status::Unmet), "{id}");
+        }
+    }
+
+    #[test]
+    fn a_service_room_application_is_handled_by_its_deadline() {
+        use crate::domain::labels::ItemSource::*;
+        let mut on_time = item(1, ServiceRoom, "item");
+        on_time.resolved_on = Some(d("2026-10-08"));
+        let late = item(2, ServiceRoom, "item");
+        let f = item_facts(vec![on_time, late, item(3, Visit, "item")]);
+        assert_eq!(
+            item_status(&f, "CG-9", "2026-10-09"),
+            [
+                (Some("H1#1".into()), Status::Met),
+                (Some("H1#2".into()), Status::Unmet)
+            ]
+        );
+    }
+
     #[test]
     fn periods_label_as_the_report_does() {
         let w = periods("week", 2026, d("2026-12-31"));
