@@ -1,6 +1,7 @@
 //! Ledger items get what their life needs (the clock they run on, the resident, extension,
 //! supervision, the resident's answer, key-case owner, repeat petitions) and an append-only
-//! history of every step, `ledger_event`.
+//! history of every step, `ledger_event`. Sensitive and special periods are declared in
+//! `declared_period`.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -105,6 +106,19 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // Sensitive and special periods an administrator declares (XF-3, CG-2).
+        m.create_table(
+            Table::create()
+                .table("declared_period")
+                .col(pk_auto("id"))
+                .col(string_len("kind", 16))
+                .col(string_len_null("region_code", 40))
+                .col(date("start_date"))
+                .col(date("end_date"))
+                .col(string("name"))
+                .to_owned(),
+        )
+        .await?;
         m.create_index(
             Index::create()
                 .name("ix_ledger_event_item_id")
@@ -118,6 +132,8 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("ledger_event").to_owned())
+            .await?;
+        m.drop_table(Table::drop().table("declared_period").to_owned())
             .await?;
         for name in [
             "ux_ledger_item_feedback_token",

@@ -126,8 +126,19 @@ enum CalendarAction {
         kind: String,
         name: String,
     },
-    /// 列出某年的节假日和调休上班日
+    /// 列出某年的节假日和调休上班日，以及宣布的重要敏感时期和特殊时期
     Show { year: i32 },
+    /// 宣布一段时期：lianxin calendar declare sensitive 2026-10-01 2026-10-08 国庆 [--region 代码]
+    Declare {
+        /// sensitive（重要敏感时期）或 special（特殊时期：火灾、汛期、灾害）
+        kind: String,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+        name: String,
+        /// 只对该区划及其下级有效（默认全县）
+        #[arg(long)]
+        region: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -728,10 +739,54 @@ async fn calendar(config: &Config, action: CalendarAction) -> anyhow::Result<Exi
             };
             println!("已录入：{day} {zh}（{name}）");
         }
+        CalendarAction::Declare {
+            kind,
+            start,
+            end,
+            name,
+            region,
+        } => {
+            let sensitive = match kind.as_str() {
+                "sensitive" | "重要敏感时期" => true,
+                "special" | "特殊时期" => false,
+                o => anyhow::bail!(
+                    "类型应为 sensitive（重要敏感时期）或 special（特殊时期），而不是“{o}”"
+                ),
+            };
+            let p = lianxin::domain::calendar::DeclaredPeriod {
+                sensitive,
+                region,
+                start,
+                end,
+                name,
+            };
+            match lianxin::store::rules::declare_period(&db, "命令行", p).await? {
+                Ok(id) => println!("已宣布（编号 {id}）：{start} 至 {end}"),
+                Err(e) => anyhow::bail!(e),
+            }
+        }
         CalendarAction::Show { year } => {
             let cal = lianxin::store::rules::calendar(&db).await?;
             if !cal.knows(year) {
                 println!("{year}年的节假日安排尚未录入：工作日按周一至周五计算。");
+            }
+            for p in cal.declared() {
+                if chrono::Datelike::year(&p.start) <= year
+                    && chrono::Datelike::year(&p.end) >= year
+                {
+                    println!(
+                        "{} 至 {} {} {}（{}）",
+                        p.start,
+                        p.end,
+                        if p.sensitive {
+                            "重要敏感时期"
+                        } else {
+                            "特殊时期"
+                        },
+                        p.name,
+                        p.region.as_deref().unwrap_or("全县")
+                    );
+                }
             }
             let mut d = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
             while chrono::Datelike::year(&d) == year {

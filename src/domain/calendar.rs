@@ -14,11 +14,24 @@ pub enum DayKind {
     Workday(String),
 }
 
+/// A sensitive period 重要敏感时期 or a special period 特殊时期 (fire, flood, disaster) an
+/// administrator declared, for the whole county or one region and everything under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclaredPeriod {
+    pub sensitive: bool,
+    /// A region code; `None` for the whole county.
+    pub region: Option<String>,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub name: String,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Calendar {
     days: BTreeMap<NaiveDate, DayKind>,
     /// Years whose official schedule is known.
     known: BTreeSet<i32>,
+    declared: Vec<DeclaredPeriod>,
 }
 
 impl Calendar {
@@ -70,6 +83,56 @@ impl Calendar {
         self
     }
 
+    pub fn with_periods(mut self, periods: impl IntoIterator<Item = DeclaredPeriod>) -> Calendar {
+        self.declared.extend(periods);
+        self
+    }
+
+    pub fn declared(&self) -> &[DeclaredPeriod] {
+        &self.declared
+    }
+
+    /// Whether `d` lies in a declared period of this kind that reaches a subject whose region
+    /// path (`/county/town/…/`) is `path`; a subject without a region is reached by
+    /// county-wide periods only.
+    pub fn declared_on(&self, sensitive: bool, d: NaiveDate, path: Option<&str>) -> bool {
+        self.declared.iter().any(|p| {
+            p.sensitive == sensitive
+                && p.start <= d
+                && d <= p.end
+                && match (&p.region, path) {
+                    (None, _) => true,
+                    (Some(r), Some(path)) => path.contains(&format!("/{r}/")),
+                    (Some(_), None) => false,
+                }
+        })
+    }
+
+    /// The days of [from, to] in a date set, for a subject at `path` (declared periods reach
+    /// only the regions they were declared for).
+    pub fn dates_at(
+        &self,
+        set: DateSet,
+        from: NaiveDate,
+        to: NaiveDate,
+        path: Option<&str>,
+    ) -> Vec<NaiveDate> {
+        let mut out = Vec::new();
+        let mut d = from;
+        while d <= to {
+            let hit = match set {
+                DateSet::SensitiveDays => self.declared_on(true, d, path),
+                DateSet::SpecialDays => self.declared_on(false, d, path),
+                other => self.in_set(other, d),
+            };
+            if hit {
+                out.push(d);
+            }
+            d += Duration::days(1);
+        }
+        out
+    }
+
     pub fn knows(&self, year: i32) -> bool {
         self.known.contains(&year)
     }
@@ -111,6 +174,8 @@ impl Calendar {
                 d.day() == 10 || d.day() == 20 || d.day() == 30 || (d == last && last.day() < 30)
             }
             DateSet::SecondSaturday => d.weekday() == Weekday::Sat && (8..=14).contains(&d.day()),
+            DateSet::SensitiveDays => self.declared_on(true, d, None),
+            DateSet::SpecialDays => self.declared_on(false, d, None),
             DateSet::QuarterLastWeekend => {
                 let q_end = last_day_of_month(
                     NaiveDate::from_ymd_opt(d.year(), ((d.month() - 1) / 3 + 1) * 3, 1)
@@ -162,6 +227,10 @@ pub enum DateSet {
     SecondSaturday,
     /// The Saturday and Sunday of the last weekend of a quarter.
     QuarterLastWeekend,
+    /// Days of a declared sensitive period 重要敏感时期.
+    SensitiveDays,
+    /// Days of a declared special period 特殊时期 (fire, flood, disaster).
+    SpecialDays,
 }
 
 impl DateSet {
@@ -174,6 +243,8 @@ impl DateSet {
             DateSet::TenthDays => "逢十（10日、20日、30日）",
             DateSet::SecondSaturday => "每月第二个星期六",
             DateSet::QuarterLastWeekend => "季度最后一个周末",
+            DateSet::SensitiveDays => "重要敏感时期每天",
+            DateSet::SpecialDays => "特殊时期每天",
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct RegionFact {
     pub code: String,
     pub name: String,
     pub level: Option<RegionLevel>,
+    /// `/county/town/…/code/`: which declared periods reach it.
+    pub path: String,
 }
 
 #[derive(Clone, Debug)]
@@ -242,6 +244,8 @@ struct Subject<'a> {
     code: &'a str,
     name: &'a str,
     person: Option<i32>,
+    /// A region subject's path.
+    path: Option<&'a str>,
 }
 
 fn subjects<'a>(
@@ -263,6 +267,7 @@ fn subjects<'a>(
                     code: &p.code,
                     name: &p.name,
                     person: Some(p.id),
+                    path: None,
                 });
             }
         }
@@ -277,6 +282,7 @@ fn subjects<'a>(
                     code: &u.code,
                     name: &u.name,
                     person: None,
+                    path: None,
                 });
             }
         }
@@ -289,6 +295,7 @@ fn subjects<'a>(
                     code: &r.code,
                     name: &r.name,
                     person: None,
+                    path: Some(&r.path),
                 });
             }
         }
@@ -736,7 +743,11 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                         .filter(|a| activity_kinds.contains(&a.kind))
                         .collect();
                     for p in &ps {
-                        let wanted = facts.calendar.dates(*dates, p.start, p.end);
+                        let wanted = facts.calendar.dates_at(*dates, p.start, p.end, s.path);
+                        // A month without a declared period: the rule does not apply in it.
+                        if wanted.is_empty() {
+                            continue;
+                        }
                         let done = days(&recs, p);
                         let hit = wanted.iter().filter(|d| done.contains(d)).count() as f64;
                         let required = min.map(f64::from).unwrap_or(wanted.len() as f64);
@@ -1068,6 +1079,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                 code: &person.code,
                                 name: &person.name,
                                 person: Some(person.id),
+                                path: None,
                             };
                             let detail = shared
                                 .iter()
@@ -1440,6 +1452,7 @@ mod tests {
             code: "V1".into(),
             name: "一村".into(),
             level: Some(RegionLevel::Village),
+            path: format!("/C/T1/{}/", "V1"),
         });
         f.activities.push(act(
             ActivityKind::SituationMeeting,
@@ -1471,6 +1484,7 @@ mod tests {
             code: "V1".into(),
             name: "一村".into(),
             level: Some(RegionLevel::Village),
+            path: format!("/C/T1/{}/", "V1"),
         });
         for h in ["H1", "H2", "H3"] {
             f.households.push(HouseholdFact {
@@ -1520,6 +1534,7 @@ mod tests {
                 code: "V1".into(),
                 name: "一村".into(),
                 level: Some(RegionLevel::Village),
+                path: format!("/C/T1/{}/", "V1"),
             }],
             households: vec![HouseholdFact {
                 code: "H1".into(),
@@ -1572,6 +1587,7 @@ mod tests {
                 code: "V1".into(),
                 name: "一村".into(),
                 level: Some(RegionLevel::Village),
+                path: format!("/C/T1/{}/", "V1"),
             }],
             items,
             ..Default::default()
@@ -2011,6 +2027,7 @@ mod tests {
                     code: "V1".into(),
                     name: "一村".into(),
                     level: w.region_levels.first().copied(),
+                    path: format!("/C/T1/{}/", "V1"),
                 }],
                 ..Default::default()
             };
@@ -2275,6 +2292,75 @@ mod tests {
                 (Some("H1#1".into()), Status::Met),
                 (Some("H1#2".into()), Status::Unmet)
             ]
+        );
+    }
+
+    #[test]
+    fn declared_periods_bind_on_their_days_and_only_where_declared() {
+        use crate::domain::calendar::{Calendar, DeclaredPeriod};
+        let region = |code: &str, level, path: &str| RegionFact {
+            code: code.into(),
+            name: code.into(),
+            level: Some(level),
+            path: path.into(),
+        };
+        let declared = |sensitive, region: Option<&str>, from: &str, to: &str| DeclaredPeriod {
+            sensitive,
+            region: region.map(str::to_string),
+            start: d(from),
+            end: d(to),
+            name: "test".into(),
+        };
+        let mut f = Facts {
+            regions: vec![
+                region("C", RegionLevel::County, "/C/"),
+                region("V1", RegionLevel::Village, "/C/T1/V1/"),
+                region("V2", RegionLevel::Village, "/C/T2/V2/"),
+            ],
+            calendar: Calendar::seeded().with_periods([
+                declared(true, None, "2026-10-01", "2026-10-03"),
+                declared(false, Some("T1"), "2026-07-10", "2026-07-12"),
+            ]),
+            ..Default::default()
+        };
+        let on = |kind, day: &str, target: &str| ActivityFact {
+            start: d(day),
+            end: d(day),
+            kind,
+            hours: 0.0,
+            participants: vec![],
+            targets: vec![target.into()],
+        };
+        for day in ["2026-10-01", "2026-10-02", "2026-10-03"] {
+            f.activities.push(on(ActivityKind::Reception, day, "C"));
+        }
+        for day in ["2026-07-10", "2026-07-11", "2026-07-12"] {
+            f.activities.push(on(ActivityKind::Duty, day, "V1"));
+        }
+        // XF-3: a county reception each sensitive day, the last day included; only October
+        // has a row.
+        let r = rows(&f, "XF-3", "2026-12-31");
+        assert_eq!(r, [("2026-10".to_string(), None, Status::Met, 3.0)]);
+        // CG-2: the flood period declared for town T1 binds its village V1, not V2.
+        let r = evaluate(&Policy::parse(DEFAULT).unwrap(), &f, 2026, d("2026-12-31"));
+        let cg2: Vec<(&str, &str, Status)> = r
+            .results
+            .iter()
+            .filter(|o| o.rule == "CG-2")
+            .map(|o| (o.subject_code.as_str(), o.period.as_str(), o.status))
+            .collect();
+        assert_eq!(cg2, [("V1", "2026-07", Status::Met)]);
+        // One day short of each: unmet, naming the day.
+        f.activities
+            .retain(|a| a.start != d("2026-10-03") && a.start != d("2026-07-12"));
+        let r = evaluate(&Policy::parse(DEFAULT).unwrap(), &f, 2026, d("2026-12-31"));
+        let xf3 = r.results.iter().find(|o| o.rule == "XF-3").unwrap();
+        assert_eq!(xf3.status, Status::Unmet);
+        assert!(xf3.detail.contains("10月3日"), "{}", xf3.detail);
+        let cg2 = r.results.iter().find(|o| o.rule == "CG-2").unwrap();
+        assert_eq!(
+            (cg2.status, cg2.actual, cg2.required),
+            (Status::Unmet, 2.0, 3.0)
         );
     }
 

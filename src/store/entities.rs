@@ -286,3 +286,15 @@ entity!(calendar_day, "calendar_day" {
     pub kind: String,
     pub name: String,
 });
+
+entity!(declared_period, "declared_period" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    /// sensitive or special.
+    pub kind: String,
+    /// None: the whole county.
+    pub region_code: Option<String>,
+    pub start_date: Date,
+    pub end_date: Date,
+    pub name: String,
+});

@@ -1,7 +1,7 @@
 //! Loads the facts the rule engine reads for one year, in a few bulk reads.
 
 use super::entities::*;
-use crate::domain::calendar::{Calendar, DayKind};
+use crate::domain::calendar::{Calendar, DayKind, DeclaredPeriod};
 use crate::domain::labels::{
     ActivityKind, LinkKind, RegionLevel, Role, UnitKind, UnitTag, split_codes,
 };
@@ -285,10 +285,11 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
             .collect(),
         regions: regions
             .iter()
-            .map(|(code, name, level, _)| RegionFact {
+            .map(|(code, name, level, path)| RegionFact {
                 code: code.clone(),
                 name: name.clone(),
                 level: RegionLevel::from_code(level),
+                path: path.clone(),
             })
             .collect(),
         links: links
@@ -311,14 +312,73 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
 /// The shipped schedule with the days an administrator entered on top.
 pub async fn calendar(db: &impl ConnectionTrait) -> Result<Calendar, DbErr> {
     let days = calendar_day::Entity::find().all(db).await?;
-    Ok(Calendar::seeded().with(days.into_iter().map(|d| {
-        let kind = if d.kind == "workday" {
-            DayKind::Workday(d.name)
-        } else {
-            DayKind::Holiday(d.name)
-        };
-        (d.day, kind)
-    })))
+    let declared = declared_period::Entity::find().all(db).await?;
+    Ok(Calendar::seeded()
+        .with(days.into_iter().map(|d| {
+            let kind = if d.kind == "workday" {
+                DayKind::Workday(d.name)
+            } else {
+                DayKind::Holiday(d.name)
+            };
+            (d.day, kind)
+        }))
+        .with_periods(declared.into_iter().map(|p| DeclaredPeriod {
+            sensitive: p.kind == "sensitive",
+            region: p.region_code,
+            start: p.start_date,
+            end: p.end_date,
+            name: p.name,
+        })))
+}
+
+/// Declares a sensitive (重要敏感时期) or special (特殊时期) period, kept in the history.
+pub async fn declare_period(
+    db: &impl ConnectionTrait,
+    actor: &str,
+    p: DeclaredPeriod,
+) -> Result<Result<i32, String>, DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    if p.end < p.start {
+        return Ok(Err("结束日期早于开始日期".into()));
+    }
+    if let Some(code) = &p.region {
+        if region::Entity::find()
+            .filter(region::Column::Code.eq(code.as_str()))
+            .one(db)
+            .await?
+            .is_none()
+        {
+            return Ok(Err(format!("区划“{code}”不存在")));
+        }
+    }
+    let kind = if p.sensitive { "sensitive" } else { "special" };
+    let saved = declared_period::ActiveModel {
+        id: sea_orm::NotSet,
+        kind: Set(kind.into()),
+        region_code: Set(p.region.clone()),
+        start_date: Set(p.start),
+        end_date: Set(p.end),
+        name: Set(p.name.clone()),
+    }
+    .insert(db)
+    .await?;
+    super::history::append(
+        db,
+        actor,
+        chrono::Utc::now(),
+        vec![super::history::Change {
+            entity: "declared_period",
+            entity_key: saved.id.to_string(),
+            action: "create",
+            changes: super::history::diff(
+                None,
+                &serde_json::json!({"kind": kind, "region_code": p.region, "start_date": p.start,
+                                    "end_date": p.end, "name": p.name}),
+            ),
+        }],
+    )
+    .await?;
+    Ok(Ok(saved.id))
 }
 
 /// Enters (or replaces) one day of the official calendar, kept in the history.

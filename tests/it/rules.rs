@@ -254,3 +254,98 @@ async fn an_administrator_enters_a_later_year_of_the_calendar() {
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn an_administrator_declares_sensitive_and_special_periods() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let ok = |args: &[&str]| {
+        let out = app.cli(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&[
+        "calendar",
+        "declare",
+        "sensitive",
+        "2026-10-01",
+        "2026-10-03",
+        "国庆",
+    ]);
+    ok(&[
+        "calendar",
+        "declare",
+        "special",
+        "2026-07-10",
+        "2026-07-12",
+        "汛期",
+        "--region",
+        "3509100",
+    ]);
+    for (args, why) in [
+        (
+            vec![
+                "calendar",
+                "declare",
+                "special",
+                "2026-07-10",
+                "2026-07-12",
+                "汛期",
+                "--region",
+                "9999",
+            ],
+            "区划“9999”不存在",
+        ),
+        (
+            vec![
+                "calendar",
+                "declare",
+                "sensitive",
+                "2026-07-12",
+                "2026-07-10",
+                "x",
+            ],
+            "结束日期早于开始日期",
+        ),
+        (
+            vec![
+                "calendar",
+                "declare",
+                "busy",
+                "2026-07-10",
+                "2026-07-12",
+                "x",
+            ],
+            "sensitive",
+        ),
+    ] {
+        let out = app.cli(&args);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains(why), "{why}");
+    }
+    let shown = String::from_utf8_lossy(&app.cli(&["calendar", "show", "2026"]).stdout).to_string();
+    assert!(
+        shown.contains("2026-10-01 至 2026-10-03 重要敏感时期 国庆（全县）")
+            && shown.contains("2026-07-10 至 2026-07-12 特殊时期 汛期（3509100）"),
+        "{shown}"
+    );
+    // The report judges 乙村 (in 甲镇) on the flood days, 丁村 (in 丙镇) not at all.
+    let out = app.cli(&["compliance", "--year", "2026", "--as-of", "2026-12-31"]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let cg2: Vec<(String, String)> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["rule"] == "CG-2")
+        .map(|o| {
+            (
+                o["subject_code"].as_str().unwrap().to_string(),
+                o["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(cg2, [("3509100200".to_string(), "unmet".to_string())]);
+}
