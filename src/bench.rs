@@ -309,3 +309,44 @@ pub async fn items(
     .map_err(|e| anyhow::anyhow!("演示账号 dangzhengban 无法登录：{e:?}"))?;
     Ok(token)
 }
+
+/// One person's standing (what the person page and `/me` show): reading that person's facts
+/// and evaluating them, for `count` people spread over the registry; median and slowest.
+pub async fn person(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    year: i32,
+    count: usize,
+) -> anyhow::Result<()> {
+    use crate::store::entities::person;
+    use sea_orm::{EntityTrait, QuerySelect};
+    let ids: Vec<i32> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    anyhow::ensure!(!ids.is_empty(), "数据库中没有人员，请先生成演示县");
+    let step = (ids.len() / count.max(1)).max(1);
+    let as_of = NaiveDate::from_ymd_opt(year, 12, 31)
+        .unwrap_or_default()
+        .min(crate::web::view::today());
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for id in ids.iter().step_by(step).take(count) {
+        let t = Instant::now();
+        let facts = crate::store::rules::person_facts(db, year, *id).await?;
+        let r = crate::domain::rules::evaluate(policy, &facts, year, as_of);
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        rows += r.results.len();
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "单人落实情况（{}人，共{rows}行）：中位 {:.1} 毫秒，最慢 {:.1} 毫秒；峰值内存 {:.0} MiB",
+        times.len(),
+        times[times.len() / 2],
+        times[times.len() - 1],
+        peak_rss_mib()
+    );
+    Ok(())
+}

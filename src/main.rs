@@ -169,6 +169,13 @@ enum BenchWhat {
         #[arg(long)]
         year: Option<i32>,
     },
+    /// 单人落实情况：在当前数据库上为若干人员分别读取并评估（人员页和“我的”）
+    Person {
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value_t = 50)]
+        people: usize,
+    },
     /// 待办压测准备：在当前数据库中补足台账事项（默认20万件），打印镇党政办的会话令牌
     Items {
         #[arg(long, default_value_t = 200_000)]
@@ -374,6 +381,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let year = year
                         .unwrap_or_else(|| chrono::Datelike::year(&lianxin::web::view::today()));
                     lianxin::bench::ledger(&db, year).await?;
+                }
+                BenchWhat::Person { year, people } => {
+                    let db = lianxin::store::connect(&config.database_url).await?;
+                    lianxin::store::migrate(&db).await?;
+                    let year = year
+                        .unwrap_or_else(|| chrono::Datelike::year(&lianxin::web::view::today()));
+                    lianxin::bench::person(&db, &config.policy()?, year, people).await?;
                 }
                 BenchWhat::Items { count, today } => {
                     let db = lianxin::store::connect(&config.database_url).await?;

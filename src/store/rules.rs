@@ -7,7 +7,9 @@ use crate::domain::labels::{
 };
 use crate::domain::rules::*;
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+};
 use std::collections::HashMap;
 
 fn codes<T>(stored: &str, parse: fn(&str) -> Option<T>) -> Vec<T> {
@@ -20,6 +22,7 @@ async fn item_facts(
     first: NaiveDate,
     last: NaiveDate,
     village_of: &HashMap<&str, &str>,
+    only: Option<i32>,
 ) -> Result<Vec<ItemFact>, DbErr> {
     use ledger_item::Column as C;
     #[derive(sea_orm::FromQueryResult)]
@@ -60,6 +63,13 @@ async fn item_facts(
             C::Supervised,
         ])
         .filter(C::RegisteredOn.between(first, last))
+        .apply_if(only, |q, pid| {
+            q.filter(
+                sea_orm::Condition::any()
+                    .add(C::OwnerPersonId.eq(pid))
+                    .add(C::CaseOwnerPersonId.eq(pid)),
+            )
+        })
         .into_model::<Row>()
         .all(db)
         .await?;
@@ -108,8 +118,48 @@ async fn item_facts(
 }
 
 pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr> {
+    facts_of(db, year, None).await
+}
+
+/// The facts one person's rows depend on: their records, links (with the links others hold
+/// to the same targets, for LXD-4) and items; no unit or region subjects. Evaluating these
+/// gives that person's rows as the county's evaluation does.
+pub async fn person_facts(
+    db: &impl ConnectionTrait,
+    year: i32,
+    person_id: i32,
+) -> Result<Facts, DbErr> {
+    facts_of(db, year, Some(person_id)).await
+}
+
+async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Result<Facts, DbErr> {
+    use sea_orm::sea_query::Query;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    // The targets of the person's links this year, and the records they took part in.
+    let my_targets = |pid: i32| {
+        Query::select()
+            .column(link::Column::TargetCode)
+            .from(link::Entity)
+            .and_where(link::Column::PersonId.eq(pid))
+            .and_where(link::Column::Year.eq(year))
+            .to_owned()
+    };
+    let my_records = |pid: i32| {
+        Query::select()
+            .column(activity_participant::Column::ActivityId)
+            .from(activity_participant::Entity)
+            .and_where(activity_participant::Column::PersonId.eq(pid))
+            .to_owned()
+    };
+    let linked_people = |pid: i32| {
+        Query::select()
+            .column(link::Column::PersonId)
+            .from(link::Entity)
+            .and_where(link::Column::TargetCode.in_subquery(my_targets(pid)))
+            .and_where(link::Column::Year.eq(year))
+            .to_owned()
+    };
     let people: Vec<(i32, String, String, String, String)> = person::Entity::find()
         .select_only()
         .columns([
@@ -119,6 +169,13 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
             person::Column::Roles,
             person::Column::UnitCode,
         ])
+        .apply_if(only, |q, pid| {
+            q.filter(
+                sea_orm::Condition::any()
+                    .add(person::Column::Id.eq(pid))
+                    .add(person::Column::Id.in_subquery(linked_people(pid))),
+            )
+        })
         .into_tuple()
         .all(db)
         .await?;
@@ -164,6 +221,7 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
     let households: Vec<(String, String)> = household::Entity::find()
         .select_only()
         .columns([household::Column::Code, household::Column::RegionCode])
+        .apply_if(only, |q, _| q.filter(household::Column::Id.lt(0)))
         .into_tuple()
         .all(db)
         .await?;
@@ -185,6 +243,13 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
             link::Column::EndDate,
         ])
         .filter(link::Column::Year.eq(year))
+        .apply_if(only, |q, pid| {
+            q.filter(
+                sea_orm::Condition::any()
+                    .add(link::Column::PersonId.eq(pid))
+                    .add(link::Column::TargetCode.in_subquery(my_targets(pid))),
+            )
+        })
         .into_tuple()
         .all(db)
         .await?;
@@ -199,6 +264,9 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
         ])
         .filter(activity::Column::StartDate.lte(last))
         .filter(activity::Column::EndDate.gte(first))
+        .apply_if(only, |q, pid| {
+            q.filter(activity::Column::Id.in_subquery(my_records(pid)))
+        })
         .into_tuple()
         .all(db)
         .await?;
@@ -228,6 +296,9 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
             activity_participant::Column::PersonId,
         ])
         .filter(activity_participant::Column::ActivityId.gte(min_id))
+        .apply_if(only, |q, pid| {
+            q.filter(activity_participant::Column::ActivityId.in_subquery(my_records(pid)))
+        })
         .into_tuple()
         .all(db)
         .await?;
@@ -243,6 +314,9 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
             activity_target::Column::TargetCode,
         ])
         .filter(activity_target::Column::ActivityId.gte(min_id))
+        .apply_if(only, |q, pid| {
+            q.filter(activity_target::Column::ActivityId.in_subquery(my_records(pid)))
+        })
         .into_tuple()
         .all(db)
         .await?;
@@ -251,7 +325,13 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
             activities[*i].targets.push(t);
         }
     }
-    let items = item_facts(db, first, last, &village_of).await?;
+    let items = item_facts(db, first, last, &village_of, only).await?;
+    // One person's evaluation binds no unit or region: their rows would be thrown away.
+    let (units, regions) = if only.is_some() {
+        (vec![], vec![])
+    } else {
+        (units, regions.clone())
+    };
     Ok(Facts {
         items,
         calendar: calendar(db).await?,

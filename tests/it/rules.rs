@@ -349,3 +349,67 @@ async fn an_administrator_declares_sensitive_and_special_periods() {
         .collect();
     assert_eq!(cg2, [("3509100200".to_string(), "unmet".to_string())]);
 }
+
+#[tokio::test]
+async fn one_persons_evaluation_gives_the_same_rows_as_the_countys() {
+    use lianxin::domain::policy::Policy;
+    use lianxin::domain::rules::evaluate;
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    // Two town leaders share a contact village (LXD-4 reads the other's links too).
+    let zhou = id("35099919700505005");
+    let li = &f.li;
+    for (kind, body) in [
+        (
+            "people",
+            format!(
+                "身份证号,姓名,单位代码,角色,所属区划\n{zhou},周八,T1,镇领导班子成员,3509100\n"
+            ),
+        ),
+        (
+            "links",
+            format!(
+                "年度,干部身份证号,关系类型,对象代码\n2026,{li},联系点-村社区,3509100200\n2026,{zhou},联系点-村社区,3509100200\n"
+            ),
+        ),
+    ] {
+        let r = app.import(kind, &format!("{kind}.csv"), body).await;
+        assert_eq!(r.status(), 200);
+    }
+    let db = app.db().await;
+    let policy = Policy::default_policy();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+    let county = evaluate(
+        &policy,
+        &lianxin::store::rules::facts(&db, 2026).await.unwrap(),
+        2026,
+        day,
+    );
+    use lianxin::store::entities::person;
+    use sea_orm::EntityTrait;
+    let people = person::Entity::find().all(&db).await.unwrap();
+    assert!(people.len() >= 4);
+    for p in people {
+        let mine = evaluate(
+            &policy,
+            &lianxin::store::rules::person_facts(&db, 2026, p.id)
+                .await
+                .unwrap(),
+            2026,
+            day,
+        );
+        let of = |r: &lianxin::domain::rules::Report| {
+            let mut v: Vec<String> = r
+                .results
+                .iter()
+                .filter(|o| o.subject_kind == "person" && o.subject_code == p.id_number)
+                .map(|o| format!("{o:?}"))
+                .collect();
+            v.sort();
+            v
+        };
+        let expected = of(&county);
+        assert!(!expected.is_empty(), "{} has rows", p.name);
+        assert_eq!(of(&mine), expected, "{}", p.name);
+    }
+}

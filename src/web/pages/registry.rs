@@ -329,7 +329,8 @@ async fn person(
         .await?
         .is_some();
     let standing =
-        super::compliance::person_lines(&s, &p.id_number, q.date.unwrap_or_else(today)).await?;
+        super::compliance::person_lines(&s, p.id, &p.id_number, q.date.unwrap_or_else(today))
+            .await?;
     render(&PersonPage {
         standing,
         templates,

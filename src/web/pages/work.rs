@@ -368,7 +368,7 @@ async fn me(
     let day = q.date.unwrap_or_else(today);
     let w = work::my_work(&s.db, &s.policy, &me, day).await?;
     let rs = caller.can(Capability::ReadStability);
-    let behind = super::compliance::person_lines(&s, &me.id_number, day)
+    let behind = super::compliance::person_lines(&s, me.id, &me.id_number, day)
         .await?
         .into_iter()
         .filter(|l| l.status != "达标")
