@@ -33,7 +33,9 @@ fn compliance(c: &mut Criterion) {
         db
     });
     let policy = Policy::default_policy();
-    let facts = rt.block_on(lianxin::store::rules::facts(&db, 2026)).expect("facts");
+    let facts = rt
+        .block_on(lianxin::store::rules::facts(&db, 2026))
+        .expect("facts");
     let someone = facts
         .people
         .iter()
@@ -44,7 +46,10 @@ fn compliance(c: &mut Criterion) {
     let mut g = c.benchmark_group(format!("compliance/{name}"));
     g.sample_size(10);
     g.bench_function("read the year's facts", |b| {
-        b.iter(|| rt.block_on(lianxin::store::rules::facts(&db, 2026)).expect("facts"))
+        b.iter(|| {
+            rt.block_on(lianxin::store::rules::facts(&db, 2026))
+                .expect("facts")
+        })
     });
     g.bench_function("evaluate every rule", |b| {
         b.iter(|| evaluate(&policy, black_box(&facts), 2026, today))

@@ -413,3 +413,54 @@ async fn one_persons_evaluation_gives_the_same_rows_as_the_countys() {
         assert_eq!(of(&mine), expected, "{}", p.name);
     }
 }
+
+#[tokio::test]
+async fn the_policy_page_shows_the_rules_and_checks_an_edit() {
+    use lianxin::domain::access::{AccessRole, Scope};
+    let app = spawn_app().await;
+    app.add_account("zuzhibu", AccessRole::OrgDept, Scope::County, None)
+        .await;
+    let c = app.login("zuzhibu", PASSWORD).await;
+    let page = c
+        .get(app.url("/compliance/policy"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("XF-10") && page.contains("30日内书面答复"),
+        "{page}"
+    );
+    assert!(page.contains("暂不计算"), "unmeasured rules say why");
+    // A misspelt threshold is named with its rule; nothing is downloaded.
+    let text = lianxin::domain::policy::DEFAULT.replacen("by = \"target\"", "bye = \"target\"", 1);
+    let r = c
+        .post(app.url("/compliance/policy"))
+        .form(&[("text", text.as_str()), ("download", "1")])
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("未知的字段“bye”"), "{page}");
+    // A good edit (60 days, as under the national regulation) comes back as the file.
+    let text = lianxin::domain::policy::DEFAULT.replace(
+        "petition = { days = 30, count = \"calendar\", extension_days = 30 }",
+        "petition = { days = 60, count = \"calendar\", extension_days = 30 }",
+    );
+    assert!(text.contains("days = 60"));
+    let r = c
+        .post(app.url("/compliance/policy"))
+        .form(&[("text", text.as_str()), ("download", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("policy.toml")
+    );
+    assert_eq!(r.text().await.unwrap(), text);
+}

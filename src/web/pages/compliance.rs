@@ -18,6 +18,124 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/compliance", get(overview))
         .route("/compliance/rule/{id}", get(rule))
+        .route("/compliance/policy", get(policy).post(check_policy))
+}
+
+#[derive(Template)]
+#[template(path = "compliance/policy.html")]
+struct PolicyPage {
+    title: String,
+    file: String,
+    rules: Vec<(String, String, String, String, String)>,
+    text: String,
+    checked: Option<Result<String, Vec<String>>>,
+}
+
+fn policy_text(s: &AppState) -> String {
+    s.config
+        .policy_file
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_else(|| crate::domain::policy::DEFAULT.to_string())
+}
+
+fn policy_page(
+    s: &AppState,
+    text: String,
+    checked: Option<Result<String, Vec<String>>>,
+) -> PolicyPage {
+    use crate::domain::policy::Measure;
+    let p = &s.policy;
+    PolicyPage {
+        title: p.title.clone(),
+        file: s
+            .config
+            .policy_file
+            .as_ref()
+            .map(|f| f.display().to_string())
+            .unwrap_or_else(|| "（内置默认制度 policy/default.toml）".into()),
+        rules: p
+            .rules
+            .iter()
+            .map(|r| {
+                let what = match &r.measure {
+                    Measure::Unmeasured { reason } => format!("暂不计算：{reason}"),
+                    Measure::Count { min, max, .. } => match max {
+                        Some(m) => format!("次数 {min}–{m}"),
+                        None => format!("次数 ≥ {min}"),
+                    },
+                    Measure::Days { min, .. } => format!("天数 ≥ {min}"),
+                    Measure::Run { min, .. } => format!("连续天数 ≥ {min}"),
+                    Measure::Hours { min, .. } => format!("时长 ≥ {min} 小时"),
+                    Measure::DistinctTargets { min, .. } => format!("不同对象 ≥ {min}"),
+                    Measure::Links { min, max, .. } => match max {
+                        Some(m) => format!("联系关系 {min}–{m}"),
+                        None => format!("联系关系 ≥ {min}"),
+                    },
+                    Measure::OnDates { dates, .. } => format!("{}有记录", dates.zh()),
+                    Measure::ContactPoints { slots } => format!("联系点模板（{}项）", slots.len()),
+                    Measure::DistinctContacts { .. } => "同级领导不重复联系".into(),
+                    Measure::HouseholdCoverage { share, .. } => {
+                        format!("联户覆盖 ≥ {:.0}%", share * 100.0)
+                    }
+                    Measure::VisitsPerTarget { min, each_half, .. } => {
+                        format!("每个联系对象走访 ≥ {min}（每半年 ≥ {each_half}）")
+                    }
+                    Measure::Items { check, .. } => format!("逐件检查：{check:?}"),
+                };
+                (
+                    r.id.clone(),
+                    r.name.clone(),
+                    r.text.clone(),
+                    what,
+                    r.period.clone().unwrap_or_else(|| "year".into()),
+                )
+            })
+            .collect(),
+        text,
+        checked,
+    }
+}
+
+/// The policy in force, rule by rule, and its text to edit and check.
+async fn policy(State(s): State<AppState>, _: Caller) -> Result<Html<String>, AppError> {
+    render(&policy_page(&s, policy_text(&s), None))
+}
+
+#[derive(serde::Deserialize)]
+struct PolicyForm {
+    text: String,
+    #[serde(default)]
+    download: Option<String>,
+}
+
+/// Checks an edited policy (as `lianxin policy check` does); a policy without errors can be
+/// downloaded to replace the county's file (`policy_file` in lianxin.toml).
+async fn check_policy(
+    State(s): State<AppState>,
+    _: Caller,
+    axum::Form(f): axum::Form<PolicyForm>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let checked = crate::domain::policy::Policy::parse(&f.text)
+        .map(|p| format!("制度文件无误：{}（{}条规则）", p.title, p.rules.len()));
+    if f.download.is_some() && checked.is_ok() {
+        return Ok((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/toml; charset=utf-8",
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"policy.toml\"",
+                ),
+            ],
+            f.text,
+        )
+            .into_response());
+    }
+    Ok(render(&policy_page(&s, f.text, Some(checked)))?.into_response())
 }
 
 #[derive(serde::Deserialize, Default)]
