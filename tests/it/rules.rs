@@ -464,3 +464,58 @@ async fn the_policy_page_shows_the_rules_and_checks_an_edit() {
     );
     assert_eq!(r.text().await.unwrap(), text);
 }
+
+#[tokio::test]
+async fn a_region_and_a_unit_show_who_is_behind_on_which_rule() {
+    use lianxin::domain::access::{AccessRole, Scope};
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    app.add_account(
+        "cunwei",
+        AccessRole::VillageCadre,
+        Scope::Region("3509100200".into()),
+        None,
+    )
+    .await;
+    app.add_account(
+        "dingcun",
+        AccessRole::VillageCadre,
+        Scope::Region("3509101200".into()),
+        None,
+    )
+    .await;
+    let c = app.login("cunwei", PASSWORD).await;
+    let page = c
+        .get(app.url("/compliance/region/3509100200?year=2026&as_of=2026-12-31"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // 张三 (of 乙村) is behind on LH-2 for H001, and on LH-5 for the March visit's items.
+    assert!(page.contains("乙村") && page.contains("LH-2"), "{page}");
+    assert!(page.contains("/people/") && page.contains("张三"));
+    assert!(
+        page.contains("href=\"/items/1\""),
+        "drills down to the item: {page}"
+    );
+    assert!(!page.contains("孙九"), "丁村's cadre is not in 乙村");
+    let unit = c
+        .get(app.url("/compliance/unit/V1?year=2026&as_of=2026-12-31"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(unit.contains("乙村两委") && unit.contains("张三"), "{unit}");
+    // Another village's office does not see 乙村's summary.
+    let other = app.login("dingcun", PASSWORD).await;
+    let r = other
+        .get(app.url("/compliance/region/3509100200"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

@@ -19,6 +19,152 @@ pub fn router() -> Router<AppState> {
         .route("/compliance", get(overview))
         .route("/compliance/rule/{id}", get(rule))
         .route("/compliance/policy", get(policy).post(check_policy))
+        .route("/compliance/{kind}/{code}", get(scope))
+}
+
+#[derive(Template)]
+#[template(path = "compliance/scope.html")]
+struct ScopePage {
+    year: i32,
+    as_of: NaiveDate,
+    title: String,
+    back: String,
+    rows: Vec<RuleRow>,
+    lines: Vec<(String, Line)>,
+    more: usize,
+}
+
+/// A unit's or a region's summary: each rule's share met among the unit (its people) or the
+/// region (its villages, units and people), and who is behind on which rule, linked down to the
+/// person, the household and the item.
+async fn scope(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((kind, code)): Path<(String, String)>,
+    Query(q): Query<Q>,
+) -> Result<Html<String>, AppError> {
+    use crate::store::entities::{person, region, unit};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::collections::{HashMap, HashSet};
+    let vis = caller.visibility();
+    let (title, back, people, places): (String, String, Vec<person::Model>, HashSet<String>) =
+        match kind.as_str() {
+            "unit" => {
+                let u = unit::Entity::find()
+                    .filter(unit::Column::Code.eq(code.as_str()))
+                    .one(&s.db)
+                    .await?
+                    .ok_or(AppError::NotFound("单位".into()))?;
+                let path = crate::store::registry::region(&s.db, &u.region_code)
+                    .await?
+                    .map(|r| r.path)
+                    .unwrap_or_default();
+                if !(vis.all || vis.units.contains(&u.code) || vis.covers_region(&path)) {
+                    return Err(AppError::NotFound("单位".into()));
+                }
+                let people = person::Entity::find()
+                    .filter(person::Column::UnitCode.eq(u.code.as_str()))
+                    .all(&s.db)
+                    .await?;
+                (
+                    u.name,
+                    format!("/units/{}", u.code),
+                    people,
+                    HashSet::from([u.code]),
+                )
+            }
+            "region" => {
+                let r = crate::store::registry::region(&s.db, &code)
+                    .await?
+                    .filter(|r| vis.covers_region(&r.path))
+                    .ok_or(AppError::NotFound("区划".into()))?;
+                let regions: Vec<String> = region::Entity::find()
+                    .filter(region::Column::Path.starts_with(&r.path))
+                    .all(&s.db)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.code)
+                    .collect();
+                let units: Vec<String> = unit::Entity::find()
+                    .filter(unit::Column::RegionCode.is_in(regions.clone()))
+                    .all(&s.db)
+                    .await?
+                    .into_iter()
+                    .map(|u| u.code)
+                    .collect();
+                let people = person::Entity::find()
+                    .filter(person::Column::RegionCode.is_in(regions.clone()))
+                    .all(&s.db)
+                    .await?;
+                let places = regions.into_iter().chain(units).collect();
+                (r.name, format!("/regions/{}", r.code), people, places)
+            }
+            _ => return Err(AppError::NotFound("页面".into())),
+        };
+    let ids: HashMap<&str, i32> = people
+        .iter()
+        .map(|p| (p.id_number.as_str(), p.id))
+        .collect();
+    let (year, as_of) = q.resolve();
+    let (report, _) = s.report(year, as_of).await?;
+    let mine: Vec<&Outcome> = report
+        .results
+        .iter()
+        .filter(|o| match o.subject_kind {
+            "person" => ids.contains_key(o.subject_code.as_str()),
+            _ => places.contains(&o.subject_code),
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for r in &s.policy.rules {
+        let of: Vec<&&Outcome> = mine.iter().filter(|o| o.rule == r.id).collect();
+        if of.is_empty() {
+            continue;
+        }
+        rows.push(RuleRow {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            met: of.iter().filter(|o| o.status == Status::Met).count(),
+            unmet: of.iter().filter(|o| o.status == Status::Unmet).count(),
+            pending: of.iter().filter(|o| o.status == Status::Pending).count(),
+            due_soon: of.iter().filter(|o| due_soon(o, as_of)).count(),
+        });
+    }
+    let mut behind: Vec<&&Outcome> = mine.iter().filter(|o| o.status != Status::Met).collect();
+    behind.sort_by_key(|o| {
+        (
+            o.status == Status::Pending && !due_soon(o, as_of),
+            o.rule.clone(),
+            o.subject_name.clone(),
+        )
+    });
+    let shown = 300.min(behind.len());
+    let lines = behind[..shown]
+        .iter()
+        .map(|o| {
+            let link = match o.subject_kind {
+                "person" => ids
+                    .get(o.subject_code.as_str())
+                    .map(|id| format!("/people/{id}")),
+                "unit" => Some(format!("/units/{}", o.subject_code)),
+                "region" => Some(format!("/regions/{}", o.subject_code)),
+                _ => None,
+            };
+            (
+                o.rule.clone(),
+                Line::of(o, o.subject_name.clone(), link, as_of),
+            )
+        })
+        .collect();
+    render(&ScopePage {
+        year,
+        as_of,
+        title,
+        back,
+        rows,
+        lines,
+        more: behind.len() - shown,
+    })
 }
 
 #[derive(Template)]
