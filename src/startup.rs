@@ -14,6 +14,10 @@ pub struct AppState {
     pub policy: Arc<crate::domain::policy::Policy>,
     /// The last full evaluation, reused for a short while by the compliance pages.
     pub compliance: Arc<tokio::sync::Mutex<Option<CachedReport>>>,
+    /// A background re-evaluation is under way.
+    pub refreshing: Arc<std::sync::atomic::AtomicBool>,
+    /// Held while a county evaluation is computed for a waiting page.
+    pub computing: Arc<tokio::sync::Mutex<()>>,
 }
 
 pub struct CachedReport {
@@ -25,7 +29,9 @@ pub struct CachedReport {
 }
 
 impl AppState {
-    /// The evaluation of a year as of a day: computed at most once every two minutes.
+    /// The evaluation of a year as of a day: computed at most once every two minutes. An older
+    /// one for the same day is answered at once while a fresh one is computed in the
+    /// background, so only the first visit of a day waits for the whole county.
     pub async fn report(
         &self,
         year: i32,
@@ -34,12 +40,53 @@ impl AppState {
         Arc<crate::domain::rules::Report>,
         chrono::DateTime<chrono::Utc>,
     )> {
-        let mut cache = self.compliance.lock().await;
-        if let Some(c) = cache.as_ref() {
-            if c.year == year && c.as_of == as_of && c.at.elapsed().as_secs() < 120 {
-                return Ok((c.report.clone(), c.made));
+        {
+            let cache = self.compliance.lock().await;
+            if let Some(c) = cache
+                .as_ref()
+                .filter(|c| c.year == year && c.as_of == as_of)
+            {
+                let stale = c.at.elapsed().as_secs() >= 120;
+                let answer = (c.report.clone(), c.made);
+                if stale
+                    && !self
+                        .refreshing
+                        .swap(true, std::sync::atomic::Ordering::SeqCst)
+                {
+                    let me = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = me.evaluate(year, as_of).await {
+                            tracing::warn!("后台重新计算落实情况失败：{e}");
+                        }
+                        me.refreshing
+                            .store(false, std::sync::atomic::Ordering::SeqCst);
+                    });
+                }
+                return Ok(answer);
             }
         }
+        // Cold: one evaluation at a time; whoever waited finds it done.
+        let _one = self.computing.lock().await;
+        if let Some(c) = self
+            .compliance
+            .lock()
+            .await
+            .as_ref()
+            .filter(|c| c.year == year && c.as_of == as_of)
+        {
+            return Ok((c.report.clone(), c.made));
+        }
+        self.evaluate(year, as_of).await
+    }
+
+    async fn evaluate(
+        &self,
+        year: i32,
+        as_of: chrono::NaiveDate,
+    ) -> anyhow::Result<(
+        Arc<crate::domain::rules::Report>,
+        chrono::DateTime<chrono::Utc>,
+    )> {
         let facts = crate::store::rules::facts(&self.db, year).await?;
         let policy = self.policy.clone();
         let report = tokio::task::spawn_blocking(move || {
@@ -48,7 +95,7 @@ impl AppState {
         .await?;
         let report = Arc::new(report);
         let made = chrono::Utc::now();
-        *cache = Some(CachedReport {
+        *self.compliance.lock().await = Some(CachedReport {
             year,
             as_of,
             at: std::time::Instant::now(),
@@ -79,6 +126,8 @@ impl Application {
         let policy = Arc::new(config.policy()?);
         let state = AppState {
             compliance: Arc::new(tokio::sync::Mutex::new(None)),
+            refreshing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            computing: Arc::new(tokio::sync::Mutex::new(())),
             policy,
             db,
             config: Arc::new(config),
