@@ -173,6 +173,20 @@ pub struct Who {
     pub region_levels: Vec<crate::domain::labels::RegionLevel>,
 }
 
+fn whole() -> f64 {
+    1.0
+}
+
+/// The places a `covers` rule counts.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverSet {
+    /// The villages and communities under the person's own region (a town leader's town).
+    VillagesOfOwnRegion,
+    /// The households of the places the person links with the rule's link kinds.
+    HouseholdsOfLinkedPlaces,
+}
+
 /// What is checked of each ledger item.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -260,6 +274,14 @@ pub enum Measure {
     },
     /// Not measurable yet: the module it needs is not built. The report says so.
     Unmeasured { reason: String },
+    /// A share of a set of places visited by the subject's records of these kinds: every
+    /// village of one's own town (DY-5), ⅓ of the households of one's linked community (LXD-10).
+    Covers {
+        activity_kinds: Vec<ActivityKind>,
+        of: CoverSet,
+        #[serde(default = "whole")]
+        share: f64,
+    },
     /// Each ledger item (of these clocks and sources) registered in the year, judged on its
     /// own: has it an owner and deadline, was it answered in time, fed back, closed …
     Items {
@@ -437,6 +459,14 @@ impl Policy {
                     }
                 }
                 Measure::Unmeasured { .. } => {}
+                Measure::Covers { share, .. } => {
+                    if !(*share > 0.0 && *share <= 1.0) {
+                        errors.push(format!("{at}：share 应在0和1之间（如 0.34 表示三分之一）"));
+                    }
+                    if r.who.roles.is_empty() {
+                        errors.push(format!("{at}：who.roles 须指明适用的角色"));
+                    }
+                }
                 Measure::Items { clocks, .. } => {
                     for c in clocks {
                         if !["item", "petition", "hotline"].contains(&c.as_str()) {
@@ -531,6 +561,7 @@ fn measure_keys(measure: &str) -> &'static [&'static str] {
         "unmeasured" => &["reason"],
         "on_dates" => &["activity_kinds", "dates", "min", "by"],
         "items" => &["check", "clocks", "sources", "by"],
+        "covers" => &["activity_kinds", "of", "share"],
         _ => &[],
     }
 }

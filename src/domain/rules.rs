@@ -16,6 +16,8 @@ pub struct PersonFact {
     pub name: String,
     pub roles: Vec<Role>,
     pub unit: String,
+    /// The region the person works in (a town leader's town).
+    pub region: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +60,8 @@ pub struct ActivityFact {
 #[derive(Clone, Debug)]
 pub struct HouseholdFact {
     pub code: String,
+    /// Its own region (a group or the village).
+    pub region: String,
     /// The village or community it belongs to (its group's village).
     pub village: String,
 }
@@ -97,6 +101,8 @@ pub struct Facts {
     pub activities: Vec<ActivityFact>,
     pub items: Vec<ItemFact>,
     pub calendar: crate::domain::calendar::Calendar,
+    /// Evaluate for this person only (the person page): no other subjects.
+    pub only_person: Option<i32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -257,6 +263,9 @@ fn subjects<'a>(
     let mut out = Vec::new();
     if !w.roles.is_empty() || !w.link_kinds.is_empty() {
         for p in &facts.people {
+            if facts.only_person.is_some_and(|only| only != p.id) {
+                continue;
+            }
             // Every condition named must hold: a village cadre *with* a hardship pairing.
             let by_role = w.roles.is_empty() || p.roles.iter().any(|r| w.roles.contains(r));
             let by_link = w.link_kinds.is_empty()
@@ -271,6 +280,9 @@ fn subjects<'a>(
                 });
             }
         }
+    }
+    if facts.only_person.is_some() {
+        return out;
     }
     if !w.unit_kinds.is_empty() || !w.unit_tags.is_empty() {
         for u in &facts.units {
@@ -652,6 +664,133 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                 rule: rule.id.clone(),
                 reason: reason.clone(),
             }),
+            Measure::Covers {
+                activity_kinds,
+                of,
+                share,
+            } => {
+                use crate::domain::policy::CoverSet;
+                let regions: HashMap<&str, &RegionFact> =
+                    facts.regions.iter().map(|r| (r.code.as_str(), r)).collect();
+                let people: HashMap<i32, &PersonFact> =
+                    facts.people.iter().map(|p| (p.id, p)).collect();
+                for s in subjects(rule, facts, &linked) {
+                    let Some(me) = s.person.and_then(|p| people.get(&p)) else {
+                        continue;
+                    };
+                    // The set, as (code, name) and how a record's target reaches it.
+                    let set: Vec<(String, String)> = match of {
+                        CoverSet::VillagesOfOwnRegion => {
+                            let Some(own) = me.region.as_deref() else {
+                                continue;
+                            };
+                            let mark = format!("/{own}/");
+                            facts
+                                .regions
+                                .iter()
+                                .filter(|r| {
+                                    matches!(
+                                        r.level,
+                                        Some(RegionLevel::Village | RegionLevel::Community)
+                                    ) && r.path.contains(&mark)
+                                })
+                                .map(|r| (r.code.clone(), r.name.clone()))
+                                .collect()
+                        }
+                        CoverSet::HouseholdsOfLinkedPlaces => {
+                            let places: HashSet<&str> = ix
+                                .links(&s)
+                                .iter()
+                                .filter(|l| rule.who.link_kinds.contains(&l.kind))
+                                .map(|l| l.target.as_str())
+                                .collect();
+                            facts
+                                .households
+                                .iter()
+                                .filter(|h| {
+                                    places.contains(h.village.as_str())
+                                        || places.contains(h.region.as_str())
+                                })
+                                .map(|h| (h.code.clone(), h.code.clone()))
+                                .collect()
+                        }
+                    };
+                    if set.is_empty() {
+                        continue;
+                    }
+                    let wanted: HashSet<&str> = set.iter().map(|(c, _)| c.as_str()).collect();
+                    let village_of_household: HashMap<&str, &str> =
+                        if *of == CoverSet::VillagesOfOwnRegion {
+                            facts
+                                .households
+                                .iter()
+                                .map(|h| (h.code.as_str(), h.village.as_str()))
+                                .collect()
+                        } else {
+                            HashMap::new()
+                        };
+                    // A record's target reaches a village directly, through a household of it,
+                    // or through a group under it.
+                    let reach = |t: &str| -> Option<String> {
+                        if wanted.contains(t) {
+                            return Some(t.to_string());
+                        }
+                        if let Some(v) = village_of_household.get(t) {
+                            return wanted.contains(v).then(|| v.to_string());
+                        }
+                        let r = regions.get(t)?;
+                        wanted
+                            .iter()
+                            .find(|v| r.path.contains(&format!("/{v}/")))
+                            .map(|v| v.to_string())
+                    };
+                    let recs: Vec<&ActivityFact> = ix
+                        .records(&s, CountedBy::Participant)
+                        .into_iter()
+                        .filter(|a| activity_kinds.contains(&a.kind))
+                        .collect();
+                    for p in &ps {
+                        let covered: HashSet<String> = recs
+                            .iter()
+                            .filter(|a| in_period(a, p))
+                            .flat_map(|a| a.targets.iter().filter_map(|t| reach(t)))
+                            .collect();
+                        let required = (share * set.len() as f64 - 1e-9).ceil().max(1.0);
+                        let missing: Vec<&str> = set
+                            .iter()
+                            .filter(|(c, _)| !covered.contains(c))
+                            .map(|(_, n)| n.as_str())
+                            .take(5)
+                            .collect();
+                        let left = (required - covered.len() as f64).max(0.0);
+                        let detail = format!(
+                            "{}还需走访{}{}{}",
+                            period_zh(p),
+                            left,
+                            if *of == CoverSet::VillagesOfOwnRegion {
+                                "个村（社区）"
+                            } else {
+                                "户"
+                            },
+                            if missing.is_empty() {
+                                String::new()
+                            } else {
+                                format!("，未走访：{}", missing.join("、"))
+                            }
+                        );
+                        push(
+                            &mut results,
+                            &s,
+                            None,
+                            p,
+                            covered.len() as f64,
+                            required,
+                            None,
+                            detail,
+                        );
+                    }
+                }
+            }
             Measure::Items {
                 check,
                 clocks,
@@ -1134,6 +1273,7 @@ mod tests {
             name: format!("人{id}"),
             roles: roles.to_vec(),
             unit: "U1".into(),
+            region: Some("T1".into()),
         }
     }
 
@@ -1489,6 +1629,7 @@ mod tests {
         for h in ["H1", "H2", "H3"] {
             f.households.push(HouseholdFact {
                 code: h.into(),
+                region: "V1".into(),
                 village: "V1".into(),
             });
         }
@@ -1538,6 +1679,7 @@ mod tests {
             }],
             households: vec![HouseholdFact {
                 code: "H1".into(),
+                region: "V1".into(),
                 village: "V1".into(),
             }],
             ..Default::default()
@@ -2362,6 +2504,86 @@ mod tests {
             (cg2.status, cg2.actual, cg2.required),
             (Status::Unmet, 2.0, 3.0)
         );
+    }
+
+    #[test]
+    fn a_town_leader_visits_every_village_and_a_street_leader_a_third_of_the_community() {
+        let region = |code: &str, level, path: &str| RegionFact {
+            code: code.into(),
+            name: format!("{code}村"),
+            level: Some(level),
+            path: path.into(),
+        };
+        let visit = |day: &str, target: &str| ActivityFact {
+            start: d(day),
+            end: d(day),
+            kind: ActivityKind::HouseholdVisit,
+            hours: 0.0,
+            participants: vec![1],
+            targets: vec![target.into()],
+        };
+        // DY-5: town T1 has villages V1 and V2 (V3 is in another town). A visit to a group
+        // of V1 and one to a household of V2 (on 31 December) cover both.
+        let mut leader = person(1, &[Role::TownLeadershipMember]);
+        leader.region = Some("T1".into());
+        let mut f = Facts {
+            people: vec![leader],
+            regions: vec![
+                region("T1", RegionLevel::Town, "/C/T1/"),
+                region("V1", RegionLevel::Village, "/C/T1/V1/"),
+                region("G1", RegionLevel::Group, "/C/T1/V1/G1/"),
+                region("V2", RegionLevel::Village, "/C/T1/V2/"),
+                region("V3", RegionLevel::Village, "/C/T2/V3/"),
+            ],
+            households: vec![HouseholdFact {
+                code: "H9".into(),
+                region: "V2".into(),
+                village: "V2".into(),
+            }],
+            activities: vec![visit("2026-03-01", "G1"), visit("2026-12-31", "H9")],
+            ..Default::default()
+        };
+        assert_eq!(
+            rows(&f, "DY-5", "2026-12-31"),
+            [("2026".to_string(), None, Status::Met, 2.0)]
+        );
+        f.activities.pop();
+        let p = Policy::parse(DEFAULT).unwrap();
+        let r = evaluate(&p, &f, 2026, d("2026-12-31"));
+        let o = r.results.iter().find(|o| o.rule == "DY-5").unwrap();
+        assert_eq!((o.status, o.actual, o.required), (Status::Unmet, 1.0, 2.0));
+        assert!(o.detail.contains("V2村"), "{}", o.detail);
+
+        // LXD-10: a street leader linked to community K1 of 6 households needs 2 of them.
+        let mut street = person(1, &[Role::StreetLeadershipMember]);
+        street.region = Some("S1".into());
+        let mut f = Facts {
+            people: vec![street],
+            regions: vec![region("K1", RegionLevel::Community, "/C/S1/K1/")],
+            households: (1..=6)
+                .map(|i| HouseholdFact {
+                    code: format!("K{i}"),
+                    region: "K1".into(),
+                    village: "K1".into(),
+                })
+                .collect(),
+            links: vec![link(1, LinkKind::ContactVillage, "K1")],
+            activities: vec![
+                visit("2026-02-01", "K1"),
+                visit("2026-12-31", "K2"),
+                visit("2026-05-01", "K2"),
+            ],
+            ..Default::default()
+        };
+        // The same household twice is one; both households make ⅓.
+        f.activities[0].targets = vec!["K3".into()];
+        assert_eq!(
+            rows(&f, "LXD-10", "2026-12-31"),
+            [("2026".to_string(), None, Status::Met, 2.0)]
+        );
+        f.activities.remove(0);
+        assert_eq!(rows(&f, "LXD-10", "2026-12-31")[0].2, Status::Unmet);
+        assert_eq!(rows(&f, "LXD-10", "2026-06-30")[0].2, Status::Pending);
     }
 
     #[test]

@@ -160,7 +160,7 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
             .and_where(link::Column::Year.eq(year))
             .to_owned()
     };
-    let people: Vec<(i32, String, String, String, String)> = person::Entity::find()
+    let people: Vec<(i32, String, String, String, String, Option<String>)> = person::Entity::find()
         .select_only()
         .columns([
             person::Column::Id,
@@ -168,6 +168,7 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
             person::Column::Name,
             person::Column::Roles,
             person::Column::UnitCode,
+            person::Column::RegionCode,
         ])
         .apply_if(only, |q, pid| {
             q.filter(
@@ -326,13 +327,57 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
         }
     }
     let items = item_facts(db, first, last, &village_of, only).await?;
-    // One person's evaluation binds no unit or region: their rows would be thrown away.
-    let (units, regions) = if only.is_some() {
-        (vec![], vec![])
-    } else {
-        (units, regions.clone())
+    // One person's households: those their records name and those of the places they link.
+    let households = match only {
+        None => households,
+        Some(pid) => {
+            let places: Vec<&str> = links
+                .iter()
+                .filter(|l| l.0 == Some(pid))
+                .map(|l| l.3.as_str())
+                .collect();
+            let under: Vec<String> = regions
+                .iter()
+                .filter(|r| places.iter().any(|p| r.3.contains(&format!("/{p}/"))))
+                .map(|r| r.0.clone())
+                .collect();
+            let mut out: Vec<(String, String)> = household::Entity::find()
+                .select_only()
+                .columns([household::Column::Code, household::Column::RegionCode])
+                .filter(
+                    household::Column::Code.in_subquery(
+                        Query::select()
+                            .column(activity_target::Column::TargetCode)
+                            .from(activity_target::Entity)
+                            .and_where(
+                                activity_target::Column::ActivityId.in_subquery(my_records(pid)),
+                            )
+                            .to_owned(),
+                    ),
+                )
+                .into_tuple()
+                .all(db)
+                .await?;
+            for chunk in under.chunks(500) {
+                out.extend(
+                    household::Entity::find()
+                        .select_only()
+                        .columns([household::Column::Code, household::Column::RegionCode])
+                        .filter(household::Column::RegionCode.is_in(chunk.to_vec()))
+                        .into_tuple::<(String, String)>()
+                        .all(db)
+                        .await?,
+                );
+            }
+            out.sort();
+            out.dedup();
+            out
+        }
     };
+    // One person's evaluation binds no unit: their rows would be thrown away.
+    let units = if only.is_some() { vec![] } else { units };
     Ok(Facts {
+        only_person: only,
         items,
         calendar: calendar(db).await?,
         households: households
@@ -340,18 +385,20 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
             .filter_map(|(c, r)| {
                 Some(HouseholdFact {
                     code: c.clone(),
+                    region: r.clone(),
                     village: village_of.get(r.as_str())?.to_string(),
                 })
             })
             .collect(),
         people: people
             .into_iter()
-            .map(|(id, code, name, roles, unit)| PersonFact {
+            .map(|(id, code, name, roles, unit, region)| PersonFact {
                 id,
                 code,
                 name,
                 roles: codes(&roles, Role::from_code),
                 unit,
+                region,
             })
             .collect(),
         units: units

@@ -228,6 +228,7 @@ fn policy_page(
                         format!("每个联系对象走访 ≥ {min}（每半年 ≥ {each_half}）")
                     }
                     Measure::Items { check, .. } => format!("逐件检查：{check:?}"),
+                    Measure::Covers { share, .. } => format!("走访覆盖 ≥ {:.0}%", share * 100.0),
                 };
                 (
                     r.id.clone(),
