@@ -674,6 +674,25 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                     facts.regions.iter().map(|r| (r.code.as_str(), r)).collect();
                 let people: HashMap<i32, &PersonFact> =
                     facts.people.iter().map(|p| (p.id, p)).collect();
+                // Built once per rule: a household's village, and the households of each place.
+                let village_of_household: HashMap<&str, &str> = facts
+                    .households
+                    .iter()
+                    .map(|h| (h.code.as_str(), h.village.as_str()))
+                    .collect();
+                let mut households_at: HashMap<&str, Vec<&str>> = HashMap::new();
+                for h in &facts.households {
+                    households_at
+                        .entry(h.village.as_str())
+                        .or_default()
+                        .push(&h.code);
+                    if h.region != h.village {
+                        households_at
+                            .entry(h.region.as_str())
+                            .or_default()
+                            .push(&h.code);
+                    }
+                }
                 for s in subjects(rule, facts, &linked) {
                     let Some(me) = s.person.and_then(|p| people.get(&p)) else {
                         continue;
@@ -704,36 +723,28 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                 .filter(|l| rule.who.link_kinds.contains(&l.kind))
                                 .map(|l| l.target.as_str())
                                 .collect();
-                            facts
-                                .households
+                            let mut set: Vec<(String, String)> = places
                                 .iter()
-                                .filter(|h| {
-                                    places.contains(h.village.as_str())
-                                        || places.contains(h.region.as_str())
-                                })
-                                .map(|h| (h.code.clone(), h.code.clone()))
-                                .collect()
+                                .flat_map(|p| households_at.get(p).into_iter().flatten())
+                                .map(|h| (h.to_string(), h.to_string()))
+                                .collect();
+                            set.sort();
+                            set.dedup();
+                            set
                         }
                     };
                     if set.is_empty() {
                         continue;
                     }
                     let wanted: HashSet<&str> = set.iter().map(|(c, _)| c.as_str()).collect();
-                    let village_of_household: HashMap<&str, &str> =
-                        if *of == CoverSet::VillagesOfOwnRegion {
-                            facts
-                                .households
-                                .iter()
-                                .map(|h| (h.code.as_str(), h.village.as_str()))
-                                .collect()
-                        } else {
-                            HashMap::new()
-                        };
                     // A record's target reaches a village directly, through a household of it,
                     // or through a group under it.
                     let reach = |t: &str| -> Option<String> {
                         if wanted.contains(t) {
                             return Some(t.to_string());
+                        }
+                        if *of == CoverSet::HouseholdsOfLinkedPlaces {
+                            return None;
                         }
                         if let Some(v) = village_of_household.get(t) {
                             return wanted.contains(v).then(|| v.to_string());
