@@ -115,21 +115,7 @@ async fn scope(
             _ => places.contains(&o.subject_code),
         })
         .collect();
-    let mut rows = Vec::new();
-    for r in &s.policy.rules {
-        let of: Vec<&&Outcome> = mine.iter().filter(|o| o.rule == r.id).collect();
-        if of.is_empty() {
-            continue;
-        }
-        rows.push(RuleRow {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            met: of.iter().filter(|o| o.status == Status::Met).count(),
-            unmet: of.iter().filter(|o| o.status == Status::Unmet).count(),
-            pending: of.iter().filter(|o| o.status == Status::Pending).count(),
-            due_soon: of.iter().filter(|o| due_soon(o, as_of)).count(),
-        });
-    }
+    let rows = rule_rows(&s, &mine, as_of);
     let mut behind: Vec<&&Outcome> = mine.iter().filter(|o| o.status != Status::Met).collect();
     behind.sort_by_key(|o| {
         (
@@ -340,6 +326,39 @@ struct Overview {
     unmeasured: Vec<(String, String)>,
 }
 
+/// Per rule of the policy (in its order): how many of these rows are met, unmet, pending and
+/// due soon. Rules without rows are left out.
+fn rule_rows(s: &AppState, outcomes: &[&Outcome], as_of: NaiveDate) -> Vec<RuleRow> {
+    let mut by_rule: std::collections::HashMap<&str, RuleRow> = std::collections::HashMap::new();
+    for o in outcomes {
+        let r = by_rule.entry(o.rule.as_str()).or_insert_with(|| RuleRow {
+            id: o.rule.clone(),
+            name: String::new(),
+            met: 0,
+            unmet: 0,
+            pending: 0,
+            due_soon: 0,
+        });
+        match o.status {
+            Status::Met => r.met += 1,
+            Status::Unmet => r.unmet += 1,
+            Status::Pending => r.pending += 1,
+        }
+        if due_soon(o, as_of) {
+            r.due_soon += 1;
+        }
+    }
+    s.policy
+        .rules
+        .iter()
+        .filter_map(|rule| {
+            let mut row = by_rule.remove(rule.id.as_str())?;
+            row.name = rule.name.clone();
+            Some(row)
+        })
+        .collect()
+}
+
 /// Pending rows whose period ends within 30 days of the as-of day: not yet on track.
 pub fn due_soon(o: &Outcome, as_of: NaiveDate) -> bool {
     o.status == Status::Pending
@@ -379,21 +398,8 @@ async fn overview(
     }
     let (year, as_of) = q.resolve();
     let (report, made) = s.report(year, as_of).await?;
-    let mut rows: Vec<RuleRow> = Vec::new();
-    for r in &s.policy.rules {
-        let mine: Vec<&Outcome> = report.results.iter().filter(|o| o.rule == r.id).collect();
-        if mine.is_empty() {
-            continue;
-        }
-        rows.push(RuleRow {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            met: mine.iter().filter(|o| o.status == Status::Met).count(),
-            unmet: mine.iter().filter(|o| o.status == Status::Unmet).count(),
-            pending: mine.iter().filter(|o| o.status == Status::Pending).count(),
-            due_soon: mine.iter().filter(|o| due_soon(o, as_of)).count(),
-        });
-    }
+    let all: Vec<&Outcome> = report.results.iter().collect();
+    let rows = rule_rows(&s, &all, as_of);
     render(&Overview {
         year,
         as_of,
