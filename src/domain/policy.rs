@@ -177,6 +177,10 @@ fn whole() -> f64 {
     1.0
 }
 
+fn once() -> u32 {
+    1
+}
+
 /// The places a `covers` rule counts.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -185,6 +189,10 @@ pub enum CoverSet {
     VillagesOfOwnRegion,
     /// The households of the places the person links with the rule's link kinds.
     HouseholdsOfLinkedPlaces,
+    /// The households of the person's responsible area 责任片(组).
+    HouseholdsOfOwnArea,
+    /// The other members of the person's party branch (talks name them by ID number).
+    MembersOfOwnBranch,
 }
 
 /// What is checked of each ledger item.
@@ -281,6 +289,9 @@ pub enum Measure {
         of: CoverSet,
         #[serde(default = "whole")]
         share: f64,
+        /// Records each one of the set needs (CG-5: each household twice).
+        #[serde(default = "once")]
+        each: u32,
     },
     /// Each ledger item (of these clocks and sources) registered in the year, judged on its
     /// own: has it an owner and deadline, was it answered in time, fed back, closed …
@@ -561,7 +572,7 @@ fn measure_keys(measure: &str) -> &'static [&'static str] {
         "unmeasured" => &["reason"],
         "on_dates" => &["activity_kinds", "dates", "min", "by"],
         "items" => &["check", "clocks", "sources", "by"],
-        "covers" => &["activity_kinds", "of", "share"],
+        "covers" => &["activity_kinds", "of", "share", "each"],
         _ => &[],
     }
 }

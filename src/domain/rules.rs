@@ -18,6 +18,10 @@ pub struct PersonFact {
     pub unit: String,
     /// The region the person works in (a town leader's town).
     pub region: Option<String>,
+    /// Responsible area 责任片区: group or village codes.
+    pub areas: Vec<String>,
+    /// The party branch the person belongs to.
+    pub branch: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -668,6 +672,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                 activity_kinds,
                 of,
                 share,
+                each,
             } => {
                 use crate::domain::policy::CoverSet;
                 let regions: HashMap<&str, &RegionFact> =
@@ -716,13 +721,27 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                 .map(|r| (r.code.clone(), r.name.clone()))
                                 .collect()
                         }
-                        CoverSet::HouseholdsOfLinkedPlaces => {
-                            let places: HashSet<&str> = ix
-                                .links(&s)
+                        CoverSet::MembersOfOwnBranch => {
+                            let Some(branch) = me.branch.as_deref() else {
+                                continue;
+                            };
+                            facts
+                                .people
                                 .iter()
-                                .filter(|l| rule.who.link_kinds.contains(&l.kind))
-                                .map(|l| l.target.as_str())
-                                .collect();
+                                .filter(|p| p.id != me.id && p.branch.as_deref() == Some(branch))
+                                .map(|p| (p.code.clone(), p.name.clone()))
+                                .collect()
+                        }
+                        CoverSet::HouseholdsOfLinkedPlaces | CoverSet::HouseholdsOfOwnArea => {
+                            let places: HashSet<&str> = if *of == CoverSet::HouseholdsOfOwnArea {
+                                me.areas.iter().map(String::as_str).collect()
+                            } else {
+                                ix.links(&s)
+                                    .iter()
+                                    .filter(|l| rule.who.link_kinds.contains(&l.kind))
+                                    .map(|l| l.target.as_str())
+                                    .collect()
+                            };
                             let mut set: Vec<(String, String)> = places
                                 .iter()
                                 .flat_map(|p| households_at.get(p).into_iter().flatten())
@@ -743,7 +762,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                         if wanted.contains(t) {
                             return Some(t.to_string());
                         }
-                        if *of == CoverSet::HouseholdsOfLinkedPlaces {
+                        if *of != CoverSet::VillagesOfOwnRegion {
                             return None;
                         }
                         if let Some(v) = village_of_household.get(t) {
@@ -761,10 +780,19 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                         .filter(|a| activity_kinds.contains(&a.kind))
                         .collect();
                     for p in &ps {
-                        let covered: HashSet<String> = recs
-                            .iter()
-                            .filter(|a| in_period(a, p))
-                            .flat_map(|a| a.targets.iter().filter_map(|t| reach(t)))
+                        // Records per member of the set (a record reaching one twice counts once).
+                        let mut seen: HashMap<String, u32> = HashMap::new();
+                        for a in recs.iter().filter(|a| in_period(a, p)) {
+                            let reached: HashSet<String> =
+                                a.targets.iter().filter_map(|t| reach(t)).collect();
+                            for r in reached {
+                                *seen.entry(r).or_default() += 1;
+                            }
+                        }
+                        let covered: HashSet<String> = seen
+                            .into_iter()
+                            .filter(|(_, n)| *n >= *each)
+                            .map(|(c, _)| c)
                             .collect();
                         let required = (share * set.len() as f64 - 1e-9).ceil().max(1.0);
                         let missing: Vec<&str> = set
@@ -774,19 +802,25 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                             .take(5)
                             .collect();
                         let left = (required - covered.len() as f64).max(0.0);
+                        let unit = match of {
+                            CoverSet::VillagesOfOwnRegion => "个村（社区）",
+                            CoverSet::MembersOfOwnBranch => "人",
+                            _ => "户",
+                        };
                         let detail = format!(
-                            "{}还需走访{}{}{}",
+                            "{}还差{}{}{}{}",
                             period_zh(p),
                             left,
-                            if *of == CoverSet::VillagesOfOwnRegion {
-                                "个村（社区）"
+                            unit,
+                            if *each > 1 {
+                                format!("（每{unit}{}{}次）", kinds_zh(activity_kinds), each)
                             } else {
-                                "户"
+                                String::new()
                             },
                             if missing.is_empty() {
                                 String::new()
                             } else {
-                                format!("，未走访：{}", missing.join("、"))
+                                format!("，未达到：{}", missing.join("、"))
                             }
                         );
                         push(
@@ -1285,6 +1319,8 @@ mod tests {
             roles: roles.to_vec(),
             unit: "U1".into(),
             region: Some("T1".into()),
+            areas: vec![],
+            branch: None,
         }
     }
 
@@ -2595,6 +2631,80 @@ mod tests {
         f.activities.remove(0);
         assert_eq!(rows(&f, "LXD-10", "2026-12-31")[0].2, Status::Unmet);
         assert_eq!(rows(&f, "LXD-10", "2026-06-30")[0].2, Status::Pending);
+    }
+
+    #[test]
+    fn each_household_of_ones_area_twice_and_each_branch_member_talked_with_twice() {
+        let act = |kind, day: &str, targets: &[&str]| ActivityFact {
+            start: d(day),
+            end: d(day),
+            kind,
+            hours: 0.0,
+            participants: vec![1],
+            targets: targets.iter().map(|t| t.to_string()).collect(),
+        };
+        // CG-5: a village cadre responsible for group G1 with households A and B (C is
+        // elsewhere): both twice, the last visit on 31 December.
+        let mut cadre = person(1, &[Role::VillageCadre]);
+        cadre.areas = vec!["G1".into()];
+        let hh = |code: &str, region: &str| HouseholdFact {
+            code: code.into(),
+            region: region.into(),
+            village: "V1".into(),
+        };
+        let mut f = Facts {
+            people: vec![cadre],
+            households: vec![hh("A", "G1"), hh("B", "G1"), hh("C", "G2")],
+            activities: vec![
+                act(ActivityKind::HouseholdVisit, "2026-03-01", &["A", "B"]),
+                act(ActivityKind::HouseholdVisit, "2026-09-01", &["A"]),
+                act(ActivityKind::PhoneContact, "2026-10-01", &["B"]),
+                act(ActivityKind::HouseholdVisit, "2026-12-31", &["B"]),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            rows(&f, "CG-5", "2026-12-31"),
+            [("2026".to_string(), None, Status::Met, 2.0)]
+        );
+        f.activities.pop();
+        let r = evaluate(&Policy::parse(DEFAULT).unwrap(), &f, 2026, d("2026-12-31"));
+        let o = r.results.iter().find(|o| o.rule == "CG-5").unwrap();
+        assert_eq!((o.status, o.actual, o.required), (Status::Unmet, 1.0, 2.0));
+        assert!(o.detail.contains("未达到：B"), "{}", o.detail);
+
+        // TX-2: a branch secretary and two members of branch B1 (a member of B2 does not count).
+        let member = |id: i32, branch: &str| {
+            let mut p = person(id, &[Role::PartyMember]);
+            p.branch = Some(branch.into());
+            p
+        };
+        let mut secretary = person(1, &[Role::BranchSecretary]);
+        secretary.branch = Some("B1".into());
+        let mut f = Facts {
+            people: vec![secretary, member(2, "B1"), member(3, "B1"), member(4, "B2")],
+            activities: vec![
+                act(ActivityKind::HeartTalk, "2026-04-01", &["P2", "P3"]),
+                act(ActivityKind::HeartTalk, "2026-12-31", &["P2", "P3"]),
+            ],
+            ..Default::default()
+        };
+        let r = evaluate(&Policy::parse(DEFAULT).unwrap(), &f, 2026, d("2026-12-31"));
+        let o = r
+            .results
+            .iter()
+            .find(|o| o.rule == "TX-2" && o.subject_code == "P1")
+            .unwrap();
+        assert_eq!((o.status, o.actual, o.required), (Status::Met, 2.0, 2.0));
+        f.activities[1].targets.pop();
+        let r = evaluate(&Policy::parse(DEFAULT).unwrap(), &f, 2026, d("2026-12-31"));
+        let o = r
+            .results
+            .iter()
+            .find(|o| o.rule == "TX-2" && o.subject_code == "P1")
+            .unwrap();
+        assert_eq!((o.status, o.actual), (Status::Unmet, 1.0));
+        assert!(o.detail.contains("人3"), "{}", o.detail);
     }
 
     #[test]

@@ -160,7 +160,17 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
             .and_where(link::Column::Year.eq(year))
             .to_owned()
     };
-    let people: Vec<(i32, String, String, String, String, Option<String>)> = person::Entity::find()
+    #[allow(clippy::type_complexity)]
+    let people: Vec<(
+        i32,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+    )> = person::Entity::find()
         .select_only()
         .columns([
             person::Column::Id,
@@ -169,12 +179,24 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
             person::Column::Roles,
             person::Column::UnitCode,
             person::Column::RegionCode,
+            person::Column::AreaCodes,
+            person::Column::BranchCode,
         ])
         .apply_if(only, |q, pid| {
             q.filter(
                 sea_orm::Condition::any()
                     .add(person::Column::Id.eq(pid))
-                    .add(person::Column::Id.in_subquery(linked_people(pid))),
+                    .add(person::Column::Id.in_subquery(linked_people(pid)))
+                    // The members of one's branch (TX-2).
+                    .add(
+                        person::Column::BranchCode.in_subquery(
+                            Query::select()
+                                .column(person::Column::BranchCode)
+                                .from(person::Entity)
+                                .and_where(person::Column::Id.eq(pid))
+                                .to_owned(),
+                        ),
+                    ),
             )
         })
         .into_tuple()
@@ -331,11 +353,15 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
     let households = match only {
         None => households,
         Some(pid) => {
-            let places: Vec<&str> = links
+            let mut places: Vec<&str> = links
                 .iter()
                 .filter(|l| l.0 == Some(pid))
                 .map(|l| l.3.as_str())
                 .collect();
+            // And one's responsible area (CG-5).
+            if let Some(me) = people.iter().find(|p| p.0 == pid) {
+                places.extend(me.6.split(',').filter(|c| !c.is_empty()));
+            }
             let under: Vec<String> = regions
                 .iter()
                 .filter(|r| places.iter().any(|p| r.3.contains(&format!("/{p}/"))))
@@ -392,14 +418,21 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
             .collect(),
         people: people
             .into_iter()
-            .map(|(id, code, name, roles, unit, region)| PersonFact {
-                id,
-                code,
-                name,
-                roles: codes(&roles, Role::from_code),
-                unit,
-                region,
-            })
+            .map(
+                |(id, code, name, roles, unit, region, areas, branch)| PersonFact {
+                    id,
+                    code,
+                    name,
+                    roles: codes(&roles, Role::from_code),
+                    unit,
+                    region,
+                    areas: split_codes(&areas)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                    branch,
+                },
+            )
             .collect(),
         units: units
             .into_iter()
