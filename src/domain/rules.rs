@@ -634,6 +634,45 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
         .collect();
     let mut results = Vec::new();
     let mut unmeasured = Vec::new();
+    // For the coverage rules, built once: places, people, each household's village, each
+    // branch's members, each place's households.
+    let cover = {
+        let regions: HashMap<&str, &RegionFact> =
+            facts.regions.iter().map(|r| (r.code.as_str(), r)).collect();
+        let people: HashMap<i32, &PersonFact> = facts.people.iter().map(|p| (p.id, p)).collect();
+        // Built once per rule: a household's village, and the households of each place.
+        let village_of_household: HashMap<&str, &str> = facts
+            .households
+            .iter()
+            .map(|h| (h.code.as_str(), h.village.as_str()))
+            .collect();
+        let mut members_of: HashMap<&str, Vec<&PersonFact>> = HashMap::new();
+        for p in &facts.people {
+            if let Some(b) = p.branch.as_deref() {
+                members_of.entry(b).or_default().push(p);
+            }
+        }
+        let mut households_at: HashMap<&str, Vec<&str>> = HashMap::new();
+        for h in &facts.households {
+            households_at
+                .entry(h.village.as_str())
+                .or_default()
+                .push(&h.code);
+            if h.region != h.village {
+                households_at
+                    .entry(h.region.as_str())
+                    .or_default()
+                    .push(&h.code);
+            }
+        }
+        (
+            regions,
+            people,
+            village_of_household,
+            members_of,
+            households_at,
+        )
+    };
     for rule in &policy.rules {
         let period_kind = rule.period.as_deref().unwrap_or("year");
         let ps = periods(period_kind, year, as_of);
@@ -675,29 +714,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                 each,
             } => {
                 use crate::domain::policy::CoverSet;
-                let regions: HashMap<&str, &RegionFact> =
-                    facts.regions.iter().map(|r| (r.code.as_str(), r)).collect();
-                let people: HashMap<i32, &PersonFact> =
-                    facts.people.iter().map(|p| (p.id, p)).collect();
-                // Built once per rule: a household's village, and the households of each place.
-                let village_of_household: HashMap<&str, &str> = facts
-                    .households
-                    .iter()
-                    .map(|h| (h.code.as_str(), h.village.as_str()))
-                    .collect();
-                let mut households_at: HashMap<&str, Vec<&str>> = HashMap::new();
-                for h in &facts.households {
-                    households_at
-                        .entry(h.village.as_str())
-                        .or_default()
-                        .push(&h.code);
-                    if h.region != h.village {
-                        households_at
-                            .entry(h.region.as_str())
-                            .or_default()
-                            .push(&h.code);
-                    }
-                }
+                let (regions, people, village_of_household, members_of, households_at) = &cover;
                 for s in subjects(rule, facts, &linked) {
                     let Some(me) = s.person.and_then(|p| people.get(&p)) else {
                         continue;
@@ -725,10 +742,11 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                             let Some(branch) = me.branch.as_deref() else {
                                 continue;
                             };
-                            facts
-                                .people
-                                .iter()
-                                .filter(|p| p.id != me.id && p.branch.as_deref() == Some(branch))
+                            members_of
+                                .get(branch)
+                                .into_iter()
+                                .flatten()
+                                .filter(|p| p.id != me.id)
                                 .map(|p| (p.code.clone(), p.name.clone()))
                                 .collect()
                         }
