@@ -282,6 +282,12 @@ pub enum Measure {
     },
     /// Not measurable yet: the module it needs is not built. The report says so.
     Unmeasured { reason: String },
+    /// Each record of these kinds at one of the subject's contact points (links of the rule's
+    /// link kinds) has at most `max_companions` companions (LXD-12): one row per visit.
+    Companions {
+        activity_kinds: Vec<ActivityKind>,
+        max_companions: u32,
+    },
     /// A share of a set of places visited by the subject's records of these kinds: every
     /// village of one's own town (DY-5), ⅓ of the households of one's linked community (LXD-10).
     Covers {
@@ -470,6 +476,15 @@ impl Policy {
                     }
                 }
                 Measure::Unmeasured { .. } => {}
+                Measure::Companions { max_companions, .. }
+                    if *max_companions != self.work.max_companions =>
+                {
+                    errors.push(format!(
+                        "{at}：max_companions（{max_companions}）应与 [work] max_companions（{}）一致",
+                        self.work.max_companions
+                    ));
+                }
+                Measure::Companions { .. } => {}
                 Measure::Covers { share, .. } => {
                     if !(*share > 0.0 && *share <= 1.0) {
                         errors.push(format!("{at}：share 应在0和1之间（如 0.34 表示三分之一）"));
@@ -573,6 +588,7 @@ fn measure_keys(measure: &str) -> &'static [&'static str] {
         "on_dates" => &["activity_kinds", "dates", "min", "by"],
         "items" => &["check", "clocks", "sources", "by"],
         "covers" => &["activity_kinds", "of", "share", "each"],
+        "companions" => &["activity_kinds", "max_companions"],
         _ => &[],
     }
 }

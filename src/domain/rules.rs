@@ -57,6 +57,8 @@ pub struct ActivityFact {
     pub end: NaiveDate,
     pub kind: ActivityKind,
     pub hours: f64,
+    /// Companions 随员 (LXD-12), when recorded.
+    pub companions: Option<i32>,
     pub participants: Vec<i32>,
     pub targets: Vec<String>,
 }
@@ -707,6 +709,48 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                 rule: rule.id.clone(),
                 reason: reason.clone(),
             }),
+            Measure::Companions {
+                activity_kinds,
+                max_companions,
+            } => {
+                for s in subjects(rule, facts, &linked) {
+                    let places: HashSet<&str> = ix
+                        .links(&s)
+                        .iter()
+                        .filter(|l| rule.who.link_kinds.contains(&l.kind))
+                        .map(|l| l.target.as_str())
+                        .collect();
+                    for a in ix.records(&s, CountedBy::Participant) {
+                        if !activity_kinds.contains(&a.kind)
+                            || a.start.year() != year
+                            || a.start > as_of
+                        {
+                            continue;
+                        }
+                        let (Some(n), Some(t)) = (
+                            a.companions,
+                            a.targets.iter().find(|t| places.contains(t.as_str())),
+                        ) else {
+                            continue;
+                        };
+                        let day = Period {
+                            label: a.start.to_string(),
+                            start: a.start,
+                            end: a.start,
+                        };
+                        push(
+                            &mut results,
+                            &s,
+                            Some(t.clone()),
+                            &day,
+                            f64::from(n),
+                            0.0,
+                            Some(f64::from(*max_companions)),
+                            format!("随行{n}人，超过{max_companions}人"),
+                        );
+                    }
+                }
+            }
             Measure::Covers {
                 activity_kinds,
                 of,
@@ -1354,6 +1398,7 @@ mod tests {
             end: d(end),
             kind,
             hours: 0.0,
+            companions: None,
             participants: who.to_vec(),
             targets: targets.iter().map(|t| t.to_string()).collect(),
         }
@@ -2285,6 +2330,7 @@ mod tests {
             end: start + Duration::days(days - 1),
             kind,
             hours: 2.0,
+            companions: None,
             participants: vec![1],
             targets: vec![target.into()],
         }
@@ -2535,6 +2581,7 @@ mod tests {
             end: d(day),
             kind,
             hours: 0.0,
+            companions: None,
             participants: vec![],
             targets: vec![target.into()],
         };
@@ -2584,6 +2631,7 @@ mod tests {
             end: d(day),
             kind: ActivityKind::HouseholdVisit,
             hours: 0.0,
+            companions: None,
             participants: vec![1],
             targets: vec![target.into()],
         };
@@ -2658,6 +2706,7 @@ mod tests {
             end: d(day),
             kind,
             hours: 0.0,
+            companions: None,
             participants: vec![1],
             targets: targets.iter().map(|t| t.to_string()).collect(),
         };
@@ -2723,6 +2772,57 @@ mod tests {
             .unwrap();
         assert_eq!((o.status, o.actual), (Status::Unmet, 1.0));
         assert!(o.detail.contains("人3"), "{}", o.detail);
+    }
+
+    #[test]
+    fn a_contact_point_visit_with_more_than_three_companions_is_flagged() {
+        // LXD-12: one row per visit to one's contact point that records its companions.
+        let visit = |day: &str, target: &str, companions| ActivityFact {
+            start: d(day),
+            end: d(day),
+            kind: ActivityKind::FieldVisit,
+            hours: 0.0,
+            companions,
+            participants: vec![1],
+            targets: vec![target.into()],
+        };
+        let f = Facts {
+            people: vec![person(1, &[Role::TownLeadershipMember])],
+            links: vec![link(1, LinkKind::ContactVillage, "V1")],
+            activities: vec![
+                visit("2026-03-01", "V1", Some(3)),
+                visit("2026-04-01", "V1", Some(4)),
+                visit("2026-05-01", "V1", None),
+                visit("2026-06-01", "V9", Some(9)),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            rows(&f, "LXD-12", "2026-12-31"),
+            [
+                (
+                    "2026-03-01".to_string(),
+                    Some("V1".to_string()),
+                    Status::Met,
+                    3.0
+                ),
+                (
+                    "2026-04-01".to_string(),
+                    Some("V1".to_string()),
+                    Status::Unmet,
+                    4.0
+                ),
+            ]
+        );
+        // The threshold follows the form's warning: a policy where they differ is refused.
+        let bad = DEFAULT.replacen("max_companions = 3\n", "max_companions = 5\n", 1);
+        let errors = Policy::parse(&bad).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("LXD-12") && e.contains("一致")),
+            "{errors:?}"
+        );
     }
 
     #[test]

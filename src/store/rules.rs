@@ -276,29 +276,32 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
         .into_tuple()
         .all(db)
         .await?;
-    let acts: Vec<(i32, NaiveDate, NaiveDate, String, Option<f64>)> = activity::Entity::find()
-        .select_only()
-        .columns([
-            activity::Column::Id,
-            activity::Column::StartDate,
-            activity::Column::EndDate,
-            activity::Column::Kind,
-            activity::Column::Hours,
-        ])
-        .filter(activity::Column::StartDate.lte(last))
-        .filter(activity::Column::EndDate.gte(first))
-        .apply_if(only, |q, pid| {
-            q.filter(activity::Column::Id.in_subquery(my_records(pid)))
-        })
-        .into_tuple()
-        .all(db)
-        .await?;
+    #[allow(clippy::type_complexity)]
+    let acts: Vec<(i32, NaiveDate, NaiveDate, String, Option<f64>, Option<i32>)> =
+        activity::Entity::find()
+            .select_only()
+            .columns([
+                activity::Column::Id,
+                activity::Column::StartDate,
+                activity::Column::EndDate,
+                activity::Column::Kind,
+                activity::Column::Hours,
+                activity::Column::Companions,
+            ])
+            .filter(activity::Column::StartDate.lte(last))
+            .filter(activity::Column::EndDate.gte(first))
+            .apply_if(only, |q, pid| {
+                q.filter(activity::Column::Id.in_subquery(my_records(pid)))
+            })
+            .into_tuple()
+            .all(db)
+            .await?;
     // Every record of the year has an id at or above the smallest among them: reading
     // participants and targets from there (and keeping the year's) avoids a join per row.
     let min_id = acts.iter().map(|a| a.0).min().unwrap_or(i32::MAX);
     let mut index: HashMap<i32, usize> = HashMap::with_capacity(acts.len());
     let mut activities: Vec<ActivityFact> = Vec::with_capacity(acts.len());
-    for (id, start, end, kind, hours) in acts {
+    for (id, start, end, kind, hours, companions) in acts {
         let Some(kind) = ActivityKind::from_code(&kind) else {
             continue;
         };
@@ -308,6 +311,7 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
             end,
             kind,
             hours: hours.unwrap_or(0.0),
+            companions,
             participants: vec![],
             targets: vec![],
         });

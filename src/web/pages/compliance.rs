@@ -215,6 +215,9 @@ fn policy_page(
                     }
                     Measure::Items { check, .. } => format!("逐件检查：{check:?}"),
                     Measure::Covers { share, .. } => format!("走访覆盖 ≥ {:.0}%", share * 100.0),
+                    Measure::Companions { max_companions, .. } => {
+                        format!("每次随行 ≤ {max_companions} 人")
+                    }
                 };
                 (
                     r.id.clone(),
