@@ -35,8 +35,14 @@ pub struct Calendar {
 }
 
 impl Calendar {
-    /// The schedule tyme4rs ships (2001-12-29 to 2026).
+    /// The schedule tyme4rs ships (2001-12-29 to 2026), parsed once per process: every inbox,
+    /// step and evaluation starts from it.
     pub fn seeded() -> Calendar {
+        static SEEDED: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
+        SEEDED.get_or_init(Calendar::parse_seed).clone()
+    }
+
+    fn parse_seed() -> Calendar {
         let data = tyme4rs::tyme::holiday::LEGAL_HOLIDAY_DATA;
         let names = tyme4rs::tyme::holiday::LEGAL_HOLIDAY_NAMES;
         let mut c = Calendar::default();

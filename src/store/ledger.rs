@@ -875,19 +875,7 @@ pub async fn act(
             serde_json::json!("群众反馈未解决，事项重新办理，已告知上一级"),
         );
     }
-    let txn = db.begin().await?;
-    let res = ledger_item::Entity::update_many()
-        .set(am)
-        .filter(ledger_item::Column::Id.eq(m.id))
-        .filter(ledger_item::Column::Version.eq(m.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(WorkError::Invalid(
-            "事项刚被他人办理过，请刷新后再操作".into(),
-        ));
-    }
-    ledger_event::ActiveModel {
+    let event = ledger_event::ActiveModel {
         id: NotSet,
         item_id: Set(m.id),
         at: Set(now),
@@ -901,9 +889,30 @@ pub async fn act(
         level: Set(level_code(next.level).into()),
         note: Set(note),
         data: Set(serde_json::Value::Object(data).to_string()),
+    };
+    commit_step(db, &m, am, event, "事项刚被他人办理过，请刷新后再操作").await
+}
+
+/// Writes one step: the item's new state — only if no one changed it since `m` was read — and
+/// its history entry, in one transaction; then the item as saved.
+async fn commit_step(
+    db: &DatabaseConnection,
+    m: &ledger_item::Model,
+    am: ledger_item::ActiveModel,
+    event: ledger_event::ActiveModel,
+    conflict: &str,
+) -> Result<ledger_item::Model, WorkError> {
+    let txn = db.begin().await?;
+    let res = ledger_item::Entity::update_many()
+        .set(am)
+        .filter(ledger_item::Column::Id.eq(m.id))
+        .filter(ledger_item::Column::Version.eq(m.version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(WorkError::Invalid(conflict.into()));
     }
-    .insert(&txn)
-    .await?;
+    event.insert(&txn).await?;
     txn.commit().await?;
     ledger_item::Entity::find_by_id(m.id)
         .one(db)
@@ -969,7 +978,6 @@ pub async fn resident_feedback(
         )
         .map_err(WorkError::Invalid)?;
     let on = (now + chrono::Duration::hours(8)).date_naive();
-    let txn = db.begin().await?;
     let mut am = m.clone().into_active_model();
     am.status = Set(status_code(next.status).into());
     am.answer = Set(Some(answer_code(a).into()));
@@ -978,20 +986,11 @@ pub async fn resident_feedback(
     if a == Answer::NotSolved {
         am.resolved_on = Set(None);
     }
-    let res = ledger_item::Entity::update_many()
-        .set(am)
-        .filter(ledger_item::Column::Id.eq(m.id))
-        .filter(ledger_item::Column::Version.eq(m.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(WorkError::Invalid("请刷新后再提交".into()));
-    }
     let mut data = serde_json::json!({"answer": answer_code(a), "on_behalf": false});
     if a == Answer::NotSolved {
         data["reopened"] = serde_json::json!("群众反馈未解决，事项重新办理，已告知上一级");
     }
-    ledger_event::ActiveModel {
+    let event = ledger_event::ActiveModel {
         id: NotSet,
         item_id: Set(m.id),
         at: Set(now),
@@ -1005,14 +1004,8 @@ pub async fn resident_feedback(
         level: Set(m.level.clone()),
         note: Set(note.trim().chars().take(500).collect()),
         data: Set(data.to_string()),
-    }
-    .insert(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(ledger_item::Entity::find_by_id(m.id)
-        .one(db)
-        .await?
-        .unwrap_or(m))
+    };
+    commit_step(db, &m, am, event, "请刷新后再提交").await
 }
 
 async fn names(
