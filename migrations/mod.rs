@@ -8,6 +8,7 @@ mod m0002_access;
 mod m0003_work;
 mod m0004_calendar;
 mod m0005_ledger;
+mod m0006_reading;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_work::Migration),
             Box::new(m0004_calendar::Migration),
             Box::new(m0005_ledger::Migration),
+            Box::new(m0006_reading::Migration),
         ]
     }
 }

@@ -159,6 +159,7 @@ pub async fn compliance(
     policy: &Policy,
     year: i32,
     runs: usize,
+    by_rule: bool,
 ) -> anyhow::Result<()> {
     let as_of = NaiveDate::from_ymd_opt(year, 12, 31)
         .unwrap_or_default()
@@ -174,6 +175,26 @@ pub async fn compliance(
         let r = crate::domain::rules::evaluate(policy, &facts, year, as_of);
         eval.push(t.elapsed().as_secs_f64());
         rows = r.results.len();
+    }
+    if by_rule {
+        // Each rule alone: what it adds to the indexes every evaluation builds first.
+        println!("最慢的规则（单独评估，含建索引）：");
+        let facts = crate::store::rules::facts(db, year).await?;
+        let mut by_rule: Vec<(f64, String)> = policy
+            .rules
+            .iter()
+            .map(|rule| {
+                let mut one = policy.clone();
+                one.rules = vec![rule.clone()];
+                let t = Instant::now();
+                crate::domain::rules::evaluate(&one, &facts, year, as_of);
+                (t.elapsed().as_secs_f64(), rule.id.clone())
+            })
+            .collect();
+        by_rule.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (t, id) in by_rule.iter().take(12) {
+            println!("{id}\t{:.1} ms", t * 1000.0);
+        }
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);

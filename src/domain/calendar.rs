@@ -182,6 +182,10 @@ impl Calendar {
             DateSet::SecondSaturday => d.weekday() == Weekday::Sat && (8..=14).contains(&d.day()),
             DateSet::SensitiveDays => self.declared_on(true, d, None),
             DateSet::SpecialDays => self.declared_on(false, d, None),
+            DateSet::SpringFestivalSeason => {
+                let (from, to) = Season::SpringFestival.window(d.year());
+                from <= d && d <= to
+            }
             DateSet::QuarterLastWeekend => {
                 let q_end = last_day_of_month(
                     NaiveDate::from_ymd_opt(d.year(), ((d.month() - 1) / 3 + 1) * 3, 1)
@@ -237,6 +241,49 @@ pub enum DateSet {
     SensitiveDays,
     /// Days of a declared special period 特殊时期 (fire, flood, disaster).
     SpecialDays,
+    /// 元旦、春节期间 (see [`Season::SpringFestival`]).
+    SpringFestivalSeason,
+}
+
+/// Times of the year the regulations name for visits (BF-2, BF-4): each a window of days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Season {
+    /// 元旦、春节 (reading): from New Year's Day to the Lantern Festival (lunar 1/15).
+    SpringFestival,
+    /// 春耕 (reading): March and April.
+    SpringSowing,
+    /// 八一 (reading): the fortnight up to 1 August, Army Day.
+    ArmyDay,
+    /// 秋收 (reading): September and October.
+    AutumnHarvest,
+}
+
+impl Season {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Season::SpringFestival => "元旦春节期间",
+            Season::SpringSowing => "春耕",
+            Season::ArmyDay => "八一",
+            Season::AutumnHarvest => "秋收",
+        }
+    }
+
+    /// Its first and last day in a year.
+    pub fn window(self, year: i32) -> (NaiveDate, NaiveDate) {
+        let ymd = |m, d| NaiveDate::from_ymd_opt(year, m, d).unwrap_or_default();
+        match self {
+            Season::SpringFestival => (
+                ymd(1, 1),
+                spring_festival(year)
+                    .map(|s| s + Duration::days(14))
+                    .unwrap_or(ymd(2, 28)),
+            ),
+            Season::SpringSowing => (ymd(3, 1), ymd(4, 30)),
+            Season::ArmyDay => (ymd(7, 18), ymd(8, 1)),
+            Season::AutumnHarvest => (ymd(9, 1), ymd(10, 31)),
+        }
+    }
 }
 
 impl DateSet {
@@ -251,6 +298,7 @@ impl DateSet {
             DateSet::QuarterLastWeekend => "季度最后一个周末",
             DateSet::SensitiveDays => "重要敏感时期每天",
             DateSet::SpecialDays => "特殊时期每天",
+            DateSet::SpringFestivalSeason => "元旦春节期间",
         }
     }
 }
@@ -284,6 +332,15 @@ mod tests {
     #[test]
     fn lunar_and_named_dates() {
         assert_eq!(spring_festival(2026), Some(d("2026-02-17")));
+        // 元旦春节期间 runs to the Lantern Festival: 3 March 2026, 20 February 2027.
+        assert_eq!(
+            Season::SpringFestival.window(2026),
+            (d("2026-01-01"), d("2026-03-03"))
+        );
+        assert_eq!(Season::SpringFestival.window(2027).1, d("2027-02-20"));
+        let c = Calendar::seeded();
+        assert!(c.in_set(DateSet::SpringFestivalSeason, d("2026-03-03")));
+        assert!(!c.in_set(DateSet::SpringFestivalSeason, d("2026-03-04")));
         assert_eq!(spring_festival(2027), Some(d("2027-02-06")));
         let c = Calendar::default();
         // February's “30th” is its last day.

@@ -211,6 +211,23 @@ pub enum ItemCheck {
     FedBack,
     /// XF-9: a key case's five guarantees each recorded.
     FiveGuarantees,
+    /// TZ-1: on its household's page of the village's book (the item names its household).
+    OnHouseholdPage,
+    /// TZ-3: settled by its deadline where it is, or escalated a level up (village → town →
+    /// county) before the deadline passed unsettled.
+    EscalatedWhenOverdue,
+}
+
+/// What is checked of each grassroots posting 下基层锻炼 (DJC).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PostingCheck {
+    /// DJC-1: at least `min_days` days, on one of the front lines.
+    Length,
+    /// DJC-2: the end-of-posting report handed in.
+    Report,
+    /// DJC-3: the organisation department's assessment recorded.
+    Assessment,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -321,13 +338,30 @@ pub enum Measure {
         link_kinds: Vec<LinkKind>,
         share: f64,
     },
-    /// Records of these kinds per linked target; `each_half` of them in each half-year.
+    /// Records of these kinds per linked target; `each_half` of them in each half-year; with
+    /// `seasons`, one in each of those times of the year instead (BF-2, BF-4).
     VisitsPerTarget {
         activity_kinds: Vec<ActivityKind>,
+        #[serde(default = "once")]
         min: u32,
         #[serde(default)]
         each_half: u32,
+        #[serde(default)]
+        seasons: Vec<crate::domain::calendar::Season>,
     },
+    /// Each grassroots posting (a link of the rule's link kinds) judged on its own, under the
+    /// posted person or, for a unit-bound rule, under the unit (DJC-3).
+    Postings {
+        check: PostingCheck,
+        #[serde(default)]
+        min_days: u32,
+        /// 农村, 信访, 重点项目 …; any when empty.
+        #[serde(default)]
+        front_lines: Vec<String>,
+    },
+    /// Each linked household (links of the rule's kinds) has its basic-information form
+    /// 家庭基本情况表: members, living and production situation, income sources (LH-4).
+    HouseholdForms {},
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -507,11 +541,30 @@ impl Policy {
                         errors.push(format!("{at}：activity_kinds 不能为空"));
                     }
                 }
+                Measure::Postings {
+                    check, min_days, ..
+                } => {
+                    if *check == PostingCheck::Length && *min_days == 0 {
+                        errors.push(format!("{at}：min_days 须为正数（锻炼时长天数）"));
+                    }
+                    if !r.who.link_kinds.contains(&LinkKind::GrassrootsPosting) {
+                        errors.push(format!("{at}：who.link_kinds 须包含 grassroots_posting"));
+                    }
+                }
+                Measure::HouseholdForms {} => {
+                    if r.who.link_kinds.is_empty() {
+                        errors.push(format!("{at}：who.link_kinds 须指明联系户的关系类型"));
+                    }
+                }
                 Measure::VisitsPerTarget {
                     min,
                     each_half,
                     activity_kinds,
+                    seasons,
                 } => {
+                    if !seasons.is_empty() && *each_half > 0 {
+                        errors.push(format!("{at}：seasons 与 each_half 不能同时使用"));
+                    }
                     if activity_kinds.is_empty() {
                         errors.push(format!("{at}：activity_kinds 不能为空"));
                     }
@@ -570,7 +623,8 @@ impl Policy {
 }
 
 /// The periods the engine judges over.
-pub const PERIODS: &[&str] = &["year", "half", "quarter", "month", "week"];
+/// A posting's rows carry the year they are judged in (the posting itself is the target).
+pub const PERIODS: &[&str] = &["year", "half", "quarter", "month", "week", "posting"];
 
 const RULE_KEYS: &[&str] = &["id", "name", "text", "who", "period", "severity", "measure"];
 
@@ -579,7 +633,8 @@ fn measure_keys(measure: &str) -> &'static [&'static str] {
         "contact_points" => &["slots"],
         "distinct_contacts" => &["tiers"],
         "household_coverage" => &["link_kinds", "share"],
-        "visits_per_target" => &["activity_kinds", "min", "each_half"],
+        "visits_per_target" => &["activity_kinds", "min", "each_half", "seasons"],
+        "postings" => &["check", "min_days", "front_lines"],
         "count" => &["activity_kinds", "min", "max", "by"],
         "days" | "run" | "distinct_targets" => &["activity_kinds", "min"],
         "hours" => &["activity_kinds", "min"],

@@ -6,8 +6,9 @@
 use crate::domain::labels::{ActivityKind, LinkKind, RegionLevel, Role, UnitKind, UnitTag};
 use crate::domain::policy::{CountedBy, Measure, Policy, Rule};
 use chrono::{Datelike, Duration, NaiveDate};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 #[derive(Clone, Debug)]
 pub struct PersonFact {
@@ -49,6 +50,10 @@ pub struct LinkFact {
     pub target: String,
     pub start: NaiveDate,
     pub end: NaiveDate,
+    /// A grassroots posting's front line, report day and whether it has its assessment.
+    pub front_line: Option<String>,
+    pub report_on: Option<NaiveDate>,
+    pub assessed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -70,6 +75,11 @@ pub struct HouseholdFact {
     pub region: String,
     /// The village or community it belongs to (its group's village).
     pub village: String,
+    /// What its basic-information form holds: members, living and production situation,
+    /// income sources (LH-4).
+    pub has_members: bool,
+    pub has_situation: bool,
+    pub has_income: bool,
 }
 
 /// A ledger item as the rules read it.
@@ -85,6 +95,8 @@ pub struct ItemFact {
     pub status: String,
     pub owner: Option<i32>,
     pub case_owner: Option<i32>,
+    /// Where it stands: village, town or county.
+    pub level: String,
     pub registered_on: NaiveDate,
     pub deadline: Option<NaiveDate>,
     pub resolved_on: Option<NaiveDate>,
@@ -332,8 +344,8 @@ struct Index<'a> {
 
 impl<'a> Index<'a> {
     fn new(f: &'a Facts) -> Index<'a> {
-        let mut by_person: HashMap<i32, Vec<&ActivityFact>> = HashMap::new();
-        let mut by_target: HashMap<&str, Vec<&ActivityFact>> = HashMap::new();
+        let mut by_person: HashMap<i32, Vec<&ActivityFact>> = HashMap::default();
+        let mut by_target: HashMap<&str, Vec<&ActivityFact>> = HashMap::default();
         for a in &f.activities {
             for p in &a.participants {
                 by_person.entry(*p).or_default().push(a);
@@ -342,12 +354,12 @@ impl<'a> Index<'a> {
                 by_target.entry(t.as_str()).or_default().push(a);
             }
         }
-        let mut unit_people: HashMap<&str, Vec<i32>> = HashMap::new();
+        let mut unit_people: HashMap<&str, Vec<i32>> = HashMap::default();
         for p in &f.people {
             unit_people.entry(p.unit.as_str()).or_default().push(p.id);
         }
-        let mut links_of_person: HashMap<i32, Vec<&LinkFact>> = HashMap::new();
-        let mut links_of_unit: HashMap<&str, Vec<&LinkFact>> = HashMap::new();
+        let mut links_of_person: HashMap<i32, Vec<&LinkFact>> = HashMap::default();
+        let mut links_of_unit: HashMap<&str, Vec<&LinkFact>> = HashMap::default();
         for l in &f.links {
             if let Some(p) = l.person {
                 links_of_person.entry(p).or_default().push(l);
@@ -371,7 +383,7 @@ impl<'a> Index<'a> {
             (Some(p), _) => self.by_person.get(&p).cloned().unwrap_or_default(),
             (None, CountedBy::Target) => self.by_target.get(s.code).cloned().unwrap_or_default(),
             (None, CountedBy::Participant) => {
-                let mut seen = HashSet::new();
+                let mut seen = HashSet::default();
                 let mut out = Vec::new();
                 for p in self.unit_people.get(s.code).into_iter().flatten() {
                     for a in self.by_person.get(p).into_iter().flatten() {
@@ -594,6 +606,36 @@ fn item_outcomes(
                     (Status::Unmet, 0, 1, "已过期限，办理结果未反馈群众".into())
                 }
             }
+            C::OnHouseholdPage => {
+                if i.household.is_some() {
+                    (Status::Met, 1, 1, String::new())
+                } else {
+                    (Status::Unmet, 0, 1, "未关联到户，无法记入户页".into())
+                }
+            }
+            C::EscalatedWhenOverdue => {
+                let in_time = i
+                    .resolved_on
+                    .is_some_and(|r| i.deadline.is_none_or(|d| r <= d));
+                let at = |l: &str| match l {
+                    "county" => "县民情处理中心",
+                    "town" => "镇民情处理站",
+                    _ => "村",
+                };
+                if in_time || i.level == "county" {
+                    (Status::Met, 1, 1, String::new())
+                } else if !late && !done {
+                    (Status::Pending, 0, 1, String::new())
+                } else {
+                    let up = if i.level == "town" { "县" } else { "镇" };
+                    (
+                        Status::Unmet,
+                        0,
+                        1,
+                        format!("期限内未办结，仍在{}，应上报{up}", at(&i.level)),
+                    )
+                }
+            }
             C::FiveGuarantees => {
                 if i.case_owner.is_none() {
                     continue;
@@ -648,13 +690,13 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
             .iter()
             .map(|h| (h.code.as_str(), h.village.as_str()))
             .collect();
-        let mut members_of: HashMap<&str, Vec<&PersonFact>> = HashMap::new();
+        let mut members_of: HashMap<&str, Vec<&PersonFact>> = HashMap::default();
         for p in &facts.people {
             if let Some(b) = p.branch.as_deref() {
                 members_of.entry(b).or_default().push(p);
             }
         }
-        let mut households_at: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut households_at: HashMap<&str, Vec<&str>> = HashMap::default();
         for h in &facts.households {
             households_at
                 .entry(h.village.as_str())
@@ -843,7 +885,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                         .collect();
                     for p in &ps {
                         // Records per member of the set (a record reaching one twice counts once).
-                        let mut seen: HashMap<String, u32> = HashMap::new();
+                        let mut seen: HashMap<String, u32> = HashMap::default();
                         for a in recs.iter().filter(|a| in_period(a, p)) {
                             let reached: HashSet<String> =
                                 a.targets.iter().filter_map(|t| reach(t)).collect();
@@ -1003,7 +1045,14 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                             .take(5)
                             .map(|d| d.format("%-m月%-d日").to_string())
                             .collect();
-                        let detail = if missed.is_empty() {
+                        let detail = if let Some(m) = min {
+                            format!(
+                                "{}{}须有{}{m}天，已有{hit}天",
+                                period_zh(p),
+                                dates.zh(),
+                                kinds_zh(activity_kinds)
+                            )
+                        } else if missed.is_empty() {
                             format!(
                                 "{}{}须有{}",
                                 period_zh(p),
@@ -1019,7 +1068,23 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                 missed.join("、")
                             )
                         };
-                        push(&mut results, &s, None, p, hit, required, None, detail);
+                        // Once the last of its dates has passed, the period cannot be met later
+                        // (BF-5's season ends in February or March).
+                        let over = wanted.last().is_some_and(|last| *last < as_of);
+                        let judged_on = Period {
+                            end: if over { as_of } else { p.end },
+                            ..p.clone()
+                        };
+                        push(
+                            &mut results,
+                            &s,
+                            None,
+                            &judged_on,
+                            hit,
+                            required,
+                            None,
+                            detail,
+                        );
                     }
                 }
             }
@@ -1160,24 +1225,71 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                 activity_kinds,
                 min,
                 each_half,
+                seasons,
             } => {
                 for s in subjects(rule, facts, &linked) {
-                    let Some(pid) = s.person else { continue };
+                    // A person's own records, or a unit's: those of its people (BF-4).
                     let recs: Vec<&ActivityFact> = ix
                         .records(&s, CountedBy::Participant)
                         .into_iter()
                         .filter(|a| activity_kinds.contains(&a.kind))
                         .collect();
                     let mut targets: Vec<&str> = ix
-                        .links_of_person
-                        .get(&pid)
+                        .links(&s)
                         .into_iter()
-                        .flatten()
                         .filter(|l| rule.who.link_kinds.contains(&l.kind))
                         .map(|l| l.target.as_str())
                         .collect();
                     targets.sort_unstable();
                     targets.dedup();
+                    if !seasons.is_empty() {
+                        // One visit in each of the named times of the year; a time that has
+                        // passed without one is missed for good.
+                        for p in &ps {
+                            for t in &targets {
+                                let mut visited = 0;
+                                let mut missed = Vec::new();
+                                let mut open = Vec::new();
+                                for season in seasons {
+                                    let (from, to) = season.window(year);
+                                    let hit = recs.iter().any(|a| {
+                                        a.start <= to
+                                            && a.end >= from
+                                            && in_period(a, p)
+                                            && a.start <= as_of
+                                            && a.targets.iter().any(|x| x == t)
+                                    });
+                                    if hit {
+                                        visited += 1;
+                                    } else if to < as_of {
+                                        missed.push(season.zh());
+                                    } else {
+                                        open.push(season.zh());
+                                    }
+                                }
+                                let (st, detail) = if !missed.is_empty() {
+                                    (Status::Unmet, format!("{}未走访", missed.join("、")))
+                                } else if !open.is_empty() {
+                                    (Status::Pending, format!("还需在{}走访", open.join("、")))
+                                } else {
+                                    (Status::Met, String::new())
+                                };
+                                results.push(Outcome {
+                                    rule: rule.id.clone(),
+                                    subject_kind: s.kind,
+                                    subject_code: s.code.to_string(),
+                                    subject_name: s.name.to_string(),
+                                    target_code: Some(t.to_string()),
+                                    period: p.label.clone(),
+                                    status: st,
+                                    actual: visited as f64,
+                                    required: seasons.len() as f64,
+                                    detail,
+                                });
+                            }
+                        }
+                        continue;
+                    }
                     for p in &ps {
                         let h2 = ymd(year, 7, 1);
                         for t in &targets {
@@ -1229,8 +1341,139 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                     }
                 }
             }
+            Measure::Postings {
+                check,
+                min_days,
+                front_lines,
+            } => {
+                use crate::domain::policy::PostingCheck;
+                for s in subjects(rule, facts, &linked) {
+                    for l in ix.links(&s) {
+                        if !rule.who.link_kinds.contains(&l.kind) {
+                            continue;
+                        }
+                        let ended = l.end <= as_of;
+                        let days = (l.end - l.start).num_days() + 1;
+                        let (st, actual, required, detail) = match check {
+                            PostingCheck::Length => {
+                                let line = l.front_line.as_deref().unwrap_or("");
+                                let on_line =
+                                    front_lines.is_empty() || front_lines.iter().any(|f| f == line);
+                                let long = days >= i64::from(*min_days);
+                                let mut missing = Vec::new();
+                                if !long {
+                                    missing.push(format!("锻炼期{days}天，不足{min_days}天"));
+                                }
+                                if !on_line {
+                                    missing.push(if line.is_empty() {
+                                        "未登记锻炼一线".to_string()
+                                    } else {
+                                        format!("“{line}”不是{}一线", front_lines.join("、"))
+                                    });
+                                }
+                                let st = match (missing.is_empty(), ended) {
+                                    (true, _) => Status::Met,
+                                    (false, false) => Status::Pending,
+                                    (false, true) => Status::Unmet,
+                                };
+                                (st, days as f64, f64::from(*min_days), missing.join("；"))
+                            }
+                            PostingCheck::Report => match (l.report_on.is_some(), ended) {
+                                (true, _) => (Status::Met, 1.0, 1.0, String::new()),
+                                (false, false) => (
+                                    Status::Pending,
+                                    0.0,
+                                    1.0,
+                                    format!("锻炼于{}结束时提交述职报告", l.end),
+                                ),
+                                (false, true) => (
+                                    Status::Unmet,
+                                    0.0,
+                                    1.0,
+                                    format!("锻炼已于{}结束，未提交述职报告", l.end),
+                                ),
+                            },
+                            PostingCheck::Assessment => match (l.assessed, ended) {
+                                (true, _) => (Status::Met, 1.0, 1.0, String::new()),
+                                (false, false) => (
+                                    Status::Pending,
+                                    0.0,
+                                    1.0,
+                                    format!("锻炼于{}结束后由组织部门鉴定", l.end),
+                                ),
+                                (false, true) => (
+                                    Status::Unmet,
+                                    0.0,
+                                    1.0,
+                                    "锻炼已结束，组织部门尚未记录鉴定".to_string(),
+                                ),
+                            },
+                        };
+                        results.push(Outcome {
+                            rule: rule.id.clone(),
+                            subject_kind: s.kind,
+                            subject_code: s.code.to_string(),
+                            subject_name: s.name.to_string(),
+                            target_code: Some(l.target.clone()),
+                            period: year.to_string(),
+                            status: st,
+                            actual,
+                            required,
+                            detail,
+                        });
+                    }
+                }
+            }
+            Measure::HouseholdForms {} => {
+                let households: HashMap<&str, &HouseholdFact> = facts
+                    .households
+                    .iter()
+                    .map(|h| (h.code.as_str(), h))
+                    .collect();
+                for s in subjects(rule, facts, &linked) {
+                    let mut targets: Vec<&HouseholdFact> = ix
+                        .links(&s)
+                        .into_iter()
+                        .filter(|l| rule.who.link_kinds.contains(&l.kind))
+                        .filter_map(|l| households.get(l.target.as_str()).copied())
+                        .collect();
+                    targets.sort_unstable_by(|a, b| a.code.cmp(&b.code));
+                    targets.dedup_by(|a, b| a.code == b.code);
+                    for p in &ps {
+                        for h in &targets {
+                            let missing: Vec<&str> = [
+                                (h.has_members, "家庭成员"),
+                                (h.has_situation, "生产生活情况"),
+                                (h.has_income, "收入来源"),
+                            ]
+                            .iter()
+                            .filter(|(has, _)| !has)
+                            .map(|(_, what)| *what)
+                            .collect();
+                            let actual = (3 - missing.len()) as f64;
+                            let st = status(actual, 3.0, None, p, as_of);
+                            results.push(Outcome {
+                                rule: rule.id.clone(),
+                                subject_kind: s.kind,
+                                subject_code: s.code.to_string(),
+                                subject_name: s.name.to_string(),
+                                target_code: Some(h.code.clone()),
+                                period: p.label.clone(),
+                                status: st,
+                                actual,
+                                required: 3.0,
+                                detail: if st == Status::Met {
+                                    String::new()
+                                } else {
+                                    format!("家庭基本情况表缺{}", missing.join("、"))
+                                },
+                            });
+                        }
+                    }
+                }
+            }
             Measure::HouseholdCoverage { link_kinds, share } => {
-                let mut per_village: HashMap<&str, Vec<&str>> = HashMap::new();
+                let mut per_village: HashMap<&str, Vec<&str>> = HashMap::default();
                 for h in &facts.households {
                     per_village
                         .entry(h.village.as_str())
@@ -1238,7 +1481,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                         .push(h.code.as_str());
                 }
                 // Covered on the last day of the period that has come; one set per such day.
-                let mut covered_on: HashMap<NaiveDate, HashSet<&str>> = HashMap::new();
+                let mut covered_on: HashMap<NaiveDate, HashSet<&str>> = HashMap::default();
                 for p in &ps {
                     let day = p.end.min(as_of);
                     covered_on.entry(day).or_insert_with(|| {
@@ -1252,7 +1495,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                             .collect()
                     });
                 }
-                let none = HashSet::new();
+                let none = HashSet::default();
                 for s in subjects(rule, facts, &linked) {
                     let Some(hh) = per_village.get(s.code) else {
                         continue;
@@ -1288,7 +1531,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                 for p in &ps {
                     let day = p.end.min(as_of);
                     for tier in tiers {
-                        let mut holders: HashMap<&str, BTreeSet<i32>> = HashMap::new();
+                        let mut holders: HashMap<&str, BTreeSet<i32>> = HashMap::default();
                         for l in facts.links.iter().filter(|l| {
                             l.kind.code().starts_with("contact_") && l.start <= day && l.end >= day
                         }) {
@@ -1412,6 +1655,9 @@ mod tests {
             target: target.into(),
             start: d("2026-01-01"),
             end: d("2026-12-31"),
+            front_line: None,
+            report_on: None,
+            assessed: false,
         }
     }
 
@@ -1741,6 +1987,9 @@ mod tests {
                 code: h.into(),
                 region: "V1".into(),
                 village: "V1".into(),
+                has_members: true,
+                has_situation: true,
+                has_income: true,
             });
         }
         f.links.push(link(1, LinkKind::HouseholdLink, "H1"));
@@ -1791,6 +2040,9 @@ mod tests {
                 code: "H1".into(),
                 region: "V1".into(),
                 village: "V1".into(),
+                has_members: true,
+                has_situation: true,
+                has_income: true,
             }],
             ..Default::default()
         };
@@ -1816,6 +2068,7 @@ mod tests {
             village: "V1".into(),
             household: Some("H1".into()),
             status: "assigned".into(),
+            level: "village".into(),
             owner: Some(1),
             case_owner: None,
             registered_on: d("2026-09-01"),
@@ -1888,6 +2141,251 @@ mod tests {
             item_status(&f, "XF-1", "2026-09-30"),
             [(Some("H1#5".into()), Status::Unmet)]
         );
+    }
+
+    #[test]
+    fn items_are_filed_by_household_and_escalated_when_beyond_the_village() {
+        use crate::domain::labels::ItemSource::*;
+        // TZ-1: an item without its household has no page in the village's book.
+        let mut no_household = item(1, Hotline, "hotline");
+        no_household.household = None;
+        let f = item_facts(vec![no_household, item(2, Visit, "item")]);
+        assert_eq!(
+            item_status(&f, "TZ-1", "2026-09-01"),
+            [
+                (Some("#1".into()), Status::Unmet),
+                (Some("H1#2".into()), Status::Met)
+            ]
+        );
+        // TZ-3: settled on the deadline day where it stands: met; still at the village the day
+        // after: unmet; at the town: still unmet (beyond the town, to the county); the county
+        // holding it: met.
+        let mut settled = item(3, Visit, "item");
+        settled.resolved_on = Some(d("2026-10-08"));
+        settled.status = "resolved".into();
+        let stuck = item(4, Visit, "item");
+        let mut at_town = item(5, Visit, "item");
+        at_town.level = "town".into();
+        let mut at_county = item(6, Visit, "item");
+        at_county.level = "county".into();
+        let f = item_facts(vec![settled, stuck, at_town, at_county]);
+        let on_deadline = item_status(&f, "TZ-3", "2026-10-08");
+        assert_eq!(
+            on_deadline.iter().map(|r| r.1).collect::<Vec<_>>(),
+            [Status::Met, Status::Pending, Status::Pending, Status::Met]
+        );
+        let after = item_status(&f, "TZ-3", "2026-10-09");
+        assert_eq!(
+            after.iter().map(|r| r.1).collect::<Vec<_>>(),
+            [Status::Met, Status::Unmet, Status::Unmet, Status::Met]
+        );
+        let detail = |as_of: &str, target: &str| {
+            let p = Policy::parse(DEFAULT).unwrap();
+            evaluate(&p, &f, 2026, d(as_of))
+                .results
+                .into_iter()
+                .find(|o| o.rule == "TZ-3" && o.target_code.as_deref() == Some(target))
+                .unwrap()
+                .detail
+        };
+        assert_eq!(
+            detail("2026-10-09", "H1#4"),
+            "期限内未办结，仍在村，应上报镇"
+        );
+        assert_eq!(
+            detail("2026-10-09", "H1#5"),
+            "期限内未办结，仍在镇民情处理站，应上报县"
+        );
+    }
+
+    #[test]
+    fn a_posting_lasts_90_days_on_a_front_line_with_its_report_and_assessment() {
+        let posting = |start: &str, end: &str, line: Option<&str>| LinkFact {
+            start: d(start),
+            end: d(end),
+            front_line: line.map(str::to_string),
+            ..link(1, LinkKind::GrassrootsPosting, "V1")
+        };
+        let facts = |l: LinkFact| Facts {
+            people: vec![person(1, &[Role::ReserveCadre])],
+            links: vec![l],
+            ..Default::default()
+        };
+        // 1 March to 29 May is exactly 90 days; a day shorter is not.
+        let f = facts(posting("2026-03-01", "2026-05-29", Some("农村")));
+        assert_eq!(
+            status_of(&f, "DJC-1", "2026", "2026-12-31"),
+            (Status::Met, 90.0)
+        );
+        let f = facts(posting("2026-03-01", "2026-05-28", Some("农村")));
+        assert_eq!(
+            status_of(&f, "DJC-1", "2026", "2026-05-27"),
+            (Status::Pending, 89.0)
+        );
+        assert_eq!(
+            status_of(&f, "DJC-1", "2026", "2026-05-28"),
+            (Status::Unmet, 89.0)
+        );
+        // Long enough, but not on one of the front lines.
+        let f = facts(posting("2026-03-01", "2026-06-30", Some("机关")));
+        assert_eq!(
+            status_of(&f, "DJC-1", "2026", "2026-12-31").0,
+            Status::Unmet
+        );
+        let f = facts(posting("2026-03-01", "2026-06-30", None));
+        let p = Policy::parse(DEFAULT).unwrap();
+        let r = evaluate(&p, &f, 2026, d("2026-12-31"));
+        let row = r.results.iter().find(|o| o.rule == "DJC-1").unwrap();
+        assert_eq!(row.detail, "未登记锻炼一线");
+        // DJC-2 and DJC-3: pending until the posting ends, then the report and the
+        // assessment are owed.
+        let mut l = posting("2026-03-01", "2026-05-29", Some("信访"));
+        let f = facts(l.clone());
+        for rule in ["DJC-2", "DJC-3"] {
+            assert_eq!(status_of(&f, rule, "2026", "2026-05-28").0, Status::Pending);
+            assert_eq!(status_of(&f, rule, "2026", "2026-05-29").0, Status::Unmet);
+        }
+        l.report_on = Some(d("2026-06-02"));
+        l.assessed = true;
+        let f = facts(l);
+        for rule in ["DJC-2", "DJC-3"] {
+            assert_eq!(status_of(&f, rule, "2026", "2026-06-30").0, Status::Met);
+        }
+    }
+
+    #[test]
+    fn each_linked_household_has_its_basic_information_form() {
+        let mut f = Facts {
+            people: vec![person(1, &[Role::VillageCadre])],
+            links: vec![
+                link(1, LinkKind::HouseholdLink, "H1"),
+                link(1, LinkKind::HouseholdLink, "H2"),
+            ],
+            ..Default::default()
+        };
+        for (code, income) in [("H1", true), ("H2", false)] {
+            f.households.push(HouseholdFact {
+                code: code.into(),
+                region: "V1".into(),
+                village: "V1".into(),
+                has_members: true,
+                has_situation: true,
+                has_income: income,
+            });
+        }
+        let r = rows(&f, "LH-4", "2026-12-31");
+        assert_eq!(
+            r,
+            [
+                ("2026".into(), Some("H1".into()), Status::Met, 3.0),
+                ("2026".into(), Some("H2".into()), Status::Unmet, 2.0)
+            ]
+        );
+        // Before the year is out, the missing part is still owed, not failed.
+        assert_eq!(rows(&f, "LH-4", "2026-06-30")[1].2, Status::Pending);
+        let p = Policy::parse(DEFAULT).unwrap();
+        let report = evaluate(&p, &f, 2026, d("2026-12-31"));
+        let h2 = report
+            .results
+            .iter()
+            .find(|o| o.rule == "LH-4" && o.target_code.as_deref() == Some("H2"))
+            .unwrap();
+        assert_eq!(h2.detail, "家庭基本情况表缺收入来源");
+    }
+
+    #[test]
+    fn festival_and_season_visits_fall_in_their_windows() {
+        // BF-2: the paired household visited from New Year's Day to the Lantern Festival
+        // (3 March 2026); the day after is too late.
+        let f = |day: &str| Facts {
+            people: vec![person(1, &[Role::SectionLevelCadre])],
+            links: vec![link(1, LinkKind::HardshipPairing, "H1")],
+            activities: vec![act(ActivityKind::CondolenceVisit, day, day, &[1], &["H1"])],
+            ..Default::default()
+        };
+        assert_eq!(
+            status_of(&f("2026-03-03"), "BF-2", "2026", "2026-12-31").0,
+            Status::Met
+        );
+        assert_eq!(
+            status_of(&f("2026-03-04"), "BF-2", "2026", "2026-12-31").0,
+            Status::Unmet
+        );
+        // In February, with no visit yet, it is still owed.
+        assert_eq!(
+            status_of(&f("2026-03-04"), "BF-2", "2026", "2026-02-10").0,
+            Status::Pending
+        );
+        // BF-4: a county department's veteran-benefit household, visited by the department's
+        // people at each of the four times; the 1 August visit is the last day of its window.
+        let unit = |days: &[&str]| Facts {
+            people: vec![person(1, &[Role::DepartmentLeadershipMember])],
+            units: vec![UnitFact {
+                code: "U1".into(),
+                name: "一局".into(),
+                kind: Some(UnitKind::CountyDepartment),
+                tags: vec![],
+            }],
+            links: vec![LinkFact {
+                person: None,
+                unit: Some("U1".into()),
+                ..link(0, LinkKind::VeteranBenefitPairing, "H7")
+            }],
+            activities: days
+                .iter()
+                .map(|day| act(ActivityKind::HouseholdVisit, day, day, &[1], &["H7"]))
+                .collect(),
+            ..Default::default()
+        };
+        let all = unit(&["2026-02-10", "2026-04-30", "2026-08-01", "2026-09-01"]);
+        assert_eq!(
+            status_of(&all, "BF-4", "2026", "2026-12-31"),
+            (Status::Met, 4.0)
+        );
+        let late = unit(&["2026-02-10", "2026-04-30", "2026-08-02", "2026-09-01"]);
+        assert_eq!(
+            status_of(&late, "BF-4", "2026", "2026-12-31"),
+            (Status::Unmet, 3.0)
+        );
+        let p = Policy::parse(DEFAULT).unwrap();
+        let r = evaluate(&p, &late, 2026, d("2026-12-31"));
+        let row = r.results.iter().find(|o| o.rule == "BF-4").unwrap();
+        assert_eq!(row.detail, "八一未走访");
+        // In June the summer and autumn visits are still to come.
+        let spring = unit(&["2026-02-10", "2026-04-30"]);
+        assert_eq!(
+            status_of(&spring, "BF-4", "2026", "2026-06-30"),
+            (Status::Pending, 2.0)
+        );
+    }
+
+    #[test]
+    fn a_town_visits_the_needy_at_the_spring_festival() {
+        // BF-5: one 走访慰问 by the town's people in the season; once it has passed without
+        // one, the year is unmet at once, not at its end.
+        let f = |day: &str| Facts {
+            people: vec![person(1, &[Role::TownLeadershipMember])],
+            units: vec![UnitFact {
+                code: "U1".into(),
+                name: "一镇".into(),
+                kind: Some(UnitKind::TownGovernment),
+                tags: vec![],
+            }],
+            activities: vec![act(ActivityKind::CondolenceVisit, day, day, &[1], &["H1"])],
+            ..Default::default()
+        };
+        let by_unit = |facts: &Facts, as_of: &str| {
+            let p = Policy::parse(DEFAULT).unwrap();
+            evaluate(&p, facts, 2026, d(as_of))
+                .results
+                .into_iter()
+                .find(|o| o.rule == "BF-5" && o.subject_code == "U1")
+                .map(|o| o.status)
+                .unwrap()
+        };
+        assert_eq!(by_unit(&f("2026-03-03"), "2026-12-31"), Status::Met);
+        assert_eq!(by_unit(&f("2026-03-04"), "2026-03-03"), Status::Pending);
+        assert_eq!(by_unit(&f("2026-03-04"), "2026-03-04"), Status::Unmet);
     }
 
     #[test]
@@ -2488,6 +2986,7 @@ mod tests {
                     activity_kinds,
                     min,
                     each_half,
+                    ..
                 } = &rule.measure
                 else {
                     panic!()
@@ -2652,6 +3151,9 @@ mod tests {
                 code: "H9".into(),
                 region: "V2".into(),
                 village: "V2".into(),
+                has_members: true,
+                has_situation: true,
+                has_income: true,
             }],
             activities: vec![visit("2026-03-01", "G1"), visit("2026-12-31", "H9")],
             ..Default::default()
@@ -2678,6 +3180,9 @@ mod tests {
                     code: format!("K{i}"),
                     region: "K1".into(),
                     village: "K1".into(),
+                    has_members: true,
+                    has_situation: true,
+                    has_income: true,
                 })
                 .collect(),
             links: vec![link(1, LinkKind::ContactVillage, "K1")],
@@ -2718,6 +3223,9 @@ mod tests {
             code: code.into(),
             region: region.into(),
             village: "V1".into(),
+            has_members: true,
+            has_situation: true,
+            has_income: true,
         };
         let mut f = Facts {
             people: vec![cadre],

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod books;
+pub mod bulk;
 pub mod entities;
 pub mod history;
 pub mod import;
@@ -44,6 +45,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 // Rows come from SQLite's worker thread through a channel; a deeper one lets
                 // the worker run ahead instead of handing over row by row.
                 .row_buffer_size(4096)
+                // Reads map the file instead of copying each page through read(2).
+                .pragma("mmap_size", "268435456")
         });
     Database::connect(opts).await
 }

@@ -7,8 +7,10 @@ use crate::domain::labels::{
 };
 use crate::domain::rules::*;
 use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait,
 };
 use std::collections::HashMap;
 
@@ -33,6 +35,7 @@ async fn item_facts(
         region_code: String,
         household_code: Option<String>,
         status: String,
+        level: String,
         owner_person_id: Option<i32>,
         case_owner_person_id: Option<i32>,
         registered_on: NaiveDate,
@@ -52,6 +55,7 @@ async fn item_facts(
             C::RegionCode,
             C::HouseholdCode,
             C::Status,
+            C::Level,
             C::OwnerPersonId,
             C::CaseOwnerPersonId,
             C::RegisteredOn,
@@ -102,6 +106,7 @@ async fn item_facts(
                     .unwrap_or(r.region_code),
                 household: r.household_code,
                 status: r.status,
+                level: r.level,
                 owner: r.owner_person_id,
                 case_owner: r.case_owner_person_id,
                 registered_on: r.registered_on,
@@ -117,7 +122,29 @@ async fn item_facts(
         .collect())
 }
 
-pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr> {
+/// A household's code, region and what its basic-information form holds (LH-4).
+type HouseholdRow = (String, String, bool, bool, bool);
+
+fn household_rows() -> sea_orm::Select<household::Entity> {
+    use sea_orm::sea_query::Query;
+    household::Entity::find()
+        .select_only()
+        .columns([household::Column::Code, household::Column::RegionCode])
+        .expr(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(member::Entity)
+                .and_where(
+                    Expr::col((member::Entity, member::Column::HouseholdId))
+                        .equals((household::Entity, household::Column::Id)),
+                )
+                .to_owned(),
+        ))
+        .expr(Expr::col(household::Column::Situation).is_not_null())
+        .expr(Expr::col(household::Column::IncomeSources).is_not_null())
+}
+
+pub async fn facts(db: &DatabaseConnection, year: i32) -> Result<Facts, DbErr> {
     facts_of(db, year, None).await
 }
 
@@ -125,14 +152,14 @@ pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Facts, DbErr>
 /// to the same targets, for LXD-4) and items; no unit or region subjects. Evaluating these
 /// gives that person's rows as the county's evaluation does.
 pub async fn person_facts(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     year: i32,
     person_id: i32,
 ) -> Result<Facts, DbErr> {
     facts_of(db, year, Some(person_id)).await
 }
 
-async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Result<Facts, DbErr> {
+async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Result<Facts, DbErr> {
     use sea_orm::sea_query::Query;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
@@ -170,60 +197,59 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
         Option<String>,
         String,
         Option<String>,
-    )> = person::Entity::find()
-        .select_only()
-        .columns([
-            person::Column::Id,
-            person::Column::IdNumber,
-            person::Column::Name,
-            person::Column::Roles,
-            person::Column::UnitCode,
-            person::Column::RegionCode,
-            person::Column::AreaCodes,
-            person::Column::BranchCode,
-        ])
-        .apply_if(only, |q, pid| {
-            q.filter(
-                sea_orm::Condition::any()
-                    .add(person::Column::Id.eq(pid))
-                    .add(person::Column::Id.in_subquery(linked_people(pid)))
-                    // The members of one's branch (TX-2).
-                    .add(
-                        person::Column::BranchCode.in_subquery(
-                            Query::select()
-                                .column(person::Column::BranchCode)
-                                .from(person::Entity)
-                                .and_where(person::Column::Id.eq(pid))
-                                .to_owned(),
+    )> = super::bulk::all(
+        db,
+        person::Entity::find()
+            .select_only()
+            .columns([
+                person::Column::Id,
+                person::Column::IdNumber,
+                person::Column::Name,
+                person::Column::Roles,
+                person::Column::UnitCode,
+                person::Column::RegionCode,
+                person::Column::AreaCodes,
+                person::Column::BranchCode,
+            ])
+            .apply_if(only, |q, pid| {
+                q.filter(
+                    sea_orm::Condition::any()
+                        .add(person::Column::Id.eq(pid))
+                        .add(person::Column::Id.in_subquery(linked_people(pid)))
+                        // The members of one's branch (TX-2).
+                        .add(
+                            person::Column::BranchCode.in_subquery(
+                                Query::select()
+                                    .column(person::Column::BranchCode)
+                                    .from(person::Entity)
+                                    .and_where(person::Column::Id.eq(pid))
+                                    .to_owned(),
+                            ),
                         ),
-                    ),
-            )
-        })
-        .into_tuple()
-        .all(db)
-        .await?;
-    let units: Vec<(String, String, String, String)> = unit::Entity::find()
-        .select_only()
-        .columns([
+                )
+            }),
+    )
+    .await?;
+    let units: Vec<(String, String, String, String)> = super::bulk::all(
+        db,
+        unit::Entity::find().select_only().columns([
             unit::Column::Code,
             unit::Column::Name,
             unit::Column::Kind,
             unit::Column::Tags,
-        ])
-        .into_tuple()
-        .all(db)
-        .await?;
-    let regions: Vec<(String, String, String, String)> = region::Entity::find()
-        .select_only()
-        .columns([
+        ]),
+    )
+    .await?;
+    let regions: Vec<(String, String, String, String)> = super::bulk::all(
+        db,
+        region::Entity::find().select_only().columns([
             region::Column::Code,
             region::Column::Name,
             region::Column::Level,
             region::Column::Path,
-        ])
-        .into_tuple()
-        .all(db)
-        .await?;
+        ]),
+    )
+    .await?;
     // A household's village: the village or community on its region's path.
     let village_of: HashMap<&str, &str> = {
         let level: HashMap<&str, &str> = regions
@@ -241,13 +267,11 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
             })
             .collect()
     };
-    let households: Vec<(String, String)> = household::Entity::find()
-        .select_only()
-        .columns([household::Column::Code, household::Column::RegionCode])
-        .apply_if(only, |q, _| q.filter(household::Column::Id.lt(0)))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let households: Vec<HouseholdRow> = super::bulk::all(
+        db,
+        household_rows().apply_if(only, |q, _| q.filter(household::Column::Id.lt(0))),
+    )
+    .await?;
     let links: Vec<(
         Option<i32>,
         Option<String>,
@@ -255,57 +279,71 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
         String,
         Option<NaiveDate>,
         Option<NaiveDate>,
-    )> = link::Entity::find()
-        .select_only()
-        .columns([
-            link::Column::PersonId,
-            link::Column::UnitCode,
-            link::Column::Kind,
-            link::Column::TargetCode,
-            link::Column::StartDate,
-            link::Column::EndDate,
-        ])
-        .filter(link::Column::Year.eq(year))
-        .apply_if(only, |q, pid| {
-            q.filter(
-                sea_orm::Condition::any()
-                    .add(link::Column::PersonId.eq(pid))
-                    .add(link::Column::TargetCode.in_subquery(my_targets(pid))),
-            )
-        })
-        .into_tuple()
-        .all(db)
-        .await?;
-    #[allow(clippy::type_complexity)]
-    let acts: Vec<(i32, NaiveDate, NaiveDate, String, Option<f64>, Option<i32>)> =
-        activity::Entity::find()
+        Option<String>,
+        Option<NaiveDate>,
+        bool,
+    )> = super::bulk::all(
+        db,
+        link::Entity::find()
             .select_only()
             .columns([
-                activity::Column::Id,
-                activity::Column::StartDate,
-                activity::Column::EndDate,
-                activity::Column::Kind,
-                activity::Column::Hours,
-                activity::Column::Companions,
+                link::Column::PersonId,
+                link::Column::UnitCode,
+                link::Column::Kind,
+                link::Column::TargetCode,
+                link::Column::StartDate,
+                link::Column::EndDate,
+                link::Column::FrontLine,
+                link::Column::ReportOn,
             ])
-            .filter(activity::Column::StartDate.lte(last))
-            .filter(activity::Column::EndDate.gte(first))
+            .expr(Expr::col(link::Column::Assessment).is_not_null())
+            .filter(link::Column::Year.eq(year))
             .apply_if(only, |q, pid| {
-                q.filter(activity::Column::Id.in_subquery(my_records(pid)))
-            })
-            .into_tuple()
-            .all(db)
-            .await?;
+                q.filter(
+                    sea_orm::Condition::any()
+                        .add(link::Column::PersonId.eq(pid))
+                        .add(link::Column::TargetCode.in_subquery(my_targets(pid))),
+                )
+            }),
+    )
+    .await?;
+    #[allow(clippy::type_complexity)]
+    let acts: Vec<(i32, NaiveDate, NaiveDate, String, Option<f64>, Option<i32>)> =
+        super::bulk::all(
+            db,
+            activity::Entity::find()
+                .select_only()
+                .columns([
+                    activity::Column::Id,
+                    activity::Column::StartDate,
+                    activity::Column::EndDate,
+                    activity::Column::Kind,
+                    activity::Column::Hours,
+                    activity::Column::Companions,
+                ])
+                .filter(activity::Column::StartDate.lte(last))
+                .filter(activity::Column::EndDate.gte(first))
+                .apply_if(only, |q, pid| {
+                    q.filter(activity::Column::Id.in_subquery(my_records(pid)))
+                }),
+        )
+        .await?;
     // Every record of the year has an id at or above the smallest among them: reading
     // participants and targets from there (and keeping the year's) avoids a join per row.
     let min_id = acts.iter().map(|a| a.0).min().unwrap_or(i32::MAX);
-    let mut index: HashMap<i32, usize> = HashMap::with_capacity(acts.len());
+    // Record ids are dense: a record's place is found by its id's offset from the smallest.
+    let span = acts
+        .iter()
+        .map(|a| a.0)
+        .max()
+        .map_or(0, |max| (max - min_id + 1) as usize);
+    let mut index: Vec<u32> = vec![u32::MAX; span];
     let mut activities: Vec<ActivityFact> = Vec::with_capacity(acts.len());
     for (id, start, end, kind, hours, companions) in acts {
         let Some(kind) = ActivityKind::from_code(&kind) else {
             continue;
         };
-        index.insert(id, activities.len());
+        index[(id - min_id) as usize] = activities.len() as u32;
         activities.push(ActivityFact {
             start,
             end,
@@ -316,40 +354,46 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
             targets: vec![],
         });
     }
-    let parts: Vec<(i32, i32)> = activity_participant::Entity::find()
-        .select_only()
-        .columns([
-            activity_participant::Column::ActivityId,
-            activity_participant::Column::PersonId,
-        ])
-        .filter(activity_participant::Column::ActivityId.gte(min_id))
-        .apply_if(only, |q, pid| {
-            q.filter(activity_participant::Column::ActivityId.in_subquery(my_records(pid)))
-        })
-        .into_tuple()
-        .all(db)
-        .await?;
+    let parts: Vec<(i32, i32)> = super::bulk::all(
+        db,
+        activity_participant::Entity::find()
+            .select_only()
+            .columns([
+                activity_participant::Column::ActivityId,
+                activity_participant::Column::PersonId,
+            ])
+            .filter(activity_participant::Column::ActivityId.gte(min_id))
+            .apply_if(only, |q, pid| {
+                q.filter(activity_participant::Column::ActivityId.in_subquery(my_records(pid)))
+            }),
+    )
+    .await?;
     for (a, p) in parts {
-        if let Some(i) = index.get(&a) {
-            activities[*i].participants.push(p);
+        if let Some(&i) = index.get(a.wrapping_sub(min_id) as usize)
+            && i != u32::MAX
+        {
+            activities[i as usize].participants.push(p);
         }
     }
-    let targets: Vec<(i32, String)> = activity_target::Entity::find()
-        .select_only()
-        .columns([
-            activity_target::Column::ActivityId,
-            activity_target::Column::TargetCode,
-        ])
-        .filter(activity_target::Column::ActivityId.gte(min_id))
-        .apply_if(only, |q, pid| {
-            q.filter(activity_target::Column::ActivityId.in_subquery(my_records(pid)))
-        })
-        .into_tuple()
-        .all(db)
-        .await?;
+    let targets: Vec<(i32, String)> = super::bulk::all(
+        db,
+        activity_target::Entity::find()
+            .select_only()
+            .columns([
+                activity_target::Column::ActivityId,
+                activity_target::Column::TargetCode,
+            ])
+            .filter(activity_target::Column::ActivityId.gte(min_id))
+            .apply_if(only, |q, pid| {
+                q.filter(activity_target::Column::ActivityId.in_subquery(my_records(pid)))
+            }),
+    )
+    .await?;
     for (a, t) in targets {
-        if let Some(i) = index.get(&a) {
-            activities[*i].targets.push(t);
+        if let Some(&i) = index.get(a.wrapping_sub(min_id) as usize)
+            && i != u32::MAX
+        {
+            activities[i as usize].targets.push(t);
         }
     }
     let items = item_facts(db, first, last, &village_of, only).await?;
@@ -371,32 +415,38 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
                 .filter(|r| places.iter().any(|p| r.3.contains(&format!("/{p}/"))))
                 .map(|r| r.0.clone())
                 .collect();
-            let mut out: Vec<(String, String)> = household::Entity::find()
-                .select_only()
-                .columns([household::Column::Code, household::Column::RegionCode])
-                .filter(
-                    household::Column::Code.in_subquery(
-                        Query::select()
-                            .column(activity_target::Column::TargetCode)
-                            .from(activity_target::Entity)
-                            .and_where(
-                                activity_target::Column::ActivityId.in_subquery(my_records(pid)),
-                            )
-                            .to_owned(),
+            // The households one's records name, and those one is linked to (LH-4).
+            let mut out: Vec<HouseholdRow> = super::bulk::all(
+                db,
+                household_rows().filter(household::Column::Code.in_subquery(my_targets(pid))),
+            )
+            .await?;
+            out.extend(
+                super::bulk::all(
+                    db,
+                    household_rows().filter(
+                        household::Column::Code.in_subquery(
+                            Query::select()
+                                .column(activity_target::Column::TargetCode)
+                                .from(activity_target::Entity)
+                                .and_where(
+                                    activity_target::Column::ActivityId
+                                        .in_subquery(my_records(pid)),
+                                )
+                                .to_owned(),
+                        ),
                     ),
                 )
-                .into_tuple()
-                .all(db)
-                .await?;
+                .await?,
+            );
             for chunk in under.chunks(500) {
                 out.extend(
-                    household::Entity::find()
-                        .select_only()
-                        .columns([household::Column::Code, household::Column::RegionCode])
-                        .filter(household::Column::RegionCode.is_in(chunk.to_vec()))
-                        .into_tuple::<(String, String)>()
-                        .all(db)
-                        .await?,
+                    super::bulk::all(
+                        db,
+                        household_rows()
+                            .filter(household::Column::RegionCode.is_in(chunk.to_vec())),
+                    )
+                    .await?,
                 );
             }
             out.sort();
@@ -412,11 +462,14 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
         calendar: calendar(db).await?,
         households: households
             .iter()
-            .filter_map(|(c, r)| {
+            .filter_map(|(c, r, members, situation, income)| {
                 Some(HouseholdFact {
                     code: c.clone(),
                     region: r.clone(),
                     village: village_of.get(r.as_str())?.to_string(),
+                    has_members: *members,
+                    has_situation: *situation,
+                    has_income: *income,
                 })
             })
             .collect(),
@@ -458,16 +511,21 @@ async fn facts_of(db: &impl ConnectionTrait, year: i32, only: Option<i32>) -> Re
             .collect(),
         links: links
             .into_iter()
-            .filter_map(|(person, unit, kind, target, start, end)| {
-                Some(LinkFact {
-                    person,
-                    unit,
-                    kind: LinkKind::from_code(&kind)?,
-                    target,
-                    start: start.unwrap_or(first),
-                    end: end.unwrap_or(last),
-                })
-            })
+            .filter_map(
+                |(person, unit, kind, target, start, end, front_line, report_on, assessed)| {
+                    Some(LinkFact {
+                        person,
+                        unit,
+                        kind: LinkKind::from_code(&kind)?,
+                        target,
+                        start: start.unwrap_or(first),
+                        end: end.unwrap_or(last),
+                        front_line,
+                        report_on,
+                        assessed,
+                    })
+                },
+            )
             .collect(),
         activities,
     })

@@ -210,9 +210,25 @@ fn policy_page(
                     Measure::HouseholdCoverage { share, .. } => {
                         format!("联户覆盖 ≥ {:.0}%", share * 100.0)
                     }
+                    Measure::VisitsPerTarget { seasons, .. } if !seasons.is_empty() => {
+                        let names: Vec<&str> = seasons.iter().map(|s| s.zh()).collect();
+                        format!("每个联系对象在{}各走访 ≥ 1", names.join("、"))
+                    }
                     Measure::VisitsPerTarget { min, each_half, .. } => {
                         format!("每个联系对象走访 ≥ {min}（每半年 ≥ {each_half}）")
                     }
+                    Measure::Postings {
+                        check, min_days, ..
+                    } => match check {
+                        crate::domain::policy::PostingCheck::Length => {
+                            format!("每次锻炼 ≥ {min_days} 天，在一线")
+                        }
+                        crate::domain::policy::PostingCheck::Report => "期满提交述职报告".into(),
+                        crate::domain::policy::PostingCheck::Assessment => {
+                            "期满记录考核意见".into()
+                        }
+                    },
+                    Measure::HouseholdForms {} => "每个联系户的家庭基本情况表完整".into(),
                     Measure::Items { check, .. } => format!("逐件检查：{check:?}"),
                     Measure::Covers { share, .. } => format!("走访覆盖 ≥ {:.0}%", share * 100.0),
                     Measure::Companions { max_companions, .. } => {
