@@ -81,6 +81,32 @@ async fn the_compliance_report_follows_the_formats_contract() {
     assert_eq!(lh5[0]["target_code"], "H001#1");
     assert_eq!(lh5[0]["status"], "unmet");
     assert_eq!(lh5[0]["detail"], "已过期限，办理结果未反馈群众");
+    // LH-4 reads the household's form from the registry: H001 has its members, situation and
+    // income sources; H002 was imported without members.
+    let form = |h: &str| {
+        results
+            .iter()
+            .find(|o| o["rule"] == "LH-4" && o["target_code"] == h)
+            .unwrap_or_else(|| panic!("LH-4 {h}"))
+    };
+    assert_eq!(
+        (
+            form("H001")["status"].as_str(),
+            form("H001")["actual"].as_f64()
+        ),
+        (Some("met"), Some(3.0))
+    );
+    assert_eq!(form("H002")["status"], "unmet");
+    assert_eq!(form("H002")["detail"], "家庭基本情况表缺家庭成员");
+    // TZ-3 judges each item where it stands: both of H001's matters, still at the village
+    // after their deadline, should have gone to the town.
+    let tz3: Vec<&Value> = results.iter().filter(|o| o["rule"] == "TZ-3").collect();
+    assert_eq!(tz3.len(), 2, "{tz3:?}");
+    assert!(
+        tz3.iter()
+            .all(|o| o["status"] == "unmet" && o["detail"] == "期限内未办结，仍在村，应上报镇"),
+        "{tz3:?}"
+    );
     // Mid-year the same rows are pending where the year can still be saved.
     let out = app.cli(&["compliance", "--year", "2026", "--as-of", "2026-05-01"]);
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");

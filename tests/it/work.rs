@@ -898,6 +898,31 @@ async fn the_office_adds_and_ends_links_and_a_posting_gets_its_report_and_assess
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    // The rule engine reads the posting as recorded: 1 March to 30 June is 122 days on the
+    // petition front line, with its report and assessment (DJC-1..3).
+    let db = app.db().await;
+    let report = lianxin::domain::rules::evaluate(
+        &lianxin::domain::policy::Policy::default_policy(),
+        &lianxin::store::rules::facts(&db, 2026).await.unwrap(),
+        2026,
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+    );
+    for rule in ["DJC-1", "DJC-2", "DJC-3"] {
+        let row = report
+            .results
+            .iter()
+            .find(|o| {
+                o.rule == rule
+                    && o.subject_code == zhou
+                    && o.target_code.as_deref() == Some("3509100200")
+            })
+            .unwrap_or_else(|| panic!("{rule}"));
+        assert_eq!(
+            row.status,
+            lianxin::domain::rules::Status::Met,
+            "{rule}: {row:?}"
+        );
+    }
 
     // Ending a link keeps it, with its end, in the history.
     let (_, hh) = post_json(
