@@ -348,6 +348,10 @@ pub enum Measure {
         each_half: u32,
         #[serde(default)]
         seasons: Vec<crate::domain::calendar::Season>,
+        /// A record naming a person of the target (its unit or region) counts for it: a talk
+        /// with a contact point's head, recorded under the head's ID number (TX-3).
+        #[serde(default)]
+        people_of_target: bool,
     },
     /// Each grassroots posting (a link of the rule's link kinds) judged on its own, under the
     /// posted person or, for a unit-bound rule, under the unit (DJC-3).
@@ -561,6 +565,7 @@ impl Policy {
                     each_half,
                     activity_kinds,
                     seasons,
+                    ..
                 } => {
                     if !seasons.is_empty() && *each_half > 0 {
                         errors.push(format!("{at}：seasons 与 each_half 不能同时使用"));
@@ -633,7 +638,13 @@ fn measure_keys(measure: &str) -> &'static [&'static str] {
         "contact_points" => &["slots"],
         "distinct_contacts" => &["tiers"],
         "household_coverage" => &["link_kinds", "share"],
-        "visits_per_target" => &["activity_kinds", "min", "each_half", "seasons"],
+        "visits_per_target" => &[
+            "activity_kinds",
+            "min",
+            "each_half",
+            "seasons",
+            "people_of_target",
+        ],
         "postings" => &["check", "min_days", "front_lines"],
         "count" => &["activity_kinds", "min", "max", "by"],
         "days" | "run" | "distinct_targets" => &["activity_kinds", "min"],

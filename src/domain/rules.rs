@@ -1226,7 +1226,26 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                 min,
                 each_half,
                 seasons,
+                people_of_target,
             } => {
+                // Where each person named by a record works: their unit and region.
+                let place_of: HashMap<&str, [Option<&str>; 2]> = if *people_of_target {
+                    facts
+                        .people
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.code.as_str(),
+                                [Some(p.unit.as_str()), p.region.as_deref()],
+                            )
+                        })
+                        .collect()
+                } else {
+                    HashMap::default()
+                };
+                let names = |x: &str, t: &str| {
+                    x == t || place_of.get(x).is_some_and(|at| at.contains(&Some(t)))
+                };
                 for s in subjects(rule, facts, &linked) {
                     // A person's own records, or a unit's: those of its people (BF-4).
                     let recs: Vec<&ActivityFact> = ix
@@ -1257,7 +1276,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                             && a.end >= from
                                             && in_period(a, p)
                                             && a.start <= as_of
-                                            && a.targets.iter().any(|x| x == t)
+                                            && a.targets.iter().any(|x| names(x, t))
                                     });
                                     if hit {
                                         visited += 1;
@@ -1295,7 +1314,9 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                         for t in &targets {
                             let mine: Vec<&&ActivityFact> = recs
                                 .iter()
-                                .filter(|a| in_period(a, p) && a.targets.iter().any(|x| x == t))
+                                .filter(|a| {
+                                    in_period(a, p) && a.targets.iter().any(|x| names(x, t))
+                                })
                                 .collect();
                             let n = mine.len() as f64;
                             let first = mine.iter().filter(|a| a.start < h2).count() as u32;
@@ -1313,6 +1334,8 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                 "上半年未走访".to_string()
                             } else if second < *each_half && as_of >= h2 {
                                 format!("下半年还需走访{}次", each_half - second)
+                            } else if activity_kinds.iter().all(|k| *k == ActivityKind::HeartTalk) {
+                                format!("还需谈心谈话{}次", *min as f64 - n)
                             } else {
                                 format!("还需走访{}次", *min as f64 - n)
                             };
@@ -2357,6 +2380,61 @@ mod tests {
             status_of(&spring, "BF-4", "2026", "2026-06-30"),
             (Status::Pending, 2.0)
         );
+    }
+
+    #[test]
+    fn a_leader_talks_with_the_head_of_each_contact_point() {
+        // TX-3: 李 holds a contact village V1 and a poor household H1. A talk with the village
+        // secretary (whose region is V1) counts for V1; one with the household counts for H1;
+        // a talk with someone of another village counts for neither.
+        let mut secretary = person(2, &[Role::VillageSecretary]);
+        secretary.region = Some("V1".into());
+        let mut elsewhere = person(3, &[Role::VillageSecretary]);
+        elsewhere.region = Some("V9".into());
+        let f = |talks: Vec<ActivityFact>| Facts {
+            people: vec![
+                person(1, &[Role::TownLeadershipMember]),
+                secretary.clone(),
+                elsewhere.clone(),
+            ],
+            links: vec![
+                link(1, LinkKind::ContactVillage, "V1"),
+                link(1, LinkKind::ContactPoorHousehold, "H1"),
+            ],
+            activities: talks,
+            ..Default::default()
+        };
+        let talk = |day: &str, with: &str| act(ActivityKind::HeartTalk, day, day, &[1], &[with]);
+        let both = f(vec![talk("2026-12-31", "P2"), talk("2026-05-01", "H1")]);
+        let r = rows(&both, "TX-3", "2026-12-31");
+        assert_eq!(
+            r.iter().map(|r| (r.1.clone(), r.2)).collect::<Vec<_>>(),
+            [
+                (Some("H1".into()), Status::Met),
+                (Some("V1".into()), Status::Met)
+            ]
+        );
+        let wrong = f(vec![talk("2026-06-01", "P3"), talk("2026-05-01", "H1")]);
+        let r = rows(&wrong, "TX-3", "2026-12-31");
+        assert_eq!(r[1].1.as_deref(), Some("V1"));
+        assert_eq!((r[1].2, r[1].3), (Status::Unmet, 0.0));
+        let p = Policy::parse(DEFAULT).unwrap();
+        let report = evaluate(&p, &wrong, 2026, d("2026-12-31"));
+        let v1 = report
+            .results
+            .iter()
+            .find(|o| o.rule == "TX-3" && o.target_code.as_deref() == Some("V1"))
+            .unwrap();
+        assert_eq!(v1.detail, "还需谈心谈话1次");
+        // A visit is not a talk.
+        let visit = f(vec![act(
+            ActivityKind::HouseholdVisit,
+            "2026-05-01",
+            "2026-05-01",
+            &[1],
+            &["H1"],
+        )]);
+        assert_eq!(rows(&visit, "TX-3", "2026-12-31")[0].2, Status::Unmet);
     }
 
     #[test]

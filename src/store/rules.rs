@@ -216,6 +216,19 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
                     sea_orm::Condition::any()
                         .add(person::Column::Id.eq(pid))
                         .add(person::Column::Id.in_subquery(linked_people(pid)))
+                        // The people one's records name (TX-3: a contact point's head).
+                        .add(
+                            person::Column::IdNumber.in_subquery(
+                                Query::select()
+                                    .column(activity_target::Column::TargetCode)
+                                    .from(activity_target::Entity)
+                                    .and_where(
+                                        activity_target::Column::ActivityId
+                                            .in_subquery(my_records(pid)),
+                                    )
+                                    .to_owned(),
+                            ),
+                        )
                         // The members of one's branch (TX-2).
                         .add(
                             person::Column::BranchCode.in_subquery(

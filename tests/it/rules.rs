@@ -398,6 +398,14 @@ async fn one_persons_evaluation_gives_the_same_rows_as_the_countys() {
                 "年度,干部身份证号,关系类型,对象代码\n2026,{li},联系点-村社区,3509100200\n2026,{zhou},联系点-村社区,3509100200\n"
             ),
         ),
+        // 李四 talks with 张三, who works in the contact village (TX-3 reads 张三's region).
+        (
+            "activities",
+            format!(
+                "开始日期,结束日期,参加人身份证号,类型,对象代码,随行人数,时长(小时),内容,反映事项\n2026-04-01,,{li},谈心谈话,{},,,,\n",
+                f.zhang
+            ),
+        ),
     ] {
         let r = app.import(kind, &format!("{kind}.csv"), body).await;
         assert_eq!(r.status(), 200);
@@ -438,6 +446,12 @@ async fn one_persons_evaluation_gives_the_same_rows_as_the_countys() {
         assert!(!expected.is_empty(), "{} has rows", p.name);
         assert_eq!(of(&mine), expected, "{}", p.name);
     }
+    let tx3 = county
+        .results
+        .iter()
+        .find(|o| o.rule == "TX-3" && o.subject_code == li.as_str())
+        .unwrap();
+    assert_eq!(tx3.status, lianxin::domain::rules::Status::Met, "{tx3:?}");
 }
 
 #[tokio::test]
