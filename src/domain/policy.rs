@@ -177,6 +177,10 @@ fn whole() -> f64 {
     1.0
 }
 
+fn five() -> u32 {
+    5
+}
+
 fn once() -> u32 {
     1
 }
@@ -193,6 +197,18 @@ pub enum CoverSet {
     HouseholdsOfOwnArea,
     /// The other members of the person's party branch (talks name them by ID number).
     MembersOfOwnBranch,
+    /// The households of the person's own region (a village secretary's village).
+    HouseholdsOfOwnRegion,
+}
+
+/// Judged over the person's term of office instead of the rule's period.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TermSpan {
+    /// The whole term, from the person's 任期开始 for `term_years` (DY-3).
+    Whole,
+    /// Its first year (CG-3).
+    FirstYear,
 }
 
 /// What is checked of each ledger item.
@@ -315,6 +331,12 @@ pub enum Measure {
         /// Records each one of the set needs (CG-5: each household twice).
         #[serde(default = "once")]
         each: u32,
+        /// Over the term of office (or its first year) rather than the period; records of
+        /// earlier years within it count.
+        #[serde(default)]
+        term: Option<TermSpan>,
+        #[serde(default = "five")]
+        term_years: u32,
     },
     /// Each ledger item (of these clocks and sources) registered in the year, judged on its
     /// own: has it an owner and deadline, was it answered in time, fed back, closed …
@@ -523,7 +545,12 @@ impl Policy {
                     ));
                 }
                 Measure::Companions { .. } => {}
-                Measure::Covers { share, .. } => {
+                Measure::Covers {
+                    share, term_years, ..
+                } => {
+                    if !(1..=10).contains(term_years) {
+                        errors.push(format!("{at}：term_years 应在1到10之间（任期年数）"));
+                    }
                     if !(*share > 0.0 && *share <= 1.0) {
                         errors.push(format!("{at}：share 应在0和1之间（如 0.34 表示三分之一）"));
                     }
@@ -653,7 +680,14 @@ fn measure_keys(measure: &str) -> &'static [&'static str] {
         "unmeasured" => &["reason"],
         "on_dates" => &["activity_kinds", "dates", "min", "by"],
         "items" => &["check", "clocks", "sources", "by"],
-        "covers" => &["activity_kinds", "of", "share", "each"],
+        "covers" => &[
+            "activity_kinds",
+            "of",
+            "share",
+            "each",
+            "term",
+            "term_years",
+        ],
         "companions" => &["activity_kinds", "max_companions"],
         _ => &[],
     }

@@ -23,6 +23,18 @@ pub struct PersonFact {
     pub areas: Vec<String>,
     /// The party branch the person belongs to.
     pub branch: Option<String>,
+    /// The first day of the current term of office 任期开始 (DY-3, CG-3).
+    pub term_start: Option<NaiveDate>,
+}
+
+/// A record of an earlier year by someone whose term reaches back into it: who, what kind,
+/// its first day and one of its targets (one per target).
+#[derive(Clone, Debug)]
+pub struct EarlierVisit {
+    pub person: i32,
+    pub kind: ActivityKind,
+    pub day: NaiveDate,
+    pub target: String,
 }
 
 #[derive(Clone, Debug)]
@@ -118,6 +130,8 @@ pub struct Facts {
     pub links: Vec<LinkFact>,
     pub activities: Vec<ActivityFact>,
     pub items: Vec<ItemFact>,
+    /// Records before the year by people with a term of office, back to its start.
+    pub earlier: Vec<EarlierVisit>,
     pub calendar: crate::domain::calendar::Calendar,
     /// Evaluate for this person only (the person page): no other subjects.
     pub only_person: Option<i32>,
@@ -798,9 +812,21 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                 of,
                 share,
                 each,
+                term,
+                term_years,
             } => {
-                use crate::domain::policy::CoverSet;
+                use crate::domain::policy::{CoverSet, TermSpan};
                 let (regions, people, village_of_household, members_of, households_at) = &cover;
+                let mut earlier_of: HashMap<i32, Vec<&EarlierVisit>> = HashMap::default();
+                if term.is_some() {
+                    for e in facts
+                        .earlier
+                        .iter()
+                        .filter(|e| activity_kinds.contains(&e.kind))
+                    {
+                        earlier_of.entry(e.person).or_default().push(e);
+                    }
+                }
                 for s in subjects(rule, facts, &linked) {
                     let Some(me) = s.person.and_then(|p| people.get(&p)) else {
                         continue;
@@ -834,6 +860,17 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                 .flatten()
                                 .filter(|p| p.id != me.id)
                                 .map(|p| (p.code.clone(), p.name.clone()))
+                                .collect()
+                        }
+                        CoverSet::HouseholdsOfOwnRegion => {
+                            let Some(own) = me.region.as_deref() else {
+                                continue;
+                            };
+                            households_at
+                                .get(own)
+                                .into_iter()
+                                .flatten()
+                                .map(|h| (h.to_string(), h.to_string()))
                                 .collect()
                         }
                         CoverSet::HouseholdsOfLinkedPlaces | CoverSet::HouseholdsOfOwnArea => {
@@ -883,7 +920,53 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                         .into_iter()
                         .filter(|a| activity_kinds.contains(&a.kind))
                         .collect();
-                    for p in &ps {
+                    // The rule's periods, or the part of the term of office this year sees.
+                    let judged: Vec<(Period, String)> = match term {
+                        None => ps.iter().map(|p| (p.clone(), period_zh(p))).collect(),
+                        Some(span) => {
+                            let year_period = Period {
+                                label: year.to_string(),
+                                start: ymd(year, 1, 1),
+                                end: ymd(year, 12, 31),
+                            };
+                            let Some(start) = me.term_start else {
+                                push(
+                                    &mut results,
+                                    &s,
+                                    None,
+                                    &year_period,
+                                    0.0,
+                                    1.0,
+                                    None,
+                                    "未登记任期开始日期，无法计算任期内走访".into(),
+                                );
+                                continue;
+                            };
+                            let years = match span {
+                                TermSpan::FirstYear => 1,
+                                TermSpan::Whole => *term_years,
+                            };
+                            let end = start
+                                .checked_add_months(chrono::Months::new(12 * years))
+                                .map_or(start, |d| d - Duration::days(1));
+                            if start > as_of || start > year_period.end || end < year_period.start {
+                                continue;
+                            }
+                            let name = match span {
+                                TermSpan::FirstYear => "任期首年",
+                                TermSpan::Whole => "任期",
+                            };
+                            vec![(
+                                Period {
+                                    label: year.to_string(),
+                                    start,
+                                    end,
+                                },
+                                format!("{name}（{start}至{end}）"),
+                            )]
+                        }
+                    };
+                    for (p, when) in &judged {
                         // Records per member of the set (a record reaching one twice counts once).
                         let mut seen: HashMap<String, u32> = HashMap::default();
                         for a in recs.iter().filter(|a| in_period(a, p)) {
@@ -891,6 +974,13 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                 a.targets.iter().filter_map(|t| reach(t)).collect();
                             for r in reached {
                                 *seen.entry(r).or_default() += 1;
+                            }
+                        }
+                        for e in earlier_of.get(&me.id).into_iter().flatten() {
+                            if p.start <= e.day && e.day <= p.end {
+                                if let Some(r) = reach(&e.target) {
+                                    *seen.entry(r).or_default() += 1;
+                                }
                             }
                         }
                         let covered: HashSet<String> = seen
@@ -913,7 +1003,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                         };
                         let detail = format!(
                             "{}还差{}{}{}{}",
-                            period_zh(p),
+                            when,
                             left,
                             unit,
                             if *each > 1 {
@@ -1649,6 +1739,7 @@ mod tests {
             region: Some("T1".into()),
             areas: vec![],
             branch: None,
+            term_start: None,
         }
     }
 
@@ -2435,6 +2526,138 @@ mod tests {
             &["H1"],
         )]);
         assert_eq!(rows(&visit, "TX-3", "2026-12-31")[0].2, Status::Unmet);
+    }
+
+    #[test]
+    fn a_village_head_visits_every_household_in_the_first_year_of_the_term() {
+        // CG-3: the secretary of V1 took office on 1 July 2025; the first year ends on 30 June
+        // 2026. H1 was visited in 2025 (an earlier year's record), H2 on the last day.
+        let mut secretary = person(1, &[Role::VillageSecretary]);
+        secretary.region = Some("V1".into());
+        secretary.term_start = Some(d("2025-07-01"));
+        let hh = |code: &str| HouseholdFact {
+            code: code.into(),
+            region: "V1".into(),
+            village: "V1".into(),
+            has_members: true,
+            has_situation: true,
+            has_income: true,
+        };
+        let f = |h2_day: &str| Facts {
+            people: vec![secretary.clone()],
+            households: vec![hh("H1"), hh("H2")],
+            earlier: vec![EarlierVisit {
+                person: 1,
+                kind: ActivityKind::HouseholdVisit,
+                day: d("2025-09-01"),
+                target: "H1".into(),
+            }],
+            activities: vec![act(
+                ActivityKind::HouseholdVisit,
+                h2_day,
+                h2_day,
+                &[1],
+                &["H2"],
+            )],
+            ..Default::default()
+        };
+        assert_eq!(
+            status_of(&f("2026-06-30"), "CG-3", "2026", "2026-12-31"),
+            (Status::Met, 2.0)
+        );
+        assert_eq!(
+            status_of(&f("2026-07-01"), "CG-3", "2026", "2026-12-31"),
+            (Status::Unmet, 1.0)
+        );
+        assert_eq!(
+            status_of(&f("2026-07-01"), "CG-3", "2026", "2026-06-29"),
+            (Status::Pending, 1.0)
+        );
+        let p = Policy::parse(DEFAULT).unwrap();
+        let r = evaluate(&p, &f("2026-07-01"), 2026, d("2026-12-31"));
+        let row = r.results.iter().find(|o| o.rule == "CG-3").unwrap();
+        assert_eq!(
+            row.detail,
+            "任期首年（2025-07-01至2026-06-30）还差1户，未达到：H2"
+        );
+        // The first year is over before 2027 begins: no row then.
+        let r = evaluate(&p, &f("2026-06-30"), 2027, d("2027-12-31"));
+        assert!(!r.results.iter().any(|o| o.rule == "CG-3"));
+        // A head without a recorded term start is told what is missing.
+        let mut unknown = f("2026-06-30");
+        unknown.people[0].term_start = None;
+        let r = evaluate(&p, &unknown, 2026, d("2026-12-31"));
+        let row = r.results.iter().find(|o| o.rule == "CG-3").unwrap();
+        assert_eq!(
+            (row.status, row.detail.as_str()),
+            (Status::Unmet, "未登记任期开始日期，无法计算任期内走访")
+        );
+    }
+
+    #[test]
+    fn a_county_leader_visits_every_village_within_the_term() {
+        // DY-3: villages V1 and V2 of county C; V1 visited in 2023 (through one of its
+        // households), V2 in 2026.
+        let village = |code: &str| RegionFact {
+            code: code.into(),
+            name: format!("{code}村"),
+            level: Some(RegionLevel::Village),
+            path: format!("/C/T1/{code}/"),
+        };
+        let f = |term_start: &str, v2: bool| {
+            let mut leader = person(1, &[Role::CountyPartyGovLeader]);
+            leader.region = Some("C".into());
+            leader.term_start = Some(d(term_start));
+            Facts {
+                people: vec![leader],
+                regions: vec![village("V1"), village("V2")],
+                households: vec![HouseholdFact {
+                    code: "H1".into(),
+                    region: "V1".into(),
+                    village: "V1".into(),
+                    has_members: true,
+                    has_situation: true,
+                    has_income: true,
+                }],
+                earlier: vec![EarlierVisit {
+                    person: 1,
+                    kind: ActivityKind::HouseholdVisit,
+                    day: d("2023-05-01"),
+                    target: "H1".into(),
+                }],
+                activities: if v2 {
+                    vec![act(
+                        ActivityKind::FieldVisit,
+                        "2026-02-27",
+                        "2026-02-27",
+                        &[1],
+                        &["V2"],
+                    )]
+                } else {
+                    vec![]
+                },
+                ..Default::default()
+            }
+        };
+        // A term from 1 March 2021 ends on 28 February 2026.
+        assert_eq!(
+            status_of(&f("2021-03-01", true), "DY-3", "2026", "2026-12-31"),
+            (Status::Met, 2.0)
+        );
+        assert_eq!(
+            status_of(&f("2021-03-01", false), "DY-3", "2026", "2026-12-31"),
+            (Status::Unmet, 1.0)
+        );
+        // A term from 2022 runs to 2027: still pending.
+        assert_eq!(
+            status_of(&f("2022-03-01", false), "DY-3", "2026", "2026-12-31"),
+            (Status::Pending, 1.0)
+        );
+        // A record before the term began does not count.
+        assert_eq!(
+            status_of(&f("2023-06-01", true), "DY-3", "2026", "2026-12-31"),
+            (Status::Pending, 1.0)
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@
 use chrono::NaiveDate;
 use sea_orm::sea_query::Value;
 use sea_orm::{
-    DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait, Select, TryGetable,
-    TryGetableMany,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait, Select,
+    TryGetable, TryGetableMany,
 };
 
 /// A row type both drivers can decode: tuples of plain column types.
@@ -46,7 +46,31 @@ pub async fn all<T: BulkRow, E: EntityTrait>(
     if db.get_database_backend() != DbBackend::Sqlite {
         return select.into_tuple::<T>().all(db).await;
     }
-    let statement = select.build(DbBackend::Sqlite);
+    on_sqlite(db, select.build(DbBackend::Sqlite)).await
+}
+
+/// Every row of a sea-query select (joins the entity selects cannot express).
+pub async fn statement<T: BulkRow>(
+    db: &DatabaseConnection,
+    select: &sea_orm::sea_query::SelectStatement,
+) -> Result<Vec<T>, DbErr> {
+    let backend = db.get_database_backend();
+    let statement = backend.build(select);
+    if backend != DbBackend::Sqlite {
+        return db
+            .query_all_raw(statement)
+            .await?
+            .iter()
+            .map(|r| T::try_get_many_by_index(r).map_err(DbErr::from))
+            .collect();
+    }
+    on_sqlite(db, statement).await
+}
+
+async fn on_sqlite<T: BulkRow>(
+    db: &DatabaseConnection,
+    statement: sea_orm::Statement,
+) -> Result<Vec<T>, DbErr> {
     let params = statement
         .values
         .map(|v| {

@@ -122,6 +122,89 @@ async fn item_facts(
         .collect())
 }
 
+/// The records before `first` (the year's first day) of the people whose term of office began
+/// earlier — back to its start, at most ten years — one row per record and target: the term
+/// rules (DY-3, CG-3) count them; the year's own records are read with the others.
+async fn earlier_visits<P>(
+    db: &DatabaseConnection,
+    people: &[P],
+    first: NaiveDate,
+    only: Option<i32>,
+) -> Result<Vec<EarlierVisit>, DbErr>
+where
+    P: TermHolder,
+{
+    use crate::domain::labels::ActivityKind;
+    use sea_orm::sea_query::Query;
+    let Some(from) = people
+        .iter()
+        .filter_map(|p| p.term_start())
+        .filter(|d| *d < first)
+        .min()
+    else {
+        return Ok(vec![]);
+    };
+    let from = Ord::max(from, first - chrono::Months::new(120));
+    let (a, pt, t, pe) = (
+        activity::Entity,
+        activity_participant::Entity,
+        activity_target::Entity,
+        person::Entity,
+    );
+    let mut q = Query::select();
+    q.column((pt, activity_participant::Column::PersonId))
+        .column((a, activity::Column::Kind))
+        .column((a, activity::Column::StartDate))
+        .column((t, activity_target::Column::TargetCode))
+        .from(a)
+        .inner_join(
+            pt,
+            Expr::col((pt, activity_participant::Column::ActivityId))
+                .equals((a, activity::Column::Id)),
+        )
+        .inner_join(
+            t,
+            Expr::col((t, activity_target::Column::ActivityId)).equals((a, activity::Column::Id)),
+        )
+        .inner_join(
+            pe,
+            Expr::col((pe, person::Column::Id))
+                .equals((pt, activity_participant::Column::PersonId)),
+        )
+        .and_where(Expr::col((a, activity::Column::StartDate)).gte(from))
+        .and_where(Expr::col((a, activity::Column::StartDate)).lt(first))
+        .and_where(
+            Expr::col((a, activity::Column::StartDate))
+                .gte(Expr::col((pe, person::Column::TermStart))),
+        );
+    if let Some(pid) = only {
+        q.and_where(Expr::col((pt, activity_participant::Column::PersonId)).eq(pid));
+    }
+    let rows: Vec<(i32, String, NaiveDate, String)> = super::bulk::statement(db, &q).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(person, kind, day, target)| {
+            Some(EarlierVisit {
+                person,
+                kind: ActivityKind::from_code(&kind)?,
+                day,
+                target,
+            })
+        })
+        .collect())
+}
+
+/// What `earlier_visits` needs of a person row: the start of their term.
+trait TermHolder {
+    fn term_start(&self) -> Option<NaiveDate>;
+}
+
+impl<A, B, C, D, E, F, G, H> TermHolder for (A, B, C, D, E, F, G, H, Option<NaiveDate>) {
+    fn term_start(&self) -> Option<NaiveDate> {
+        self.8
+    }
+}
+
 /// A household's code, region and what its basic-information form holds (LH-4).
 type HouseholdRow = (String, String, bool, bool, bool);
 
@@ -197,6 +280,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
         Option<String>,
         String,
         Option<String>,
+        Option<NaiveDate>,
     )> = super::bulk::all(
         db,
         person::Entity::find()
@@ -210,6 +294,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
                 person::Column::RegionCode,
                 person::Column::AreaCodes,
                 person::Column::BranchCode,
+                person::Column::TermStart,
             ])
             .apply_if(only, |q, pid| {
                 q.filter(
@@ -410,6 +495,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
         }
     }
     let items = item_facts(db, first, last, &village_of, only).await?;
+    let earlier = earlier_visits(db, &people, first, only).await?;
     // One person's households: those their records name and those of the places they link.
     let households = match only {
         None => households,
@@ -470,6 +556,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
     // One person's evaluation binds no unit: their rows would be thrown away.
     let units = if only.is_some() { vec![] } else { units };
     Ok(Facts {
+        earlier,
         only_person: only,
         items,
         calendar: calendar(db).await?,
@@ -489,7 +576,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
         people: people
             .into_iter()
             .map(
-                |(id, code, name, roles, unit, region, areas, branch)| PersonFact {
+                |(id, code, name, roles, unit, region, areas, branch, term_start)| PersonFact {
                     id,
                     code,
                     name,
@@ -501,6 +588,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
                         .map(str::to_string)
                         .collect(),
                     branch,
+                    term_start,
                 },
             )
             .collect(),

@@ -559,3 +559,67 @@ async fn a_region_and_a_unit_show_who_is_behind_on_which_rule() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn a_term_reaches_back_into_earlier_years() {
+    use lianxin::domain::policy::Policy;
+    use lianxin::domain::rules::{Status, evaluate};
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    // 张三 (村委会主任 of 乙村 since 2024-01-15): H001 visited in June 2024, H002 on the last day of
+    // the first year, 14 January 2025. Judged in 2025, the 2024 record counts.
+    let body = format!(
+        "开始日期,结束日期,参加人身份证号,类型,对象代码,随行人数,时长(小时),内容,反映事项\n2024-06-01,,{z},入户走访,H001,,,,\n2025-01-14,,{z},入户走访,H002,,,,\n2023-12-01,,{z},入户走访,H003,,,,\n",
+        z = f.zhang
+    );
+    let r = app.import("activities", "activities.csv", body).await;
+    assert_eq!(r.status(), 200);
+    let db = app.db().await;
+    let policy = Policy::default_policy();
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+    let county = evaluate(
+        &policy,
+        &lianxin::store::rules::facts(&db, 2025).await.unwrap(),
+        2025,
+        day,
+    );
+    let cg3 = |r: &lianxin::domain::rules::Report| {
+        r.results
+            .iter()
+            .find(|o| o.rule == "CG-3" && o.subject_code == f.zhang.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("no CG-3 row"))
+    };
+    let row = cg3(&county);
+    assert_eq!(
+        (row.status, row.actual, row.required),
+        (Status::Met, 2.0, 2.0),
+        "{row:?}"
+    );
+    // The person page reads the same earlier record.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let zhang = lianxin::store::entities::person::Entity::find()
+        .filter(lianxin::store::entities::person::Column::IdNumber.eq(f.zhang.as_str()))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mine = evaluate(
+        &policy,
+        &lianxin::store::rules::person_facts(&db, 2025, zhang.id)
+            .await
+            .unwrap(),
+        2025,
+        day,
+    );
+    assert_eq!(cg3(&mine), row);
+    // Judged in 2024 the first year is still open at the end of 2024 without H002.
+    let r2024 = evaluate(
+        &policy,
+        &lianxin::store::rules::facts(&db, 2024).await.unwrap(),
+        2024,
+        chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap(),
+    );
+    let row = cg3(&r2024);
+    assert_eq!((row.status, row.actual), (Status::Pending, 1.0), "{row:?}");
+}

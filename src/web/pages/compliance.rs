@@ -230,7 +230,15 @@ fn policy_page(
                     },
                     Measure::HouseholdForms {} => "每个联系户的家庭基本情况表完整".into(),
                     Measure::Items { check, .. } => format!("逐件检查：{check:?}"),
-                    Measure::Covers { share, .. } => format!("走访覆盖 ≥ {:.0}%", share * 100.0),
+                    Measure::Covers { share, term, .. } => format!(
+                        "{}走访覆盖 ≥ {:.0}%",
+                        match term {
+                            Some(crate::domain::policy::TermSpan::FirstYear) => "任期首年",
+                            Some(crate::domain::policy::TermSpan::Whole) => "任期内",
+                            None => "",
+                        },
+                        share * 100.0
+                    ),
                     Measure::Companions { max_companions, .. } => {
                         format!("每次随行 ≤ {max_companions} 人")
                     }
