@@ -9,6 +9,7 @@ mod m0003_work;
 mod m0004_calendar;
 mod m0005_ledger;
 mod m0006_reading;
+mod m0007_policy;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_calendar::Migration),
             Box::new(m0005_ledger::Migration),
             Box::new(m0006_reading::Migration),
+            Box::new(m0007_policy::Migration),
         ]
     }
 }

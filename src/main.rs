@@ -286,7 +286,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = ImportOptions {
                 dry_run,
                 hold_before_commit: hold_before_commit.map(Duration::from_secs),
-                item_clock: Some(config.policy()?.ledger.item),
+                item_clock: Some(
+                    lianxin::store::rules::policy_in_force(&db, config.policy()?)
+                        .await?
+                        .ledger
+                        .item,
+                ),
             };
             let started = Instant::now();
             let result = exchange::import_files(&db, files, "命令行导入", &opts).await;
@@ -378,7 +383,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     lianxin::store::migrate(&db).await?;
                     let year = year
                         .unwrap_or_else(|| chrono::Datelike::year(&lianxin::web::view::today()));
-                    lianxin::bench::compliance(&db, &config.policy()?, year, runs, by_rule).await?;
+                    let policy =
+                        lianxin::store::rules::policy_in_force(&db, config.policy()?).await?;
+                    lianxin::bench::compliance(&db, &policy, year, runs, by_rule).await?;
                 }
                 BenchWhat::Assign { households, cadres } => {
                     let dir = tempfile::tempdir()?;
@@ -399,7 +406,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     lianxin::store::migrate(&db).await?;
                     let year = year
                         .unwrap_or_else(|| chrono::Datelike::year(&lianxin::web::view::today()));
-                    lianxin::bench::person(&db, &config.policy()?, year, people).await?;
+                    let policy =
+                        lianxin::store::rules::policy_in_force(&db, config.policy()?).await?;
+                    lianxin::bench::person(&db, &policy, year, people).await?;
                 }
                 BenchWhat::Items { count, today } => {
                     let db = lianxin::store::connect(&config.database_url).await?;
@@ -638,7 +647,7 @@ async fn book(
     use lianxin::store::{books, registry as reg};
     let db = lianxin::store::connect(&config.database_url).await?;
     lianxin::store::migrate(&db).await?;
-    let policy = config.policy()?;
+    let policy = lianxin::store::rules::policy_in_force(&db, config.policy()?).await?;
     let today = lianxin::web::view::today();
     let year = year.unwrap_or_else(|| chrono::Datelike::year(&today));
     let day = chrono::NaiveDate::from_ymd_opt(year, 12, 31)
@@ -709,7 +718,7 @@ async fn compliance(
 ) -> anyhow::Result<ExitCode> {
     let db = lianxin::store::connect(&config.database_url).await?;
     lianxin::store::migrate(&db).await?;
-    let policy = config.policy()?;
+    let policy = lianxin::store::rules::policy_in_force(&db, config.policy()?).await?;
     let today = lianxin::web::view::today();
     let year = year.unwrap_or_else(|| chrono::Datelike::year(&today));
     let as_of = as_of.unwrap_or_else(|| {

@@ -11,13 +11,33 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
-    pub policy: Arc<crate::domain::policy::Policy>,
+    /// The policy in force: the latest version saved through the policy page, else the
+    /// county's file (`policy_file`), else the shipped default. Swapped when a version is saved.
+    pub policy_in_force: Arc<std::sync::RwLock<Arc<crate::domain::policy::Policy>>>,
     /// The last full evaluation, reused for a short while by the compliance pages.
     pub compliance: Arc<tokio::sync::Mutex<Option<CachedReport>>>,
     /// A background re-evaluation is under way.
     pub refreshing: Arc<std::sync::atomic::AtomicBool>,
     /// Held while a county evaluation is computed for a waiting page.
     pub computing: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl AppState {
+    pub fn policy(&self) -> Arc<crate::domain::policy::Policy> {
+        match self.policy_in_force.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Puts a newly saved policy in force; the cached evaluation was made under the old one.
+    pub async fn set_policy(&self, p: crate::domain::policy::Policy) {
+        match self.policy_in_force.write() {
+            Ok(mut w) => *w = Arc::new(p),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(p),
+        }
+        *self.compliance.lock().await = None;
+    }
 }
 
 pub struct CachedReport {
@@ -88,7 +108,7 @@ impl AppState {
         chrono::DateTime<chrono::Utc>,
     )> {
         let facts = crate::store::rules::facts(&self.db, year).await?;
-        let policy = self.policy.clone();
+        let policy = self.policy();
         let report = tokio::task::spawn_blocking(move || {
             crate::domain::rules::evaluate(&policy, &facts, year, as_of)
         })
@@ -123,12 +143,13 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("无法监听 {}：{e}", config.listen))?;
-        let policy = Arc::new(config.policy()?);
+        let policy = crate::store::rules::policy_in_force(&db, config.policy()?).await?;
+        let policy_in_force = Arc::new(std::sync::RwLock::new(Arc::new(policy)));
         let state = AppState {
             compliance: Arc::new(tokio::sync::Mutex::new(None)),
             refreshing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             computing: Arc::new(tokio::sync::Mutex::new(())),
-            policy,
+            policy_in_force,
             db,
             config: Arc::new(config),
             metrics: crate::telemetry::metrics(),

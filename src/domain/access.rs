@@ -38,6 +38,8 @@ pub enum Capability {
     ManageLinks,
     /// Act on ledger items as the office of a level (assign, escalate, close, supervise).
     HandleItems,
+    /// Save a new version of the county's policy (the organisation department's rules).
+    EditPolicy,
 }
 
 impl AccessRole {
@@ -55,6 +57,7 @@ impl AccessRole {
             RecordWork => !matches!(self, Inspector),
             ManageLinks => matches!(self, Admin | OrgDept | Office),
             HandleItems => matches!(self, Admin | OrgDept | Office | VillageCadre),
+            EditPolicy => matches!(self, Admin | OrgDept),
         }
     }
 

@@ -298,3 +298,11 @@ entity!(declared_period, "declared_period" {
     pub end_date: Date,
     pub name: String,
 });
+
+entity!(policy_version, "policy_version" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub text: String,
+    pub saved_by: String,
+    pub saved_at: DateTimeUtc,
+});

@@ -741,3 +741,67 @@ pub async fn set_calendar_day(
     )
     .await
 }
+
+/// The latest policy saved through the policy page, if any: the policy in force.
+pub async fn saved_policy(db: &impl ConnectionTrait) -> Result<Option<String>, DbErr> {
+    use sea_orm::QueryOrder;
+    Ok(policy_version::Entity::find()
+        .order_by_desc(policy_version::Column::Id)
+        .one(db)
+        .await?
+        .map(|v| v.text))
+}
+
+/// The policy in force: the latest version saved through the policy page when it still parses,
+/// else `configured` (the county's file or the shipped default).
+pub async fn policy_in_force(
+    db: &impl ConnectionTrait,
+    configured: crate::domain::policy::Policy,
+) -> Result<crate::domain::policy::Policy, DbErr> {
+    let Some(text) = saved_policy(db).await? else {
+        return Ok(configured);
+    };
+    Ok(match crate::domain::policy::Policy::parse(&text) {
+        Ok(saved) => saved,
+        // A version saved by an older build that this one reads differently: keep going with
+        // the configured policy, and say so.
+        Err(errors) => {
+            tracing::warn!(
+                "在制度页面保存的制度无法使用，改用制度文件：{}",
+                errors.join("；")
+            );
+            configured
+        }
+    })
+}
+
+/// Saves a checked policy as a new version (earlier ones stay), noted in the history.
+pub async fn save_policy(
+    db: &impl ConnectionTrait,
+    actor: &str,
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i32, DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let saved = policy_version::ActiveModel {
+        id: sea_orm::NotSet,
+        text: Set(text.to_string()),
+        saved_by: Set(actor.to_string()),
+        saved_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    super::history::append(
+        db,
+        actor,
+        now,
+        vec![super::history::Change {
+            entity: "policy_version",
+            entity_key: saved.id.to_string(),
+            action: "create",
+            changes: super::history::diff(None, &serde_json::json!({"bytes": text.len()})),
+        }],
+    )
+    .await?;
+    Ok(saved.id)
+}

@@ -503,6 +503,73 @@ async fn the_policy_page_shows_the_rules_and_checks_an_edit() {
             .contains("policy.toml")
     );
     assert_eq!(r.text().await.unwrap(), text);
+
+    // Saving: the party-government office may check but not save; a wrong edit is not saved;
+    // the organisation department's good edit is in force at once, for the pages and the CLI.
+    let text = text
+        .replace("name = \"default\"", "name = \"qingshan-2027\"")
+        .replacen("title = \"", "title = \"青山县2027年版·", 1);
+    app.add_account("dangzhengban", AccessRole::Office, Scope::County, None)
+        .await;
+    let office = app.login("dangzhengban", PASSWORD).await;
+    let form = |t: &str| vec![("text", t.to_string()), ("save", "1".to_string())];
+    let r = office
+        .post(app.url("/compliance/policy"))
+        .form(&form(&text))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let wrong = text.replacen("min = 1", "min = -1", 1);
+    let page = c
+        .post(app.url("/compliance/policy"))
+        .form(&form(&wrong))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("处错误") && !page.contains("已保存"),
+        "{page}"
+    );
+    let db = app.db().await;
+    assert_eq!(
+        lianxin::store::rules::saved_policy(&db).await.unwrap(),
+        None
+    );
+    let page = c
+        .post(app.url("/compliance/policy"))
+        .form(&form(&text))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("已保存为第1版并生效"), "{page}");
+    assert_eq!(
+        lianxin::store::rules::saved_policy(&db).await.unwrap(),
+        Some(text.clone())
+    );
+    let page = c
+        .get(app.url("/compliance/policy"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("本县在本页保存的版本")
+            && page.contains("days = 60")
+            && page.contains("青山县2027年版"),
+        "{page}"
+    );
+    let out = app.cli(&["compliance", "--year", "2026", "--as-of", "2026-12-31"]);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(r["policy"], "qingshan-2027");
 }
 
 #[tokio::test]

@@ -58,7 +58,7 @@ async fn import(
             .config
             .hold_import_before_commit_secs
             .map(std::time::Duration::from_secs),
-        item_clock: Some(s.policy.ledger.item),
+        item_clock: Some(s.policy().ledger.item),
     };
     match run_import(&s, &caller, files, &opts, &q.file).await {
         Ok(o) => Ok(Json(o)),

@@ -54,7 +54,7 @@ async fn register(
 ) -> Result<(StatusCode, Json<ItemDetail>), ApiError> {
     let cal = calendar(&s.db).await.map_err(AppError::from)?;
     let on = n.registered_on;
-    let m = ledger::register(&s.db, &s.policy, &cal, &caller, n, Utc::now())
+    let m = ledger::register(&s.db, &s.policy(), &cal, &caller, n, Utc::now())
         .await
         .map_err(AppError::from)?;
     Ok((
@@ -90,7 +90,7 @@ async fn step(
 ) -> Result<Json<ItemDetail>, ApiError> {
     let cal = calendar(&s.db).await.map_err(AppError::from)?;
     let on = st.on.unwrap_or_else(today);
-    ledger::act(&s.db, &s.policy, &cal, &caller, id, st, Utc::now())
+    ledger::act(&s.db, &s.policy(), &cal, &caller, id, st, Utc::now())
         .await
         .map_err(AppError::from)?;
     Ok(Json(detail(&s, &caller, id, on).await?))
@@ -126,13 +126,13 @@ pub async fn inbox_for(
     let cal = calendar(&s.db).await?;
     let now = Utc::now() + chrono::Duration::hours(8);
     let remind = s
-        .policy
+        .policy()
         .ledger
         .hours()
         .is_some_and(|h| crate::domain::ledger::reminders_now(&cal, now.naive_utc(), h));
     Ok(ledger::inbox(
         &s.db,
-        &s.policy,
+        &s.policy(),
         &cal,
         caller,
         date.unwrap_or_else(today),

@@ -48,7 +48,7 @@ async fn create_activity(
     Json(raw): Json<RawRecord>,
 ) -> Result<(StatusCode, Json<Recorded>), ApiError> {
     let r = raw.parse(today()).map_err(record_error)?;
-    let done = work::record(&s.db, &s.policy, &caller, r, Utc::now())
+    let done = work::record(&s.db, &s.policy(), &caller, r, Utc::now())
         .await
         .map_err(AppError::from)?;
     let status = if done.duplicate {
@@ -96,7 +96,7 @@ pub async fn activity_detail(
         return Err(AppError::NotFound("该工作记录".into()));
     }
     let hist = history::of(&s.db, "activity", &id.to_string()).await?;
-    let refusal = work::may_correct(&s.policy, caller, &d.activity, Utc::now()).err();
+    let refusal = work::may_correct(&s.policy(), caller, &d.activity, Utc::now()).err();
     let read_stability = caller.can(Capability::ReadStability);
     Ok(ActivityDetail {
         id,
@@ -139,7 +139,7 @@ async fn correct_activity(
     activity_detail(&s, &caller, id).await?;
     let r = raw.parse(today()).map_err(record_error)?;
     Ok(Json(
-        work::correct(&s.db, &s.policy, &caller, id, r, Utc::now())
+        work::correct(&s.db, &s.policy(), &caller, id, r, Utc::now())
             .await
             .map_err(AppError::from)?,
     ))
@@ -194,9 +194,9 @@ async fn person_contacts(
         .ok_or(AppError::NotFound("该人员".into()))?;
     let day = q.date.unwrap_or_else(today);
     Ok(Json(ContactsView {
-        templates: work::contact_status(&s.db, &s.policy, &p, day).await?,
+        templates: work::contact_status(&s.db, &s.policy(), &p, day).await?,
         duplicates: duplicate_views(
-            work::duplicate_contacts(&s.db, &s.policy, day, Some(p.id)).await?,
+            work::duplicate_contacts(&s.db, &s.policy(), day, Some(p.id)).await?,
         ),
     }))
 }
@@ -210,7 +210,7 @@ async fn duplicate_contacts(
 ) -> Result<Json<Vec<DuplicateView>>, ApiError> {
     let day = q.date.unwrap_or_else(today);
     Ok(Json(duplicate_views(
-        work::duplicate_contacts(&s.db, &s.policy, day, None).await?,
+        work::duplicate_contacts(&s.db, &s.policy(), day, None).await?,
     )))
 }
 
@@ -247,7 +247,7 @@ async fn coverage(
 ) -> Result<Json<Vec<CoverageRow>>, ApiError> {
     let r = region_in_reach(&s, &caller, &code, false).await?;
     let day = q.date.unwrap_or_else(today);
-    Ok(Json(work::coverage(&s.db, &s.policy, &r, day).await?))
+    Ok(Json(work::coverage(&s.db, &s.policy(), &r, day).await?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -288,7 +288,7 @@ pub async fn make_proposal(
     req: &ProposalRequest,
 ) -> Result<Proposal, AppError> {
     let day = req.date.unwrap_or_else(today);
-    let input = work::proposal_input(&s.db, &s.policy, r, day).await?;
+    let input = work::proposal_input(&s.db, &s.policy(), r, day).await?;
     let pairs = work::propose(&input, &req.weights);
     let takers: Vec<crate::domain::work::Taker> = input
         .candidates
@@ -369,7 +369,7 @@ async fn confirm(
         .map(|p| (p.household_code, p.person_id))
         .collect();
     let day = c.date.unwrap_or_else(today);
-    let created = work::confirm_links(&s.db, &s.policy, &caller, &pairs, day, Utc::now())
+    let created = work::confirm_links(&s.db, &s.policy(), &caller, &pairs, day, Utc::now())
         .await
         .map_err(AppError::from)?;
     Ok(Json(Confirmed { created }))
@@ -421,7 +421,7 @@ async fn my_work(
 ) -> Result<Json<MyWork>, ApiError> {
     let me = my_person(&s, &caller).await?;
     let day = q.date.unwrap_or_else(today);
-    Ok(Json(work::my_work(&s.db, &s.policy, &me, day).await?))
+    Ok(Json(work::my_work(&s.db, &s.policy(), &me, day).await?))
 }
 
 pub async fn my_person(s: &AppState, caller: &Caller) -> Result<person::Model, AppError> {
@@ -491,7 +491,7 @@ pub async fn add_link_for(
         } else {
             NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(t)
         });
-    let dups = work::duplicate_contacts(&s.db, &s.policy, day, Some(p.id)).await?;
+    let dups = work::duplicate_contacts(&s.db, &s.policy(), day, Some(p.id)).await?;
     Ok(LinkAdded {
         link: LinkView::new(&saved, Some(&p)),
         duplicates: duplicate_views(

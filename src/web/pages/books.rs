@@ -129,7 +129,7 @@ async fn village_book(
     Query(q): Query<BookQuery>,
 ) -> Result<Response, AppError> {
     let r = region_in_reach(&s, &caller, &code, false).await?;
-    let book = books::village_book(&s.db, &s.policy, &r, q.year(), q.day()).await?;
+    let book = books::village_book(&s.db, &s.policy(), &r, q.year(), q.day()).await?;
     answer(book, &q, &format!("/books/village/{code}"))
 }
 
@@ -158,7 +158,7 @@ async fn unit_ledger(
         }
         Some(u)
     };
-    let book = books::unit_ledger(&s.db, &s.policy, unit.as_ref(), q.year(), q.day()).await?;
+    let book = books::unit_ledger(&s.db, &s.policy(), unit.as_ref(), q.year(), q.day()).await?;
     answer(book, &q, &format!("/books/ledger/{code}"))
 }
 

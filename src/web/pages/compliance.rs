@@ -158,34 +158,50 @@ async fn scope(
 struct PolicyPage {
     title: String,
     file: String,
+    /// The caller may save a checked edit as the policy in force.
+    may_save: bool,
     rules: Vec<(String, String, String, String, String)>,
     text: String,
     checked: Option<Result<String, Vec<String>>>,
 }
 
-fn policy_text(s: &AppState) -> String {
-    s.config
-        .policy_file
-        .as_ref()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_else(|| crate::domain::policy::DEFAULT.to_string())
+/// The text of the policy in force: the latest saved version, else the county's file, else the
+/// shipped default.
+async fn policy_text(s: &AppState) -> Result<(String, bool), AppError> {
+    if let Some(text) = crate::store::rules::saved_policy(&s.db).await? {
+        return Ok((text, true));
+    }
+    Ok((
+        s.config
+            .policy_file
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_else(|| crate::domain::policy::DEFAULT.to_string()),
+        false,
+    ))
 }
 
 fn policy_page(
     s: &AppState,
     text: String,
+    saved: bool,
+    may_save: bool,
     checked: Option<Result<String, Vec<String>>>,
 ) -> PolicyPage {
     use crate::domain::policy::Measure;
-    let p = &s.policy;
+    let p = &s.policy();
     PolicyPage {
         title: p.title.clone(),
-        file: s
-            .config
-            .policy_file
-            .as_ref()
-            .map(|f| f.display().to_string())
-            .unwrap_or_else(|| "（内置默认制度 policy/default.toml）".into()),
+        may_save,
+        file: if saved {
+            "本县在本页保存的版本（历次版本均有留存）".into()
+        } else {
+            s.config
+                .policy_file
+                .as_ref()
+                .map(|f| f.display().to_string())
+                .unwrap_or_else(|| "（内置默认制度 policy/default.toml）".into())
+        },
         rules: p
             .rules
             .iter()
@@ -258,8 +274,10 @@ fn policy_page(
 }
 
 /// The policy in force, rule by rule, and its text to edit and check.
-async fn policy(State(s): State<AppState>, _: Caller) -> Result<Html<String>, AppError> {
-    render(&policy_page(&s, policy_text(&s), None))
+async fn policy(State(s): State<AppState>, caller: Caller) -> Result<Html<String>, AppError> {
+    let (text, saved) = policy_text(&s).await?;
+    let may_save = caller.can(crate::domain::access::Capability::EditPolicy);
+    render(&policy_page(&s, text, saved, may_save, None))
 }
 
 #[derive(serde::Deserialize)]
@@ -267,18 +285,40 @@ struct PolicyForm {
     text: String,
     #[serde(default)]
     download: Option<String>,
+    #[serde(default)]
+    save: Option<String>,
 }
 
 /// Checks an edited policy (as `lianxin policy check` does); a policy without errors can be
 /// downloaded to replace the county's file (`policy_file` in lianxin.toml).
 async fn check_policy(
     State(s): State<AppState>,
-    _: Caller,
+    caller: Caller,
     axum::Form(f): axum::Form<PolicyForm>,
 ) -> Result<axum::response::Response, AppError> {
+    use crate::domain::access::Capability;
     use axum::response::IntoResponse;
-    let checked = crate::domain::policy::Policy::parse(&f.text)
-        .map(|p| format!("制度文件无误：{}（{}条规则）", p.title, p.rules.len()));
+    let may_save = caller.can(Capability::EditPolicy);
+    let parsed = crate::domain::policy::Policy::parse(&f.text);
+    if f.save.is_some() {
+        crate::web::auth::require(&caller, Capability::EditPolicy)?;
+        if let Ok(p) = parsed {
+            let summary = format!("{}（{}条规则）", p.title, p.rules.len());
+            let version = crate::store::rules::save_policy(
+                &s.db,
+                &caller.username,
+                &f.text,
+                chrono::Utc::now(),
+            )
+            .await?;
+            s.set_policy(p).await;
+            let done = Ok(format!("已保存为第{version}版并生效：{summary}"));
+            return Ok(
+                render(&policy_page(&s, f.text, true, may_save, Some(done)))?.into_response(),
+            );
+        }
+    }
+    let checked = parsed.map(|p| format!("制度文件无误：{}（{}条规则）", p.title, p.rules.len()));
     if f.download.is_some() && checked.is_ok() {
         return Ok((
             [
@@ -295,7 +335,8 @@ async fn check_policy(
         )
             .into_response());
     }
-    Ok(render(&policy_page(&s, f.text, Some(checked)))?.into_response())
+    let saved = crate::store::rules::saved_policy(&s.db).await?.is_some();
+    Ok(render(&policy_page(&s, f.text, saved, may_save, Some(checked)))?.into_response())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -375,7 +416,7 @@ fn rule_rows(s: &AppState, outcomes: &[&Outcome], as_of: NaiveDate) -> Vec<RuleR
             r.due_soon += 1;
         }
     }
-    s.policy
+    s.policy()
         .rules
         .iter()
         .filter_map(|rule| {
@@ -483,7 +524,7 @@ async fn rule(
         return Err(AppError::Forbidden);
     }
     let r = s
-        .policy
+        .policy()
         .rule(&id)
         .cloned()
         .ok_or(AppError::NotFound("该规则".into()))?;
@@ -546,7 +587,7 @@ pub async fn person_lines(
     t: NaiveDate,
 ) -> Result<Vec<Line>, AppError> {
     let facts = crate::store::rules::person_facts(&s.db, t.year(), person_id).await?;
-    let report = crate::domain::rules::evaluate(&s.policy, &facts, t.year(), t);
+    let report = crate::domain::rules::evaluate(&s.policy(), &facts, t.year(), t);
     let mut mine: Vec<&Outcome> = report
         .results
         .iter()

@@ -111,7 +111,7 @@ async fn upload(
     let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
     let opts = ImportOptions {
         dry_run: true,
-        item_clock: Some(s.policy.ledger.item),
+        item_clock: Some(s.policy().ledger.item),
         ..Default::default()
     };
     match run_import(&s, &caller, files, &opts, &name).await {
@@ -184,7 +184,7 @@ async fn confirm(
         &caller,
         files,
         &ImportOptions {
-            item_clock: Some(s.policy.ledger.item),
+            item_clock: Some(s.policy().ledger.item),
             ..Default::default()
         },
         &name,

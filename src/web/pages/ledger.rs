@@ -202,7 +202,7 @@ async fn new_submit(
         registered_on: on,
         repeat_of: None,
     };
-    match ledger::register(&s.db, &s.policy, &cal, &caller, n, Utc::now()).await {
+    match ledger::register(&s.db, &s.policy(), &cal, &caller, n, Utc::now()).await {
         Ok(m) => Ok(Redirect::to(&format!("/items/{}?done=register", m.id)).into_response()),
         // Everything typed comes back with the reasons.
         Err(crate::store::work::WorkError::Invalid(e)) => {
@@ -348,7 +348,7 @@ async fn step(
     let result = match parsed {
         Ok(st) => {
             let cal = calendar(&s.db).await?;
-            ledger::act(&s.db, &s.policy, &cal, &caller, id, st, Utc::now())
+            ledger::act(&s.db, &s.policy(), &cal, &caller, id, st, Utc::now())
                 .await
                 .map_err(AppError::from)
         }
@@ -418,8 +418,8 @@ async fn document(
         title,
         county,
         today: today().format("%Y年%m月%d日").to_string(),
-        petition_days: s.policy.ledger.petition.days,
-        extension_days: s.policy.ledger.petition.extension_days,
+        petition_days: s.policy().ledger.petition.days,
+        extension_days: s.policy().ledger.petition.extension_days,
         extension_reason: ext.map(|e| e.note.clone()).unwrap_or_default(),
         extended_to: ext
             .and_then(|e| {

@@ -130,7 +130,7 @@ async fn form(
                 },
             });
         }
-        let mine = work::my_work(&s.db, &s.policy, me, today()).await?;
+        let mine = work::my_work(&s.db, &s.policy(), me, today()).await?;
         for h in mine.households {
             targets.push(Choice {
                 checked: raw.targets.contains(&h.code),
@@ -223,7 +223,7 @@ async fn submit_record(
                 .await?
                 .into_response());
         }
-        Ok(r) => work::record(&s.db, &s.policy, &caller, r, Utc::now()).await,
+        Ok(r) => work::record(&s.db, &s.policy(), &caller, r, Utc::now()).await,
     };
     match result {
         Ok(done) => {
@@ -276,7 +276,7 @@ async fn record(
         warning: q.warn.map(|_| {
             format!(
                 "随行人员超过{}人（LXD-12），记录已照常保存。",
-                s.policy.work.max_companions
+                s.policy().work.max_companions
             )
         }),
         d,
@@ -336,7 +336,7 @@ async fn submit_correction(
                 .into_response());
         }
     };
-    match work::correct(&s.db, &s.policy, &caller, id, r, Utc::now()).await {
+    match work::correct(&s.db, &s.policy(), &caller, id, r, Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/work/{id}?saved=1")).into_response()),
         Err(work::WorkError::Invalid(m)) => {
             Ok(form(&s, &caller, FormAt::edit(id), raw, vec![], Some(m))
@@ -366,7 +366,7 @@ async fn me(
 ) -> Result<Html<String>, AppError> {
     let me = api::my_person(&s, &caller).await?;
     let day = q.date.unwrap_or_else(today);
-    let w = work::my_work(&s.db, &s.policy, &me, day).await?;
+    let w = work::my_work(&s.db, &s.policy(), &me, day).await?;
     let rs = caller.can(Capability::ReadStability);
     let behind = super::compliance::person_lines(&s, me.id, &me.id_number, day)
         .await?
@@ -423,7 +423,7 @@ async fn coverage(
 ) -> Result<Html<String>, AppError> {
     let r = api::region_in_reach(&s, &caller, &code, false).await?;
     let day = q.date.unwrap_or_else(today);
-    let rows = work::coverage(&s.db, &s.policy, &r, day).await?;
+    let rows = work::coverage(&s.db, &s.policy(), &r, day).await?;
     let total = CoverageRow {
         region_code: r.code.clone(),
         region_name: "合计".into(),
@@ -459,7 +459,7 @@ async fn unlinked(
 ) -> Result<Html<String>, AppError> {
     let r = api::region_in_reach(&s, &caller, &code, false).await?;
     let day = q.date.unwrap_or_else(today);
-    let all = work::unlinked(&s.db, &s.policy, &r, day).await?;
+    let all = work::unlinked(&s.db, &s.policy(), &r, day).await?;
     let shown: Vec<HouseholdView> = all.iter().take(500).map(HouseholdView::from).collect();
     render(&UnlinkedPage {
         region: (&r).into(),
@@ -597,7 +597,7 @@ async fn confirm(
             _ => {}
         }
     }
-    work::confirm_links(&s.db, &s.policy, &caller, &pairs, day, Utc::now()).await?;
+    work::confirm_links(&s.db, &s.policy(), &caller, &pairs, day, Utc::now()).await?;
     Ok(Redirect::to(&format!("/regions/{code}/coverage?date={day}")).into_response())
 }
 
@@ -681,7 +681,7 @@ async fn contacts(
     Query(q): Query<DayQuery>,
 ) -> Result<Html<String>, AppError> {
     let day = q.date.unwrap_or_else(today);
-    let d = work::duplicate_contacts(&s.db, &s.policy, day, None).await?;
+    let d = work::duplicate_contacts(&s.db, &s.policy(), day, None).await?;
     render(&ContactsPage {
         day: day.to_string(),
         duplicates: api::duplicate_views(d),
@@ -694,8 +694,8 @@ pub async fn person_contacts(
     p: &person::Model,
     day: NaiveDate,
 ) -> Result<(Vec<TemplateStatus>, Vec<DuplicateView>), AppError> {
-    let t = work::contact_status(&s.db, &s.policy, p, day).await?;
-    let d = work::duplicate_contacts(&s.db, &s.policy, day, Some(p.id)).await?;
+    let t = work::contact_status(&s.db, &s.policy(), p, day).await?;
+    let d = work::duplicate_contacts(&s.db, &s.policy(), day, Some(p.id)).await?;
     Ok((t, api::duplicate_views(d)))
 }
 
