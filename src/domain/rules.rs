@@ -1467,6 +1467,12 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                         }
                         let ended = l.end <= as_of;
                         let days = (l.end - l.start).num_days() + 1;
+                        // Something owed at the posting's end: pending until then, unmet after.
+                        let owed = |done: bool, before: String, after: String| match (done, ended) {
+                            (true, _) => (Status::Met, 1.0, 1.0, String::new()),
+                            (false, false) => (Status::Pending, 0.0, 1.0, before),
+                            (false, true) => (Status::Unmet, 0.0, 1.0, after),
+                        };
                         let (st, actual, required, detail) = match check {
                             PostingCheck::Length => {
                                 let line = l.front_line.as_deref().unwrap_or("");
@@ -1491,36 +1497,16 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                 };
                                 (st, days as f64, f64::from(*min_days), missing.join("；"))
                             }
-                            PostingCheck::Report => match (l.report_on.is_some(), ended) {
-                                (true, _) => (Status::Met, 1.0, 1.0, String::new()),
-                                (false, false) => (
-                                    Status::Pending,
-                                    0.0,
-                                    1.0,
-                                    format!("锻炼于{}结束时提交述职报告", l.end),
-                                ),
-                                (false, true) => (
-                                    Status::Unmet,
-                                    0.0,
-                                    1.0,
-                                    format!("锻炼已于{}结束，未提交述职报告", l.end),
-                                ),
-                            },
-                            PostingCheck::Assessment => match (l.assessed, ended) {
-                                (true, _) => (Status::Met, 1.0, 1.0, String::new()),
-                                (false, false) => (
-                                    Status::Pending,
-                                    0.0,
-                                    1.0,
-                                    format!("锻炼于{}结束后由组织部门鉴定", l.end),
-                                ),
-                                (false, true) => (
-                                    Status::Unmet,
-                                    0.0,
-                                    1.0,
-                                    "锻炼已结束，组织部门尚未记录鉴定".to_string(),
-                                ),
-                            },
+                            PostingCheck::Report => owed(
+                                l.report_on.is_some(),
+                                format!("锻炼于{}结束时提交述职报告", l.end),
+                                format!("锻炼已于{}结束，未提交述职报告", l.end),
+                            ),
+                            PostingCheck::Assessment => owed(
+                                l.assessed,
+                                format!("锻炼于{}结束后由组织部门鉴定", l.end),
+                                "锻炼已结束，组织部门尚未记录鉴定".to_string(),
+                            ),
                         };
                         results.push(Outcome {
                             rule: rule.id.clone(),
