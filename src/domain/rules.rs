@@ -683,6 +683,57 @@ fn item_outcomes(
     out
 }
 
+/// Evaluates the rules on up to four threads (the county's evaluation: one person's is too
+/// small to be worth it), keeping the policy's order of rules in the rows.
+fn in_parallel<F>(rules: &[Rule], parallel: bool, one_rule: F) -> (Vec<Outcome>, Vec<Unmeasured>)
+where
+    F: Fn(&Rule) -> (Vec<Outcome>, Vec<Unmeasured>) + Sync,
+{
+    let threads = if parallel {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    } else {
+        1
+    };
+    let mut parts: Vec<(usize, (Vec<Outcome>, Vec<Unmeasured>))> = if threads > 1 {
+        // Rules dealt round-robin so that each thread gets a mix of heavy and light ones.
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..threads)
+                .map(|t| {
+                    let one_rule = &one_rule;
+                    scope.spawn(move || {
+                        (t..rules.len())
+                            .step_by(threads)
+                            .map(|i| (i, one_rule(&rules[i])))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut parts: Vec<_> = (0..rules.len())
+                .step_by(threads)
+                .map(|i| (i, one_rule(&rules[i])))
+                .collect();
+            for h in handles {
+                // A rule that panicked is a bug: it must not leave a report with rows missing.
+                match h.join() {
+                    Ok(more) => parts.extend(more),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+            parts
+        })
+    } else {
+        rules.iter().map(&one_rule).enumerate().collect()
+    };
+    parts.sort_by_key(|(i, _)| *i);
+    let mut results = Vec::new();
+    let mut unmeasured = Vec::new();
+    for (_, (r, u)) in parts {
+        results.extend(r);
+        unmeasured.extend(u);
+    }
+    (results, unmeasured)
+}
+
 pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> Report {
     let ix = Index::new(facts);
     let linked: HashSet<(i32, LinkKind)> = facts
@@ -690,8 +741,6 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
         .iter()
         .filter_map(|l| Some((l.person?, l.kind)))
         .collect();
-    let mut results = Vec::new();
-    let mut unmeasured = Vec::new();
     // For the coverage rules, built once: places, people, each household's village, each
     // branch's members, each place's households.
     let cover = {
@@ -731,7 +780,11 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
             households_at,
         )
     };
-    for rule in &policy.rules {
+    // One rule's rows (or the reason it is not measured). Rules are independent: they share
+    // only the read-only indexes above.
+    let one_rule = |rule: &Rule| -> (Vec<Outcome>, Vec<Unmeasured>) {
+        let mut results = Vec::new();
+        let mut unmeasured = Vec::new();
         let period_kind = rule.period.as_deref().unwrap_or("year");
         let ps = periods(period_kind, year, as_of);
         let push = |results: &mut Vec<Outcome>,
@@ -1689,7 +1742,9 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                 }
             }
         }
-    }
+        (results, unmeasured)
+    };
+    let (results, unmeasured) = in_parallel(&policy.rules, facts.only_person.is_none(), one_rule);
     let mut notes = Vec::new();
     if !facts.calendar.knows(year) {
         notes.push(format!(
