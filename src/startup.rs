@@ -109,13 +109,19 @@ impl AppState {
     )> {
         let facts = crate::store::rules::facts(&self.db, year).await?;
         let policy = self.policy();
+        let used = policy.clone();
         let report = tokio::task::spawn_blocking(move || {
             crate::domain::rules::evaluate(&policy, &facts, year, as_of)
         })
         .await?;
         let report = Arc::new(report);
         let made = chrono::Utc::now();
-        *self.compliance.lock().await = Some(CachedReport {
+        let mut cache = self.compliance.lock().await;
+        // A policy saved meanwhile: this evaluation answers its caller but is not kept.
+        if !Arc::ptr_eq(&used, &self.policy()) {
+            return Ok((report, made));
+        }
+        *cache = Some(CachedReport {
             year,
             as_of,
             at: std::time::Instant::now(),

@@ -125,23 +125,15 @@ async fn item_facts(
 /// The records before `first` (the year's first day) of the people whose term of office began
 /// earlier — back to its start, at most ten years — one row per record and target: the term
 /// rules (DY-3, CG-3) count them; the year's own records are read with the others.
-async fn earlier_visits<P>(
+async fn earlier_visits(
     db: &DatabaseConnection,
-    people: &[P],
+    term_starts: impl Iterator<Item = NaiveDate>,
     first: NaiveDate,
     only: Option<i32>,
-) -> Result<Vec<EarlierVisit>, DbErr>
-where
-    P: TermHolder,
-{
+) -> Result<Vec<EarlierVisit>, DbErr> {
     use crate::domain::labels::ActivityKind;
     use sea_orm::sea_query::Query;
-    let Some(from) = people
-        .iter()
-        .filter_map(|p| p.term_start())
-        .filter(|d| *d < first)
-        .min()
-    else {
+    let Some(from) = term_starts.filter(|d| *d < first).min() else {
         return Ok(vec![]);
     };
     let from = Ord::max(from, first - chrono::Months::new(120));
@@ -192,17 +184,6 @@ where
             })
         })
         .collect())
-}
-
-/// What `earlier_visits` needs of a person row: the start of their term.
-trait TermHolder {
-    fn term_start(&self) -> Option<NaiveDate>;
-}
-
-impl<A, B, C, D, E, F, G, H> TermHolder for (A, B, C, D, E, F, G, H, Option<NaiveDate>) {
-    fn term_start(&self) -> Option<NaiveDate> {
-        self.8
-    }
 }
 
 /// A household's code, region and what its basic-information form holds (LH-4).
@@ -495,7 +476,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
         }
     }
     let items = item_facts(db, first, last, &village_of, only).await?;
-    let earlier = earlier_visits(db, &people, first, only).await?;
+    let earlier = earlier_visits(db, people.iter().filter_map(|p| p.8), first, only).await?;
     // One person's households: those their records name and those of the places they link.
     let households = match only {
         None => households,
