@@ -228,6 +228,22 @@ async fn the_overview_and_the_person_page_show_where_everyone_stands() {
         rule.contains("张三") && rule.contains("上半年未走访") && rule.contains("H002"),
         "{rule}"
     );
+    // A rule with nothing to judge this year is not "all met"; one without its module says so.
+    // DY-3 binds county party-government leaders, and the fixture has none.
+    let none = app
+        .get_text("/compliance/rule/DY-3?year=2026&as_of=2026-12-31")
+        .await;
+    assert!(
+        none.contains("本期没有需要评估的对象") && !none.contains("全部达标"),
+        "{none}"
+    );
+    let waits = app
+        .get_text("/compliance/rule/PJ-1?year=2026&as_of=2026-12-31")
+        .await;
+    assert!(
+        waits.contains("暂不计算：调查评价和考核模块尚未建设"),
+        "{waits}"
+    );
     let zhang = app.get_json("/api/v1/people?q=zs").await["items"][0]["id"]
         .as_i64()
         .unwrap();

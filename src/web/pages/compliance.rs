@@ -512,6 +512,10 @@ struct RulePage {
     text: String,
     lines: Vec<Line>,
     more: usize,
+    /// Rows the rule has this period, met or not: none means nothing to judge, not "all met".
+    judged: usize,
+    /// Why the rule is not measured, when it is not.
+    unmeasured: Option<String>,
 }
 
 async fn rule(
@@ -539,6 +543,12 @@ async fn rule(
     } else {
         Default::default()
     };
+    let judged = report.results.iter().filter(|o| o.rule == id).count();
+    let unmeasured = report
+        .unmeasured
+        .iter()
+        .find(|u| u.rule == id)
+        .map(|u| u.reason.clone());
     let mut behind: Vec<&Outcome> = report
         .results
         .iter()
@@ -572,6 +582,8 @@ async fn rule(
         id: r.id,
         name: r.name,
         text: r.text,
+        judged,
+        unmeasured,
         lines,
         more: behind.len() - shown,
     })
