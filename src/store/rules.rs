@@ -227,6 +227,12 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
     use sea_orm::sea_query::Query;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    // The county's records (most of the rows) are read on a connection of their own while the
+    // registry is read on this one.
+    let reading = only.is_none().then(|| {
+        let db = db.clone();
+        tokio::spawn(async move { activity_facts(&db, first, last, None).await })
+    });
     // The targets of the person's links this year, and the records they took part in.
     let my_targets = |pid: i32| {
         Query::select()
@@ -386,95 +392,12 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
             }),
     )
     .await?;
-    #[allow(clippy::type_complexity)]
-    let acts: Vec<(i32, NaiveDate, NaiveDate, String, Option<f64>, Option<i32>)> =
-        super::bulk::all(
-            db,
-            activity::Entity::find()
-                .select_only()
-                .columns([
-                    activity::Column::Id,
-                    activity::Column::StartDate,
-                    activity::Column::EndDate,
-                    activity::Column::Kind,
-                    activity::Column::Hours,
-                    activity::Column::Companions,
-                ])
-                .filter(activity::Column::StartDate.lte(last))
-                .filter(activity::Column::EndDate.gte(first))
-                .apply_if(only, |q, pid| {
-                    q.filter(activity::Column::Id.in_subquery(my_records(pid)))
-                }),
-        )
-        .await?;
-    // Every record of the year has an id at or above the smallest among them: reading
-    // participants and targets from there (and keeping the year's) avoids a join per row.
-    let min_id = acts.iter().map(|a| a.0).min().unwrap_or(i32::MAX);
-    // Record ids are dense: a record's place is found by its id's offset from the smallest.
-    let span = acts
-        .iter()
-        .map(|a| a.0)
-        .max()
-        .map_or(0, |max| (max - min_id + 1) as usize);
-    let mut index: Vec<u32> = vec![u32::MAX; span];
-    let mut activities: Vec<ActivityFact> = Vec::with_capacity(acts.len());
-    for (id, start, end, kind, hours, companions) in acts {
-        let Some(kind) = ActivityKind::from_code(&kind) else {
-            continue;
-        };
-        index[(id - min_id) as usize] = activities.len() as u32;
-        activities.push(ActivityFact {
-            start,
-            end,
-            kind,
-            hours: hours.unwrap_or(0.0),
-            companions,
-            participants: vec![],
-            targets: vec![],
-        });
-    }
-    let parts: Vec<(i32, i32)> = super::bulk::all(
-        db,
-        activity_participant::Entity::find()
-            .select_only()
-            .columns([
-                activity_participant::Column::ActivityId,
-                activity_participant::Column::PersonId,
-            ])
-            .filter(activity_participant::Column::ActivityId.gte(min_id))
-            .apply_if(only, |q, pid| {
-                q.filter(activity_participant::Column::ActivityId.in_subquery(my_records(pid)))
-            }),
-    )
-    .await?;
-    for (a, p) in parts {
-        if let Some(&i) = index.get(a.wrapping_sub(min_id) as usize)
-            && i != u32::MAX
-        {
-            activities[i as usize].participants.push(p);
-        }
-    }
-    let targets: Vec<(i32, String)> = super::bulk::all(
-        db,
-        activity_target::Entity::find()
-            .select_only()
-            .columns([
-                activity_target::Column::ActivityId,
-                activity_target::Column::TargetCode,
-            ])
-            .filter(activity_target::Column::ActivityId.gte(min_id))
-            .apply_if(only, |q, pid| {
-                q.filter(activity_target::Column::ActivityId.in_subquery(my_records(pid)))
-            }),
-    )
-    .await?;
-    for (a, t) in targets {
-        if let Some(&i) = index.get(a.wrapping_sub(min_id) as usize)
-            && i != u32::MAX
-        {
-            activities[i as usize].targets.push(t);
-        }
-    }
+    let activities = match reading {
+        Some(task) => task
+            .await
+            .map_err(|e| DbErr::Custom(format!("读取工作记录失败：{e}")))??,
+        None => activity_facts(db, first, last, only).await?,
+    };
     let items = item_facts(db, first, last, &village_of, only).await?;
     let earlier = earlier_visits(db, people.iter().filter_map(|p| p.8), first, only).await?;
     // One person's households: those their records name and those of the places they link.
@@ -611,6 +534,114 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
             .collect(),
         activities,
     })
+}
+
+/// The records of the year (of one person's, with `only`), each with its participants and
+/// targets.
+async fn activity_facts(
+    db: &DatabaseConnection,
+    first: NaiveDate,
+    last: NaiveDate,
+    only: Option<i32>,
+) -> Result<Vec<ActivityFact>, DbErr> {
+    use sea_orm::sea_query::Query;
+    let my_records = |pid: i32| {
+        Query::select()
+            .column(activity_participant::Column::ActivityId)
+            .from(activity_participant::Entity)
+            .and_where(activity_participant::Column::PersonId.eq(pid))
+            .to_owned()
+    };
+    #[allow(clippy::type_complexity)]
+    let acts: Vec<(i32, NaiveDate, NaiveDate, String, Option<f64>, Option<i32>)> =
+        super::bulk::all(
+            db,
+            activity::Entity::find()
+                .select_only()
+                .columns([
+                    activity::Column::Id,
+                    activity::Column::StartDate,
+                    activity::Column::EndDate,
+                    activity::Column::Kind,
+                    activity::Column::Hours,
+                    activity::Column::Companions,
+                ])
+                .filter(activity::Column::StartDate.lte(last))
+                .filter(activity::Column::EndDate.gte(first))
+                .apply_if(only, |q, pid| {
+                    q.filter(activity::Column::Id.in_subquery(my_records(pid)))
+                }),
+        )
+        .await?;
+    // Every record of the year has an id at or above the smallest among them: reading
+    // participants and targets from there (and keeping the year's) avoids a join per row.
+    let min_id = acts.iter().map(|a| a.0).min().unwrap_or(i32::MAX);
+    // Record ids are dense: a record's place is found by its id's offset from the smallest.
+    let span = acts
+        .iter()
+        .map(|a| a.0)
+        .max()
+        .map_or(0, |max| (max - min_id + 1) as usize);
+    let mut index: Vec<u32> = vec![u32::MAX; span];
+    let mut activities: Vec<ActivityFact> = Vec::with_capacity(acts.len());
+    for (id, start, end, kind, hours, companions) in acts {
+        let Some(kind) = ActivityKind::from_code(&kind) else {
+            continue;
+        };
+        index[(id - min_id) as usize] = activities.len() as u32;
+        activities.push(ActivityFact {
+            start,
+            end,
+            kind,
+            hours: hours.unwrap_or(0.0),
+            companions,
+            participants: vec![],
+            targets: vec![],
+        });
+    }
+    let parts: Vec<(i32, i32)> = super::bulk::all(
+        db,
+        activity_participant::Entity::find()
+            .select_only()
+            .columns([
+                activity_participant::Column::ActivityId,
+                activity_participant::Column::PersonId,
+            ])
+            .filter(activity_participant::Column::ActivityId.gte(min_id))
+            .apply_if(only, |q, pid| {
+                q.filter(activity_participant::Column::ActivityId.in_subquery(my_records(pid)))
+            }),
+    )
+    .await?;
+    for (a, p) in parts {
+        if let Some(&i) = index.get(a.wrapping_sub(min_id) as usize)
+            && i != u32::MAX
+        {
+            activities[i as usize].participants.push(p);
+        }
+    }
+    let targets: Vec<(i32, String)> = super::bulk::all(
+        db,
+        activity_target::Entity::find()
+            .select_only()
+            .columns([
+                activity_target::Column::ActivityId,
+                activity_target::Column::TargetCode,
+            ])
+            .filter(activity_target::Column::ActivityId.gte(min_id))
+            .apply_if(only, |q, pid| {
+                q.filter(activity_target::Column::ActivityId.in_subquery(my_records(pid)))
+            }),
+    )
+    .await?;
+    for (a, t) in targets {
+        if let Some(&i) = index.get(a.wrapping_sub(min_id) as usize)
+            && i != u32::MAX
+        {
+            activities[i as usize].targets.push(t);
+        }
+    }
+    Ok(activities)
 }
 
 /// The shipped schedule with the days an administrator entered on top.
