@@ -613,11 +613,16 @@ async fn activity_facts(
             }),
     )
     .await?;
+    // A participant's or target's record among the year's (none for another year's).
+    let place = |a: i32| {
+        index
+            .get(a.wrapping_sub(min_id) as usize)
+            .filter(|i| **i != u32::MAX)
+            .map(|i| *i as usize)
+    };
     for (a, p) in parts {
-        if let Some(&i) = index.get(a.wrapping_sub(min_id) as usize)
-            && i != u32::MAX
-        {
-            activities[i as usize].participants.push(p);
+        if let Some(i) = place(a) {
+            activities[i].participants.push(p);
         }
     }
     let targets: Vec<(i32, String)> = super::bulk::all(
@@ -635,10 +640,8 @@ async fn activity_facts(
     )
     .await?;
     for (a, t) in targets {
-        if let Some(&i) = index.get(a.wrapping_sub(min_id) as usize)
-            && i != u32::MAX
-        {
-            activities[i as usize].targets.push(t);
+        if let Some(i) = place(a) {
+            activities[i].targets.push(t);
         }
     }
     Ok(activities)
