@@ -64,15 +64,44 @@ impl AppError {
     }
 }
 
-/// Pages answer with a small HTML page.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// Pages answer with a page of their own: the menu, the reason in Chinese, a way back.
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, message) = self.parts();
-        let body = format!(
-            "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><link rel=\"stylesheet\" href=\"/static/app.css\"><title>出错了</title><main class=\"wrap\"><h1>出错了</h1><p class=\"error\">{}</p><p><a href=\"/\">返回首页</a></p></main></html>",
-            html_escape(&message)
-        );
+        let title = match status {
+            StatusCode::NOT_FOUND => "找不到这个页面",
+            StatusCode::FORBIDDEN => "无权访问",
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "请求有误",
+            _ => "出错了",
+        };
+        let body = askama::Template::render(&ErrorPage {
+            title,
+            message: &message,
+        })
+        .unwrap_or_else(|_| {
+            format!(
+                "<!doctype html><meta charset=\"utf-8\"><p>{}</p>",
+                html_escape(&message)
+            )
+        });
         (status, Html(body)).into_response()
+    }
+}
+
+/// Any path no route answers: a Chinese page (or JSON under `/api`).
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    let e = AppError::NotFound("该页面（地址有误或已删除）".into());
+    if uri.path().starts_with("/api/") {
+        e.json()
+    } else {
+        e.into_response()
     }
 }
 

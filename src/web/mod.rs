@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod menu;
 pub mod pages;
 pub mod view;
 
@@ -26,7 +27,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/{file}", get(pages::static_file))
+        .fallback(crate::error::not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(menu::layout))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -33,10 +33,18 @@ fn kinds() -> Vec<(&'static str, &'static str)> {
 #[template(path = "exchange/import.html")]
 struct ImportForm {
     kinds: Vec<(&'static str, &'static str)>,
+    order: String,
 }
 
-async fn form(_: Caller) -> Result<Html<String>, AppError> {
-    render(&ImportForm { kinds: kinds() })
+async fn form(caller: Caller) -> Result<Html<String>, AppError> {
+    use crate::domain::access::Capability;
+    if !caller.can(Capability::Import) && !caller.can(Capability::Export) {
+        return Err(AppError::Forbidden);
+    }
+    render(&ImportForm {
+        kinds: kinds(),
+        order: crate::domain::formats::Kind::order_zh(),
+    })
 }
 
 #[derive(Template)]

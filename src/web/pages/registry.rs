@@ -40,10 +40,20 @@ struct Home {
     counts: Counts,
 }
 
-async fn home(State(s): State<AppState>, _: Caller) -> Result<Html<String>, AppError> {
-    render(&Home {
+/// Each role starts on its own page; the county's counts are the administrator's.
+async fn home(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let start = crate::web::menu::start_page(&caller);
+    if start != "/" {
+        return Ok(axum::response::Redirect::to(&start).into_response());
+    }
+    Ok(render(&Home {
         counts: reg::counts(&s.db).await?,
-    })
+    })?
+    .into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -353,7 +363,7 @@ async fn person(
             .iter()
             .map(|a| ActivityView::new(a, std::slice::from_ref(&p)))
             .collect(),
-        history: hist.iter().map(HistoryView::from).collect(),
+        history: crate::web::view::history_views(&s.db, &hist).await?,
         unit_name,
         can_reveal: api::may_reveal_person(&s, &caller, id).await?,
         person: (&p).into(),
