@@ -1,12 +1,16 @@
 /* 连心: a work record typed without signal is not lost.
    The form is kept in this browser (localStorage) as it is typed; if sending fails,
    the draft stays and is sent again when the phone is back online. The form carries
-   a submission key, so the server records it once however often it arrives. */
+   a submission key, so the server records it once however often it arrives.
+   The draft is deleted only when the server answers with the saved record
+   (a redirect to /work/ID?saved=1 or ?duplicate=1); an error page, a login page or a
+   lost connection keeps it. */
 (function () {
   var form = document.querySelector("form[data-draft]");
   if (!form || !window.localStorage) return;
   var key = "lianxin-draft:" + form.getAttribute("data-draft");
   var note = document.getElementById("draft-note");
+  var sending = false;
   function say(t) { if (note) note.textContent = t; }
   function fields() {
     var out = [];
@@ -25,10 +29,14 @@
       var e = form.elements[i];
       if (!e.name || !(e.name in byName)) continue;  /* the key too: a resent draft is recorded once */
       if (e.type === "checkbox" || e.type === "radio") e.checked = byName[e.name].indexOf(e.value) >= 0;
-      else e.value = byName[e.name][0];
+      else if (byName[e.name].length) e.value = byName[e.name].shift();  /* repeated fields in order */
     }
   }
   function save() { localStorage.setItem(key, JSON.stringify({ at: Date.now(), fields: fields() })); }
+  function saved(r) {
+    var u = new URL(r.url, window.location.href);
+    return r.ok && /^\/work\/\d+$/.test(u.pathname) && /[?&](saved|duplicate)=1/.test(u.search);
+  }
   var raw = localStorage.getItem(key);
   if (raw && !form.hasAttribute("data-errors")) {
     try { restore(JSON.parse(raw).fields); say("已恢复上次未提交的草稿。"); } catch (e) {}
@@ -36,18 +44,23 @@
   form.addEventListener("input", save);
   form.addEventListener("change", save);
   function send() {
+    if (sending) return Promise.resolve();
+    sending = true;
     var body = new URLSearchParams();
     fields().forEach(function (p) { body.append(p[0], p[1]); });
     return fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
       headers: { "Content-Type": "application/x-www-form-urlencoded" } })
       .then(function (r) {
-        if (r.redirected || r.ok) {
+        sending = false;
+        if (saved(r)) {
           localStorage.removeItem(key);
           window.location.href = r.url;
-        } else {
-          return r.text().then(function (html) { document.open(); document.write(html); document.close(); });
+          return;
         }
-      });
+        /* Not saved: show the server's page (the form with its errors, or the login page);
+           the draft stays in this browser. */
+        return r.text().then(function (html) { document.open(); document.write(html); document.close(); });
+      }, function (e) { sending = false; throw e; });
   }
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();

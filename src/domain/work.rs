@@ -375,6 +375,65 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// A matter as the form and the API send it: `H1001：路灯坏了` names the household that raised
+/// it; a matter without a code belongs to the record's only household.
+pub fn matter_household(m: &str) -> (Option<&str>, &str) {
+    let cut = m.char_indices().find(|(_, c)| *c == '：' || *c == ':');
+    if let Some((i, c)) = cut {
+        let code = m[..i].trim();
+        if !code.is_empty()
+            && code.len() <= 40
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return (Some(code), m[i + c.len_utf8()..].trim());
+        }
+    }
+    (None, m.trim())
+}
+
+/// Which household raised each matter of a record, or what is wrong, in Chinese. `households`
+/// are the record's targets that are households, in the order given; a record that names no
+/// household (a stay in a village) files its matters under its place (`None`).
+pub fn attribute_matters(
+    kind: ActivityKind,
+    matters: &[String],
+    households: &[String],
+) -> Result<Vec<(Option<String>, String)>, String> {
+    if kind == ActivityKind::HouseholdVisit && households.is_empty() {
+        return Err("对象：入户走访须选择至少一户（在“对象”中勾选，或填写户编号）".into());
+    }
+    let mut out = Vec::new();
+    for (n, m) in matters.iter().enumerate() {
+        let (code, text) = matter_household(m);
+        if text.is_empty() {
+            continue;
+        }
+        let short: String = text.chars().take(12).collect();
+        let household = match code {
+            Some(c) if households.iter().any(|h| h == c) => Some(c.to_string()),
+            Some(c) => {
+                return Err(format!(
+                    "反映事项第{}件（{short}）：户 {c} 不在本次走访对象中",
+                    n + 1
+                ));
+            }
+            None if households.len() == 1 => Some(households[0].clone()),
+            None if households.is_empty() => None,
+            None => {
+                return Err(format!(
+                    "反映事项第{}件（{short}）：本次走访了{}户，请选择是哪一户反映的",
+                    n + 1,
+                    households.len()
+                ));
+            }
+        };
+        out.push((household, text.to_string()));
+    }
+    Ok(out)
+}
+
 pub fn describe(errors: &[FieldError]) -> String {
     errors
         .iter()
@@ -534,6 +593,39 @@ impl Record {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_matter_is_filed_under_the_household_that_raised_it() {
+        use super::attribute_matters;
+        use crate::domain::labels::ActivityKind::*;
+        let hh = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let m = hh(&["H1：路灯坏了", "H2: 低保复核"]);
+        assert_eq!(
+            attribute_matters(HouseholdVisit, &m, &hh(&["H1", "H2"])).unwrap(),
+            vec![
+                (Some("H1".into()), "路灯坏了".into()),
+                (Some("H2".into()), "低保复核".into())
+            ]
+        );
+        // One household: a plain matter is its own.
+        assert_eq!(
+            attribute_matters(HouseholdVisit, &hh(&["水管漏水"]), &hh(&["H1"])).unwrap(),
+            vec![(Some("H1".into()), "水管漏水".into())]
+        );
+        // Several households and no name: refused, saying which matter.
+        let e =
+            attribute_matters(HouseholdVisit, &hh(&["水管漏水"]), &hh(&["H1", "H2"])).unwrap_err();
+        assert!(e.contains("第1件") && e.contains("2户"), "{e}");
+        // A household visit with no household is refused even without matters.
+        assert!(attribute_matters(HouseholdVisit, &[], &[]).is_err());
+        // A household the record does not name.
+        assert!(attribute_matters(HouseholdVisit, &hh(&["H9：x"]), &hh(&["H1"])).is_err());
+        // A stay in a village files under the village.
+        assert_eq!(
+            attribute_matters(VillageStay, &hh(&["修路"]), &[]).unwrap(),
+            vec![(None, "修路".into())]
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
 

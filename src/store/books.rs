@@ -1,6 +1,6 @@
 //! Builds the record books from the work records: nothing here is typed twice.
 //! 联户工作记录本 (a cadre), 一户一页 (a household), 一村一册 (a village),
-//! 联户工作台帐 (a unit, or the county), 志愿服务时长 (people and teams).
+//! 联户工作台账 (a unit, or the county), 志愿服务时长 (people and teams).
 
 use super::entities::*;
 use super::work::{
@@ -112,12 +112,38 @@ async fn records(db: &impl ConnectionTrait, acts: Vec<activity::Model>) -> Resul
 fn follow_up(items: Option<&Vec<ledger_item::Model>>) -> String {
     items
         .map(|v| {
+            let many = v.len() > 1;
             v.iter()
-                .map(|i| format!("{}（{}）", i.matter, status_zh(&i.status)))
+                .enumerate()
+                .map(|(n, i)| item_standing(i, many.then_some(n + 1)))
                 .collect::<Vec<_>>()
                 .join("；")
         })
         .unwrap_or_default()
+}
+
+/// Where an item stands, for a book's 办理情况 column: status and level, deadline, the result
+/// and the resident's answer — not the matter again.
+fn item_standing(i: &ledger_item::Model, n: Option<usize>) -> String {
+    let mut out = n.map(|n| format!("第{n}件：")).unwrap_or_default();
+    out.push_str(status_zh(&i.status));
+    out.push_str(&format!("（{}", crate::store::ledger::level_zh(&i.level)));
+    if i.closed_on.is_none() && i.resolved_on.is_none() {
+        if let Some(d) = i.deadline {
+            out.push_str(&format!("，期限{d}"));
+        }
+    }
+    out.push('）');
+    if let Some(r) = i.resolution.as_deref().filter(|r| !r.is_empty()) {
+        out.push_str(&format!("，结果：{r}"));
+    }
+    if let Some(a) = i.answer.as_deref() {
+        out.push_str(&format!(
+            "，群众评价：{}",
+            crate::store::ledger::answer_zh(a)
+        ));
+    }
+    out
 }
 
 /// 联户工作记录本: every record the cadre took part in during the year, by date.
@@ -711,7 +737,7 @@ async fn person_names(
     lookup::<person::Entity, _, _>(db, person::Column::Id, person::Column::Name, &ids).await
 }
 
-/// 联户工作台帐: one row per household link of the unit's people (or the whole county):
+/// 联户工作台账: one row per household link of the unit's people (or the whole county):
 /// who links whom, visits so far (each half), items raised and solved.
 pub async fn unit_ledger(
     db: &impl ConnectionTrait,
@@ -832,11 +858,11 @@ pub async fn unit_ledger(
         .map(|r| r[0].as_str())
         .collect::<std::collections::HashSet<_>>()
         .len();
-    let title = format!("{name}联户工作台帐（{year}年）");
+    let title = format!("{name}联户工作台账（{year}年）");
     Ok(Book {
         title: title.clone(),
         sheets: vec![BookSheet {
-            name: "联户工作台帐".into(),
+            name: "联户工作台账".into(),
             title,
             subtitle: format!("截至{day}　联户干部：{cadres}人　联系户：{}户", rows.len()),
             sections: vec![Section::new(

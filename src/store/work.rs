@@ -116,18 +116,31 @@ pub async fn register_matters<C: ConnectionTrait>(
                     .find(|t| regions.contains(*t))
                     .map(|t| (None, t.clone()))
             });
-        let Some((household_code, region_code)) = place else {
+        let Some(place) = place else {
             continue;
         };
         for m in &r.matters {
+            // `H1001：…` files the matter under the household that raised it.
+            let (code, text) = crate::domain::work::matter_household(m);
+            let (household_code, region_code) = code
+                .filter(|c| r.targets.iter().any(|t| t == c))
+                .and_then(|c| {
+                    households
+                        .get(c)
+                        .map(|reg| (Some(c.to_string()), reg.clone()))
+                })
+                .unwrap_or_else(|| place.clone());
+            if text.is_empty() {
+                continue;
+            }
             fresh.push(ledger_item::ActiveModel {
                 id: sea_orm::NotSet,
                 ledger: Set("livelihood".into()),
-                household_code: Set(household_code.clone()),
-                region_code: Set(region_code.clone()),
+                household_code: Set(household_code),
+                region_code: Set(region_code),
                 source: Set(r.source.code().into()),
                 activity_id: Set(Some(r.activity_id)),
-                matter: Set(m.clone()),
+                matter: Set(text.to_string()),
                 status: Set("registered".into()),
                 level: Set("village".into()),
                 owner_person_id: Set(r.owner),
@@ -249,13 +262,15 @@ async fn resolve_people<C: ConnectionTrait>(
 }
 
 /// Checks that every target exists and that household targets are within what the caller sees.
+/// Checks that every target exists within the caller's reach; answers the targets that are
+/// households, in the order given.
 async fn check_targets<C: ConnectionTrait>(
     db: &C,
     vis: &Visibility,
     targets: &[String],
-) -> Result<(), WorkError> {
+) -> Result<Vec<String>, WorkError> {
     if targets.is_empty() {
-        return Ok(());
+        return Ok(vec![]);
     }
     let hh: HashSet<String> = household::Entity::find()
         .select_only()
@@ -281,7 +296,11 @@ async fn check_targets<C: ConnectionTrait>(
         .map(|t| crate::domain::ids::shown_code(&t))
         .collect();
     if unknown.is_empty() {
-        Ok(())
+        Ok(targets
+            .iter()
+            .filter(|t| hh.contains(*t))
+            .cloned()
+            .collect())
     } else {
         Err(WorkError::Invalid(format!(
             "对象：{} 不存在或不在您的范围内（应为户编号、区划代码、单位代码或身份证号）",
@@ -409,7 +428,9 @@ pub async fn record(
             "只能记录本人参加的工作（参加人中须有您本人）".into(),
         ));
     }
-    check_targets(db, &caller.visibility(), &r.targets).await?;
+    let households = check_targets(db, &caller.visibility(), &r.targets).await?;
+    crate::domain::work::attribute_matters(r.kind, &r.matters, &households)
+        .map_err(WorkError::Invalid)?;
     if !r.matters.is_empty() {
         let places = region::Entity::find()
             .filter(region::Column::Code.is_in(r.targets.clone()))
@@ -570,7 +591,9 @@ pub async fn correct(
     };
     may_correct(policy, caller, &old.activity, now).map_err(WorkError::Forbidden)?;
     let people = resolve_people(db, &r.participants, &r.participant_ids).await?;
-    check_targets(db, &caller.visibility(), &r.targets).await?;
+    let households = check_targets(db, &caller.visibility(), &r.targets).await?;
+    crate::domain::work::attribute_matters(r.kind, &r.matters, &households)
+        .map_err(WorkError::Invalid)?;
     let txn = db.begin().await?;
     let mut m = record_model(&r, old.activity.fingerprint.clone());
     m.id = id;
@@ -1479,8 +1502,7 @@ pub async fn my_work(
                 .collect();
             if !short_half.is_empty() {
                 owed.push(format!(
-                    "{}（{}）：{half_name}还需走访{}户：{}",
-                    r.id,
+                    "{}：{half_name}还需走访{}户：{}",
                     r.name,
                     short_half.len(),
                     short_half
@@ -1498,25 +1520,28 @@ pub async fn my_work(
                 .sum();
             if short_year > 0 {
                 owed.push(format!(
-                    "{}（{}）：今年还需走访{}次（每户每年不少于{}次）",
-                    r.id, r.name, short_year, min
+                    "{}：今年还需走访{}次（每户每年不少于{}次）",
+                    r.name, short_year, min
                 ));
             }
         }
     }
     let templates = contact_status(db, policy, me, day).await?;
     for t in templates.iter().filter(|t| !t.complete) {
-        owed.push(format!(
-            "{}（{}）：联系点缺{}",
-            t.rule,
-            t.name,
-            t.missing_zh()
-        ));
+        owed.push(format!("{}：联系点缺{}", t.name, t.missing_zh()));
     }
+    // Items I answer for, and those of the households I link (still mine to follow when the
+    // office has handed them to someone else).
+    let my_codes: Vec<String> = mine.iter().map(|h| h.code.clone()).collect();
     let open_items = ledger_item::Entity::find()
-        .filter(ledger_item::Column::OwnerPersonId.eq(me.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(ledger_item::Column::OwnerPersonId.eq(me.id))
+                .add(ledger_item::Column::HouseholdCode.is_in(my_codes)),
+        )
         .filter(ledger_item::Column::Status.is_not_in(["closed"]))
         .order_by_asc(ledger_item::Column::RegisteredOn)
+        .limit(200)
         .all(db)
         .await?;
     Ok(MyWork {

@@ -65,11 +65,46 @@ pub struct ActivityDetail {
     pub activity: ActivityView,
     pub participants: Vec<PersonView>,
     pub targets: Vec<String>,
+    /// The targets by name: 王五户, 乙村, 县公安局 (an ID number stays masked).
+    pub target_names: Vec<crate::web::view::Label>,
     pub items: Vec<ItemView>,
     pub history: Vec<HistoryView>,
     /// Whether the caller may correct it now, and if not why.
     pub may_correct: bool,
     pub correct_refusal: Option<String>,
+}
+
+/// Codes a record names, as a person reads them.
+pub async fn target_names(
+    db: &impl sea_orm::ConnectionTrait,
+    codes: &[String],
+) -> Result<Vec<crate::web::view::Label>, sea_orm::DbErr> {
+    use crate::store::entities::{household, region, unit};
+    use crate::store::work::lookup;
+    let heads: std::collections::HashMap<String, String> = lookup::<household::Entity, _, _>(
+        db,
+        household::Column::Code,
+        household::Column::HeadName,
+        codes,
+    )
+    .await?;
+    let regions: std::collections::HashMap<String, String> =
+        lookup::<region::Entity, _, _>(db, region::Column::Code, region::Column::Name, codes)
+            .await?;
+    let units: std::collections::HashMap<String, String> =
+        lookup::<unit::Entity, _, _>(db, unit::Column::Code, unit::Column::Name, codes).await?;
+    Ok(codes
+        .iter()
+        .map(|c| crate::web::view::Label {
+            code: crate::domain::ids::shown_code(c),
+            zh: heads
+                .get(c)
+                .map(|h| format!("{h}户"))
+                .or_else(|| regions.get(c).cloned())
+                .or_else(|| units.get(c).cloned())
+                .unwrap_or_else(|| crate::domain::ids::shown_code(c)),
+        })
+        .collect())
 }
 
 pub async fn activity_detail(
@@ -98,8 +133,10 @@ pub async fn activity_detail(
     let hist = history::of(&s.db, "activity", &id.to_string()).await?;
     let refusal = work::may_correct(&s.policy(), caller, &d.activity, Utc::now()).err();
     let read_stability = caller.can(Capability::ReadStability);
+    let target_names = target_names(&s.db, &d.targets).await?;
     Ok(ActivityDetail {
         id,
+        target_names,
         activity: ActivityView::new(&d.activity, &d.participants),
         participants: d.participants.iter().map(PersonView::from).collect(),
         targets: d
@@ -112,7 +149,7 @@ pub async fn activity_detail(
             .iter()
             .map(|i| ItemView::new(i, read_stability))
             .collect(),
-        history: hist.iter().map(HistoryView::from).collect(),
+        history: crate::web::view::history_views(&s.db, &hist).await?,
         may_correct: refusal.is_none(),
         correct_refusal: refusal,
     })

@@ -64,10 +64,18 @@ struct RecordForm {
     colleagues: Vec<Choice>,
     targets: Vec<Choice>,
     more_targets: String,
-    matters: String,
+    /// One row per matter: the household that raised it (code, or empty) and the text.
+    matter_rows: Vec<(String, String)>,
     errors: Vec<FieldError>,
     problem: Option<String>,
     today: String,
+}
+
+impl RecordForm {
+    /// Whether a household code is among the form's linked households.
+    fn listed(&self, code: &str) -> bool {
+        self.targets.iter().any(|t| t.value == code)
+    }
 }
 
 fn new_key() -> String {
@@ -134,7 +142,7 @@ async fn form(
         for h in mine.households {
             targets.push(Choice {
                 checked: raw.targets.contains(&h.code),
-                label: format!("{} {}（{}）", h.code, h.head_name, h.link_kind_zh),
+                label: format!("{}户（{}）", h.head_name, h.link_kind_zh),
                 value: h.code,
             });
         }
@@ -155,11 +163,25 @@ async fn form(
             checked: raw.kind == k.code() || raw.kind == k.zh(),
         })
         .collect();
+    let mut matter_rows: Vec<(String, String)> = raw
+        .matters
+        .iter()
+        .flat_map(|m| m.lines())
+        .map(|m| {
+            let (code, text) = crate::domain::work::matter_household(m);
+            (code.unwrap_or("").to_string(), text.to_string())
+        })
+        .filter(|(_, t)| !t.is_empty())
+        .collect();
+    matter_rows.push((String::new(), String::new()));
+    if matter_rows.len() < 2 {
+        matter_rows.push((String::new(), String::new()));
+    }
     render(&RecordForm {
         title: at.title.into(),
         action: at.action,
         draft: at.draft,
-        matters: raw.matters.join("\n"),
+        matter_rows,
         more_targets,
         raw,
         kinds,
@@ -184,10 +206,35 @@ async fn new_record(State(s): State<AppState>, caller: Caller) -> Result<Html<St
     form(&s, &caller, FormAt::new(), raw, vec![], None).await
 }
 
-/// The form as sent: repeated fields become lists; the free-text lists are split later.
+/// The form as sent: repeated fields become lists; the free-text lists are split later. Each
+/// matter row's household comes before its text; a matter names its household as `code：text`,
+/// and that household becomes a target of the record.
 fn raw_from_form(fields: Vec<(String, String)>) -> RawRecord {
     let mut r = RawRecord::default();
+    let mut row_household = String::new();
     for (k, v) in fields {
+        if k == "matter_household" {
+            row_household = v.trim().to_string();
+            continue;
+        }
+        if k == "matter_text" {
+            let h = std::mem::take(&mut row_household);
+            let lines: Vec<&str> = v.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            if lines.is_empty() {
+                continue;
+            }
+            if !h.is_empty() && !r.targets.contains(&h) {
+                r.targets.push(h.clone());
+            }
+            for l in lines {
+                r.matters.push(if h.is_empty() {
+                    l.to_string()
+                } else {
+                    format!("{h}：{l}")
+                });
+            }
+            continue;
+        }
         match k.as_str() {
             "client_key" => r.client_key = v,
             "kind" => r.kind = v,
@@ -210,6 +257,12 @@ fn raw_from_form(fields: Vec<(String, String)>) -> RawRecord {
     r
 }
 
+/// The form again with its errors: 422, so that neither a script nor a person mistakes it for
+/// a saved record (the page keeps its draft until the server says it is saved).
+fn refused(page: Html<String>) -> Response {
+    (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
 async fn submit_record(
     State(s): State<AppState>,
     caller: Caller,
@@ -219,9 +272,9 @@ async fn submit_record(
     let parsed = raw.parse(today());
     let result = match parsed {
         Err(errors) => {
-            return Ok(form(&s, &caller, FormAt::new(), raw, errors, None)
-                .await?
-                .into_response());
+            return Ok(refused(
+                form(&s, &caller, FormAt::new(), raw, errors, None).await?,
+            ));
         }
         Ok(r) => work::record(&s.db, &s.policy(), &caller, r, Utc::now()).await,
     };
@@ -236,11 +289,9 @@ async fn submit_record(
             }
             Ok(Redirect::to(&to).into_response())
         }
-        Err(work::WorkError::Invalid(m)) => {
-            Ok(form(&s, &caller, FormAt::new(), raw, vec![], Some(m))
-                .await?
-                .into_response())
-        }
+        Err(work::WorkError::Invalid(m)) => Ok(refused(
+            form(&s, &caller, FormAt::new(), raw, vec![], Some(m)).await?,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -260,6 +311,17 @@ struct Saved {
     saved: Option<u8>,
     duplicate: Option<u8>,
     warn: Option<String>,
+}
+
+impl RecordPage {
+    fn name_of(&self, code: &str) -> String {
+        self.d
+            .target_names
+            .iter()
+            .find(|t| t.code == code)
+            .map(|t| t.zh.clone())
+            .unwrap_or_else(|| code.to_string())
+    }
 }
 
 async fn record(
@@ -331,18 +393,16 @@ async fn submit_correction(
     let r = match raw.parse(today()) {
         Ok(r) => r,
         Err(errors) => {
-            return Ok(form(&s, &caller, FormAt::edit(id), raw, errors, None)
-                .await?
-                .into_response());
+            return Ok(refused(
+                form(&s, &caller, FormAt::edit(id), raw, errors, None).await?,
+            ));
         }
     };
     match work::correct(&s.db, &s.policy(), &caller, id, r, Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/work/{id}?saved=1")).into_response()),
-        Err(work::WorkError::Invalid(m)) => {
-            Ok(form(&s, &caller, FormAt::edit(id), raw, vec![], Some(m))
-                .await?
-                .into_response())
-        }
+        Err(work::WorkError::Invalid(m)) => Ok(refused(
+            form(&s, &caller, FormAt::edit(id), raw, vec![], Some(m)).await?,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -359,6 +419,21 @@ struct MePage {
     half: &'static str,
 }
 
+impl MePage {
+    fn mine(&self, i: &ItemView) -> bool {
+        i.owner_person_id == Some(self.person_id)
+    }
+    /// A household by its head's name (the code only when it is not one of mine).
+    fn head(&self, code: &str) -> String {
+        self.w
+            .households
+            .iter()
+            .find(|h| h.code == code)
+            .map(|h| format!("{}户", h.head_name))
+            .unwrap_or_else(|| code.to_string())
+    }
+}
+
 async fn me(
     State(s): State<AppState>,
     caller: Caller,
@@ -373,6 +448,13 @@ async fn me(
         .into_iter()
         .filter(|l| l.status != "达标")
         .take(20)
+        .map(|mut l| {
+            // The rule's county-wide page is for those who see the county.
+            if !caller.visibility().all {
+                l.link = None;
+            }
+            l
+        })
         .collect();
     render(&MePage {
         person_id: me.id,
