@@ -31,6 +31,11 @@ pub struct Config {
     /// The county's policy file; without it, the shipped `policy/default.toml`.
     #[serde(default)]
     pub policy_file: Option<PathBuf>,
+    /// The public address residents reach lianxin at (`https://lianxin.example.gov.cn`), printed
+    /// as a full link and QR code on notices and replies; without it, the address the request
+    /// came to is used.
+    #[serde(default)]
+    pub base_url: Option<String>,
     /// Fault injection for the crash test only: imports wait this long before committing.
     #[serde(default)]
     pub hold_import_before_commit_secs: Option<u64>,
@@ -50,6 +55,7 @@ impl Default for Config {
             session_hours: 12,
             hold_import_before_commit_secs: None,
             policy_file: None,
+            base_url: None,
         }
     }
 }
@@ -71,6 +77,7 @@ impl Config {
                 "login_address_max_failures",
                 "session_hours",
                 "policy_file",
+                "base_url",
             ]))
             .extract()
     }

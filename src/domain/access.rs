@@ -40,6 +40,9 @@ pub enum Capability {
     HandleItems,
     /// Save a new version of the county's policy (the organisation department's rules).
     EditPolicy,
+    /// Put an item under supervision 督办 (the supervision office: read everything, change
+    /// nothing else).
+    SuperviseItems,
 }
 
 impl AccessRole {
@@ -56,8 +59,9 @@ impl AccessRole {
             ReadStability => matches!(self, Admin | OrgDept | Office | VillageCadre),
             RecordWork => !matches!(self, Inspector),
             ManageLinks => matches!(self, Admin | OrgDept | Office),
-            HandleItems => matches!(self, Admin | OrgDept | Office | VillageCadre),
+            HandleItems => matches!(self, Admin | OrgDept | Office | Leader | VillageCadre),
             EditPolicy => matches!(self, Admin | OrgDept),
+            SuperviseItems => self == Inspector,
         }
     }
 

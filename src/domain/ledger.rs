@@ -77,12 +77,14 @@ pub enum Action {
     Note,
 }
 
-/// Who acts: the office of a level, or the item's owner.
+/// Who acts: the office of a level, the item's owner, the resident, or the supervision office
+/// 督查 (which may only supervise and note).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
     Office(Level),
     Owner,
     Resident,
+    Supervisor,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,9 +124,16 @@ impl Item {
         let office_here = actor == Actor::Office(self.level);
         let office_above = self.level.up().is_some_and(|l| actor == Actor::Office(l));
         let mut next = *self;
+        // 分级督办 (seed 001): the office of the level above may do what the level's own office
+        // does — assign, resolve, extend, close — without waiting for an escalation.
+        let office = office_here || office_above;
         match (action, self.status) {
-            (Action::Assign, Registered | Escalated) if office_here => next.status = Assigned,
-            (Action::Start, Assigned) if actor == Actor::Owner => next.status = InProgress,
+            (Action::Assign, Registered | Escalated | Assigned | InProgress) if office => {
+                next.status = Assigned
+            }
+            (Action::Start, Registered | Assigned) if actor == Actor::Owner => {
+                next.status = InProgress
+            }
             (Action::Escalate, Registered | Assigned | InProgress)
                 if office_here || actor == Actor::Owner =>
             {
@@ -135,17 +144,19 @@ impl Item {
                 next.level = self.level.down().ok_or("村级事项不能退回")?;
                 next.status = Assigned;
             }
-            (Action::Extend, Registered | Assigned | InProgress | Escalated)
-                if office_here || office_above =>
-            {
+            (Action::Extend, Registered | Assigned | InProgress | Escalated) if office => {
                 if self.extended {
                     return Err("已经延期过一次，不能再延期".into());
                 }
                 next.extended = true;
             }
-            (Action::Resolve, Assigned | InProgress) if actor == Actor::Owner || office_here => {
+            (Action::Resolve, Registered | Assigned | InProgress)
+                if actor == Actor::Owner || office =>
+            {
                 next.status = Resolved
             }
+            // The level an item was escalated (or reopened) to may settle it itself.
+            (Action::Resolve, Escalated) if office => next.status = Resolved,
             (Action::Feedback { answer, on_behalf }, Resolved) => {
                 match (actor, on_behalf) {
                     (Actor::Resident, false) | (Actor::Owner, true) => {}
@@ -156,19 +167,28 @@ impl Item {
                 }
                 next.last_answer = Some(answer);
                 next.answered_on_behalf = on_behalf;
-                // “Not solved” reopens the item (the level above is told).
+                // “Not solved” reopens the item at the level above, which assigns it anew
+                // (at the county centre it is reopened where it is).
                 next.status = if answer == Answer::NotSolved {
-                    InProgress
+                    match self.level.up() {
+                        Some(up) => {
+                            next.level = up;
+                            Escalated
+                        }
+                        None => InProgress,
+                    }
                 } else {
                     FedBack
                 };
             }
-            (Action::Close, FedBack) if office_here => next.status = Closed,
+            (Action::Close, FedBack) if office => next.status = Closed,
             (_, Closed) => return Err("事项已销号".into()),
             // Supervision comes from the level above; the county centre supervises its own.
             (Action::Supervise, _)
                 if self.open()
-                    && (office_above || (self.level == Level::County && office_here)) =>
+                    && (office_above
+                        || actor == Actor::Supervisor
+                        || (self.level == Level::County && office_here)) =>
             {
                 if self.supervised {
                     return Err("事项已在督办中".into());
@@ -299,6 +319,7 @@ mod tests {
             Just(Actor::Office(Level::Village)),
             Just(Actor::Office(Level::Town)),
             Just(Actor::Office(Level::County)),
+            Just(Actor::Supervisor),
         ]
     }
 
@@ -402,6 +423,50 @@ mod tests {
     }
 
     #[test]
+    fn the_level_above_acts_on_a_village_item_and_the_owner_on_a_fresh_one() {
+        // 分级督办: the town desk assigns and settles a village's item without an escalation.
+        let i = Item::new(Level::Village);
+        let town = Actor::Office(Level::Town);
+        let a = i.apply(Action::Assign, town).unwrap();
+        assert_eq!((a.status, a.level), (Status::Assigned, Level::Village));
+        assert_eq!(
+            i.apply(Action::Resolve, town).unwrap().status,
+            Status::Resolved
+        );
+        // The first handler of a matter heard on a visit works on it at once.
+        assert_eq!(
+            i.apply(Action::Start, Actor::Owner).unwrap().status,
+            Status::InProgress
+        );
+        // Two levels up is no office of this item; the supervision office only supervises.
+        assert!(
+            i.apply(Action::Assign, Actor::Office(Level::County))
+                .is_err()
+        );
+        assert!(i.apply(Action::Resolve, Actor::Supervisor).is_err());
+        assert!(
+            i.apply(Action::Supervise, Actor::Supervisor)
+                .unwrap()
+                .supervised
+        );
+        // Not solved at the county centre: open again where it is.
+        let mut c = Item::new(Level::County);
+        c = c
+            .apply(Action::Resolve, Actor::Office(Level::County))
+            .unwrap();
+        c = c
+            .apply(
+                Action::Feedback {
+                    answer: Answer::NotSolved,
+                    on_behalf: false,
+                },
+                Actor::Resident,
+            )
+            .unwrap();
+        assert_eq!((c.status, c.level), (Status::InProgress, Level::County));
+    }
+
+    #[test]
     fn supervision_comes_from_above_once_and_notes_change_nothing() {
         let i = Item::new(Level::Village);
         assert!(
@@ -458,7 +523,15 @@ mod tests {
                 Actor::Resident,
             )
             .unwrap();
-        assert_eq!(i.status, Status::InProgress, "reopened");
+        // Not solved at the town desk: open again at the county centre, which assigns it anew.
+        assert_eq!(
+            (i.status, i.level),
+            (Status::Escalated, Level::County),
+            "reopened above"
+        );
+        assert_eq!(i.last_answer, Some(Answer::NotSolved));
+        let county = Actor::Office(Level::County);
+        i = i.apply(Action::Assign, county).unwrap();
         i = i.apply(Action::Resolve, Actor::Owner).unwrap();
         i = i
             .apply(
@@ -471,10 +544,10 @@ mod tests {
             .unwrap();
         assert!(i.answered_on_behalf);
         assert!(
-            i.apply(Action::Close, village).is_err(),
-            "closed at its own level"
+            i.apply(Action::Close, town).is_err(),
+            "closed at its own level (or above)"
         );
-        i = i.apply(Action::Close, town).unwrap();
+        i = i.apply(Action::Close, county).unwrap();
         assert_eq!(i.status, Status::Closed);
         assert_eq!(
             i.apply(Action::Resolve, Actor::Owner).unwrap_err(),

@@ -73,7 +73,7 @@ pub fn level_zh(code: &str) -> &'static str {
     match code {
         "town" => "镇民情处理站",
         "county" => "县民情处理中心",
-        _ => "村",
+        _ => "村级",
     }
 }
 
@@ -254,6 +254,12 @@ fn actors(caller: &Caller, m: &ledger_item::Model, path: &str) -> Vec<Actor> {
     // The office of the item's own level first, then those above.
     levels.sort_by_key(|l| (*l != level_of(&m.level), *l));
     out.extend(levels.into_iter().map(Actor::Office));
+    if caller
+        .visibility_for(Capability::SuperviseItems)
+        .covers_region(path)
+    {
+        out.push(Actor::Supervisor);
+    }
     out
 }
 
@@ -264,6 +270,7 @@ fn actor_zh(a: Actor) -> &'static str {
         Actor::Office(Level::Village) => "村",
         Actor::Office(Level::Town) => "镇民情处理站",
         Actor::Office(Level::County) => "县民情处理中心",
+        Actor::Supervisor => "督查",
     }
 }
 
@@ -566,6 +573,10 @@ pub struct ItemDetail {
     pub may: Vec<String>,
     /// The resident's feedback link, for those who handle the item.
     pub feedback_path: Option<String>,
+    /// Who signs the item's documents and whom the resident may call.
+    pub issuer: Issuer,
+    /// The resident the documents are addressed to: the name given, or the household's head.
+    pub addressee: Option<String>,
     pub history: Vec<EventView>,
 }
 
@@ -582,7 +593,42 @@ pub struct EventView {
     pub to_status: String,
     pub level: String,
     pub note: String,
+    /// What the step recorded besides its note, in Chinese (the answer, the new owner, the
+    /// new deadline, the reopening).
+    pub said: String,
     pub data: serde_json::Value,
+}
+
+/// A step's recorded data as a sentence.
+fn said(data: &serde_json::Value) -> String {
+    let s = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let mut out = Vec::new();
+    if let Some(a) = s("answer") {
+        let behalf = data.get("on_behalf").and_then(|v| v.as_bool()) == Some(true);
+        out.push(format!(
+            "群众评价：{}{}",
+            answer_zh(&a),
+            if behalf { "（代填）" } else { "" }
+        ));
+    }
+    if let Some(o) = s("owner") {
+        out.push(format!("责任人：{o}"));
+    }
+    if let Some(c) = s("case_owner") {
+        out.push(format!("包案领导：{c}"));
+    }
+    if let (Some(f), Some(t)) = (s("from"), s("to")) {
+        out.push(format!("期限 {f} 延至 {t}"));
+    } else if let Some(d) = s("deadline") {
+        out.push(format!("期限：{d}"));
+    }
+    if let Some(r) = s("reopened") {
+        out.push(r);
+    }
+    if let Some(r) = s("old_resolution").filter(|r| !r.is_empty()) {
+        out.push(format!("原办理结果：{r}"));
+    }
+    out.join("；")
 }
 
 const STEPS: [&str; 14] = [
@@ -720,6 +766,7 @@ pub async fn act(
             Actor::Office(Level::Village),
             Actor::Office(Level::Town),
             Actor::Office(Level::County),
+            Actor::Supervisor,
         ]
         .iter()
         .any(|a| state.apply(action, *a).is_ok());
@@ -821,7 +868,7 @@ pub async fn act(
             data.insert("answer".into(), serde_json::json!(answer_code(a)));
             data.insert("on_behalf".into(), serde_json::json!(step.on_behalf));
             if a == Answer::NotSolved {
-                am.resolved_on = Set(None);
+                reopen(&mut am, &mut data, policy, cal, &m, next, on);
             }
         }
         "close" => am.closed_on = Set(Some(on)),
@@ -869,12 +916,6 @@ pub async fn act(
         }
         _ => {}
     }
-    if next.status == Status::InProgress && state.status == Status::Resolved {
-        data.insert(
-            "reopened".into(),
-            serde_json::json!("群众反馈未解决，事项重新办理，已告知上一级"),
-        );
-    }
     let event = ledger_event::ActiveModel {
         id: NotSet,
         item_id: Set(m.id),
@@ -920,16 +961,23 @@ async fn commit_step(
         .ok_or_else(|| WorkError::NotFound("事项".into()))
 }
 
-/// What a resident sees through the feedback link: the matter and its outcome, nothing personal.
+/// What a resident sees through the feedback link: the matter and where it stands now, nothing
+/// personal.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ResidentView {
     pub id: i32,
     pub matter: String,
     pub status_zh: String,
+    /// Who handles it now: the office of its level, by name.
+    pub handled_by: String,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub deadline: Option<NaiveDate>,
+    /// The current result (none while the item is open again).
     pub resolution: Option<String>,
     pub answer: Option<String>,
     /// The resident can answer now (the item is resolved and waiting for them).
     pub waiting: bool,
+    pub supervision_phone: Option<String>,
 }
 
 pub async fn by_token(
@@ -945,21 +993,72 @@ pub async fn by_token(
         .await
 }
 
-pub fn resident_view(m: &ledger_item::Model) -> ResidentView {
-    ResidentView {
+pub async fn resident_view(
+    db: &impl ConnectionTrait,
+    m: &ledger_item::Model,
+) -> Result<ResidentView, DbErr> {
+    let who = issuer(db, m).await?;
+    Ok(ResidentView {
         id: m.id,
         matter: m.matter.clone(),
         status_zh: crate::store::work::status_zh(&m.status).into(),
+        handled_by: who.name,
+        deadline: m
+            .deadline
+            .filter(|_| m.resolved_on.is_none() && m.closed_on.is_none()),
         resolution: m.resolution.clone(),
         answer: m.answer.as_deref().map(|a| answer_zh(a).to_string()),
         waiting: m.status == "resolved",
-    }
+        supervision_phone: who.supervision_phone,
+    })
 }
 
-/// The resident's own answer, through the secret link of the item (no login).
+/// “Not solved”: the item is open again at the level the state machine moved it to, with a
+/// new deadline from the day of the answer; the old result stays in the history only.
+fn reopen(
+    am: &mut ledger_item::ActiveModel,
+    data: &mut serde_json::Map<String, serde_json::Value>,
+    policy: &Policy,
+    cal: &Calendar,
+    m: &ledger_item::Model,
+    next: ledger::Item,
+    on: NaiveDate,
+) {
+    let c = clock_of(policy, m);
+    let deadline = ledger::deadline(cal, on, c.days, c.count);
+    am.resolved_on = Set(None);
+    am.resolution = Set(None);
+    am.deadline = Set(Some(deadline));
+    am.extended = Set(false);
+    data.insert(
+        "old_resolution".into(),
+        serde_json::json!(m.resolution.clone().unwrap_or_default()),
+    );
+    data.insert("deadline".into(), serde_json::json!(deadline));
+    data.insert(
+        "reopened".into(),
+        serde_json::json!(format!(
+            "群众反馈未解决，事项重新打开，转{}办理，新期限{deadline}",
+            level_zh(level_code(next.level))
+        )),
+    );
+}
+
+/// Who answers through an item's link: the resident, or — when the browser carries a staff
+/// session — that staff member, recorded as 代填 for the resident.
+pub enum Answerer<'a> {
+    Resident,
+    Staff(&'a Caller),
+}
+
+/// The answer given through the secret link of the item (no login needed).
+#[allow(clippy::too_many_arguments)]
 pub async fn resident_feedback(
     db: &DatabaseConnection,
+    policy: &Policy,
+    cal: &Calendar,
     token: &str,
+    by: Answerer<'_>,
     answer: &str,
     note: &str,
     now: DateTime<Utc>,
@@ -968,44 +1067,111 @@ pub async fn resident_feedback(
         .await?
         .ok_or_else(|| WorkError::NotFound("事项".into()))?;
     let a = parse_answer(answer).map_err(WorkError::Invalid)?;
+    let on_behalf = matches!(by, Answerer::Staff(_));
+    let actor = if on_behalf {
+        Actor::Owner
+    } else {
+        Actor::Resident
+    };
     let next = item_state(&m)
         .apply(
             Action::Feedback {
                 answer: a,
-                on_behalf: false,
+                on_behalf,
             },
-            Actor::Resident,
+            actor,
         )
-        .map_err(WorkError::Invalid)?;
+        .map_err(|e| {
+            WorkError::Invalid(if m.status == "resolved" {
+                e
+            } else {
+                "此事项当前不需要您评价：办结后才能评价".into()
+            })
+        })?;
     let on = (now + chrono::Duration::hours(8)).date_naive();
     let mut am = m.clone().into_active_model();
     am.status = Set(status_code(next.status).into());
+    am.level = Set(level_code(next.level).into());
     am.answer = Set(Some(answer_code(a).into()));
-    am.answered_on_behalf = Set(false);
+    am.answered_on_behalf = Set(on_behalf);
     am.version = Set(m.version + 1);
+    let mut data = serde_json::Map::new();
+    data.insert("answer".into(), serde_json::json!(answer_code(a)));
+    data.insert("on_behalf".into(), serde_json::json!(on_behalf));
     if a == Answer::NotSolved {
-        am.resolved_on = Set(None);
+        reopen(&mut am, &mut data, policy, cal, &m, next, on);
     }
-    let mut data = serde_json::json!({"answer": answer_code(a), "on_behalf": false});
-    if a == Answer::NotSolved {
-        data["reopened"] = serde_json::json!("群众反馈未解决，事项重新办理，已告知上一级");
-    }
+    let (account_id, actor_name, role) = match by {
+        Answerer::Resident => (None, "群众本人".to_string(), "群众"),
+        Answerer::Staff(c) => (Some(c.account_id), c.display_name.clone(), "工作人员代填"),
+    };
     let event = ledger_event::ActiveModel {
         id: NotSet,
         item_id: Set(m.id),
         at: Set(now),
         on_date: Set(on),
-        account_id: Set(None),
-        actor: Set("群众本人".into()),
-        actor_role: Set("群众".into()),
+        account_id: Set(account_id),
+        actor: Set(actor_name),
+        actor_role: Set(role.into()),
         action: Set("feedback".into()),
         from_status: Set(m.status.clone()),
         to_status: Set(status_code(next.status).into()),
-        level: Set(m.level.clone()),
+        level: Set(level_code(next.level).into()),
         note: Set(note.trim().chars().take(500).collect()),
-        data: Set(data.to_string()),
+        data: Set(serde_json::Value::Object(data).to_string()),
     };
     commit_step(db, &m, am, event, "请刷新后再提交").await
+}
+
+/// The office that answers for an item at its level, by name, and the supervision phone a
+/// resident may call: the village's committees, the town's 民情处理站, the county's 民情处理中心.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Issuer {
+    pub name: String,
+    pub supervision_phone: Option<String>,
+}
+
+pub async fn issuer(db: &impl ConnectionTrait, m: &ledger_item::Model) -> Result<Issuer, DbErr> {
+    let Some(r) = region_path(db, &m.region_code).await? else {
+        return Ok(Issuer {
+            name: level_zh(&m.level).into(),
+            supervision_phone: None,
+        });
+    };
+    let trail = crate::store::registry::region_trail(db, &r).await?;
+    let at = |n: usize| trail.get(n).map(|r| r.name.clone()).unwrap_or_default();
+    let name = match level_of(&m.level) {
+        Level::Village => {
+            let v = at(2);
+            if v.ends_with("社区") {
+                format!("{}{v}居民委员会", at(1))
+            } else {
+                format!("{}{v}村民委员会", at(1))
+            }
+        }
+        Level::Town => format!("{}{}民情处理站", at(0), at(1)),
+        Level::County => format!("{}民情处理中心", at(0)),
+    };
+    // The supervision phone of the town's (or street's) party committee and government, else of
+    // the county's leadership bodies: the bodies that supervise the desk and the centre.
+    let codes: Vec<String> = trail.iter().take(2).map(|r| r.code.clone()).collect();
+    let mut units = unit::Entity::find()
+        .filter(unit::Column::RegionCode.is_in(codes.clone()))
+        .filter(unit::Column::Kind.is_in([
+            "town_government",
+            "street_office",
+            "county_leadership_body",
+        ]))
+        .filter(unit::Column::SupervisionPhone.is_not_null())
+        .all(db)
+        .await?;
+    units.sort_by_key(|u| std::cmp::Reverse(codes.iter().position(|c| *c == u.region_code)));
+    Ok(Issuer {
+        name,
+        supervision_phone: units
+            .into_iter()
+            .find_map(|u| u.supervision_phone.filter(|p| !p.trim().is_empty())),
+    })
 }
 
 async fn names(
@@ -1077,7 +1243,18 @@ pub async fn view(
         .collect();
     guarantees.sort();
     guarantees.dedup();
-    let handles = !actors.is_empty();
+    // The resident's link is for those who handle the item, not for the supervision office.
+    let handles = actors.iter().any(|a| *a != Actor::Supervisor);
+    let issuer = issuer(db, &m).await?;
+    let addressee = match (&m.resident_name, &m.household_code) {
+        (Some(n), _) if !n.trim().is_empty() => Some(n.clone()),
+        (_, Some(h)) => household::Entity::find()
+            .filter(household::Column::Code.eq(h.as_str()))
+            .one(db)
+            .await?
+            .map(|h| h.head_name),
+        _ => None,
+    };
     let ledger = LedgerKind::from_code(&m.ledger);
     let source = ItemSource::from_code(&m.source);
     Ok(Some(ItemDetail {
@@ -1131,6 +1308,8 @@ pub async fn view(
             .as_ref()
             .filter(|_| handles)
             .map(|t| format!("/fankui/{t}")),
+        issuer,
+        addressee,
         history: events
             .into_iter()
             .map(|e| EventView {
@@ -1146,6 +1325,7 @@ pub async fn view(
                 to_status: e.to_status,
                 level: e.level,
                 note: e.note,
+                said: said(&serde_json::from_str(&e.data).unwrap_or_default()),
                 data: serde_json::from_str(&e.data).unwrap_or_default(),
             })
             .collect(),
@@ -1185,6 +1365,9 @@ pub struct Inbox {
     pub supervised: Vec<ItemRow>,
     /// Residents said “not solved”: reopened items the caller's level is told of.
     pub reopened: Vec<ItemRow>,
+    /// Open items of the level below in the caller's area (分级督办): the town desk sees its
+    /// villages' items, the county centre its towns'.
+    pub below: Vec<ItemRow>,
     /// How many items each list holds in all (the lists show at most `limit`).
     pub counts: HashMap<String, usize>,
     /// Reminders are shown now (working hours of a working day).
@@ -1325,12 +1508,13 @@ pub async fn inbox(
         policy.ledger.due_soon_days + 1,
         crate::domain::policy::Counting::Working,
     );
-    let mut lists: [(&str, Vec<i32>, usize); 5] = [
+    let mut lists: [(&str, Vec<i32>, usize); 6] = [
         ("waiting", vec![], 0),
         ("overdue", vec![], 0),
         ("due_soon", vec![], 0),
         ("supervised", vec![], 0),
         ("reopened", vec![], 0),
+        ("below", vec![], 0),
     ];
     let mut push = |i: usize, id: i32| {
         lists[i].2 += 1;
@@ -1339,6 +1523,8 @@ pub async fn inbox(
         }
     };
     let none = Vec::new();
+    // The supervision office watches what is late or under supervision everywhere it reads.
+    let supervisor = caller.can(Capability::SuperviseItems);
     for (id, region_code, status, level, owner, deadline, supervised, answer) in &keys {
         let levels = levels_of.get(region_code).unwrap_or(&none);
         let here = levels.contains(&level_of(level));
@@ -1346,14 +1532,17 @@ pub async fn inbox(
         let mine = caller.person_id.is_some() && caller.person_id == *owner;
         let open = OPEN.contains(&status.as_str());
         let waiting = match status.as_str() {
-            "registered" | "escalated" | "fed_back" => here,
+            "registered" => here || mine,
+            "escalated" | "fed_back" => here,
             "assigned" | "in_progress" => mine,
             _ => false,
         };
         if waiting {
             push(0, *id);
+        } else if open && above && !here {
+            push(5, *id);
         }
-        if !open || !(mine || here || above) {
+        if !open || !(mine || here || above || supervisor) {
             continue;
         }
         if ledger::overdue(*deadline, today) {
@@ -1387,7 +1576,7 @@ pub async fn inbox(
             .map(|m| row(m, &owners, cal, today))
             .collect()
     };
-    let [waiting, overdue, due_soon, supervised, reopened] = &lists;
+    let [waiting, overdue, due_soon, supervised, reopened, below] = &lists;
     Ok(Inbox {
         today,
         remind,
@@ -1396,6 +1585,7 @@ pub async fn inbox(
         due_soon: rows(&due_soon.1),
         supervised: rows(&supervised.1),
         reopened: rows(&reopened.1),
+        below: rows(&below.1),
         counts: lists
             .iter()
             .filter(|l| l.2 > 0)
@@ -1503,8 +1693,23 @@ pub async fn people_to_pick(
     db: &impl ConnectionTrait,
     region_code: &str,
     county_leaders: bool,
+    text: &str,
 ) -> Result<Vec<(i32, String, String)>, DbErr> {
     let mut q = person::Entity::find();
+    let text = text.trim();
+    if !text.is_empty() {
+        q = q.filter(
+            Condition::any()
+                .add(crate::store::registry::name_match(
+                    text,
+                    person::Column::Name,
+                    person::Column::Pinyin,
+                    person::Column::Initials,
+                    None,
+                ))
+                .add(person::Column::Post.contains(text)),
+        );
+    }
     if county_leaders {
         q = q.filter(
             Condition::any()

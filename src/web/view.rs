@@ -6,6 +6,7 @@ use crate::domain::ids::{mask_id_number, mask_phone};
 use crate::domain::labels::*;
 use crate::store::entities::*;
 use serde::Serialize;
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -277,6 +278,61 @@ pub struct HistoryView {
 
 impl From<&history::Model> for HistoryView {
     fn from(m: &history::Model) -> Self {
+        HistoryView::named(m, &std::collections::HashMap::new())
+    }
+}
+
+/// Fields whose stored value is a person's id.
+const PERSON_FIELDS: [&str; 3] = ["person_id", "owner_person_id", "case_owner_person_id"];
+
+/// A stored value as a person reads it: names instead of ids and codes, labels instead of
+/// `,dibao,` lists.
+fn value_zh(field: &str, v: Option<&serde_json::Value>, names: &HashMap<i32, String>) -> String {
+    use crate::domain::labels::*;
+    let text = match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => return "（空）".into(),
+        Some(serde_json::Value::Bool(b)) => return if *b { "是" } else { "否" }.into(),
+        Some(other) => other.to_string(),
+    };
+    if PERSON_FIELDS.contains(&field) {
+        if let Some(n) = text.parse::<i32>().ok().and_then(|id| names.get(&id)) {
+            return n.clone();
+        }
+    }
+    let one = |c: &str| -> String {
+        ActivityKind::from_code(c)
+            .map(|k| k.zh())
+            .or_else(|| LinkKind::from_code(c).map(|k| k.zh()))
+            .or_else(|| UnitKind::from_code(c).map(|k| k.zh()))
+            .or_else(|| RegionLevel::from_code(c).map(|k| k.zh()))
+            .or_else(|| HouseholdTag::from_code(c).map(|k| k.zh()))
+            .or_else(|| Role::from_code(c).map(|k| k.zh()))
+            .map(str::to_string)
+            .unwrap_or_else(|| c.to_string())
+    };
+    match field {
+        "kind" | "level" => one(&text),
+        "tags" | "roles" => {
+            let parts: Vec<String> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(one)
+                .collect();
+            if parts.is_empty() {
+                "（空）".into()
+            } else {
+                parts.join("、")
+            }
+        }
+        "status" => crate::store::work::status_zh(&text).to_string(),
+        _ => text,
+    }
+}
+
+impl HistoryView {
+    fn named(m: &history::Model, names: &HashMap<i32, String>) -> Self {
         let changes = serde_json::from_str::<serde_json::Value>(&m.changes)
             .ok()
             .and_then(|v| v.as_object().cloned())
@@ -284,16 +340,11 @@ impl From<&history::Model> for HistoryView {
                 o.iter()
                     .map(|(k, v)| {
                         let pair = v.as_array().cloned().unwrap_or_default();
-                        let show = |x: Option<&serde_json::Value>| match x {
-                            Some(serde_json::Value::String(s)) => s.clone(),
-                            Some(serde_json::Value::Null) | None => "（空）".into(),
-                            Some(other) => other.to_string(),
-                        };
                         format!(
                             "{}：{} → {}",
                             field_zh(k),
-                            show(pair.first()),
-                            show(pair.get(1))
+                            value_zh(k, pair.first(), names),
+                            value_zh(k, pair.get(1), names)
                         )
                     })
                     .collect()
@@ -321,6 +372,42 @@ impl From<&history::Model> for HistoryView {
             changes,
         }
     }
+}
+
+/// History lines with the people they name looked up once.
+pub async fn history_views(
+    db: &impl sea_orm::ConnectionTrait,
+    hist: &[history::Model],
+) -> Result<Vec<HistoryView>, sea_orm::DbErr> {
+    let mut ids: Vec<i32> = Vec::new();
+    for m in hist {
+        if let Ok(serde_json::Value::Object(o)) = serde_json::from_str(&m.changes) {
+            for f in PERSON_FIELDS {
+                if let Some(serde_json::Value::Array(pair)) = o.get(f) {
+                    for v in pair {
+                        let id = match v {
+                            serde_json::Value::Number(n) => n.as_i64(),
+                            serde_json::Value::String(s) => s.parse().ok(),
+                            _ => None,
+                        };
+                        if let Some(id) = id.and_then(|i| i32::try_from(i).ok()) {
+                            ids.push(id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let names = crate::store::work::lookup::<crate::store::entities::person::Entity, _, _>(
+        db,
+        crate::store::entities::person::Column::Id,
+        crate::store::entities::person::Column::Name,
+        &ids,
+    )
+    .await?;
+    Ok(hist.iter().map(|m| HistoryView::named(m, &names)).collect())
 }
 
 /// Times are stored in UTC and shown in Beijing time.
@@ -485,5 +572,48 @@ impl ItemView {
             activity_id: m.activity_id,
             owner_person_id: m.owner_person_id,
         }
+    }
+}
+
+/// The address residents reach lianxin at: the `base_url` setting, or else the host the request
+/// came to (with the scheme a TLS proxy reports).
+pub fn public_url(
+    config: &crate::config::Config,
+    headers: &axum::http::HeaderMap,
+    path: &str,
+) -> String {
+    if let Some(base) = config.base_url.as_deref().filter(|b| !b.trim().is_empty()) {
+        return format!("{}{path}", base.trim_end_matches('/'));
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or(config.listen.as_str());
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    format!("{}://{host}{path}", if https { "https" } else { "http" })
+}
+
+/// A QR code of `text` as inline SVG (for printed notices; scanned by a phone's camera).
+pub fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(160, 160)
+                .build();
+            // Inline in HTML: without the XML declaration.
+            match svg.find("<svg") {
+                Some(i) => svg[i..].to_string(),
+                None => svg,
+            }
+        }
+        Err(_) => String::new(),
     }
 }

@@ -178,7 +178,11 @@ async fn resident_item(
         .await
         .map_err(AppError::from)?
         .ok_or(AppError::NotFound("事项".into()))?;
-    Ok(Json(ledger::resident_view(&m)))
+    Ok(Json(
+        ledger::resident_view(&s.db, &m)
+            .await
+            .map_err(AppError::from)?,
+    ))
 }
 
 /// The resident says solved, partly solved or not solved; “not solved” reopens the item.
@@ -186,11 +190,33 @@ async fn resident_item(
     responses((status = 200), (status = 400), (status = 404)))]
 async fn resident_answer(
     State(s): State<AppState>,
+    staff: Option<axum::Extension<Caller>>,
     Path(token): Path<String>,
     Json(a): Json<ResidentAnswer>,
 ) -> Result<Json<ResidentView>, ApiError> {
-    let m = ledger::resident_feedback(&s.db, &token, &a.answer, &a.note, Utc::now())
+    let cal = crate::store::rules::calendar(&s.db)
         .await
         .map_err(AppError::from)?;
-    Ok(Json(ledger::resident_view(&m)))
+    // A staff member's session or token makes it their 代填, never the resident's own answer.
+    let by = match &staff {
+        Some(c) => ledger::Answerer::Staff(&c.0),
+        None => ledger::Answerer::Resident,
+    };
+    let m = ledger::resident_feedback(
+        &s.db,
+        &s.policy(),
+        &cal,
+        &token,
+        by,
+        &a.answer,
+        &a.note,
+        Utc::now(),
+    )
+    .await
+    .map_err(AppError::from)?;
+    Ok(Json(
+        ledger::resident_view(&s.db, &m)
+            .await
+            .map_err(AppError::from)?,
+    ))
 }

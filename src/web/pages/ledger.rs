@@ -55,6 +55,7 @@ fn sections(i: &Inbox) -> Vec<(&'static str, &'static str, Vec<ItemRow>)> {
         ("due_soon", "即将到期", i.due_soon.clone()),
         ("supervised", "督办中", i.supervised.clone()),
         ("reopened", "群众反馈未解决", i.reopened.clone()),
+        ("below", "下级在办（可交办、办结、督办）", i.below.clone()),
     ]
 }
 
@@ -220,14 +221,52 @@ struct ItemPage {
     error: Option<String>,
     note: String,
     today: String,
+    /// The steps this caller may take now, with their button labels.
+    step_labels: Vec<(String, &'static str)>,
+    /// The one step whose form is open.
+    step: Option<String>,
+    q: String,
+    /// People to pick from for the open step (assign, case owner), filtered by `q`.
     people: Vec<(i32, String, String)>,
-    leaders: Vec<(i32, String, String)>,
+    feedback_url: Option<String>,
     guarantees: Vec<(&'static str, &'static str)>,
 }
 
+/// A step's button, and what its form asks for.
+fn step_label(a: &str) -> &'static str {
+    match a {
+        "assign" => "交办",
+        "start" => "开始办理",
+        "resolve" => "办结",
+        "escalate" => "上报上一级",
+        "return" => "退回下一级",
+        "extend" => "批准延期",
+        "close" => "销号",
+        "supervise" => "督办",
+        "feedback" => "代群众记录评价",
+        "overdue_reason" => "记录逾期原因",
+        "notice" => "记录告知",
+        "take_case" => "确定包案领导",
+        "guarantee" => "记录五包",
+        "note" => "记录情况",
+        _ => "办理",
+    }
+}
+
 impl ItemPage {
-    fn may(&self, a: &str) -> bool {
-        self.d.may.iter().any(|m| m == a)
+    fn label(&self, a: &str) -> &'static str {
+        step_label(a)
+    }
+    fn need(&self, a: &str) -> &'static str {
+        match a {
+            "resolve" => "办理结果（将反馈给群众）",
+            "escalate" => "本级无法解决的原因",
+            "return" => "退回理由",
+            "overdue_reason" => "逾期原因",
+            "notice" => "当场答复内容，或办理期限和渠道",
+            "note" => "情况",
+            _ => "",
+        }
     }
 }
 
@@ -235,36 +274,54 @@ impl ItemPage {
 struct ItemQuery {
     done: Option<String>,
     date: Option<NaiveDate>,
+    step: Option<String>,
+    q: Option<String>,
 }
 
+struct Open {
+    step: Option<String>,
+    q: String,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn item_page(
     s: &AppState,
     caller: &Caller,
+    headers: &axum::http::HeaderMap,
     id: i32,
     on: NaiveDate,
     done: Option<String>,
     error: Option<String>,
     note: String,
+    open: Open,
 ) -> Result<Html<String>, AppError> {
     let d = detail(s, caller, id, on).await?;
-    let people = if d.may.iter().any(|m| m == "assign") {
-        ledger::people_to_pick(&s.db, &d.region_code, false).await?
-    } else {
-        vec![]
+    // One step at a time: the one asked for, or the only one there is.
+    let step = open
+        .step
+        .filter(|a| d.may.iter().any(|m| m == a))
+        .or_else(|| (d.may.len() == 1).then(|| d.may[0].clone()));
+    let people = match step.as_deref() {
+        Some(a @ ("assign" | "take_case")) => {
+            ledger::people_to_pick(&s.db, &d.region_code, a == "take_case", &open.q).await?
+        }
+        _ => vec![],
     };
-    let leaders = if d.may.iter().any(|m| m == "take_case") {
-        ledger::people_to_pick(&s.db, &d.region_code, true).await?
-    } else {
-        vec![]
-    };
+    let feedback_url = d
+        .feedback_path
+        .as_deref()
+        .map(|p| crate::web::view::public_url(&s.config, headers, p));
     render(&ItemPage {
+        step_labels: d.may.iter().map(|a| (a.clone(), step_label(a))).collect(),
+        step,
+        q: open.q,
+        feedback_url,
         d,
         done: done.map(|a| ledger::action_zh(&a).to_string()),
         error,
         note,
         today: on.to_string(),
         people,
-        leaders,
         guarantees: crate::domain::labels::Guarantee::ALL
             .iter()
             .map(|g| (g.code(), g.zh()))
@@ -275,17 +332,23 @@ async fn item_page(
 async fn item(
     State(s): State<AppState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i32>,
     Query(q): Query<ItemQuery>,
 ) -> Result<Html<String>, AppError> {
     item_page(
         &s,
         &caller,
+        &headers,
         id,
         q.date.unwrap_or_else(today),
         q.done,
         None,
         String::new(),
+        Open {
+            step: q.step,
+            q: q.q.unwrap_or_default().chars().take(40).collect(),
+        },
     )
     .await
 }
@@ -313,6 +376,7 @@ struct StepForm {
 async fn step(
     State(s): State<AppState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i32>,
     Form(f): Form<StepForm>,
 ) -> Result<Response, AppError> {
@@ -358,9 +422,22 @@ async fn step(
         Ok(_) => Ok(Redirect::to(&format!("/items/{id}?done={}", f.action)).into_response()),
         // The page again, with the reason and what was typed.
         Err(AppError::BadRequest(e)) | Err(AppError::Refused(e)) => {
-            Ok(item_page(&s, &caller, id, on, None, Some(e), f.note)
-                .await?
-                .into_response())
+            let page = item_page(
+                &s,
+                &caller,
+                &headers,
+                id,
+                on,
+                None,
+                Some(e),
+                f.note.clone(),
+                Open {
+                    step: Some(f.action.clone()),
+                    q: String::new(),
+                },
+            )
+            .await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),
     }
@@ -372,7 +449,8 @@ struct DocPage {
     d: ItemDetail,
     kind: &'static str,
     title: &'static str,
-    county: String,
+    /// The resident's page for this item, as a full address and a QR code.
+    link: Option<(String, String)>,
     today: String,
     petition_days: u32,
     extension_days: u32,
@@ -385,6 +463,7 @@ struct DocPage {
 async fn document(
     State(s): State<AppState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     Path((id, kind)): Path<(i32, String)>,
 ) -> Result<Html<String>, AppError> {
     let d = detail(&s, &caller, id, today()).await?;
@@ -405,18 +484,15 @@ async fn document(
             "此事项尚未办结，不能出具答复意见书".into(),
         ));
     }
-    let county = match crate::store::registry::region(&s.db, &d.region_code).await? {
-        Some(r) => crate::store::registry::region_trail(&s.db, &r)
-            .await?
-            .first()
-            .map(|r| r.name.clone())
-            .unwrap_or_default(),
-        None => String::new(),
-    };
+    let link = d.feedback_path.as_deref().map(|p| {
+        let url = crate::web::view::public_url(&s.config, &headers, p);
+        let qr = crate::web::view::qr_svg(&url);
+        (url, qr)
+    });
     render(&DocPage {
         kind,
         title,
-        county,
+        link,
         today: today().format("%Y年%m月%d日").to_string(),
         petition_days: s.policy().ledger.petition.days,
         extension_days: s.policy().ledger.petition.extension_days,
@@ -460,27 +536,45 @@ async fn review(
 #[derive(Template)]
 #[template(path = "ledger/resident.html")]
 struct ResidentPage {
-    v: ResidentView,
+    /// None: a wrong or withdrawn link.
+    v: Option<ResidentView>,
     thanks: bool,
     error: Option<String>,
+    /// The staff member whose session this browser carries.
+    staff: Option<String>,
 }
 
+/// The resident's page: no login, and a wrong link is told plainly, never sent to the staff
+/// login.
 async fn resident(
     State(s): State<AppState>,
+    staff: Option<axum::Extension<Caller>>,
     Path(token): Path<String>,
-) -> Result<Html<String>, AppError> {
-    let m = ledger::by_token(&s.db, &token)
-        .await?
-        .ok_or(AppError::NotFound("事项".into()))?;
-    render(&ResidentPage {
-        v: ledger::resident_view(&m),
-        thanks: false,
-        error: None,
-    })
+) -> Result<Response, AppError> {
+    let v = match ledger::by_token(&s.db, &token).await? {
+        Some(m) => Some(ledger::resident_view(&s.db, &m).await?),
+        None => None,
+    };
+    let status = if v.is_some() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::NOT_FOUND
+    };
+    Ok((
+        status,
+        render(&ResidentPage {
+            v,
+            thanks: false,
+            error: None,
+            staff: staff.map(|c| c.0.display_name),
+        })?,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
 struct AnswerForm {
+    #[serde(default)]
     answer: String,
     #[serde(default)]
     note: String,
@@ -488,24 +582,51 @@ struct AnswerForm {
 
 async fn resident_answer(
     State(s): State<AppState>,
+    staff: Option<axum::Extension<Caller>>,
     Path(token): Path<String>,
     Form(f): Form<AnswerForm>,
-) -> Result<Html<String>, AppError> {
-    let (m, thanks, error) =
-        match ledger::resident_feedback(&s.db, &token, &f.answer, &f.note, Utc::now()).await {
-            Ok(m) => (m, true, None),
-            Err(crate::store::work::WorkError::Invalid(e)) => (
-                ledger::by_token(&s.db, &token)
-                    .await?
-                    .ok_or(AppError::NotFound("事项".into()))?,
-                false,
-                Some(e),
-            ),
-            Err(e) => return Err(e.into()),
-        };
-    render(&ResidentPage {
-        v: ledger::resident_view(&m),
-        thanks,
-        error,
-    })
+) -> Result<Response, AppError> {
+    let cal = calendar(&s.db).await?;
+    let by = match &staff {
+        Some(c) => ledger::Answerer::Staff(&c.0),
+        None => ledger::Answerer::Resident,
+    };
+    let res = ledger::resident_feedback(
+        &s.db,
+        &s.policy(),
+        &cal,
+        &token,
+        by,
+        &f.answer,
+        &f.note,
+        Utc::now(),
+    )
+    .await;
+    let (m, thanks, error) = match res {
+        Ok(m) => (Some(m), true, None),
+        Err(crate::store::work::WorkError::Invalid(e)) => {
+            (ledger::by_token(&s.db, &token).await?, false, Some(e))
+        }
+        Err(crate::store::work::WorkError::NotFound(_)) => (None, false, None),
+        Err(e) => return Err(e.into()),
+    };
+    let v = match &m {
+        Some(m) => Some(ledger::resident_view(&s.db, m).await?),
+        None => None,
+    };
+    let status = match (&v, &error) {
+        (None, _) => axum::http::StatusCode::NOT_FOUND,
+        (_, Some(_)) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        _ => axum::http::StatusCode::OK,
+    };
+    Ok((
+        status,
+        render(&ResidentPage {
+            v,
+            thanks,
+            error,
+            staff: staff.map(|c| c.0.display_name.clone()),
+        })?,
+    )
+        .into_response())
 }
