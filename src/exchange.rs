@@ -72,6 +72,9 @@ fn cell_text(d: &Data) -> String {
         Data::String(s) => s.clone(),
         Data::Int(i) => i.to_string(),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        // A number this long was an ID number typed into a number cell: Excel kept only 15
+        // digits. Shown as Excel shows it, so that the check can say what happened.
+        Data::Float(f) if f.abs() >= 1e15 => format!("{f:E}"),
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
         Data::DateTime(dt) => match dt.as_datetime() {
@@ -195,15 +198,53 @@ pub fn write_xlsx(
     wb.save_to_buffer()
 }
 
-/// A blank template: the header row, and a second sheet explaining each column.
+/// Columns Excel must keep as text: ID numbers, phones and codes (an 18-digit number becomes
+/// 3.5E+17 and loses its last digits; a code loses its leading zeros).
+fn text_column(key: &str) -> bool {
+    key.contains("id_number")
+        || key.contains("phone")
+        || key.contains("code")
+        || key == "participants"
+}
+
+/// The fixed choices of a single-valued coded column, for a drop-down list.
+fn choices(kind: Kind, key: &str) -> Option<Vec<&'static str>> {
+    use crate::domain::labels::*;
+    match (kind, key) {
+        (Kind::Regions, "level") => Some(RegionLevel::ALL.iter().map(|v| v.zh()).collect()),
+        (Kind::Units, "kind") => Some(UnitKind::ALL.iter().map(|v| v.zh()).collect()),
+        (Kind::Links, "kind") => Some(LinkKind::ALL.iter().map(|v| v.zh()).collect()),
+        (Kind::Activities, "kind") => Some(ActivityKind::ALL.iter().map(|v| v.zh()).collect()),
+        (Kind::People, "grassroots_experience") => Some(vec!["是", "否"]),
+        _ => None,
+    }
+}
+
+/// A blank template: the header row with ID, phone and code columns set to text and drop-down
+/// lists for coded columns; a sheet explaining each column; a sheet with a filled example row.
 pub fn template(kind: Kind) -> Result<Vec<u8>, XlsxError> {
+    const ROWS: u32 = 20_000;
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format_index(49); // 49 is Excel's own “@” (text)
     let ws = wb.add_worksheet();
     ws.set_name(kind.zh())?;
     for (c, col) in kind.columns().iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, col.zh, &bold)?;
-        ws.set_column_width(c as u16, 16)?;
+        let c = c as u16;
+        ws.write_string_with_format(0, c, col.zh, &bold)?;
+        if text_column(col.key) {
+            ws.set_column_format(c, &text)?;
+            ws.set_column_width(c, 22)?;
+        } else {
+            ws.set_column_width(c, 16)?;
+        }
+        if let Some(list) = choices(kind, col.key) {
+            let dv = rust_xlsxwriter::DataValidation::new()
+                .allow_list_strings(&list)?
+                .set_input_title(col.zh)?
+                .set_input_message("请从下拉列表中选择")?;
+            ws.add_data_validation(1, c, ROWS, c, &dv)?;
+        }
     }
     let help = wb.add_worksheet();
     help.set_name("填写说明")?;
@@ -217,6 +258,29 @@ pub fn template(kind: Kind) -> Result<Vec<u8>, XlsxError> {
         help.write_string(r, 1, col.key)?;
         help.write_string(r, 2, if col.required { "是" } else { "否" })?;
         help.write_string(r, 3, col.note)?;
+    }
+    let n = kind.columns().len() as u32 + 2;
+    help.write_string(
+        n,
+        0,
+        "身份证号、手机号和各种代码列已设为“文本”格式：请直接输入或粘贴为文本，不要改成数字格式，否则Excel会把18位身份证号变成科学计数法（如3.5E+17）并丢失末几位。",
+    )?;
+    help.write_string(
+        n + 1,
+        0,
+        "导入时按区划、单位、人员、户、家庭成员、联系关系、工作记录的顺序：后面的文件会用到前面文件里的代码。",
+    )?;
+    let ex = wb.add_worksheet();
+    ex.set_name("示例")?;
+    for (c, (col, v)) in kind
+        .columns()
+        .iter()
+        .zip(crate::domain::formats::example(kind))
+        .enumerate()
+    {
+        ex.write_string_with_format(0, c as u16, col.zh, &bold)?;
+        ex.write_string_with_format(1, c as u16, *v, &text)?;
+        ex.set_column_width(c as u16, if text_column(col.key) { 22 } else { 16 })?;
     }
     wb.save_to_buffer()
 }
@@ -542,6 +606,7 @@ pub fn write_compliance(r: &crate::domain::rules::Report) -> Result<Vec<u8>, Xls
         "actual",
         "required",
         "detail",
+        "reachable",
     ];
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
@@ -578,6 +643,9 @@ pub fn write_compliance(r: &crate::domain::rules::Report) -> Result<Vec<u8>, Xls
         ws.write_number(row, 7, o.actual)?;
         ws.write_number(row, 8, o.required)?;
         ws.write_string(row, 9, &o.detail)?;
+        if let Some(r) = o.reachable {
+            ws.write_boolean(row, 10, r)?;
+        }
     }
     let un = wb.add_worksheet();
     un.set_name("unmeasured")?;

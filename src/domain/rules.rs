@@ -159,6 +159,10 @@ pub struct Outcome {
     pub actual: f64,
     pub required: f64,
     pub detail: String,
+    /// `Some(false)` on a pending row that can no longer be met in the days left of its period
+    /// (118 days owed with 30 left); left out otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reachable: Option<bool>,
 }
 
 /// A rule the engine cannot measure yet, and why.
@@ -665,6 +669,7 @@ fn item_outcomes(
             }
         };
         out.push(Outcome {
+            reachable: None,
             rule: rule.id.clone(),
             subject_kind: kind,
             subject_code: code,
@@ -797,6 +802,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                     detail: String| {
             let st = status(actual, required, max, p, as_of);
             results.push(Outcome {
+                reachable: None,
                 rule: rule.id.clone(),
                 subject_kind: s.kind,
                 subject_code: s.code.to_string(),
@@ -1437,6 +1443,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                     (Status::Met, String::new())
                                 };
                                 results.push(Outcome {
+                                    reachable: None,
                                     rule: rule.id.clone(),
                                     subject_kind: s.kind,
                                     subject_code: s.code.to_string(),
@@ -1488,6 +1495,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                                 status(st_actual, *min as f64, None, p, as_of)
                             };
                             results.push(Outcome {
+                                reachable: None,
                                 rule: rule.id.clone(),
                                 subject_kind: s.kind,
                                 subject_code: s.code.to_string(),
@@ -1562,6 +1570,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                             ),
                         };
                         results.push(Outcome {
+                            reachable: None,
                             rule: rule.id.clone(),
                             subject_kind: s.kind,
                             subject_code: s.code.to_string(),
@@ -1605,6 +1614,7 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
                             let actual = (3 - missing.len()) as f64;
                             let st = status(actual, 3.0, None, p, as_of);
                             results.push(Outcome {
+                                reachable: None,
                                 rule: rule.id.clone(),
                                 subject_kind: s.kind,
                                 subject_code: s.code.to_string(),
@@ -1744,7 +1754,9 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
         }
         (results, unmeasured)
     };
-    let (results, unmeasured) = in_parallel(&policy.rules, facts.only_person.is_none(), one_rule);
+    let (mut results, unmeasured) =
+        in_parallel(&policy.rules, facts.only_person.is_none(), one_rule);
+    mark_unreachable(policy, &mut results, year, as_of);
     let mut notes = Vec::new();
     if !facts.calendar.knows(year) {
         notes.push(format!(
@@ -1758,6 +1770,32 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
         results,
         unmeasured,
         notes,
+    }
+}
+
+/// Marks pending rows of day-counted rules that need more days than their period has left.
+fn mark_unreachable(policy: &Policy, results: &mut [Outcome], year: i32, as_of: NaiveDate) {
+    let day_based: HashMap<&str, &str> = policy
+        .rules
+        .iter()
+        .filter(|r| matches!(r.measure, Measure::Days { .. } | Measure::Run { .. }))
+        .map(|r| (r.id.as_str(), r.period.as_deref().unwrap_or("year")))
+        .collect();
+    for o in results.iter_mut().filter(|o| o.status == Status::Pending) {
+        let Some(kind) = day_based.get(o.rule.as_str()) else {
+            continue;
+        };
+        let Some(p) = periods(kind, year, as_of)
+            .into_iter()
+            .find(|p| p.label == o.period)
+        else {
+            continue;
+        };
+        // Days after the as-of day up to the period's end; the as-of day itself is counted.
+        let left = (p.end - as_of).num_days().max(0) as f64;
+        if o.required - o.actual > left {
+            o.reachable = Some(false);
+        }
     }
 }
 

@@ -820,3 +820,71 @@ pub async fn save_policy(
     .await?;
     Ok(saved.id)
 }
+
+/// Where each subject of the report belongs, to compare towns and units: a person's unit and
+/// town, a unit's town, a region's town; with the names of towns and units.
+#[derive(Default)]
+pub struct Belonging {
+    pub person: HashMap<String, (String, Option<String>)>,
+    pub unit_town: HashMap<String, Option<String>>,
+    pub region_town: HashMap<String, Option<String>>,
+    pub town_names: HashMap<String, String>,
+    pub unit_names: HashMap<String, String>,
+}
+
+/// The town (second level) of a region path `/county/town/…/`.
+fn town_of(path: &str) -> Option<String> {
+    path.trim_matches('/').split('/').nth(1).map(str::to_string)
+}
+
+pub async fn belonging(db: &impl ConnectionTrait) -> Result<Belonging, DbErr> {
+    let regions: Vec<(String, String, String)> = region::Entity::find()
+        .select_only()
+        .columns([
+            region::Column::Code,
+            region::Column::Path,
+            region::Column::Name,
+        ])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut b = Belonging::default();
+    for (code, path, name) in &regions {
+        if path.trim_matches('/').split('/').count() == 2 {
+            b.town_names.insert(code.clone(), name.clone());
+        }
+        b.region_town.insert(code.clone(), town_of(path));
+    }
+    let units: Vec<(String, String, String)> = unit::Entity::find()
+        .select_only()
+        .columns([
+            unit::Column::Code,
+            unit::Column::Name,
+            unit::Column::RegionCode,
+        ])
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (code, name, region) in units {
+        let town = b.region_town.get(&region).cloned().flatten();
+        b.unit_town.insert(code.clone(), town);
+        b.unit_names.insert(code, name);
+    }
+    let people: Vec<(String, String, Option<String>)> = person::Entity::find()
+        .select_only()
+        .columns([
+            person::Column::IdNumber,
+            person::Column::UnitCode,
+            person::Column::RegionCode,
+        ])
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (id, unit, region) in people {
+        let town = region
+            .and_then(|r| b.region_town.get(&r).cloned().flatten())
+            .or_else(|| b.unit_town.get(&unit).cloned().flatten());
+        b.person.insert(id, (unit, town));
+    }
+    Ok(b)
+}

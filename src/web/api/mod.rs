@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+pub mod compliance;
 pub mod exchange;
 pub mod ledger;
 pub mod registry;
@@ -22,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         registry::router()
             .merge(exchange::router())
             .merge(work::router())
-            .merge(ledger::router()),
+            .merge(ledger::router())
+            .merge(compliance::router()),
     )
 }

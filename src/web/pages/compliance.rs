@@ -17,6 +17,8 @@ use chrono::{Datelike, Duration, NaiveDate};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/compliance", get(overview))
+        .route("/compliance/report", get(download))
+        .route("/compliance/compare", get(compare))
         .route("/compliance/rule/{id}", get(rule))
         .route("/compliance/policy", get(policy).post(check_policy))
         .route("/compliance/{kind}/{code}", get(scope))
@@ -105,7 +107,7 @@ async fn scope(
         .iter()
         .map(|p| (p.id_number.as_str(), p.id))
         .collect();
-    let (year, as_of) = q.resolve();
+    let (year, as_of) = q.resolve()?;
     let (report, _) = s.report(year, as_of).await?;
     let mine: Vec<&Outcome> = report
         .results
@@ -115,6 +117,8 @@ async fn scope(
             _ => places.contains(&o.subject_code),
         })
         .collect();
+    let folded = fold_periods(&s.policy(), &mine);
+    let mine: Vec<&Outcome> = folded.iter().collect();
     let rows = rule_rows(&s, &mine, as_of);
     let mut behind: Vec<&&Outcome> = mine.iter().filter(|o| o.status != Status::Met).collect();
     behind.sort_by_key(|o| {
@@ -346,13 +350,167 @@ struct Q {
 }
 
 impl Q {
-    fn resolve(&self) -> (i32, NaiveDate) {
+    /// The year and as-of day asked for: this year up to today by default; a year outside
+    /// 2000–2100 or an as-of day outside the year is refused with the reason.
+    pub fn resolve(&self) -> Result<(i32, NaiveDate), AppError> {
         let t = today();
         let year = self.year.unwrap_or(t.year());
+        if !(2000..=2100).contains(&year) {
+            return Err(AppError::BadRequest(format!(
+                "年度“{year}”无效：应在2000年到2100年之间"
+            )));
+        }
         let as_of = self
             .as_of
             .unwrap_or_else(|| NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(t).min(t));
-        (year, as_of)
+        if as_of.year() != year {
+            return Err(AppError::BadRequest(format!(
+                "截至日期 {as_of} 不在{year}年内"
+            )));
+        }
+        Ok((year, as_of))
+    }
+}
+
+/// The year and as-of day of a request, checked.
+pub fn resolve_year(
+    year: Option<i32>,
+    as_of: Option<NaiveDate>,
+) -> Result<(i32, NaiveDate), AppError> {
+    Q { year, as_of }.resolve()
+}
+
+/// Rules judged per week or month: one row per subject (and target) for the pages, saying in
+/// how many of its periods it was behind, so that a weekly rule is not a thousand person-weeks.
+/// The downloaded report keeps every period.
+pub fn fold_periods(policy: &crate::domain::policy::Policy, outcomes: &[&Outcome]) -> Vec<Outcome> {
+    use std::collections::HashMap;
+    let unit: HashMap<&str, &str> = policy
+        .rules
+        .iter()
+        .filter_map(|r| match r.period.as_deref() {
+            Some("week") => Some((r.id.as_str(), "周")),
+            Some("month") => Some((r.id.as_str(), "个月")),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<Outcome> = Vec::new();
+    let mut at: HashMap<(&str, &str, &str, Option<&str>), usize> = HashMap::new();
+    let mut tally: Vec<[usize; 3]> = Vec::new();
+    for o in outcomes {
+        let Some(_) = unit.get(o.rule.as_str()) else {
+            out.push((*o).clone());
+            tally.push([0; 3]);
+            continue;
+        };
+        let key = (
+            o.rule.as_str(),
+            o.subject_kind,
+            o.subject_code.as_str(),
+            o.target_code.as_deref(),
+        );
+        let i = *at.entry(key).or_insert_with(|| {
+            let mut g = (*o).clone();
+            g.status = Status::Met;
+            g.detail = String::new();
+            out.push(g);
+            tally.push([0; 3]);
+            out.len() - 1
+        });
+        let (g, t) = (&mut out[i], &mut tally[i]);
+        match o.status {
+            Status::Met => t[0] += 1,
+            Status::Unmet => {
+                t[1] += 1;
+                g.status = Status::Unmet;
+                g.detail = format!("{}：{}", o.period, o.detail);
+            }
+            Status::Pending => {
+                t[2] += 1;
+                if g.status == Status::Met {
+                    g.status = Status::Pending;
+                }
+                if g.detail.is_empty() {
+                    g.detail = format!("{}：{}", o.period, o.detail);
+                }
+                g.reachable = o.reachable;
+            }
+        }
+        let u = unit.get(o.rule.as_str()).copied().unwrap_or("期");
+        g.period = if t[1] > 0 {
+            format!("{}{u}中{}{u}未达标", t[0] + t[1] + t[2], t[1])
+        } else {
+            format!("{}{u}", t[0] + t[1] + t[2])
+        };
+        g.actual = t[0] as f64;
+        g.required = (t[0] + t[1] + t[2]) as f64;
+    }
+    out
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ReportQuery {
+    year: Option<i32>,
+    as_of: Option<NaiveDate>,
+    format: Option<String>,
+}
+
+/// The whole FORMATS.md report to take home: `.xlsx` or JSON, for a chosen year and as-of day.
+async fn download(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> Result<axum::response::Response, AppError> {
+    if !caller.visibility().all {
+        return Err(AppError::Forbidden);
+    }
+    let (year, as_of) = Q {
+        year: q.year,
+        as_of: q.as_of,
+    }
+    .resolve()?;
+    report_file(
+        &s,
+        &caller,
+        year,
+        as_of,
+        q.format.as_deref().unwrap_or("xlsx"),
+    )
+    .await
+}
+
+/// The report as a file, audited as an export (it names people by ID number).
+pub async fn report_file(
+    s: &AppState,
+    caller: &Caller,
+    year: i32,
+    as_of: NaiveDate,
+    format: &str,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let (report, _) = s.report(year, as_of).await?;
+    crate::store::access::audit(
+        &s.db,
+        Some(caller.account_id).filter(|a| *a > 0),
+        &caller.username,
+        "export",
+        "compliance",
+        &format!("{year} 截至 {as_of}"),
+        &caller.address,
+    )
+    .await?;
+    match format {
+        "json" => Ok(axum::Json(report.as_ref().clone()).into_response()),
+        "xlsx" => {
+            let bytes = crate::exchange::write_compliance(&report)?;
+            Ok(crate::web::api::exchange::xlsx(
+                &format!("落实情况{year}（截至{as_of}）"),
+                bytes,
+            ))
+        }
+        other => Err(AppError::BadRequest(format!(
+            "格式“{other}”无效，可选：xlsx、json"
+        ))),
     }
 }
 
@@ -464,10 +622,11 @@ async fn overview(
     if !caller.visibility().all {
         return Err(AppError::Forbidden);
     }
-    let (year, as_of) = q.resolve();
+    let (year, as_of) = q.resolve()?;
     let (report, made) = s.report(year, as_of).await?;
     let all: Vec<&Outcome> = report.results.iter().collect();
-    let rows = rule_rows(&s, &all, as_of);
+    let folded = fold_periods(&s.policy(), &all);
+    let rows = rule_rows(&s, &folded.iter().collect::<Vec<_>>(), as_of);
     render(&Overview {
         year,
         as_of,
@@ -492,6 +651,8 @@ pub struct Line {
     pub required: f64,
     pub detail: String,
     pub due_soon: bool,
+    /// Pending, but no longer reachable in the days its period has left.
+    pub unreachable: bool,
 }
 
 pub fn status_zh(s: Status) -> &'static str {
@@ -532,8 +693,10 @@ async fn rule(
         .rule(&id)
         .cloned()
         .ok_or(AppError::NotFound("该规则".into()))?;
-    let (year, as_of) = q.resolve();
+    let (year, as_of) = q.resolve()?;
     let (report, _) = s.report(year, as_of).await?;
+    let all: Vec<&Outcome> = report.results.iter().filter(|o| o.rule == id).collect();
+    let folded = fold_periods(&s.policy(), &all);
     let people: std::collections::HashMap<String, i32> = if report
         .results
         .iter()
@@ -543,17 +706,13 @@ async fn rule(
     } else {
         Default::default()
     };
-    let judged = report.results.iter().filter(|o| o.rule == id).count();
+    let judged = folded.len();
     let unmeasured = report
         .unmeasured
         .iter()
         .find(|u| u.rule == id)
         .map(|u| u.reason.clone());
-    let mut behind: Vec<&Outcome> = report
-        .results
-        .iter()
-        .filter(|o| o.rule == id && o.status != Status::Met)
-        .collect();
+    let mut behind: Vec<&Outcome> = folded.iter().filter(|o| o.status != Status::Met).collect();
     behind.sort_by_key(|o| {
         (
             o.status == Status::Pending && !due_soon(o, as_of),
@@ -613,15 +772,18 @@ pub async fn person_lines(
             o.period.clone(),
         )
     });
+    let policy = s.policy();
     Ok(mine
         .into_iter()
         .map(|o| {
-            Line::of(
-                o,
-                o.rule.clone(),
-                Some(format!("/compliance/rule/{}", o.rule)),
-                t,
-            )
+            // What to do, by the rule's name; its ID stays in the report.
+            let name = policy
+                .rules
+                .iter()
+                .find(|r| r.id == o.rule)
+                .map(|r| r.name.clone())
+                .unwrap_or_else(|| o.rule.clone());
+            Line::of(o, name, Some(format!("/compliance/rule/{}", o.rule)), t)
         })
         .collect())
 }
@@ -663,6 +825,149 @@ impl Line {
             required: o.required,
             detail: o.detail.clone(),
             due_soon: due_soon(o, as_of),
+            unreachable: o.reachable == Some(false),
         }
     }
+}
+
+/// One town or unit on the comparison page.
+pub struct GroupRow {
+    pub name: String,
+    pub link: String,
+    pub met: usize,
+    pub unmet: usize,
+    pub pending: usize,
+    /// The rules it is furthest behind on: name and share met.
+    pub worst: Vec<(String, String)>,
+}
+
+impl GroupRow {
+    fn total(&self) -> usize {
+        self.met + self.unmet + self.pending
+    }
+    /// Share met, in tenths of a percent (for sorting).
+    fn permille(&self) -> usize {
+        self.met * 1000 / self.total().max(1)
+    }
+    pub fn share(&self) -> String {
+        format!("{}%", self.met * 100 / self.total().max(1))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "compliance/compare.html")]
+struct ComparePage {
+    year: i32,
+    as_of: NaiveDate,
+    by: &'static str,
+    rows: Vec<GroupRow>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct CompareQuery {
+    year: Option<i32>,
+    as_of: Option<NaiveDate>,
+    by: Option<String>,
+}
+
+/// Towns (or units) side by side: share met of their rows, behind first, and the rules each is
+/// furthest behind on.
+async fn compare(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<CompareQuery>,
+) -> Result<Html<String>, AppError> {
+    use std::collections::HashMap;
+    if !caller.visibility().all {
+        return Err(AppError::Forbidden);
+    }
+    let (year, as_of) = Q {
+        year: q.year,
+        as_of: q.as_of,
+    }
+    .resolve()?;
+    let by_unit = q.by.as_deref() == Some("unit");
+    let (report, _) = s.report(year, as_of).await?;
+    let b = crate::store::rules::belonging(&s.db).await?;
+    let policy = s.policy();
+    let all: Vec<&Outcome> = report.results.iter().collect();
+    let folded = fold_periods(&policy, &all);
+    // group → rule → [met, unmet, pending]
+    let mut tally: HashMap<String, HashMap<&str, [usize; 3]>> = HashMap::new();
+    for o in &folded {
+        let group = match (o.subject_kind, by_unit) {
+            ("person", false) => b.person.get(&o.subject_code).and_then(|p| p.1.clone()),
+            ("person", true) => b.person.get(&o.subject_code).map(|p| p.0.clone()),
+            ("unit", false) => b.unit_town.get(&o.subject_code).cloned().flatten(),
+            ("unit", true) => Some(o.subject_code.clone()),
+            ("region", false) => b.region_town.get(&o.subject_code).cloned().flatten(),
+            _ => None,
+        };
+        let Some(group) = group else { continue };
+        let t = tally
+            .entry(group)
+            .or_default()
+            .entry(o.rule.as_str())
+            .or_default();
+        t[match o.status {
+            Status::Met => 0,
+            Status::Unmet => 1,
+            Status::Pending => 2,
+        }] += 1;
+    }
+    let name_of = |id: &str| {
+        policy
+            .rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let mut rows: Vec<GroupRow> = tally
+        .into_iter()
+        .map(|(code, rules)| {
+            let mut sum = [0usize; 3];
+            for t in rules.values() {
+                for i in 0..3 {
+                    sum[i] += t[i];
+                }
+            }
+            let mut worst: Vec<(&str, usize, usize)> = rules
+                .iter()
+                .filter(|(_, t)| t[1] + t[2] > 0)
+                .map(|(r, t)| (*r, t[0] * 1000 / (t[0] + t[1] + t[2]).max(1), t[1]))
+                .collect();
+            worst.sort_by_key(|w| (w.1, std::cmp::Reverse(w.2), w.0));
+            let (name, link) = if by_unit {
+                (
+                    b.unit_names.get(&code).cloned().unwrap_or(code.clone()),
+                    format!("/compliance/unit/{code}?year={year}&as_of={as_of}"),
+                )
+            } else {
+                (
+                    b.town_names.get(&code).cloned().unwrap_or(code.clone()),
+                    format!("/compliance/region/{code}?year={year}&as_of={as_of}"),
+                )
+            };
+            GroupRow {
+                name,
+                link,
+                met: sum[0],
+                unmet: sum[1],
+                pending: sum[2],
+                worst: worst
+                    .into_iter()
+                    .take(3)
+                    .map(|(r, pm, _)| (name_of(r), format!("{}%", pm / 10)))
+                    .collect(),
+            }
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.permille(), std::cmp::Reverse(r.unmet), r.name.clone()));
+    render(&ComparePage {
+        year,
+        as_of,
+        by: if by_unit { "unit" } else { "town" },
+        rows,
+    })
 }
