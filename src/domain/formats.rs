@@ -87,6 +87,15 @@ impl Kind {
             })
     }
 
+    /// Column order for the files of a folder, as the import page and the templates say it.
+    pub fn order_zh() -> String {
+        Kind::ALL
+            .iter()
+            .map(|k| k.zh())
+            .collect::<Vec<_>>()
+            .join(" → ")
+    }
+
     pub fn columns(self) -> &'static [Column] {
         match self {
             Kind::Regions => {
@@ -952,5 +961,59 @@ mod tests {
         let (_, errs) = parse_sheet(Kind::Members, "m.csv", &s);
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].value, "1101**********0021");
+    }
+}
+
+/// A filled example row of each file, column by column (the template's 示例 sheet).
+pub fn example(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Regions => &["350999100001", "青山村", "村", "350999100", "老区村"],
+        Kind::Units => &[
+            "D012",
+            "县民政局",
+            "县直单位",
+            "350999",
+            "",
+            "窗口服务、民政部门",
+            "0599-1234567",
+        ],
+        Kind::People => &[
+            "350425196102110013",
+            "张三",
+            "13905991234",
+            "D012",
+            "副局长",
+            "县直单位领导班子成员、党员",
+            "350999100001",
+            "",
+            "2024-01-01",
+            "是",
+            "",
+        ],
+        Kind::Households => &[
+            "H0001",
+            "李四",
+            "350425196102110013",
+            "350999100001",
+            "青山村3组12号",
+            "13905991234",
+            "4",
+            "低保户、留守儿童",
+            "务工、种植",
+            "住房安全，主要劳动力外出务工",
+        ],
+        Kind::Members => &["H0001", "李小明", "", "子", "", "在校学生", "健康"],
+        Kind::Links => &["2026", "350425196102110013", "", "联户", "H0001", "", ""],
+        Kind::Activities => &[
+            "2026-03-05",
+            "",
+            "350425196102110013",
+            "入户走访",
+            "H0001",
+            "",
+            "",
+            "了解春耕准备情况",
+            "H0001：村道路灯损坏",
+        ],
     }
 }

@@ -4,6 +4,22 @@
 use chrono::NaiveDate;
 use std::fmt;
 
+/// What the importer says of an ID number Excel has turned into a number.
+pub const SCIENTIFIC_ID: &str = "身份证号被Excel转成了科学计数法，请把该列设为文本后重新填写";
+
+/// A number as Excel shows it in scientific notation (`3.50425E+17`, `3.5042519610211E17`).
+pub fn scientific(s: &str) -> bool {
+    let Some((mantissa, exp)) = s.split_once(['E', 'e']) else {
+        return false;
+    };
+    let exp = exp.strip_prefix('+').unwrap_or(exp);
+    !mantissa.is_empty()
+        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && mantissa.starts_with(|c: char| c.is_ascii_digit())
+        && !exp.is_empty()
+        && exp.chars().all(|c| c.is_ascii_digit())
+}
+
 /// A resident ID number valid under GB 11643-1999: 17 digits, a real birth
 /// date, and the MOD 11-2 check character.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,6 +43,9 @@ pub fn check_char(first17: &str) -> Option<char> {
 impl IdNumber {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let s: String = raw.trim().to_uppercase();
+        if scientific(&s) {
+            return Err(SCIENTIFIC_ID.into());
+        }
         if s.chars().count() != 18 {
             return Err(format!("身份证号应为18位，实为{}位", s.chars().count()));
         }
@@ -121,6 +140,9 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(raw: &str) -> Result<Self, String> {
+        if scientific(raw.trim()) {
+            return Err("手机号被Excel转成了科学计数法，请把该列设为文本后重新填写".into());
+        }
         let mut s: String = raw
             .chars()
             .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}'))
@@ -205,6 +227,23 @@ impl Code {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_number_excel_turned_into_a_number_is_named_as_such() {
+        // As Excel shows it in a CSV, and as the importer shows an .xlsx number cell.
+        for raw in ["3.50425E+17", "3.5042519610211E17", "3.50425196102110e+17"] {
+            assert_eq!(IdNumber::parse(raw).unwrap_err(), SCIENTIFIC_ID, "{raw}");
+        }
+        assert!(
+            Phone::parse("1.39056E+10")
+                .unwrap_err()
+                .contains("科学计数法")
+        );
+        // The real number is fine, and the example in the templates is valid.
+        assert!(IdNumber::parse("350425196102110013").is_ok());
+        assert!(!scientific("H1E5X"));
+        assert!(!scientific("12345"));
+    }
     use proptest::prelude::*;
 
     #[test]
