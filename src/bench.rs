@@ -136,7 +136,7 @@ pub async fn assignment(
     Ok(())
 }
 
-/// The county's 联户工作台帐 for a year, built and written to `.xlsx`.
+/// The county's 联户工作台账 for a year, built and written to `.xlsx`.
 pub async fn ledger(db: &DatabaseConnection, year: i32) -> anyhow::Result<()> {
     let policy = Policy::default_policy();
     let day = NaiveDate::from_ymd_opt(year, 12, 31)
@@ -149,7 +149,7 @@ pub async fn ledger(db: &DatabaseConnection, year: i32) -> anyhow::Result<()> {
     let bytes = exchange::write_book(&book)?;
     let write = t.elapsed().as_secs_f64();
     println!(
-        "全县联户工作台帐：{}行；读取和汇总 {build:.2} 秒；写成 .xlsx {write:.2} 秒（{:.1} MiB）；峰值内存 {:.0} MiB",
+        "全县联户工作台账：{}行；读取和汇总 {build:.2} 秒；写成 .xlsx {write:.2} 秒（{:.1} MiB）；峰值内存 {:.0} MiB",
         book.sheets.first().map(|s| s.rows()).unwrap_or(0),
         bytes.len() as f64 / 1048576.0,
         peak_rss_mib()

@@ -101,7 +101,7 @@ enum Command {
         #[command(subcommand)]
         action: PolicyAction,
     },
-    /// 性能测量（不是测试）：assign 联户安排，ledger 全县联户工作台帐
+    /// 性能测量（不是测试）：assign 联户安排，ledger 全县联户工作台账
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
@@ -172,7 +172,7 @@ enum BenchWhat {
         #[arg(long, default_value_t = 300)]
         cadres: usize,
     },
-    /// 全县联户工作台帐：在当前数据库上生成并写成 .xlsx
+    /// 全县联户工作台账：在当前数据库上生成并写成 .xlsx
     Ledger {
         #[arg(long)]
         year: Option<i32>,

@@ -65,7 +65,7 @@ where
 }
 
 /// Name contains the text, or pinyin / initials start with it, or the code is it.
-fn name_match<C: ColumnTrait>(
+pub fn name_match<C: ColumnTrait>(
     q: &str,
     name: C,
     pinyin: C,

@@ -210,28 +210,36 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
     )
     .await;
     assert_eq!(status, 200, "{r}");
-    let (_, v) = fetch(&town, app.url(&format!("/api/v1/items/{id}"))).await;
-    assert_eq!(v["status"], "in_progress", "reopened: {v}");
+    let (_, v) = fetch(&county, app.url(&format!("/api/v1/items/{id}"))).await;
+    // Reopened at the level above, with a new deadline; the old result is only in the history.
+    assert_eq!(
+        (v["status"].clone(), v["level"].clone()),
+        (json!("escalated"), json!("county")),
+        "reopened: {v}"
+    );
     assert_eq!(v["answer"], "not_solved");
-    // The level above (the county centre) is told: the item is in its inbox as reopened.
+    assert_eq!(v["resolution"], Value::Null);
+    assert!(v["deadline"].as_str().unwrap() > "2026-11-23", "{v}");
+    // The county centre has it waiting, and listed as reopened by the resident.
     let (_, inbox) = fetch(&county, app.url("/api/v1/inbox?date=2026-11-12")).await;
-    assert!(
-        inbox["reopened"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["id"] == id),
-        "{inbox}"
-    );
-    // 李四's own inbox lists it as waiting for him.
-    let (_, mine) = fetch(&lisi, app.url("/api/v1/inbox?date=2026-11-12")).await;
-    assert!(
-        mine["waiting"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["id"] == id)
-    );
+    for list in ["reopened", "waiting"] {
+        assert!(
+            inbox[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["id"] == id),
+            "{list}: {inbox}"
+        );
+    }
+    // The centre hands it back to 李四.
+    ok(
+        &app,
+        &county,
+        id,
+        json!({"action": "assign", "person_id": li_id, "on": "2026-11-13"}),
+    )
+    .await;
 
     // Resolved again; the owner cannot answer for the resident unless it is marked 代填.
     ok(
@@ -256,14 +264,16 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
         json!({"action": "feedback", "answer": "已解决", "on_behalf": true, "on": "2026-11-19", "note": "户主电话确认"}),
     )
     .await;
-    // Only the level that holds it closes it out.
-    let (status, _) = Step::by(&village, json!({"action": "close", "on": "2026-11-20"}))
-        .on(&app, id)
-        .await;
-    assert!(status == 400 || status == 403);
+    // Only the level that holds it (or the one above) closes it out.
+    for below in [&village, &town] {
+        let (status, _) = Step::by(below, json!({"action": "close", "on": "2026-11-20"}))
+            .on(&app, id)
+            .await;
+        assert!(status == 400 || status == 403);
+    }
     let v = ok(
         &app,
-        &town,
+        &county,
         id,
         json!({"action": "close", "on": "2026-11-20"}),
     )
@@ -286,8 +296,8 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
     assert_eq!(
         steps,
         [
-            "register", "assign", "start", "escalate", "assign", "resolve", "feedback", "resolve",
-            "feedback", "close"
+            "register", "assign", "start", "escalate", "assign", "resolve", "feedback", "assign",
+            "resolve", "feedback", "close"
         ]
     );
     let h = &v["history"];
@@ -297,7 +307,7 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
     assert_eq!(h[4]["actor_role"], "镇民情处理站");
     assert_eq!(h[6]["actor_role"], "群众");
     assert_eq!(h[6]["data"]["answer"], "not_solved");
-    assert_eq!(h[8]["data"]["on_behalf"], true);
+    assert_eq!(h[9]["data"]["on_behalf"], true);
     assert_eq!(v["registered_on"], "2026-11-02", "kept through escalation");
 
     // Who sees it: the other village's office and an unlinked cadre do not; the inspector reads
@@ -832,7 +842,7 @@ async fn the_pages_register_work_print_and_take_the_residents_answer() {
         .await
         .unwrap();
     let page = r.text().await.unwrap();
-    assert!(page.contains("不能反馈"), "{page}");
+    assert!(page.contains("办结后才能评价"), "{page}");
 
     // The inbox page and its workbook.
     let inbox = app_text(&village, app.url("/inbox?date=2026-10-21")).await;

@@ -484,7 +484,13 @@ async fn bad_records_are_refused_whole_with_chinese_reasons() {
     )
     .await;
     assert_eq!(status, 400);
-    assert!(e["error"].as_str().unwrap().contains("反映事项"), "{e}");
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains("入户走访须选择至少一户"),
+        "{e}"
+    );
     let after = app.counts().await;
     assert_eq!(before, after);
 }
@@ -668,7 +674,7 @@ async fn every_book_is_a_view_of_the_records() {
         village[4].1
     );
 
-    // 联户工作台帐 of the village committee: 张三's two households with visits each half.
+    // 联户工作台账 of the village committee: 张三's two households with visits each half.
     let ledger = download(&app, "/books/ledger/V1?year=2026&format=xlsx").await;
     let rows = &ledger[0].1;
     assert_eq!(rows.len(), 3 + 2, "{rows:?}");
@@ -745,7 +751,8 @@ async fn the_form_keeps_what_was_typed_and_records_a_resent_form_once() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    // Not saved: 422, so that the page's script keeps the draft.
+    assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(
         html.contains("开始日期")
@@ -804,7 +811,11 @@ async fn the_form_keeps_what_was_typed_and_records_a_resent_form_once() {
         .await
         .unwrap();
     assert!(
-        me.contains("我的工作") && me.contains("想申请小额贷款") && me.contains("LH-2"),
+        // What to do, by the rule's name rather than its ID.
+        me.contains("我的工作")
+            && me.contains("想申请小额贷款")
+            && me.contains("联户走访")
+            && !me.contains("LH-2"),
         "{me}"
     );
 }

@@ -172,7 +172,7 @@ async fn person(
             .iter()
             .map(|a| ActivityView::new(a, std::slice::from_ref(&p)))
             .collect(),
-        history: hist.iter().map(HistoryView::from).collect(),
+        history: crate::web::view::history_views(&s.db, &hist).await?,
         person: (&p).into(),
     }))
 }
@@ -245,7 +245,7 @@ pub async fn household_detail(
             .iter()
             .map(|i| ItemView::new(i, read_stability))
             .collect(),
-        history: hist.iter().map(HistoryView::from).collect(),
+        history: crate::web::view::history_views(&s.db, &hist).await?,
     })
 }
 

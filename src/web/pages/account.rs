@@ -500,6 +500,7 @@ async fn disable(
 #[derive(Template)]
 #[template(path = "admin/audit.html")]
 struct AuditPage {
+    actions: Vec<(&'static str, &'static str)>,
     q: AuditQuery,
     page: Page<AuditRow>,
     pager: super::Pager,
@@ -561,5 +562,28 @@ async fn audit_log(
         page.pages,
         page.total,
     );
-    render(&AuditPage { q, page, pager })
+    let actions = [
+        "login",
+        "login_failed",
+        "account_locked",
+        "login_blocked",
+        "logout",
+        "reveal",
+        "import",
+        "export",
+        "account_create",
+        "account_disable",
+        "password_reset",
+        "password_change",
+        "token_create",
+    ]
+    .into_iter()
+    .map(|a| (a, action_zh(a)))
+    .collect();
+    render(&AuditPage {
+        q,
+        page,
+        pager,
+        actions,
+    })
 }
