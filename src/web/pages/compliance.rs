@@ -759,11 +759,14 @@ pub async fn person_lines(
 ) -> Result<Vec<Line>, AppError> {
     let facts = crate::store::rules::person_facts(&s.db, t.year(), person_id).await?;
     let report = crate::domain::rules::evaluate(&s.policy(), &facts, t.year(), t);
-    let mut mine: Vec<&Outcome> = report
+    let own: Vec<&Outcome> = report
         .results
         .iter()
         .filter(|o| o.subject_kind == "person" && o.subject_code == code)
         .collect();
+    // A monthly rule is one line saying how many months were missed, not twelve lines.
+    let folded = fold_periods(&s.policy(), &own);
+    let mut mine: Vec<&Outcome> = folded.iter().collect();
     mine.sort_by_key(|o| {
         (
             o.status == Status::Met,
