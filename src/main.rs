@@ -461,6 +461,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if report(result, started) != ExitCode::SUCCESS {
                     return Ok(ExitCode::FAILURE);
                 }
+                // What the offices did with the year's items and postings.
+                demo::follow_up(&db, today).await?;
             }
             let accounts = demo::create_accounts(&db).await?;
             println!("\n演示账号（密码均为 {}，仅供演示）：", demo::DEMO_PASSWORD);

@@ -41,7 +41,7 @@ fn status_of(code: &str) -> Status {
     }
 }
 
-fn status_code(s: Status) -> &'static str {
+pub fn status_code(s: Status) -> &'static str {
     match s {
         Status::Registered => "registered",
         Status::Assigned => "assigned",

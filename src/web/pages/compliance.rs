@@ -117,9 +117,9 @@ async fn scope(
             _ => places.contains(&o.subject_code),
         })
         .collect();
+    let rows = rule_rows(&s, &mine, as_of);
     let folded = fold_periods(&s.policy(), &mine);
     let mine: Vec<&Outcome> = folded.iter().collect();
-    let rows = rule_rows(&s, &mine, as_of);
     let mut behind: Vec<&&Outcome> = mine.iter().filter(|o| o.status != Status::Met).collect();
     behind.sort_by_key(|o| {
         (
@@ -625,8 +625,7 @@ async fn overview(
     let (year, as_of) = q.resolve()?;
     let (report, made) = s.report(year, as_of).await?;
     let all: Vec<&Outcome> = report.results.iter().collect();
-    let folded = fold_periods(&s.policy(), &all);
-    let rows = rule_rows(&s, &folded.iter().collect::<Vec<_>>(), as_of);
+    let rows = rule_rows(&s, &all, as_of);
     render(&Overview {
         year,
         as_of,
@@ -893,11 +892,9 @@ async fn compare(
     let (report, _) = s.report(year, as_of).await?;
     let b = crate::store::rules::belonging(&s.db).await?;
     let policy = s.policy();
-    let all: Vec<&Outcome> = report.results.iter().collect();
-    let folded = fold_periods(&policy, &all);
-    // group → rule → [met, unmet, pending]
+    // group → rule → [met, unmet, pending], over every assessed row (person-month, …)
     let mut tally: HashMap<String, HashMap<&str, [usize; 3]>> = HashMap::new();
-    for o in &folded {
+    for o in &report.results {
         let group = match (o.subject_kind, by_unit) {
             ("person", false) => b.person.get(&o.subject_code).and_then(|p| p.1.clone()),
             ("person", true) => b.person.get(&o.subject_code).map(|p| p.0.clone()),

@@ -4,6 +4,11 @@
 //! up to `today`. It produces FORMATS.md rows, so the same data can be written as
 //! files and imported through the one import path.
 
+mod diligence;
+mod follow_up;
+
+pub use follow_up::follow_up;
+
 use crate::domain::formats::{Kind, Sheet, parse_sheet};
 use crate::domain::ids::IdNumber;
 use crate::store::import::ImportFile;
@@ -29,22 +34,31 @@ struct Shape {
     projects: usize,
     /// Party members living in each village (besides its cadres).
     members_per_village: usize,
+    /// Posts kept of each county leadership body (县委, 人大, 政府, 政协), of each town's
+    /// leadership and of each department's: a small county has fewer leaders, so that their
+    /// contact points can still be their own (LXD-4).
+    county_posts: [usize; 4],
+    town_posts: usize,
+    department_posts: usize,
 }
 
 impl Size {
     fn shape(self) -> Shape {
         match self {
             Size::Small => Shape {
-                towns: 2,
-                streets: 1,
-                villages_per_town: 3,
+                towns: 10,
+                streets: 2,
+                villages_per_town: 2,
                 groups_per_village: 3,
-                households: 600,
+                households: 720,
                 departments: 8,
                 staff_per_department: 4,
-                enterprises: 3,
-                projects: 2,
+                enterprises: 12,
+                projects: 12,
                 members_per_village: 6,
+                county_posts: [4, 2, 4, 2],
+                town_posts: 2,
+                department_posts: 3,
             },
             Size::County => Shape {
                 towns: 15,
@@ -57,6 +71,9 @@ impl Size {
                 enterprises: 30,
                 projects: 20,
                 members_per_village: 19,
+                county_posts: [6, 3, 5, 3],
+                town_posts: 8,
+                department_posts: 4,
             },
             Size::Large => Shape {
                 towns: 60,
@@ -69,6 +86,9 @@ impl Size {
                 enterprises: 200,
                 projects: 120,
                 members_per_village: 28,
+                county_posts: [6, 3, 5, 3],
+                town_posts: 8,
+                department_posts: 4,
             },
         }
     }
@@ -171,18 +191,6 @@ const DEPARTMENTS: &[(&str, &str)] = &[
     ("县供电公司", "窗口服务"),
     ("县人民医院", "窗口服务"),
 ];
-const MATTERS: &[&str] = &[
-    "村道路灯损坏，夜间出行不便",
-    "饮水管道漏水，请求维修",
-    "申请低保，询问办理流程",
-    "医保报销比例咨询",
-    "房屋漏雨，申请危房改造",
-    "孩子上学交通不便",
-    "农田灌溉水渠堵塞",
-    "邻里宅基地纠纷",
-    "希望提供就业培训",
-    "茶叶销路不畅，请求帮助对接",
-];
 const INCOME: &[&str] = &[
     "务农",
     "外出务工",
@@ -239,10 +247,6 @@ impl Gen {
             self.pick(&prefixes),
             self.rng.u32(0..100_000_000)
         )
-    }
-    fn date_in(&mut self, from: NaiveDate, to: NaiveDate) -> NaiveDate {
-        let days = (to - from).num_days().max(0);
-        from + Duration::days(self.rng.i64(0..=days))
     }
 }
 
@@ -307,9 +311,10 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             let vcode = format!("{code}{:03}", 200 + v);
             let community = street;
             let vname = format!("{}{}", g.place(), if community { "社区" } else { "村" });
-            let tag = match g.rng.u8(..10) {
-                0 if !community => "老区村",
-                1 if !community => "农村面貌改造提升村",
+            // Enough tagged villages that the county leaders' contact points can differ.
+            let tag = match (villages.len() % 4, community) {
+                (0, false) => "老区村",
+                (1, false) => "农村面貌改造提升村",
                 _ => "",
             };
             regions.push(row(&[
@@ -510,7 +515,11 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             &["县长", "常务副县长", "副县长", "副县长", "副县长"][..],
         ),
         ("ZX", &["县政协主席", "县政协副主席", "县政协副主席"][..]),
-    ] {
+    ]
+    .into_iter()
+    .zip(shape.county_posts)
+    .map(|((unit, posts), keep)| (unit, &posts[..keep.min(posts.len())]))
+    {
         for post in posts {
             let id = g.id_number(1966, 1980);
             let pg = matches!(unit, "XW" | "ZF");
@@ -535,7 +544,11 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
     let mut reserve: Vec<String> = Vec::new();
     let mut section_cadres: Vec<String> = county_leaders.clone();
     for (di, (code, _)) in departments.iter().enumerate() {
-        for (k, post) in ["局长", "党组书记", "副局长", "副局长"].iter().enumerate() {
+        for (k, post) in ["局长", "党组书记", "副局长", "副局长"]
+            .iter()
+            .take(shape.department_posts)
+            .enumerate()
+        {
             let id = g.id_number(1968, 1985);
             let roles = if k == 1 {
                 "县直单位领导班子成员、科级以上干部、党支部书记、机关在职党员、党员"
@@ -617,7 +630,7 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
                 "人大主席",
             ]
         };
-        for post in posts {
+        for post in posts.iter().take(shape.town_posts) {
             let id = g.id_number(1970, 1988);
             let (phone, name) = (g.phone(), g.name());
             let roles = format!("{lead_role}、科级以上干部、包村干部、党员");
@@ -751,7 +764,12 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
                 tags.push(*t);
             }
         }
-        let income = format!("{}、{}", g.pick(INCOME), g.pick(INCOME));
+        // About one household form in twelve still lacks its income sources (LH-4).
+        let income = if i % 12 == 7 {
+            String::new()
+        } else {
+            format!("{}、{}", g.pick(INCOME), g.pick(INCOME))
+        };
         let situation = if tags.iter().any(|t| *t == "低保户" || *t == "因病致贫") {
             "家庭收入较低，有慢性病人需长期服药"
         } else {
@@ -828,18 +846,37 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
     let renovation = tagged_villages("农村面貌改造提升村");
     let old_area = tagged_villages("老区村");
     let mut visits: Vec<(String, String)> = Vec::new();
+    // Each leader's own contact points: a county's leaders share one only where the county has
+    // fewer towns, tagged villages or firms than leaders (the LXD-4 warning then says so).
+    let poor: Vec<String> = villages
+        .iter()
+        .flat_map(|v| {
+            v.households
+                .iter()
+                .filter(|h| {
+                    hh_tags
+                        .get(h.as_str())
+                        .is_some_and(|t| t.contains("建档立卡贫困户"))
+                })
+                .cloned()
+        })
+        .collect();
     for (i, id) in county_leaders.iter().enumerate() {
-        let v = &villages[(i * 7) % villages.len()];
         let town = &towns[i % towns.len()].0;
         links.push(row(&[&ys, id, "", "联系点-镇街", town, "", ""]));
-        if let Some(r) = renovation.get(i % renovation.len().max(1)) {
+        // One leader in eight has not yet named every contact point (LXD-1).
+        let incomplete = i % 8 == 5;
+        if let Some(r) = renovation
+            .get(i % renovation.len().max(1))
+            .filter(|_| !incomplete)
+        {
             links.push(row(&[&ys, id, "", "联系点-改造提升村", r, "", ""]));
         }
         if let Some(r) = old_area.get(i % old_area.len().max(1)) {
             links.push(row(&[&ys, id, "", "联系点-老区村", r, "", ""]));
         }
-        if let Some(h) = find_hh(v, "建档立卡贫困户", 0) {
-            links.push(row(&[&ys, id, "", "联系点-贫困户", &h, "", ""]));
+        if let Some(h) = poor.get((i * 7) % poor.len().max(1)) {
+            links.push(row(&[&ys, id, "", "联系点-贫困户", h, "", ""]));
         }
         links.push(row(&[
             &ys,
@@ -862,24 +899,31 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
     }
     for (k, (id, ti)) in town_leaders.iter().enumerate() {
         let town_villages: Vec<&Village> = villages.iter().filter(|v| v.town == *ti).collect();
-        let v = town_villages[k % town_villages.len()];
+        // The k-th leader of this town: a village of the town no colleague has.
+        let nth = town_leaders[..k].iter().filter(|(_, t)| t == ti).count();
+        let v = town_villages[nth % town_villages.len()];
         links.push(row(&[&ys, id, "", "联系点-村社区", &v.code, "", ""]));
         links.push(row(&[&ys, id, "", "包村", &v.code, "", ""]));
+        let round = nth / town_villages.len();
         for (kind, tag) in [
             ("联系点-老党员", "老党员"),
             ("联系点-致富带头人", "致富带头人"),
             ("联系点-贫困户", "建档立卡贫困户"),
         ] {
-            if let Some(h) = find_hh(v, tag, 0) {
+            // A household of that kind in the village, or (none there) any not yet taken.
+            let spare = v.households.len().max(1);
+            let h = find_hh(v, tag, round)
+                .or_else(|| v.households.get((20 + 3 * round) % spare).cloned());
+            if let Some(h) = h.filter(|_| !(k % 9 == 4 && tag == "致富带头人")) {
                 links.push(row(&[&ys, id, "", kind, &h, "", ""]));
             }
         }
-        for h in v.households.iter().skip(10 + k % 5).take(5) {
+        for h in v.households.iter().skip(10 + 6 * round).take(5) {
             links.push(row(&[&ys, id, "", "联系点-普通群众", h, "", ""]));
         }
     }
     for (k, (id, _)) in dept_leaders.iter().enumerate() {
-        let v = &villages[(k * 3) % villages.len()];
+        let v = &villages[(k * 5 + 1) % villages.len()];
         links.push(row(&[
             &ys,
             id,
@@ -889,20 +933,30 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             "",
             "",
         ]));
-        for h in v.households.iter().skip(20 + k % 7).take(3) {
+        // One department leader in nine has named only two service objects (LXD-3).
+        let objects = if k % 9 == 2 { 2 } else { 3 };
+        for h in v.households.iter().skip(k % 7).take(objects) {
             links.push(row(&[&ys, id, "", "联系点-服务对象", h, "", ""]));
         }
     }
     for (k, id) in section_cadres.iter().enumerate() {
         let v = &villages[(k * 11) % villages.len()];
-        if let Some(h) = find_hh(v, "低保户", k % 3).or_else(|| v.households.get(30).cloned()) {
+        let spare = v.households.len().max(1);
+        if let Some(h) = find_hh(v, "低保户", k % 3)
+            .or_else(|| v.households.get((25 + k) % spare).cloned())
+            .filter(|_| k % 9 != 7)
+        {
             links.push(row(&[&ys, id, "", "一助一", &h, "", ""]));
             visits.push((id.clone(), h));
         }
     }
     for (di, (code, _)) in departments.iter().enumerate() {
         let v = &villages[(di * 5 + 2) % villages.len()];
-        if let Some(h) = find_hh(v, "优抚对象", 0).or_else(|| v.households.first().cloned()) {
+        // One department in eight has no veteran-benefit household yet (BF-3).
+        if let Some(h) = find_hh(v, "优抚对象", 0)
+            .or_else(|| v.households.first().cloned())
+            .filter(|_| di % 8 != 5)
+        {
             links.push(row(&[&ys, "", code, "优抚帮扶", &h, "", ""]));
         }
     }
@@ -921,7 +975,8 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
         if k % 2 == 0 {
             let v = &villages[(k * 13) % villages.len()];
             let start = year_start + Duration::days(60 + (k as i64 % 30));
-            let end = start + Duration::days(if k % 4 == 0 { 120 } else { 75 });
+            // Most postings run their 90 days and more; one in four is cut short (DJC-1).
+            let end = start + Duration::days(if k % 8 == 6 { 75 } else { 120 });
             links.push(row(&[
                 &ys,
                 id,
@@ -935,7 +990,11 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
     }
     let communities: Vec<&Village> = villages.iter().filter(|v| v.community).collect();
     for (k, id) in in_service.iter().enumerate() {
-        if let Some(c) = communities.get(k % communities.len().max(1)) {
+        // One in-service party member in eleven has not reported to a community (ZY-4).
+        if let Some(c) = communities
+            .get(k % communities.len().max(1))
+            .filter(|_| k % 11 != 6)
+        {
             links.push(row(&[&ys, id, "", "社区报到", &c.code, "", ""]));
             if k % 3 != 2 {
                 links.push(row(&[
@@ -954,8 +1013,9 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
     // (about 2% left unlinked, so coverage pages have something to show).
     for (vi, v) in villages.iter().enumerate() {
         let linkers: Vec<&String> = v.cadres.iter().chain(village_members[vi].iter()).collect();
+        let leaves_some = vi % 4 == 1;
         for (hi, h) in v.households.iter().enumerate() {
-            if g.rng.u8(..100) < 2 {
+            if leaves_some && g.rng.u8(..100) < 6 {
                 continue;
             }
             let who = linkers[hi % linkers.len()];
@@ -965,204 +1025,48 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
     }
 
     // Activities. Columns: 开始日期 结束日期 参加人身份证号 类型 对象代码 随行人数 时长(小时) 内容 反映事项
-    let half = NaiveDate::from_ymd_opt(year, 7, 1).unwrap_or(today);
-    for (who, h) in &visits {
-        let n = match g.rng.u8(..100) {
-            0..=4 => 0,
-            5..=19 => 1,
-            20..=89 => 2,
-            _ => 3,
-        };
-        for k in 0..n {
-            let (from, to) = if k == 0 {
-                (year_start, half.pred_opt().unwrap_or(half))
-            } else {
-                (half, today)
-            };
-            if from > today {
-                continue;
-            }
-            let d = g.date_in(from, to.min(today));
-            let kind = if g.rng.u8(..10) == 0 {
-                "电话联系"
-            } else {
-                "入户走访"
-            };
-            let matter = if g.rng.u8(..100) < 4 {
-                g.pick(MATTERS)
-            } else {
-                ""
-            };
-            let note = if kind == "入户走访" {
-                "了解家庭生产生活情况，宣传惠民政策"
-            } else {
-                "电话询问近况"
-            };
-            activities.push(row(&[
-                &d.to_string(),
-                "",
-                who,
-                kind,
-                h,
-                "",
-                "",
-                note,
-                matter,
-            ]));
+    // Every record comes from what the policy asks (diligence.rs): visits to linked households
+    // and contact points, receptions, duty, stays, talks, meetings, volunteer service.
+    // The work each rule asks of the people it binds, most in full, a few falling short.
+    {
+        let mut households_at: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        for h in &households {
+            households_at
+                .entry(h[3].clone())
+                .or_default()
+                .push(h[0].clone());
         }
-    }
-    for (i, id) in county_leaders.iter().enumerate() {
-        let town = &towns[i % towns.len()].0;
-        let e = &enterprises[i % enterprises.len()];
-        let p = &projects[i % projects.len()];
-        let mut m = year_start;
-        while m <= today {
-            let d = g.date_in(m, (m + Duration::days(27)).min(today));
-            activities.push(row(&[
-                &d.to_string(),
-                "",
-                id,
-                "实地走访",
-                &format!("{e}、{p}"),
-                "2",
-                "",
-                "走访联系企业和重点项目，协调解决用工、用地问题",
-                "",
-            ]));
-            let d = g.date_in(m, (m + Duration::days(27)).min(today));
-            activities.push(row(&[
-                &d.to_string(),
-                "",
-                id,
-                "下访",
-                town,
-                "1",
-                "",
-                "带案下访，现场接待群众来访",
-                "",
-            ]));
-            m = NaiveDate::from_ymd_opt(m.year() + (m.month() / 12) as i32, m.month() % 12 + 1, 1)
-                .unwrap_or(today + Duration::days(1));
+        for v in &villages {
+            households_at.insert(v.code.clone(), v.households.clone());
         }
-        let july = NaiveDate::from_ymd_opt(year, 7, 8 + (i as u32 % 10)).unwrap_or(today);
-        if july + Duration::days(6) <= today {
-            let v = &villages[(i * 7) % villages.len()].code;
-            activities.push(row(&[
-                &july.to_string(),
-                &(july + Duration::days(6)).to_string(),
-                id,
-                "同吃同住",
-                v,
-                "1",
-                "",
-                "在联系村与群众同吃同住，开展蹲点调研",
-                "",
-            ]));
-        }
-        let d = g.date_in(year_start, today);
-        activities.push(row(&[
-            &d.to_string(),
-            "",
-            id,
-            "驻点调研",
-            town,
-            "2",
-            "",
-            "驻点调研乡村振兴工作",
-            "",
-        ]));
-        if i % 3 != 0 {
-            let d = g.date_in(year_start, today);
-            activities.push(row(&[
-                &d.to_string(),
-                "",
-                id,
-                "调研报告",
-                "",
-                "",
-                "",
-                "关于农村人居环境整治的调研报告",
-                "",
-            ]));
-        }
-        let d = g.date_in(year_start, today);
-        activities.push(row(&[
-            &d.to_string(),
-            "",
-            id,
-            "谈心谈话",
-            town,
-            "",
-            "",
-            "与联系点主要负责人谈心谈话",
-            "",
-        ]));
-    }
-    for (vi, v) in villages.iter().enumerate() {
-        let mut m = year_start;
-        let attendees = v.cadres.join("、");
-        while m <= today {
-            let d = (m + Duration::days(4 + (vi as i64 % 5))).min(today);
-            activities.push(row(&[
-                &d.to_string(),
-                "",
-                &attendees,
-                "民情分析会",
-                &v.code,
-                "",
-                "",
-                "梳理本月民情台账，研究解决群众诉求",
-                "",
-            ]));
-            m = NaiveDate::from_ymd_opt(m.year() + (m.month() / 12) as i32, m.month() % 12 + 1, 1)
-                .unwrap_or(today + Duration::days(1));
-        }
-    }
-    for (k, id) in in_service.iter().enumerate() {
-        if let Some(c) = communities.get(k % communities.len().max(1)) {
-            for _ in 0..(k % 4 + 1) {
-                let d = g.date_in(year_start, today);
-                let hours = ["4", "6", "8", "3.5"][k % 4];
-                activities.push(row(&[
-                    &d.to_string(),
-                    "",
-                    id,
-                    "志愿服务",
-                    &c.code,
-                    "",
-                    hours,
-                    "社区志愿服务：环境整治、政策宣传",
-                    "",
-                ]));
-            }
-        }
-    }
-
-    // Volunteer teams (every other town) serve together; each record names its team,
-    // and some teams fall short of the six activities a year (ZY-2).
-    for (t, (town, _)) in towns.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
-        let members: Vec<&str> = in_service
-            .iter()
-            .skip(t * 3)
-            .take(3)
-            .map(String::as_str)
-            .collect();
-        if members.is_empty() {
-            continue;
-        }
-        for _ in 0..(4 + t % 5) {
-            let d = g.date_in(year_start, today);
-            activities.push(row(&[
-                &d.to_string(),
-                "",
-                &members.join("、"),
-                "志愿服务",
-                &format!("Y{town}"),
-                "",
-                "3",
-                "志愿服务队集中服务：义诊、助老、清洁家园",
-                "",
-            ]));
+        let village_codes: Vec<String> = villages.iter().map(|v| v.code.clone()).collect();
+        if let Ok(policy) = crate::domain::policy::Policy::parse(crate::domain::policy::DEFAULT) {
+            let more = diligence::links_for_the_rules(
+                &policy,
+                &diligence::World {
+                    people: &people,
+                    links: &links,
+                    households_at: &households_at,
+                    villages: &village_codes,
+                    units: &units,
+                    regions: &regions,
+                    today,
+                },
+            );
+            links.extend(more);
+            activities.extend(diligence::work_for_the_rules(
+                &policy,
+                &diligence::World {
+                    people: &people,
+                    links: &links,
+                    households_at: &households_at,
+                    villages: &village_codes,
+                    units: &units,
+                    regions: &regions,
+                    today,
+                },
+            ));
         }
     }
 
