@@ -3280,6 +3280,40 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_row_that_needs_more_days_than_are_left_is_out_of_reach() {
+        let mut p = Policy::parse(DEFAULT).unwrap();
+        p.rules
+            .retain(|r| matches!(r.measure, Measure::Days { .. }));
+        let rule = p.rules[0].clone();
+        let row = |actual: f64, required: f64| Outcome {
+            reachable: None,
+            rule: rule.id.clone(),
+            subject_kind: "person",
+            subject_code: "P1".into(),
+            subject_name: String::new(),
+            target_code: None,
+            period: "2026".into(),
+            status: Status::Pending,
+            actual,
+            required,
+            detail: String::new(),
+        };
+        // 1 December: 30 days left in the year.
+        let mut rows = vec![row(2.0, 120.0), row(90.0, 120.0), row(89.0, 120.0)];
+        mark_unreachable(&p, &mut rows, 2026, d("2026-12-01"));
+        assert_eq!(rows[0].reachable, Some(false), "118 owed, 30 left");
+        assert_eq!(rows[1].reachable, None, "30 owed, 30 left");
+        assert_eq!(rows[2].reachable, Some(false), "31 owed, 30 left");
+        // The field is left out of the report unless it is false.
+        let json = serde_json::to_value(&rows[1]).unwrap();
+        assert!(json.get("reachable").is_none());
+        assert_eq!(
+            serde_json::to_value(&rows[0]).unwrap()["reachable"],
+            serde_json::json!(false)
+        );
+    }
+
+    #[test]
     fn every_count_rule_is_met_at_its_threshold_on_the_last_day_and_unmet_one_short() {
         for id in [
             "DY-1", "LXD-5", "XF-6", "XF-8", "ZY-3", "DDB-2", "DDB-3", "TZ-5",

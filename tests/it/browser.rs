@@ -715,6 +715,12 @@ async fn every_role_starts_on_its_page_and_errors_are_chinese_pages() {
         if user != "admin" {
             b.check(&format!("start-{user}")).await;
         }
+        if user == "zuzhibu" {
+            // The policy page in Chinese; the file itself only when asked for.
+            b.go("/compliance/policy").await;
+            b.wait_text("修改制度文件").await;
+            b.check("policy").await;
+        }
     }
     // An unknown address: a Chinese page with the menu and a way back.
     b.go("/no-such-page").await;

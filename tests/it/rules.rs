@@ -706,3 +706,92 @@ async fn a_term_reaches_back_into_earlier_years() {
     let row = cg3(&r2024);
     assert_eq!((row.status, row.actual), (Status::Pending, 1.0), "{row:?}");
 }
+
+/// The organisation department takes the report home through the API: the same rows as the
+/// command line, for the year and as-of day asked, in JSON or Excel; every download audited.
+#[tokio::test]
+async fn the_report_is_downloaded_through_the_api_for_a_chosen_day() {
+    use lianxin::domain::access::{AccessRole, Scope};
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    app.add_account("zuzhibu", AccessRole::OrgDept, Scope::County, None)
+        .await;
+    app.add_account("ganbu", AccessRole::Cadre, Scope::Own, Some(&f.zhang))
+        .await;
+    let org = app.login("zuzhibu", PASSWORD).await;
+    let r = org
+        .get(app.url("/api/v1/compliance?year=2026&as_of=2026-12-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["as_of"], "2026-12-01");
+    let cli = app.cli(&[
+        "compliance",
+        "--year",
+        "2026",
+        "--as-of",
+        "2026-12-01",
+        "--format",
+        "json",
+    ]);
+    let from_cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(
+        v["results"], from_cli["results"],
+        "the same rows as the CLI"
+    );
+    // Another day is another report (periods still running are pending).
+    let early: Value = org
+        .get(app.url("/api/v1/compliance?year=2026&as_of=2026-03-01"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(early["as_of"], "2026-03-01");
+    assert!(
+        early["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["status"] == "pending")
+    );
+    // Excel.
+    let r = org
+        .get(app.url("/api/v1/compliance?year=2026&format=xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(&r.bytes().await.unwrap()[..2], b"PK");
+    // Bad input: a Chinese reason, never a crash.
+    for bad in [
+        "/api/v1/compliance?year=0",
+        "/api/v1/compliance?year=2026&as_of=2025-05-01",
+        "/api/v1/compliance?year=2026&format=pdf",
+    ] {
+        let r = org.get(app.url(bad)).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        let e: Value = r.json().await.unwrap();
+        assert!(
+            e["error"].as_str().unwrap().chars().any(|c| c > '\u{4e00}'),
+            "{bad}: {e}"
+        );
+    }
+    // A cadre sees only their own standing, not the county's.
+    let cadre = app.login("ganbu", PASSWORD).await;
+    let r = cadre
+        .get(app.url("/api/v1/compliance?year=2026"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Each download is in the audit log.
+    let audit = app.get_text("/admin/audit?action=export").await;
+    assert!(
+        audit.contains("zuzhibu") && audit.contains("compliance"),
+        "{audit}"
+    );
+}

@@ -185,6 +185,20 @@ async fn policy_text(s: &AppState) -> Result<(String, bool), AppError> {
     ))
 }
 
+/// A rule's period as the page says it.
+fn period_zh(p: &str) -> &str {
+    match p {
+        "year" => "每年",
+        "half" => "每半年",
+        "quarter" => "每季度",
+        "month" => "每月",
+        "week" => "每周",
+        "day" => "每天",
+        "posting" => "每次锻炼",
+        other => other,
+    }
+}
+
 fn policy_page(
     s: &AppState,
     text: String,
@@ -204,7 +218,7 @@ fn policy_page(
                 .policy_file
                 .as_ref()
                 .map(|f| f.display().to_string())
-                .unwrap_or_else(|| "（内置默认制度 policy/default.toml）".into())
+                .unwrap_or_else(|| "内置的默认制度".into())
         },
         rules: p
             .rules
@@ -249,7 +263,22 @@ fn policy_page(
                         }
                     },
                     Measure::HouseholdForms {} => "每个联系户的家庭基本情况表完整".into(),
-                    Measure::Items { check, .. } => format!("逐件检查：{check:?}"),
+                    Measure::Items { check, .. } => {
+                        use crate::domain::policy::ItemCheck as C;
+                        format!(
+                            "每件事项：{}",
+                            match check {
+                                C::OwnerAndDeadline => "有责任人和期限",
+                                C::AssignedAndAnswered => "已交办并在期限内办结",
+                                C::AnsweredInTime => "在期限内书面答复",
+                                C::ClosedOrSupervised => "已销号，逾期的记录原因并督办",
+                                C::FedBack => "办理结果已反馈群众",
+                                C::FiveGuarantees => "五包逐项落实",
+                                C::OnHouseholdPage => "记入该户的一户一页",
+                                C::EscalatedWhenOverdue => "本级到期未办结的逐级上报",
+                            }
+                        )
+                    }
                     Measure::Covers { share, term, .. } => format!(
                         "{}走访覆盖 ≥ {:.0}%",
                         match term {
@@ -268,7 +297,7 @@ fn policy_page(
                     r.name.clone(),
                     r.text.clone(),
                     what,
-                    r.period.clone().unwrap_or_else(|| "year".into()),
+                    period_zh(r.period.as_deref().unwrap_or("year")).to_string(),
                 )
             })
             .collect(),
@@ -488,6 +517,11 @@ pub async fn report_file(
     format: &str,
 ) -> Result<axum::response::Response, AppError> {
     use axum::response::IntoResponse;
+    if !matches!(format, "json" | "xlsx") {
+        return Err(AppError::BadRequest(format!(
+            "格式“{format}”无效，可选：xlsx、json"
+        )));
+    }
     let (report, _) = s.report(year, as_of).await?;
     crate::store::access::audit(
         &s.db,
@@ -501,16 +535,13 @@ pub async fn report_file(
     .await?;
     match format {
         "json" => Ok(axum::Json(report.as_ref().clone()).into_response()),
-        "xlsx" => {
+        _ => {
             let bytes = crate::exchange::write_compliance(&report)?;
             Ok(crate::web::api::exchange::xlsx(
                 &format!("落实情况{year}（截至{as_of}）"),
                 bytes,
             ))
         }
-        other => Err(AppError::BadRequest(format!(
-            "格式“{other}”无效，可选：xlsx、json"
-        ))),
     }
 }
 
