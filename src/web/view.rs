@@ -200,6 +200,8 @@ pub struct LinkView {
     pub year: i32,
     pub kind: Label,
     pub target_code: String,
+    /// The target by name (王五户, 乙村, 县公安局), filled by [`name_targets`].
+    pub target_name: Option<String>,
     pub person_id: Option<i32>,
     pub person_name: Option<String>,
     pub unit_code: Option<String>,
@@ -222,6 +224,7 @@ impl LinkView {
             } else {
                 m.target_code.clone()
             },
+            target_name: None,
             person_id: m.person_id,
             person_name: person.map(|p| p.name.clone()),
             unit_code: m.unit_code.clone(),
@@ -232,6 +235,22 @@ impl LinkView {
             assessment: m.assessment.clone(),
         }
     }
+}
+
+/// Fills each link's target name with one lookup per kind of target.
+pub async fn name_targets(
+    db: &impl sea_orm::ConnectionTrait,
+    links: &mut [LinkView],
+    models: &[link::Model],
+) -> Result<(), sea_orm::DbErr> {
+    let codes: Vec<String> = models.iter().map(|m| m.target_code.clone()).collect();
+    let names = crate::web::api::work::target_names(db, &codes).await?;
+    for (l, n) in links.iter_mut().zip(names) {
+        if n.zh != n.code {
+            l.target_name = Some(n.zh);
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -407,7 +426,28 @@ pub async fn history_views(
         &ids,
     )
     .await?;
-    Ok(hist.iter().map(|m| HistoryView::named(m, &names)).collect())
+    // Who made the change, by their name rather than their user name.
+    let mut users: Vec<String> = hist.iter().map(|m| m.actor.clone()).collect();
+    users.sort();
+    users.dedup();
+    let shown: HashMap<String, String> =
+        crate::store::work::lookup::<crate::store::entities::account::Entity, _, _>(
+            db,
+            crate::store::entities::account::Column::Username,
+            crate::store::entities::account::Column::DisplayName,
+            &users,
+        )
+        .await?;
+    Ok(hist
+        .iter()
+        .map(|m| {
+            let mut v = HistoryView::named(m, &names);
+            if let Some(n) = shown.get(&m.actor) {
+                v.actor = n.clone();
+            }
+            v
+        })
+        .collect())
 }
 
 /// Times are stored in UTC and shown in Beijing time.

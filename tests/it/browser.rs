@@ -517,6 +517,16 @@ async fn a_cadre_loses_nothing_on_a_mistake_or_without_signal() {
             .contains(&"村道路灯损坏".into())
     );
     assert_eq!(items_of(&app, "H002").await, vec!["低保复核".to_string()]);
+    // Households by their head's name; the cadre's own page with links by name.
+    b.go("/households").await;
+    let t = b.wait_text("王五户").await;
+    assert!(!t.contains("H003"), "only the cadre's households:\n{t}");
+    b.check("cadre-households").await;
+    b.go("/me").await;
+    b.click_text("查看全部落实情况").await;
+    let t = b.wait_text("联系关系").await;
+    assert!(t.contains("王五户") && t.contains("赵六户"), "{t}");
+    b.check("cadre-person").await;
     // The cadre's record book says where each item stands, not the matter again.
     b.go("/books/record/me").await;
     let t = b.wait_text("联户工作记录本").await;

@@ -167,7 +167,11 @@ async fn person(
     let acts = reg::activities_of(&s.db, id, 50).await?;
     let hist = history::of(&s.db, "person", &id.to_string()).await?;
     Ok(Json(PersonDetail {
-        links: links.iter().map(|l| LinkView::new(l, Some(&p))).collect(),
+        links: {
+            let mut v: Vec<LinkView> = links.iter().map(|l| LinkView::new(l, Some(&p))).collect();
+            crate::web::view::name_targets(&s.db, &mut v, &links).await?;
+            v
+        },
         recent_activities: acts
             .iter()
             .map(|a| ActivityView::new(a, std::slice::from_ref(&p)))

@@ -284,6 +284,8 @@ async fn people(
 #[derive(Template)]
 #[template(path = "registry/person.html")]
 struct PersonPage {
+    /// Names of the person's region and responsible areas.
+    place_names: std::collections::HashMap<String, String>,
     person: PersonView,
     unit_name: String,
     links: Vec<LinkView>,
@@ -310,6 +312,15 @@ struct DayQuery {
     kind: Option<String>,
     target: Option<String>,
     shared: Option<u8>,
+}
+
+impl PersonPage {
+    fn place(&self, code: &str) -> String {
+        self.place_names
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    }
 }
 
 async fn person(
@@ -341,7 +352,19 @@ async fn person(
     let standing =
         super::compliance::person_lines(&s, p.id, &p.id_number, q.date.unwrap_or_else(today))
             .await?;
+    let place_names = reg::region_names(
+        &s.db,
+        p.region_code.iter().cloned().chain(
+            p.area_codes
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
+        ),
+    )
+    .await?;
     render(&PersonPage {
+        place_names,
         standing,
         templates,
         duplicates,
@@ -358,7 +381,11 @@ async fn person(
         shared: q.shared.is_some(),
         year: chrono::Datelike::year(&today()),
         front_lines: crate::store::work::FRONT_LINES.to_vec(),
-        links: links.iter().map(|l| LinkView::new(l, Some(&p))).collect(),
+        links: {
+            let mut v: Vec<LinkView> = links.iter().map(|l| LinkView::new(l, Some(&p))).collect();
+            crate::web::view::name_targets(&s.db, &mut v, &links).await?;
+            v
+        },
         activities: acts
             .iter()
             .map(|a| ActivityView::new(a, std::slice::from_ref(&p)))
