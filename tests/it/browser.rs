@@ -188,6 +188,16 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
+    /// What a form field holds now.
+    pub async fn value(&self, css: &str) -> String {
+        self.find(css)
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
     pub async fn fill(&self, css: &str, text: &str) {
         let e = self.find(css).await;
         e.clear().await.ok();
@@ -430,22 +440,8 @@ async fn a_cadre_loses_nothing_on_a_mistake_or_without_signal() {
     let t = b.wait_text("请修改以下内容").await;
     assert!(t.contains("时长(小时)"), "{t}");
     // Everything typed is still there, in the form and in the draft.
-    assert_eq!(
-        b.find("textarea[name=notes]")
-            .await
-            .prop("value")
-            .await
-            .unwrap(),
-        Some("了解春耕准备情况".into())
-    );
-    assert_eq!(
-        b.find("textarea[name=matter_text]")
-            .await
-            .prop("value")
-            .await
-            .unwrap(),
-        Some("村道路灯损坏".into())
-    );
+    assert_eq!(b.value("textarea[name=notes]").await, "了解春耕准备情况");
+    assert_eq!(b.value("textarea[name=matter_text]").await, "村道路灯损坏");
     let draft = b
         .js("return Object.keys(localStorage).filter(k => k.startsWith('lianxin-draft')).length")
         .await;
@@ -459,14 +455,7 @@ async fn a_cadre_loses_nothing_on_a_mistake_or_without_signal() {
         t.contains("已填写的内容都保留着") || t.contains("请"),
         "{t}"
     );
-    assert_eq!(
-        b.find("textarea[name=notes]")
-            .await
-            .prop("value")
-            .await
-            .unwrap(),
-        Some("了解春耕准备情况".into())
-    );
+    assert_eq!(b.value("textarea[name=notes]").await, "了解春耕准备情况");
     assert!(items_of(&app, "H001").await.len() == 2, "nothing new saved");
 
     // Two households visited, each matter under the household that raised it; sent without
@@ -493,14 +482,7 @@ async fn a_cadre_loses_nothing_on_a_mistake_or_without_signal() {
     b.go("/work/new").await;
     let t = b.wait_text("已恢复上次未提交的草稿").await;
     assert!(t.contains("记一笔工作"), "{t}");
-    assert_eq!(
-        b.find("textarea[name=notes]")
-            .await
-            .prop("value")
-            .await
-            .unwrap(),
-        Some("了解春耕准备情况".into())
-    );
+    assert_eq!(b.value("textarea[name=notes]").await, "了解春耕准备情况");
     set_online(&b, true).await;
     let t = b.wait_text("已保存").await;
     assert!(b.path().await.contains("saved=1"), "{}", b.path().await);
