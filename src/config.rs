@@ -18,6 +18,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Largest accepted upload, in MiB.
     pub max_upload_mib: usize,
+    /// Most entries of any list one request carries (a record's participants, targets,
+    /// matters).
+    #[serde(default = "default_max_list_items")]
+    pub max_list_items: usize,
     /// Mark session cookies Secure (set when served over TLS).
     #[serde(default)]
     pub secure_cookies: bool,
@@ -48,6 +52,7 @@ impl Default for Config {
             database_url: "sqlite://data/lianxin.db".into(),
             data_dir: PathBuf::from("data"),
             max_upload_mib: 64,
+            max_list_items: default_max_list_items(),
             secure_cookies: false,
             login_max_failures: 5,
             login_lock_minutes: 15,
@@ -60,6 +65,10 @@ impl Default for Config {
     }
 }
 
+fn default_max_list_items() -> usize {
+    100
+}
+
 impl Config {
     pub fn load() -> Result<Config, figment::Error> {
         let file = std::env::var("LIANXIN_CONFIG").unwrap_or_else(|_| "lianxin.toml".into());
@@ -70,6 +79,7 @@ impl Config {
                 "database_url",
                 "data_dir",
                 "max_upload_mib",
+                "max_list_items",
                 "hold_import_before_commit_secs",
                 "secure_cookies",
                 "login_max_failures",

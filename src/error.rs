@@ -14,6 +14,8 @@ pub enum AppError {
     /// Not allowed, with the reason.
     Refused(String),
     BadRequest(String),
+    /// The request is larger than this address accepts.
+    TooLarge,
     Import(Vec<ImportError>),
     Internal(anyhow::Error),
 }
@@ -37,6 +39,10 @@ impl AppError {
             AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("未找到{what}")),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "您的角色无权进行此操作".into()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            AppError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "提交的内容过大，未处理".into(),
+            ),
             AppError::Refused(m) => (StatusCode::FORBIDDEN, m.clone()),
             AppError::Import(rows) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -285,6 +285,24 @@ pub fn template(kind: Kind) -> Result<Vec<u8>, XlsxError> {
     wb.save_to_buffer()
 }
 
+/// A cell Excel would run as a formula (`=`, `+`, `-`, `@`, a tab or a return first) is written
+/// with a leading `'`, so that an exported list cannot carry a formula into a clerk's Excel.
+pub fn neutralise_formula(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+/// An exported list as CSV for Excel: formula-looking cells neutralised.
+pub fn write_export_csv(headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, csv::Error> {
+    let safe: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| neutralise_formula(c)).collect())
+        .collect();
+    write_csv(headers, &safe)
+}
+
 /// Writes rows as CSV with a BOM, so that Excel opens the Chinese text right.
 pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
@@ -656,4 +674,19 @@ pub fn write_compliance(r: &crate::domain::rules::Report) -> Result<Vec<u8>, Xls
         un.write_string(i as u32 + 1, 1, &u.reason)?;
     }
     wb.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exported_cells_cannot_carry_a_formula_into_excel() {
+        for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx"] {
+            assert!(neutralise_formula(bad).starts_with('\''), "{bad}");
+        }
+        for ok in ["张三", "13800000000", "H001", ""] {
+            assert_eq!(neutralise_formula(ok), ok);
+        }
+    }
 }

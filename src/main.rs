@@ -331,7 +331,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await?;
             let headers = exchange::headers(kind);
             let bytes = if output.extension().is_some_and(|e| e == "csv") {
-                exchange::write_csv(&headers, &rows)?
+                exchange::write_export_csv(&headers, &rows)?
             } else {
                 exchange::write_xlsx(kind.zh(), &headers, &rows)?
             };

@@ -142,13 +142,66 @@ pub fn scope_for(role: AccessRole, code: Option<&str>, unit: bool) -> Result<Sco
     }
 }
 
-/// A new password must be at least 8 characters with a letter and a digit.
+/// Passwords every guesser tries first (the commonest of published leak lists, and the
+/// Chinese favourites); refused whatever their length.
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "passw0rd",
+    "p@ssw0rd",
+    "abc12345",
+    "abcd1234",
+    "abc123456",
+    "qwerty123",
+    "qwerty12",
+    "1qaz2wsx",
+    "1q2w3e4r",
+    "q1w2e3r4",
+    "a1234567",
+    "a12345678",
+    "a123456789",
+    "aa123456",
+    "asd12345",
+    "zxc12345",
+    "admin123",
+    "admin1234",
+    "administrator1",
+    "test1234",
+    "welcome1",
+    "iloveyou1",
+    "woaini1314",
+    "woaini520",
+    "5201314a",
+    "a5201314",
+    "qq123456",
+    "abc123abc",
+    "1234qwer",
+    "letmein1",
+    "changeme1",
+    "zhang123",
+    "wang1234",
+    "li123456",
+    "root1234",
+    "user1234",
+    "china123",
+];
+
+/// A new password must be at least 8 characters with a letter and a digit, and none of the
+/// common ones.
 pub fn check_password(p: &str) -> Result<(), String> {
     if p.chars().count() < 8 {
         return Err("密码至少8位".into());
     }
+    if p.chars().count() > 128 {
+        return Err("密码不能超过128位".into());
+    }
     if !p.chars().any(|c| c.is_ascii_digit()) || !p.chars().any(|c| c.is_alphabetic()) {
         return Err("密码须同时包含字母和数字".into());
+    }
+    if COMMON_PASSWORDS.contains(&p.to_lowercase().as_str()) {
+        return Err("这是最常见的密码之一，很容易被猜中，请换一个".into());
     }
     Ok(())
 }
@@ -201,7 +254,9 @@ mod tests {
 
     #[test]
     fn passwords_and_usernames() {
-        assert!(check_password("abc12345").is_ok());
+        assert!(check_password("qingshan2026").is_ok());
+        assert!(check_password("password1").unwrap_err().contains("常见"));
+        assert!(check_password("Abc12345").is_err());
         assert!(check_password("abcdefgh").is_err());
         assert!(check_password("a1").is_err());
         assert!(check_username("zhang.san").is_ok());

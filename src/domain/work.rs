@@ -443,11 +443,49 @@ pub fn describe(errors: &[FieldError]) -> String {
 }
 
 impl RawRecord {
-    /// Checks every field at once; `today` bounds the dates (work is recorded after it is done).
-    pub fn parse(&self, today: NaiveDate) -> Result<Record, Vec<FieldError>> {
+    /// Checks every field at once; `today` bounds the dates (work is recorded after it is done),
+    /// `max_items` every list the record carries (participants, targets, matters).
+    pub fn parse(&self, today: NaiveDate, max_items: usize) -> Result<Record, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut err =
             |field: &'static str, message: String| errors.push(FieldError { field, message });
+        // Bounded before anything else is read: one record cannot carry a flood of lists.
+        let lines = |v: &[String]| -> usize {
+            v.iter()
+                .map(|m| m.lines().filter(|l| !l.trim().is_empty()).count())
+                .sum()
+        };
+        let counted = [
+            (
+                "参加人",
+                self.participants
+                    .iter()
+                    .map(|p| split_list(p).len())
+                    .sum::<usize>()
+                    + self.participant_ids.len(),
+            ),
+            (
+                "对象",
+                self.targets
+                    .iter()
+                    .map(|t| split_list(t).len())
+                    .sum::<usize>(),
+            ),
+            ("反映事项", lines(&self.matters)),
+        ];
+        let mut too_many = false;
+        for (field, n) in counted {
+            if n > max_items {
+                err(
+                    field,
+                    format!("一条记录最多{max_items}项，本次{n}项：请分成几条记录"),
+                );
+                too_many = true;
+            }
+        }
+        if too_many {
+            return Err(errors);
+        }
         let key = self.client_key.trim();
         if key.len() < 8
             || key.len() > 64
@@ -738,7 +776,7 @@ mod tests {
             companions: "x".into(),
             ..Default::default()
         };
-        let e = raw.parse(today).unwrap_err();
+        let e = raw.parse(today, 100).unwrap_err();
         let fields: Vec<_> = e.iter().map(|e| e.field).collect();
         for f in [
             "提交编号",
@@ -760,12 +798,31 @@ mod tests {
             matters: vec!["路灯坏了\n\n 水渠堵了 ".into()],
             ..Default::default()
         }
-        .parse(today)
+        .parse(today, 100)
         .unwrap();
         assert_eq!(ok.end, ok.start);
         assert_eq!(ok.targets, vec!["H1", "H2"]);
         assert_eq!(ok.matters, vec!["路灯坏了", "水渠堵了"]);
         assert_eq!(ok.warnings(&Policy::default_policy()).len(), 1);
+    }
+
+    #[test]
+    fn a_record_carries_at_most_the_settings_number_of_each_list() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let raw = RawRecord {
+            client_key: "k-12345678".into(),
+            kind: "入户走访".into(),
+            start_date: "2026-11-02".into(),
+            participants: vec!["11010519491231002X".into()],
+            targets: vec!["H1".into()],
+            matters: vec!["事项\n".repeat(101)],
+            ..Default::default()
+        };
+        let e = raw.parse(today, 100).unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].field, "反映事项");
+        assert!(e[0].message.contains("最多100项，本次101项"), "{e:?}");
+        assert!(raw.parse(today, 101).is_ok());
     }
 
     #[test]

@@ -659,6 +659,17 @@ async fn revoke_all(db: &impl ConnectionTrait, account_id: i32) -> Result<(), Db
         .filter(session::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    // A changed or reset password ends the account's API tokens too: a token made with the old
+    // password must not outlive it.
+    api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(api_token::Column::AccountId.eq(account_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -54,13 +54,15 @@ where
 {
     let p = q.paginate(db, size);
     let counts = p.num_items_and_pages().await?;
-    let page = page.max(1);
+    let pages = counts.number_of_pages.max(1);
+    // A page past the last shows the last: no offset can overflow, whatever the address says.
+    let page = page.clamp(1, pages);
     let items = p.fetch_page(page - 1).await?;
     Ok(Page {
         items,
         total: counts.number_of_items,
         page,
-        pages: counts.number_of_pages.max(1),
+        pages,
     })
 }
 

@@ -20,10 +20,15 @@ use utoipa_swagger_ui::SwaggerUi;
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_upload_mib * 1024 * 1024;
     let (api, openapi) = api::router().split_for_parts();
+    // The API's documentation and the metrics are for the county's own people, not strangers:
+    // the documentation for anyone logged in, the metrics for an administrator (a scraper
+    // sends an administrator's API token).
+    let docs = Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .layer(middleware::from_fn(logged_in));
     Router::new()
         .merge(pages::router())
         .merge(api)
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(docs)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/{file}", get(pages::static_file))
@@ -63,8 +68,30 @@ async fn healthz(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(s): State<AppState>) -> String {
-    s.metrics.render()
+async fn metrics(
+    State(s): State<AppState>,
+    caller: crate::store::access::Caller,
+) -> Result<String, crate::error::ApiError> {
+    if !caller.can(crate::domain::access::Capability::ManageAccounts) {
+        return Err(crate::error::AppError::Forbidden.into());
+    }
+    Ok(s.metrics.render())
+}
+
+/// Refuses a request without a session or token (401 for the API's documentation).
+async fn logged_in(req: Request, next: Next) -> Response {
+    if req
+        .extensions()
+        .get::<crate::store::access::Caller>()
+        .is_none()
+    {
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({"error": "请先登录（会话或 API 令牌）"})),
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Counts and times requests by route (never by raw path: paths can hold codes).

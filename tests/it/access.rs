@@ -713,3 +713,106 @@ async fn the_demo_county_comes_with_an_account_for_every_role() {
         );
     }
 }
+
+/// A token made with the old password ends with it; a common password is refused; a page
+/// number past the last, however large, shows the last page; a record carrying more than the
+/// settings' number of matters is refused whole.
+#[tokio::test]
+async fn hardening_tokens_passwords_pages_and_list_lengths() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let f = fixture().0;
+    app.add_account("api", R::Cadre, Scope::Own, Some(&f.zhang))
+        .await;
+    let c = app.login("api", PASSWORD).await;
+    let page = c
+        .post(app.url("/account/tokens"))
+        .form(&[("name", "数据交换")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = page
+        .split("id=\"new-token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let machine = reqwest::Client::new();
+    let status = |t: String| {
+        let m = machine.clone();
+        let url = app.url("/api/v1/households");
+        async move { m.get(url).bearer_auth(t).send().await.unwrap().status() }
+    };
+    assert_eq!(status(token.clone()).await, 200);
+    // A common password is refused, in Chinese; nothing changes.
+    let r = c
+        .post(app.url("/account/password"))
+        .form(&[
+            ("current", PASSWORD),
+            ("new", "password1"),
+            ("again", "password1"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(r.contains("常见"), "{r}");
+    assert_eq!(status(token.clone()).await, 200);
+    // A real change ends the token.
+    c.post(app.url("/account/password"))
+        .form(&[
+            ("current", PASSWORD),
+            ("new", "qingshan-2027"),
+            ("again", "qingshan-2027"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(token).await, 401);
+
+    // Page numbers: the largest there is shows the last page, on the API and the pages.
+    let v = app
+        .get_json("/api/v1/households?page=922337203685477581")
+        .await;
+    assert_eq!(v["page"], v["pages"], "{v}");
+    let r = app.get("/households?page=18446744073709551615").await;
+    assert_eq!(r.status(), 200);
+
+    // A record with more matters than the settings allow: refused whole, saying why.
+    let zhang = app.login("api", "qingshan-2027").await;
+    let before = app.counts().await;
+    let matters: Vec<String> = (0..101).map(|i| format!("事项{i}")).collect();
+    let r = zhang
+        .post(app.url("/api/v1/activities"))
+        .json(&serde_json::json!({
+            "client_key": "flood-0001-abcd", "kind": "入户走访", "start_date": "2026-11-02",
+            "participants": [f.zhang], "targets": ["H001"], "matters": matters
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert!(e["error"].as_str().unwrap().contains("最多100项"), "{e}");
+    assert_eq!(app.counts().await, before);
+
+    // Strangers' pages take small bodies only.
+    let big = "x".repeat(1 << 20);
+    for path in ["/login", "/fankui/0000000000000000000000000000dead"] {
+        let r = plain_client()
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("username={big}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413, "{path}");
+    }
+}

@@ -9,6 +9,16 @@ async fn health_and_metrics_answer() {
     app.get_text("/").await;
     let metrics = app.get_text("/metrics").await;
     assert!(metrics.contains("http_requests_total"), "{metrics}");
+    // Not for strangers.
+    let stranger = plain_client();
+    for path in ["/metrics", "/api/openapi.json", "/api/docs/"] {
+        let r = stranger.get(app.url(path)).send().await.unwrap();
+        assert!(
+            r.status() == 401 || r.status() == 303,
+            "{path}: {}",
+            r.status()
+        );
+    }
 }
 
 #[tokio::test]

@@ -47,7 +47,9 @@ async fn create_activity(
     caller: Caller,
     Json(raw): Json<RawRecord>,
 ) -> Result<(StatusCode, Json<Recorded>), ApiError> {
-    let r = raw.parse(today()).map_err(record_error)?;
+    let r = raw
+        .parse(today(), s.config.max_list_items)
+        .map_err(record_error)?;
     let done = work::record(&s.db, &s.policy(), &caller, r, Utc::now())
         .await
         .map_err(AppError::from)?;
@@ -174,7 +176,9 @@ async fn correct_activity(
     Json(raw): Json<RawRecord>,
 ) -> Result<Json<Recorded>, ApiError> {
     activity_detail(&s, &caller, id).await?;
-    let r = raw.parse(today()).map_err(record_error)?;
+    let r = raw
+        .parse(today(), s.config.max_list_items)
+        .map_err(record_error)?;
     Ok(Json(
         work::correct(&s.db, &s.policy(), &caller, id, r, Utc::now())
             .await

@@ -19,7 +19,15 @@ use axum::routing::{get, post};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/login", get(login_form).post(login))
+        // A stranger's request holds little memory: the login form is a few hundred bytes.
+        .route(
+            "/login",
+            get(login_form)
+                .post(login)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    super::PUBLIC_BODY_LIMIT,
+                )),
+        )
         .route("/logout", post(logout))
         .route("/account", get(me))
         .route(
@@ -76,9 +84,13 @@ async fn login(
     req: axum::extract::Request,
 ) -> Result<Response, AppError> {
     let address = auth::address(req.extensions());
-    let Form(f): Form<LoginForm> = Form::from_request(req, &s)
-        .await
-        .map_err(|_| AppError::BadRequest("请填写用户名和密码".into()))?;
+    let Form(f): Form<LoginForm> = Form::from_request(req, &s).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::BadRequest("请填写用户名和密码".into())
+        }
+    })?;
     let policy = s.config.login_policy();
     let next = safe_next(f.next.as_deref());
     let username = f.username.trim().to_string();

@@ -26,7 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/items/{id}", get(item).post(step))
         .route("/items/{id}/doc/{kind}", get(document))
         .route("/regions/{code}/review", get(review))
-        .route("/fankui/{token}", get(resident).post(resident_answer))
+        .route(
+            "/fankui/{token}",
+            get(resident)
+                .post(resident_answer)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    super::PUBLIC_BODY_LIMIT,
+                )),
+        )
 }
 
 #[derive(Deserialize, Default)]

@@ -33,6 +33,10 @@ pub fn router() -> Router<AppState> {
     )
 }
 
+/// The largest body a page anyone can reach without logging in accepts (the login form, the
+/// resident's answer): enough for their fields, too little to hold the server's memory.
+pub const PUBLIC_BODY_LIMIT: usize = 16 * 1024;
+
 pub fn render(t: &impl Template) -> Result<Html<String>, AppError> {
     Ok(Html(t.render()?))
 }

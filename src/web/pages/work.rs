@@ -269,7 +269,7 @@ async fn submit_record(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let raw = raw_from_form(fields);
-    let parsed = raw.parse(today());
+    let parsed = raw.parse(today(), s.config.max_list_items);
     let result = match parsed {
         Err(errors) => {
             return Ok(refused(
@@ -390,7 +390,7 @@ async fn submit_correction(
 ) -> Result<Response, AppError> {
     editable(&s, &caller, id).await?;
     let raw = raw_from_form(fields);
-    let r = match raw.parse(today()) {
+    let r = match raw.parse(today(), s.config.max_list_items) {
         Ok(r) => r,
         Err(errors) => {
             return Ok(refused(
