@@ -259,6 +259,18 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
     .await?
 }
 
+/// A hash to check an unknown user's password against, made once per process.
+async fn dummy_hash() -> String {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        hash_password(new_secret())
+            .await
+            .unwrap_or_else(|_| String::new())
+    })
+    .await
+    .clone()
+}
+
 pub async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         use argon2::{Argon2, PasswordVerifier, password_hash::phc::PasswordHash};
@@ -499,6 +511,8 @@ pub async fn login(
         return Err(LoginError::AddressBlocked);
     }
     let Some(acc) = find_account(db, username).await? else {
+        // As long as a real check: the answer's time must not tell whether the user exists.
+        verify_password(password.to_string(), dummy_hash().await).await;
         audit(
             db,
             None,
@@ -524,10 +538,63 @@ pub async fn login(
         .await?;
         return Err(LoginError::Locked(until));
     }
+    // The attempt counts as a failure before the password is checked, in one statement, so that
+    // guesses sent at once cannot all be checked: only the first `max_failures` are.
+    account::Entity::update_many()
+        .col_expr(
+            account::Column::FailedLogins,
+            sea_orm::sea_query::ExprTrait::add(
+                sea_orm::sea_query::Expr::col(account::Column::FailedLogins),
+                1,
+            ),
+        )
+        .filter(account::Column::Id.eq(acc.id))
+        .exec(db)
+        .await?;
+    let attempt = account::Entity::find_by_id(acc.id)
+        .one(db)
+        .await?
+        .map(|a| a.failed_logins)
+        .unwrap_or(i32::MAX);
+    let lock = |db, acc: &account::Model, failures: i32| {
+        let until = now + Duration::minutes(policy.lock_minutes);
+        let id = acc.id;
+        async move {
+            account::Entity::update_many()
+                .col_expr(
+                    account::Column::FailedLogins,
+                    sea_orm::sea_query::Expr::value(0),
+                )
+                .col_expr(
+                    account::Column::LockedUntil,
+                    sea_orm::sea_query::Expr::value(Some(until)),
+                )
+                .filter(account::Column::Id.eq(id))
+                .exec(db)
+                .await?;
+            let detail = format!(
+                "连续{failures}次登录失败，锁定至{}",
+                crate::web::view::beijing_time(&until)
+            );
+            audit(
+                db,
+                Some(id),
+                username,
+                "account_locked",
+                "account",
+                &detail,
+                address,
+            )
+            .await?;
+            Ok::<_, DbErr>(until)
+        }
+    };
+    if attempt > policy.max_failures {
+        let until = lock(db, &acc, attempt).await?;
+        return Err(LoginError::Locked(until));
+    }
     let ok = verify_password(password.to_string(), acc.password_hash.clone()).await;
     if !ok || acc.disabled {
-        let failures = acc.failed_logins + 1;
-        let mut am: account::ActiveModel = acc.clone().into();
         let reason = if acc.disabled {
             "账号已停用"
         } else {
@@ -543,28 +610,8 @@ pub async fn login(
             address,
         )
         .await?;
-        if failures >= policy.max_failures {
-            let until = now + Duration::minutes(policy.lock_minutes);
-            am.failed_logins = Set(0);
-            am.locked_until = Set(Some(until));
-            am.update(db).await?;
-            let detail = format!(
-                "连续{failures}次登录失败，锁定至{}",
-                crate::web::view::beijing_time(&until)
-            );
-            audit(
-                db,
-                Some(acc.id),
-                username,
-                "account_locked",
-                "account",
-                &detail,
-                address,
-            )
-            .await?;
-        } else {
-            am.failed_logins = Set(failures);
-            am.update(db).await?;
+        if attempt >= policy.max_failures {
+            lock(db, &acc, attempt).await?;
         }
         return Err(LoginError::Invalid);
     }

@@ -816,3 +816,51 @@ async fn hardening_tokens_passwords_pages_and_list_lengths() {
         assert_eq!(r.status(), 413, "{path}");
     }
 }
+
+/// Guesses sent all at once cannot outrun the lock: after 15 concurrent wrong passwords (fewer
+/// than the address's own limit) the account is locked, and the right password is refused until
+/// the lock ends.
+#[tokio::test]
+async fn concurrent_guesses_lock_the_account() {
+    let app = spawn_app().await;
+    app.add_account("target", R::Office, Scope::County, None)
+        .await;
+    let mut guesses = Vec::new();
+    for i in 0..15 {
+        let url = app.url("/login");
+        guesses.push(tokio::spawn(async move {
+            plain_client()
+                .post(url)
+                .form(&[
+                    ("username", "target"),
+                    ("password", &format!("guess-{i}-x1")),
+                ])
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.unwrap());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 423),
+        "{statuses:?}"
+    );
+    let r = plain_client()
+        .post(app.url("/login"))
+        .form(&[("username", "target"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        423,
+        "the right password waits for the lock to end"
+    );
+    // At most the allowed number of guesses were checked: the rest were refused unchecked.
+    let audit = app.get_text("/admin/audit?username=target").await;
+    assert!(audit.contains("账号锁定"), "{audit}");
+}
