@@ -1198,6 +1198,40 @@ pub async fn view(
     let Some(m) = find(db, caller, id).await? else {
         return Ok(None);
     };
+    view_of(db, caller, m, today).await.map(Some)
+}
+
+/// What the one who registered an item is told of it when they may not read it afterwards (a
+/// stability item registered by a cadre without the right to read stability items): what was
+/// written — its number, ledger, level, status and deadline — with its content withheld.
+pub async fn receipt(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    m: ledger_item::Model,
+    today: NaiveDate,
+) -> Result<ItemDetail, WorkError> {
+    let mut d = view_of(db, caller, m, today).await?;
+    d.matter = "（稳定工作事项已登记；内容只对有权查看的人显示）".into();
+    d.resident_name = None;
+    d.resident_phone = None;
+    d.addressee = None;
+    d.category = None;
+    d.feedback_path = None;
+    d.may.clear();
+    for e in &mut d.history {
+        e.note.clear();
+        e.said.clear();
+        e.data = serde_json::Value::Null;
+    }
+    Ok(d)
+}
+
+async fn view_of(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    m: ledger_item::Model,
+    today: NaiveDate,
+) -> Result<ItemDetail, WorkError> {
     let (actors, region) = caller_actors(db, caller, &m).await?;
     let state = item_state(&m);
     let may: Vec<String> = STEPS
@@ -1257,7 +1291,7 @@ pub async fn view(
     };
     let ledger = LedgerKind::from_code(&m.ledger);
     let source = ItemSource::from_code(&m.source);
-    Ok(Some(ItemDetail {
+    Ok(ItemDetail {
         id: m.id,
         ledger: m.ledger.clone(),
         ledger_zh: ledger.map(|l| l.zh()).unwrap_or("").into(),
@@ -1329,7 +1363,7 @@ pub async fn view(
                 data: serde_json::from_str(&e.data).unwrap_or_default(),
             })
             .collect(),
-    }))
+    })
 }
 
 /// One line of an inbox or a review.

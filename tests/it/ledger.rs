@@ -343,6 +343,29 @@ async fn the_full_loop_from_a_visit_to_close_out_with_the_residents_answer() {
     assert_eq!(status, 404);
     let (_, inbox) = fetch(&leader, app.url("/api/v1/inbox?date=2026-11-06")).await;
     assert!(!inbox.to_string().contains("宅基地"), "{inbox}");
+
+    // A cadre who may not read stability items registers one: the answer says what was
+    // written (its number, ledger, deadline), not its content, and not 404.
+    let zhang = app.login("zhang", PASSWORD).await;
+    let (status, r) = send(
+        &zhang,
+        app.url("/api/v1/items"),
+        &json!({"ledger": "稳定工作", "source": "群众自报", "household_code": "H001",
+                "matter": "邻里为排水沟起争执", "registered_on": "2026-11-07"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    assert!(r["id"].as_i64().unwrap() > sid, "{r}");
+    assert_eq!(r["ledger"], "stability");
+    assert!(r["deadline"].is_string(), "{r}");
+    assert!(!r.to_string().contains("排水沟"), "content withheld: {r}");
+    let (status, _) = fetch(&zhang, app.url(&format!("/api/v1/items/{}", r["id"]))).await;
+    assert_eq!(status, 404, "still not readable afterwards");
+    let (_, s2) = fetch(&town, app.url(&format!("/api/v1/items/{}", r["id"]))).await;
+    assert_eq!(
+        s2["matter"], "邻里为排水沟起争执",
+        "the town office reads what was written"
+    );
 }
 
 #[tokio::test]

@@ -57,10 +57,15 @@ async fn register(
     let m = ledger::register(&s.db, &s.policy(), &cal, &caller, n, Utc::now())
         .await
         .map_err(AppError::from)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(detail(&s, &caller, m.id, on).await?),
-    ))
+    // A write answers with what it wrote, also to a registrar who may not read it afterwards.
+    let written = match ledger::view(&s.db, &caller, m.id, on).await {
+        Ok(Some(d)) => d,
+        Ok(None) => ledger::receipt(&s.db, &caller, m, on)
+            .await
+            .map_err(AppError::from)?,
+        Err(e) => return Err(AppError::from(e).into()),
+    };
+    Ok((StatusCode::CREATED, Json(written)))
 }
 
 /// An item with its whole history and the steps the caller may take; 404 outside the caller's

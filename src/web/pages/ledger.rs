@@ -40,11 +40,14 @@ pub fn router() -> Router<AppState> {
 struct InboxQuery {
     date: Option<NaiveDate>,
     format: Option<String>,
+    /// An item just registered that the caller may not open (a stability item).
+    registered: Option<i32>,
 }
 
 #[derive(Template)]
 #[template(path = "ledger/inbox.html")]
 struct InboxPage {
+    registered: Option<i32>,
     inbox: Inbox,
     sections: Vec<(&'static str, &'static str, Vec<ItemRow>)>,
 }
@@ -128,6 +131,7 @@ async fn inbox(
         return Ok(xlsx(&book.title, bytes));
     }
     Ok(render(&InboxPage {
+        registered: q.registered,
         sections: sections(&i),
         inbox: i,
     })?
@@ -211,7 +215,11 @@ async fn new_submit(
         repeat_of: None,
     };
     match ledger::register(&s.db, &s.policy(), &cal, &caller, n, Utc::now()).await {
-        Ok(m) => Ok(Redirect::to(&format!("/items/{}?done=register", m.id)).into_response()),
+        // A registrar who may not read the item (a stability item) is told it is registered.
+        Ok(m) => match ledger::find(&s.db, &caller, m.id).await? {
+            Some(_) => Ok(Redirect::to(&format!("/items/{}?done=register", m.id)).into_response()),
+            None => Ok(Redirect::to(&format!("/inbox?registered={}", m.id)).into_response()),
+        },
         // Everything typed comes back with the reasons.
         Err(crate::store::work::WorkError::Invalid(e)) => {
             Ok(render(&new_page(f, Some(e)))?.into_response())
