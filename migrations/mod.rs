@@ -10,6 +10,7 @@ mod m0004_calendar;
 mod m0005_ledger;
 mod m0006_reading;
 mod m0007_policy;
+mod m0008_item_key;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_ledger::Migration),
             Box::new(m0006_reading::Migration),
             Box::new(m0007_policy::Migration),
+            Box::new(m0008_item_key::Migration),
         ]
     }
 }

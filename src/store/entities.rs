@@ -175,6 +175,8 @@ entity!(ledger_item, "ledger_item" {
     pub feedback_token: Option<String>,
     /// Bumped by every step, so that two offices acting at once cannot both succeed.
     pub version: i32,
+    /// The key the registering form or client made once (`a{account}:{key}`).
+    pub client_key: Option<String>,
 });
 
 entity!(ledger_event, "ledger_event" {

@@ -293,6 +293,10 @@ pub struct NewItem {
     pub registered_on: NaiveDate,
     /// An earlier petition of the same person on the same matter.
     pub repeat_of: Option<i32>,
+    /// A key the form or client makes once (8–64 letters, digits or `-`): sending the same
+    /// item again with it records it once.
+    #[serde(default)]
+    pub client_key: Option<String>,
 }
 
 fn opt(s: &Option<String>) -> Option<String> {
@@ -313,6 +317,22 @@ async fn region_path(
 }
 
 /// Registers an item; every field's problem is named, nothing is written on an error.
+/// The item this caller already registered with `key`, if any.
+pub async fn registered_with(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    key: &str,
+) -> Result<Option<ledger_item::Model>, DbErr> {
+    ledger_item::Entity::find()
+        .filter(ledger_item::Column::ClientKey.eq(stored_key(caller, key)))
+        .one(db)
+        .await
+}
+
+fn stored_key(caller: &Caller, key: &str) -> String {
+    format!("a{}:{key}", caller.account_id)
+}
+
 pub async fn register(
     db: &DatabaseConnection,
     policy: &Policy,
@@ -422,9 +442,29 @@ pub async fn register(
             .map(|r| r.id),
         _ => None,
     };
+    let key = match opt(&n.client_key) {
+        Some(k)
+            if (8..=64).contains(&k.len())
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            Some(k)
+        }
+        Some(_) => {
+            return Err(WorkError::Invalid(
+                "提交编号：应为8–64位字母、数字或-".into(),
+            ));
+        }
+        None => None,
+    };
+    if let Some(k) = &key {
+        if let Some(done) = registered_with(db, caller, k).await? {
+            return Ok(done);
+        }
+    }
     let txn = db.begin().await?;
     let saved = ledger_item::ActiveModel {
         id: NotSet,
+        client_key: Set(key.as_ref().map(|k| stored_key(caller, k))),
         ledger: Set(ledger.code().into()),
         household_code: Set(household_code),
         region_code: Set(region.code.clone()),
@@ -452,7 +492,19 @@ pub async fn register(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await;
+    let saved = match (saved, &key) {
+        (Ok(s), _) => s,
+        // The same form racing itself: the first one's item is the answer.
+        (Err(e), Some(k)) => {
+            drop(txn);
+            return match registered_with(db, caller, k).await? {
+                Some(done) => Ok(done),
+                None => Err(e.into()),
+            };
+        }
+        (Err(e), None) => return Err(e.into()),
+    };
     log_registered(
         &txn,
         std::slice::from_ref(&saved),

@@ -46,7 +46,7 @@ pub async fn detail(
 /// Registers an item from reception, a letter, the hotline, outreach, a representative, the
 /// service room or the resident's own report. Its deadline follows the policy's clock.
 #[utoipa::path(post, path = "/items", tag = "ledger", request_body = NewItem,
-    responses((status = 201, body = ItemDetail), (status = 400), (status = 403)))]
+    responses((status = 201, body = ItemDetail), (status = 200, body = ItemDetail, description = "sent again with its key: the item registered the first time"), (status = 400), (status = 403)))]
 async fn register(
     State(s): State<AppState>,
     caller: Caller,
@@ -54,9 +54,22 @@ async fn register(
 ) -> Result<(StatusCode, Json<ItemDetail>), ApiError> {
     let cal = calendar(&s.db).await.map_err(AppError::from)?;
     let on = n.registered_on;
-    let m = ledger::register(&s.db, &s.policy(), &cal, &caller, n, Utc::now())
-        .await
-        .map_err(AppError::from)?;
+    // Sent again with its key: the item registered the first time, once (200).
+    let again = match n.client_key.as_deref().map(str::trim) {
+        Some(k) if !k.is_empty() => ledger::registered_with(&s.db, &caller, k)
+            .await
+            .map_err(AppError::from)?,
+        _ => None,
+    };
+    let (status, m) = match again {
+        Some(m) => (StatusCode::OK, m),
+        None => (
+            StatusCode::CREATED,
+            ledger::register(&s.db, &s.policy(), &cal, &caller, n, Utc::now())
+                .await
+                .map_err(AppError::from)?,
+        ),
+    };
     // A write answers with what it wrote, also to a registrar who may not read it afterwards.
     let written = match ledger::view(&s.db, &caller, m.id, on).await {
         Ok(Some(d)) => d,
@@ -65,7 +78,7 @@ async fn register(
             .map_err(AppError::from)?,
         Err(e) => return Err(AppError::from(e).into()),
     };
-    Ok((StatusCode::CREATED, Json(written)))
+    Ok((status, Json(written)))
 }
 
 /// An item with its whole history and the steps the caller may take; 404 outside the caller's

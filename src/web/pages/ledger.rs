@@ -149,6 +149,9 @@ struct NewForm {
     category: String,
     matter: String,
     registered_on: String,
+    /// Made once per form: a page sent twice registers once.
+    #[serde(default)]
+    client_key: String,
 }
 
 #[derive(Template)]
@@ -180,6 +183,7 @@ async fn new_form(_: Caller) -> Result<Html<String>, AppError> {
             ledger: "livelihood".into(),
             source: "reception".into(),
             registered_on: today().to_string(),
+            client_key: uuid::Uuid::new_v4().simple().to_string(),
             ..Default::default()
         },
         None,
@@ -213,6 +217,7 @@ async fn new_submit(
         matter: f.matter.clone(),
         registered_on: on,
         repeat_of: None,
+        client_key: none_if_empty(&f.client_key),
     };
     match ledger::register(&s.db, &s.policy(), &cal, &caller, n, Utc::now()).await {
         // A registrar who may not read the item (a stability item) is told it is registered.
