@@ -484,8 +484,8 @@ async fn a_cadre_loses_nothing_on_a_mistake_or_without_signal() {
     assert!(t.contains("记一笔工作"), "{t}");
     assert_eq!(b.value("textarea[name=notes]").await, "了解春耕准备情况");
     set_online(&b, true).await;
-    let t = b.wait_text("已保存").await;
-    assert!(b.path().await.contains("saved=1"), "{}", b.path().await);
+    b.wait_path("saved=1").await;
+    let t = b.wait_text("已保存。").await;
     assert!(t.contains("王五") && t.contains("赵六"), "{t}");
     b.check("cadre-record-saved").await;
     let gone = b
@@ -738,10 +738,11 @@ async fn the_organisation_department_takes_its_report_home() {
     b.login("zuzhibu").await;
     b.fill("input[name=year]", "2026").await;
     b.fill("input[name=as_of]", "").await;
-    b.js("document.querySelector('input[name=as_of]').value = '2026-12-01'")
+    b.js("document.querySelector('input[name=as_of]').value = '2026-11-15'")
         .await;
     b.click("form.filters button").await;
-    let t = b.wait_text("截至 2026-12-01").await;
+    b.wait_path("as_of=2026-11-15").await;
+    let t = b.wait_text("截至 2026-11-15").await;
     assert!(t.contains("下载完整报表"), "{t}");
     b.check("compliance-overview").await;
     let href = b
@@ -751,7 +752,7 @@ async fn the_organisation_department_takes_its_report_home() {
         .await
         .unwrap()
         .expect("a download link");
-    assert!(href.contains("as_of=2026-12-01"), "{href}");
+    assert!(href.contains("as_of=2026-11-15"), "{href}");
     // The link answers the workbook, for the session that sees it.
     let cookie =
         b.c.get_all_cookies()
