@@ -514,14 +514,8 @@ async fn logout_and_disabling_end_sessions() {
     );
 }
 
-#[tokio::test]
-async fn api_tokens_act_as_their_account_until_revoked() {
-    let app = spawn_app().await;
-    app.load_fixture().await;
-    let f = fixture().0;
-    app.add_account("api", R::Cadre, Scope::Own, Some(&f.zhang))
-        .await;
-    let c = app.login("api", PASSWORD).await;
+/// Makes an API token on the account page of the client's account; the token shown once.
+async fn new_token(app: &TestApp, c: &reqwest::Client) -> String {
     let page = c
         .post(app.url("/account/tokens"))
         .form(&[("name", "数据交换")])
@@ -531,14 +525,24 @@ async fn api_tokens_act_as_their_account_until_revoked() {
         .text()
         .await
         .unwrap();
-    let token = page
-        .split("id=\"new-token\">")
+    page.split("id=\"new-token\">")
         .nth(1)
         .unwrap()
         .split('<')
         .next()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+#[tokio::test]
+async fn api_tokens_act_as_their_account_until_revoked() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let f = fixture().0;
+    app.add_account("api", R::Cadre, Scope::Own, Some(&f.zhang))
+        .await;
+    let c = app.login("api", PASSWORD).await;
+    let token = new_token(&app, &c).await;
     assert!(token.starts_with("lx_"));
     let machine = reqwest::Client::new();
     let list: serde_json::Value = machine
@@ -725,23 +729,7 @@ async fn hardening_tokens_passwords_pages_and_list_lengths() {
     app.add_account("api", R::Cadre, Scope::Own, Some(&f.zhang))
         .await;
     let c = app.login("api", PASSWORD).await;
-    let page = c
-        .post(app.url("/account/tokens"))
-        .form(&[("name", "数据交换")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = page
-        .split("id=\"new-token\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = new_token(&app, &c).await;
     let machine = reqwest::Client::new();
     let status = |t: String| {
         let m = machine.clone();
