@@ -215,6 +215,82 @@ fn form_fingerprint(client_key: &str) -> String {
 }
 
 /// The person ids behind ID numbers, and an error naming the unknown ones.
+/// A record counts for the people in it: an author who does not assign links may name
+/// themselves, colleagues of their own unit, people of their own town or street (the town's
+/// 包村干部 on a joint visit) and people within their reach — never someone beyond (a county
+/// leader, another town's cadre). Anyone else is answered as if unknown.
+async fn check_participants<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    people: &[person::Model],
+) -> Result<(), WorkError> {
+    if caller.can(Capability::ManageLinks) {
+        return Ok(());
+    }
+    let me = match caller.person_id {
+        Some(id) => person::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let others: Vec<&person::Model> = people
+        .iter()
+        .filter(|p| Some(p.id) != caller.person_id)
+        .filter(|p| me.as_ref().is_none_or(|m| m.unit_code != p.unit_code))
+        .collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = others.iter().map(|p| p.id).collect();
+    let seen: HashSet<i32> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::Id.is_in(ids))
+        .filter(caller.visibility().people())
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    // The author's town: the first two levels of their region's path.
+    let mut codes: Vec<String> = others
+        .iter()
+        .filter_map(|p| p.region_code.clone())
+        .collect();
+    codes.extend(me.as_ref().and_then(|m| m.region_code.clone()));
+    let paths: HashMap<String, String> =
+        lookup::<region::Entity, _, _>(db, region::Column::Code, region::Column::Path, &codes)
+            .await?;
+    let town = me
+        .as_ref()
+        .and_then(|m| m.region_code.as_ref())
+        .and_then(|c| paths.get(c))
+        .map(|p| {
+            let parts: Vec<&str> = p.trim_matches('/').split('/').take(2).collect();
+            format!("/{}/", parts.join("/"))
+        })
+        .filter(|t| t.matches('/').count() == 3);
+    let in_town = |p: &person::Model| {
+        town.as_ref().is_some_and(|t| {
+            p.region_code
+                .as_ref()
+                .and_then(|c| paths.get(c))
+                .is_some_and(|path| path.starts_with(t.as_str()))
+        })
+    };
+    let outside: Vec<String> = others
+        .iter()
+        .filter(|p| !seen.contains(&p.id) && !in_town(p))
+        .map(|p| crate::domain::ids::mask_id_number(&p.id_number))
+        .collect();
+    if outside.is_empty() {
+        Ok(())
+    } else {
+        Err(WorkError::Invalid(format!(
+            "参加人：{} 不存在或不在您的范围内",
+            outside.join("、")
+        )))
+    }
+}
+
 async fn resolve_people<C: ConnectionTrait>(
     db: &C,
     ids: &[crate::domain::ids::IdNumber],
@@ -241,7 +317,7 @@ async fn resolve_people<C: ConnectionTrait>(
         .collect();
     if !missing.is_empty() {
         return Err(WorkError::Invalid(format!(
-            "参加人：{} 不在人员名册中",
+            "参加人：{} 不存在或不在您的范围内",
             missing.join("、")
         )));
     }
@@ -289,7 +365,18 @@ async fn check_targets<C: ConnectionTrait>(
         .collect();
     let regions = existing::<region::Entity>(db, region::Column::Code, &rest).await?;
     let units = existing::<unit::Entity>(db, unit::Column::Code, &rest).await?;
-    let people = existing::<person::Entity>(db, person::Column::IdNumber, &rest).await?;
+    // People named as targets: only those within reach (an ID number outside it is answered
+    // like an unknown one, so that a record cannot test who is in the registry).
+    let people: HashSet<String> = person::Entity::find()
+        .select_only()
+        .column(person::Column::IdNumber)
+        .filter(person::Column::IdNumber.is_in(rest.clone()))
+        .filter(vis.people())
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let unknown: Vec<String> = rest
         .into_iter()
         .filter(|t| !regions.contains(t) && !units.contains(t) && !people.contains(t))
@@ -428,6 +515,7 @@ pub async fn record(
             "只能记录本人参加的工作（参加人中须有您本人）".into(),
         ));
     }
+    check_participants(db, caller, &people).await?;
     let households = check_targets(db, &caller.visibility(), &r.targets).await?;
     crate::domain::work::attribute_matters(r.kind, &r.matters, &households)
         .map_err(WorkError::Invalid)?;
@@ -591,6 +679,15 @@ pub async fn correct(
     };
     may_correct(policy, caller, &old.activity, now).map_err(WorkError::Forbidden)?;
     let people = resolve_people(db, &r.participants, &r.participant_ids).await?;
+    // A correction keeps its author in it: it cannot be moved into other people's names only.
+    if !caller.can(Capability::ManageLinks)
+        && !people.iter().any(|p| Some(p.id) == caller.person_id)
+    {
+        return Err(WorkError::Forbidden(
+            "只能更正本人参加的工作（参加人中须有您本人）".into(),
+        ));
+    }
+    check_participants(db, caller, &people).await?;
     let households = check_targets(db, &caller.visibility(), &r.targets).await?;
     crate::domain::work::attribute_matters(r.kind, &r.matters, &households)
         .map_err(WorkError::Invalid)?;

@@ -852,3 +852,120 @@ async fn concurrent_guesses_lock_the_account() {
     let audit = app.get_text("/admin/audit?username=target").await;
     assert!(audit.contains("账号锁定"), "{audit}");
 }
+
+/// A cadre cannot put work in the names of people beyond their reach, cannot test who is in the
+/// registry through a record's participants or targets, cannot move a record away from
+/// themselves by correcting it, and does not see the county's shared contact points; an import
+/// from the command line is audited.
+#[tokio::test]
+async fn records_stay_within_the_authors_reach() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let f = fixture().0;
+    app.add_account("zhang", R::Cadre, Scope::Own, Some(&f.zhang))
+        .await;
+    let zhang = app.login("zhang", PASSWORD).await;
+    let before = app.counts().await;
+    let nobody = id("35099919900909009");
+    let post = |body: serde_json::Value| {
+        let c = zhang.clone();
+        let url = app.url("/api/v1/activities");
+        async move {
+            let r = c.post(url).json(&body).send().await.unwrap();
+            let status = r.status().as_u16();
+            (
+                status,
+                r.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    // 孙九 of another village is out of 张三's reach: refused exactly like an unknown number.
+    let mut answers = Vec::new();
+    for (k, other) in [(1, &f.sun), (2, &nobody)] {
+        let (status, e) = post(serde_json::json!({
+            "client_key": format!("reach-000{k}-abcd"), "kind": "入户走访",
+            "start_date": "2026-11-02", "participants": [f.zhang, other], "targets": ["H001"]
+        }))
+        .await;
+        assert_eq!(status, 400, "{e}");
+        answers.push(
+            e["error"]
+                .as_str()
+                .unwrap()
+                .replace(&lianxin::domain::ids::mask_id_number(other), "*"),
+        );
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "the answer does not tell who exists"
+    );
+    // The same for a person named as a target.
+    let mut answers = Vec::new();
+    for (k, other) in [(3, &f.sun), (4, &nobody)] {
+        let (status, e) = post(serde_json::json!({
+            "client_key": format!("reach-000{k}-abcd"), "kind": "谈心谈话",
+            "start_date": "2026-11-02", "participants": [f.zhang], "targets": [other]
+        }))
+        .await;
+        assert_eq!(status, 400, "{e}");
+        answers.push(
+            e["error"]
+                .as_str()
+                .unwrap()
+                .replace(&lianxin::domain::ids::shown_code(other), "*"),
+        );
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(app.counts().await, before, "nothing written");
+    // A record of his own cannot be corrected into someone else's name.
+    let (status, r) = post(serde_json::json!({
+        "client_key": "reach-0005-abcd", "kind": "入户走访",
+        "start_date": "2026-11-02", "participants": [f.zhang], "targets": ["H001"]
+    }))
+    .await;
+    assert_eq!(status, 201, "{r}");
+    let id = r["activity_id"].as_i64().unwrap();
+    let r = zhang
+        .put(app.url(&format!("/api/v1/activities/{id}")))
+        .json(&serde_json::json!({
+            "client_key": "reach-0006-abcd", "kind": "入户走访",
+            "start_date": "2026-11-02", "participants": [f.li], "targets": ["H001"]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status() == 403 || r.status() == 400, "{}", r.status());
+    // The county's shared contact points are not a cadre's to read.
+    assert_eq!(
+        zhang
+            .get(app.url("/contacts"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        zhang
+            .get(app.url("/api/v1/contacts/duplicates"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // An import from the command line is in the audit log.
+    let dir = app.write_dir(
+        "more",
+        &[(
+            "regions.csv",
+            "区划代码,名称,层级,上级代码,标签\n3509102,戊镇,镇,3509,\n",
+        )],
+    );
+    assert!(app.cli(&["import", dir.to_str().unwrap()]).status.success());
+    let audit = app.get_text("/admin/audit?action=import").await;
+    assert!(
+        audit.contains("命令行") && audit.contains("more"),
+        "{audit}"
+    );
+}

@@ -243,16 +243,27 @@ async fn person_contacts(
 }
 
 /// Every contact point two leaders of one tier share this year (LXD-4).
-#[utoipa::path(get, path = "/contacts/duplicates", tag = "work", params(DayQuery), responses((status = 200, body = Vec<DuplicateView>)))]
+#[utoipa::path(get, path = "/contacts/duplicates", tag = "work", params(DayQuery), responses((status = 200, body = Vec<DuplicateView>), (status = 403)))]
 async fn duplicate_contacts(
     State(s): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Query(q): Query<DayQuery>,
 ) -> Result<Json<Vec<DuplicateView>>, ApiError> {
+    may_see_all_contacts(&caller)?;
     let day = q.date.unwrap_or_else(today);
     Ok(Json(duplicate_views(
         work::duplicate_contacts(&s.db, &s.policy(), day, None).await?,
     )))
+}
+
+/// The county's shared contact points name leaders across the county: for those who assign
+/// links or read the whole county, not for every role.
+pub fn may_see_all_contacts(caller: &Caller) -> Result<(), AppError> {
+    if caller.can(Capability::ManageLinks) || caller.visibility().all {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 pub async fn region_in_reach(

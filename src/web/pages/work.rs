@@ -759,9 +759,10 @@ struct ContactsPage {
 
 async fn contacts(
     State(s): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Query(q): Query<DayQuery>,
 ) -> Result<Html<String>, AppError> {
+    api::may_see_all_contacts(&caller)?;
     let day = q.date.unwrap_or_else(today);
     let d = work::duplicate_contacts(&s.db, &s.policy(), day, None).await?;
     render(&ContactsPage {
