@@ -417,25 +417,13 @@ pub fn work_for_the_rules(policy: &Policy, w: &World) -> Vec<Vec<String>> {
 fn nearby(s: &Subject, w: &World, want: usize) -> Vec<String> {
     let region = s.place.as_str();
     let start = (hash(&[&s.code]) % w.villages.len().max(1) as u64) as usize;
-    let mut order: Vec<&String> = Vec::new();
-    order.extend(w.villages.iter().filter(|v| *v == region));
+    // Every village once, from a place of the subject's own: its village first, then the others
+    // of its town (demo codes: county 6 digits, town 3 more), then the rest of the county.
     let town: String = region.chars().take(9).collect();
-    order.extend(
-        w.villages
-            .iter()
-            .cycle()
-            .skip(start)
-            .take(w.villages.len())
-            .filter(|v| v.starts_with(town.as_str()) && *v != region),
-    );
-    order.extend(
-        w.villages
-            .iter()
-            .cycle()
-            .skip(start)
-            .take(w.villages.len())
-            .filter(|v| !v.starts_with(town.as_str())),
-    );
+    let rotated = || w.villages.iter().cycle().skip(start).take(w.villages.len());
+    let mut order: Vec<&String> = w.villages.iter().filter(|v| *v == region).collect();
+    order.extend(rotated().filter(|v| v.starts_with(town.as_str()) && *v != region));
+    order.extend(rotated().filter(|v| !v.starts_with(town.as_str())));
     let mut out = Vec::new();
     for v in order {
         if out.len() >= want {

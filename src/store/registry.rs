@@ -66,6 +66,15 @@ where
     })
 }
 
+/// The town (or street) of a region path `/county/town/…/`: its code, and the path prefix its
+/// subtree shares. None for the county itself.
+pub fn town_of(path: &str) -> Option<(String, String)> {
+    let mut parts = path.trim_matches('/').split('/');
+    let county = parts.next()?;
+    let town = parts.next().filter(|t| !t.is_empty())?;
+    Some((town.to_string(), format!("/{county}/{town}/")))
+}
+
 /// Name contains the text, or pinyin / initials start with it, or the code is it.
 pub fn name_match<C: ColumnTrait>(
     q: &str,

@@ -832,11 +832,6 @@ pub struct Belonging {
     pub unit_names: HashMap<String, String>,
 }
 
-/// The town (second level) of a region path `/county/town/…/`.
-fn town_of(path: &str) -> Option<String> {
-    path.trim_matches('/').split('/').nth(1).map(str::to_string)
-}
-
 pub async fn belonging(db: &impl ConnectionTrait) -> Result<Belonging, DbErr> {
     let regions: Vec<(String, String, String)> = region::Entity::find()
         .select_only()
@@ -853,7 +848,10 @@ pub async fn belonging(db: &impl ConnectionTrait) -> Result<Belonging, DbErr> {
         if path.trim_matches('/').split('/').count() == 2 {
             b.town_names.insert(code.clone(), name.clone());
         }
-        b.region_town.insert(code.clone(), town_of(path));
+        b.region_town.insert(
+            code.clone(),
+            crate::store::registry::town_of(path).map(|(t, _)| t),
+        );
     }
     let units: Vec<(String, String, String)> = unit::Entity::find()
         .select_only()

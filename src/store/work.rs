@@ -263,11 +263,8 @@ async fn check_participants<C: ConnectionTrait>(
         .as_ref()
         .and_then(|m| m.region_code.as_ref())
         .and_then(|c| paths.get(c))
-        .map(|p| {
-            let parts: Vec<&str> = p.trim_matches('/').split('/').take(2).collect();
-            format!("/{}/", parts.join("/"))
-        })
-        .filter(|t| t.matches('/').count() == 3);
+        .and_then(|p| crate::store::registry::town_of(p))
+        .map(|(_, prefix)| prefix);
     let in_town = |p: &person::Model| {
         town.as_ref().is_some_and(|t| {
             p.region_code
