@@ -7,6 +7,7 @@
 use crate::domain::calendar::{Calendar, DateSet};
 use crate::domain::labels::{ActivityKind, LinkKind, Role};
 use crate::domain::policy::{CountedBy, CoverSet, Measure, Policy, Rule};
+use crate::domain::rules::measure;
 use crate::domain::rules::{Period, periods};
 use chrono::{Datelike, Duration, NaiveDate};
 use std::collections::HashMap;
@@ -180,9 +181,9 @@ pub fn links_for_the_rules(policy: &Policy, w: &World) -> Vec<Vec<String>> {
     let roles = roles_of(w);
     let mut out = Vec::new();
     for rule in &policy.rules {
-        let Measure::Links {
+        let Measure::Links(measure::links::Links {
             link_kinds, min, ..
-        } = &rule.measure
+        }) = &rule.measure
         else {
             continue;
         };
@@ -307,13 +308,13 @@ pub fn work_for_the_rules(policy: &Policy, w: &World) -> Vec<Vec<String>> {
         }
         let by_target = matches!(
             rule.measure,
-            Measure::Count {
+            Measure::Count(measure::count::Count {
                 by: CountedBy::Target,
                 ..
-            } | Measure::OnDates {
+            }) | Measure::OnDates(measure::on_dates::OnDates {
                 by: CountedBy::Target,
                 ..
-            }
+            })
         );
         // A laggard in a yearly rule is one of that rule; a missed week or month is the
         // subject's for everything it does then (so that two rules counting the same work do not
@@ -455,12 +456,12 @@ fn work(
         k_i
     };
     match &rule.measure {
-        Measure::Count {
+        Measure::Count(measure::count::Count {
             activity_kinds,
             min,
             max,
             ..
-        } => {
+        }) => {
             let k = activity_kinds[0];
             for (i, p) in ps.iter().enumerate() {
                 let want = s.of(*min, i, n);
@@ -470,14 +471,14 @@ fn work(
                 }
             }
         }
-        Measure::Days {
+        Measure::Days(measure::days::Days {
             activity_kinds,
             min,
-        }
-        | Measure::Run {
+        })
+        | Measure::Run(measure::days::Run {
             activity_kinds,
             min,
-        } => {
+        }) => {
             let k = activity_kinds[0];
             for (i, p) in ps.iter().enumerate() {
                 let want = i64::from(s.of(*min, i, n));
@@ -496,10 +497,10 @@ fn work(
                 );
             }
         }
-        Measure::Hours {
+        Measure::Hours(measure::hours::Hours {
             activity_kinds,
             min,
-        } => {
+        }) => {
             let k = activity_kinds[0];
             for (i, p) in ps.iter().enumerate() {
                 let total = if s.misses(i, n) { min * 0.5 } else { *min };
@@ -510,10 +511,10 @@ fn work(
                 }
             }
         }
-        Measure::DistinctTargets {
+        Measure::DistinctTargets(measure::distinct_targets::DistinctTargets {
             activity_kinds,
             min,
-        } => {
+        }) => {
             let k = activity_kinds[0];
             for (i, p) in ps.iter().enumerate() {
                 let want = s.of(*min, i, n) as usize;
@@ -526,12 +527,12 @@ fn work(
                 }
             }
         }
-        Measure::OnDates {
+        Measure::OnDates(measure::on_dates::OnDates {
             activity_kinds,
             dates,
             min,
             ..
-        } => {
+        }) => {
             if matches!(dates, DateSet::SensitiveDays | DateSet::SpecialDays) {
                 return;
             }
@@ -562,13 +563,13 @@ fn work(
                 }
             }
         }
-        Measure::VisitsPerTarget {
+        Measure::VisitsPerTarget(measure::visits_per_target::VisitsPerTarget {
             activity_kinds,
             min,
             each_half,
             seasons,
             ..
-        } => {
+        }) => {
             let k = activity_kinds[0];
             let year = w.today.year();
             let half = NaiveDate::from_ymd_opt(year, 7, 1).unwrap_or(w.today);
@@ -617,13 +618,13 @@ fn work(
                 }
             }
         }
-        Measure::Covers {
+        Measure::Covers(measure::covers::Covers {
             activity_kinds,
             of,
             share,
             each,
             ..
-        } => {
+        }) => {
             let k = activity_kinds[0];
             let region = s.field(REGION);
             let set: Vec<String> = match of {

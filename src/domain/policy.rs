@@ -2,9 +2,18 @@
 //! with who it binds, what it measures and its threshold. Parsing checks the file and
 //! answers in Chinese, naming the rule and the field.
 
-use crate::domain::labels::{ActivityKind, LinkKind, Role};
+use crate::domain::labels::{LinkKind, Role};
+use crate::domain::rules::report::VersionUsed;
+use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
+
+pub use crate::domain::rules::measure::Measure;
+pub use crate::domain::rules::measure::contact_points::Slot;
+pub use crate::domain::rules::measure::covers::{CoverSet, TermSpan};
+pub use crate::domain::rules::measure::distinct_contacts::Tier;
+pub use crate::domain::rules::measure::items::{ItemCheck, ItemSubject};
+pub use crate::domain::rules::measure::postings::PostingCheck;
 
 /// The policy shipped with lianxin.
 pub const DEFAULT: &str = include_str!("../../policy/default.toml");
@@ -173,88 +182,6 @@ pub struct Who {
     pub region_levels: Vec<crate::domain::labels::RegionLevel>,
 }
 
-fn whole() -> f64 {
-    1.0
-}
-
-fn five() -> u32 {
-    5
-}
-
-fn once() -> u32 {
-    1
-}
-
-/// The places a `covers` rule counts.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum CoverSet {
-    /// The villages and communities under the person's own region (a town leader's town).
-    VillagesOfOwnRegion,
-    /// The households of the places the person links with the rule's link kinds.
-    HouseholdsOfLinkedPlaces,
-    /// The households of the person's responsible area 责任片(组).
-    HouseholdsOfOwnArea,
-    /// The other members of the person's party branch (talks name them by ID number).
-    MembersOfOwnBranch,
-    /// The households of the person's own region (a village secretary's village).
-    HouseholdsOfOwnRegion,
-}
-
-/// Judged over the person's term of office instead of the rule's period.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum TermSpan {
-    /// The whole term, from the person's 任期开始 for `term_years` (DY-3).
-    Whole,
-    /// Its first year (CG-3).
-    FirstYear,
-}
-
-/// What is checked of each ledger item.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemCheck {
-    /// TZ-2: a responsible person and a deadline.
-    OwnerAndDeadline,
-    /// XF-1, RX-1, CG-9: assigned to someone and answered (办结) by the deadline.
-    AssignedAndAnswered,
-    /// XF-10: answered (in writing) by the deadline, extension included.
-    AnsweredInTime,
-    /// TZ-4: closed out; while late, a reason recorded and under supervision.
-    ClosedOrSupervised,
-    /// LH-5: the outcome fed back to the resident (an answer recorded).
-    FedBack,
-    /// XF-9: a key case's five guarantees each recorded.
-    FiveGuarantees,
-    /// TZ-1: on its household's page of the village's book (the item names its household).
-    OnHouseholdPage,
-    /// TZ-3: settled by its deadline where it is, or escalated a level up (village → town →
-    /// county) before the deadline passed unsettled.
-    EscalatedWhenOverdue,
-}
-
-/// What is checked of each grassroots posting 下基层锻炼 (DJC).
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum PostingCheck {
-    /// DJC-1: at least `min_days` days, on one of the front lines.
-    Length,
-    /// DJC-2: the end-of-posting report handed in.
-    Report,
-    /// DJC-3: the organisation department's assessment recorded.
-    Assessment,
-}
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemSubject {
-    #[default]
-    Village,
-    Owner,
-    CaseOwner,
-}
-
 /// Whose records count for a region or unit subject: records naming it as a target, or
 /// records of its people.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -263,145 +190,6 @@ pub enum CountedBy {
     #[default]
     Participant,
     Target,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "measure", rename_all = "snake_case")]
-pub enum Measure {
-    /// Records of these kinds in each period (at least `min`; at most `max` when given).
-    Count {
-        activity_kinds: Vec<ActivityKind>,
-        min: u32,
-        #[serde(default)]
-        max: Option<u32>,
-        #[serde(default)]
-        by: CountedBy,
-    },
-    /// Distinct days covered by records of these kinds (a record spans start to end).
-    Days {
-        activity_kinds: Vec<ActivityKind>,
-        min: u32,
-    },
-    /// The longest run of consecutive days covered by records of these kinds.
-    Run {
-        activity_kinds: Vec<ActivityKind>,
-        min: u32,
-    },
-    /// Hours of records of these kinds.
-    Hours {
-        activity_kinds: Vec<ActivityKind>,
-        min: f64,
-    },
-    /// Distinct targets (households, people, places) of records of these kinds.
-    DistinctTargets {
-        activity_kinds: Vec<ActivityKind>,
-        min: u32,
-    },
-    /// Links of these kinds held (between `min` and `max`).
-    Links {
-        link_kinds: Vec<LinkKind>,
-        min: u32,
-        #[serde(default)]
-        max: Option<u32>,
-    },
-    /// Records of these kinds on the named dates of each period (all of them, or `min`).
-    OnDates {
-        activity_kinds: Vec<ActivityKind>,
-        dates: crate::domain::calendar::DateSet,
-        #[serde(default)]
-        min: Option<u32>,
-        #[serde(default)]
-        by: CountedBy,
-    },
-    /// Not measurable yet: the module it needs is not built. The report says so.
-    Unmeasured { reason: String },
-    /// Each record of these kinds at one of the subject's contact points (links of the rule's
-    /// link kinds) has at most `max_companions` companions (LXD-12): one row per visit.
-    Companions {
-        activity_kinds: Vec<ActivityKind>,
-        max_companions: u32,
-    },
-    /// A share of a set of places visited by the subject's records of these kinds: every
-    /// village of one's own town (DY-5), ⅓ of the households of one's linked community (LXD-10).
-    Covers {
-        activity_kinds: Vec<ActivityKind>,
-        of: CoverSet,
-        #[serde(default = "whole")]
-        share: f64,
-        /// Records each one of the set needs (CG-5: each household twice).
-        #[serde(default = "once")]
-        each: u32,
-        /// Over the term of office (or its first year) rather than the period; records of
-        /// earlier years within it count.
-        #[serde(default)]
-        term: Option<TermSpan>,
-        #[serde(default = "five")]
-        term_years: u32,
-    },
-    /// Each ledger item (of these clocks and sources) registered in the year, judged on its
-    /// own: has it an owner and deadline, was it answered in time, fed back, closed …
-    Items {
-        check: ItemCheck,
-        /// item, petition, hotline; all when empty.
-        #[serde(default)]
-        clocks: Vec<String>,
-        #[serde(default)]
-        sources: Vec<crate::domain::labels::ItemSource>,
-        /// Whose row it is: the village the item belongs to, its owner or its case owner.
-        #[serde(default)]
-        by: ItemSubject,
-    },
-    /// A leader's yearly contact points: at least `min` links of each kind.
-    ContactPoints { slots: Vec<Slot> },
-    /// No target is a contact point of two leaders of the same tier.
-    DistinctContacts { tiers: Vec<Tier> },
-    /// The share of households with a link of these kinds.
-    HouseholdCoverage {
-        link_kinds: Vec<LinkKind>,
-        share: f64,
-    },
-    /// Records of these kinds per linked target; `each_half` of them in each half-year; with
-    /// `seasons`, one in each of those times of the year instead (BF-2, BF-4).
-    VisitsPerTarget {
-        activity_kinds: Vec<ActivityKind>,
-        #[serde(default = "once")]
-        min: u32,
-        #[serde(default)]
-        each_half: u32,
-        #[serde(default)]
-        seasons: Vec<crate::domain::calendar::Season>,
-        /// A record naming a person of the target (its unit or region) counts for it: a talk
-        /// with a contact point's head, recorded under the head's ID number (TX-3).
-        #[serde(default)]
-        people_of_target: bool,
-    },
-    /// Each grassroots posting (a link of the rule's link kinds) judged on its own, under the
-    /// posted person or, for a unit-bound rule, under the unit (DJC-3).
-    Postings {
-        check: PostingCheck,
-        #[serde(default)]
-        min_days: u32,
-        /// 农村, 信访, 重点项目 …; any when empty.
-        #[serde(default)]
-        front_lines: Vec<String>,
-    },
-    /// Each linked household (links of the rule's kinds) has its basic-information form
-    /// 家庭基本情况表: members, living and production situation, income sources (LH-4).
-    HouseholdForms {},
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Slot {
-    pub kind: LinkKind,
-    pub min: u32,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Tier {
-    pub name: String,
-    pub roles: Vec<Role>,
 }
 
 impl Policy {
@@ -457,159 +245,12 @@ impl Policy {
                     ));
                 }
             }
-            match &r.measure {
-                Measure::ContactPoints { slots } => {
-                    if slots.is_empty() {
-                        errors.push(format!("{at}：slots 不能为空"));
-                    }
-                    if r.who.roles.is_empty() {
-                        errors.push(format!("{at}：who.roles 须指明适用的角色"));
-                    }
-                    let mut kinds = HashSet::new();
-                    for s in slots {
-                        if !s.kind.code().starts_with("contact_") {
-                            errors.push(format!("{at}：slots 中的“{}”不是联系点类型", s.kind.zh()));
-                        }
-                        if s.min == 0 {
-                            errors.push(format!("{at}：slots 中“{}”的 min 须大于0", s.kind.zh()));
-                        }
-                        if !kinds.insert(s.kind) {
-                            errors.push(format!("{at}：slots 中“{}”重复", s.kind.zh()));
-                        }
-                    }
-                }
-                Measure::DistinctContacts { tiers } => {
-                    let mut roles = HashSet::new();
-                    for t in tiers {
-                        for role in &t.roles {
-                            if !roles.insert(*role) {
-                                errors.push(format!(
-                                    "{at}：角色“{}”出现在两个层级中，层级互相矛盾",
-                                    role.zh()
-                                ));
-                            }
-                        }
-                    }
-                }
-                Measure::HouseholdCoverage { share, link_kinds } => {
-                    if !(0.0..=1.0).contains(share) || *share == 0.0 {
-                        errors.push(format!("{at}：share 应在0到1之间（不含0），现为{share}"));
-                    }
-                    if link_kinds.is_empty() {
-                        errors.push(format!("{at}：link_kinds 不能为空"));
-                    }
-                }
-                Measure::Count {
-                    activity_kinds,
-                    min,
-                    max,
-                    ..
-                } => {
-                    if activity_kinds.is_empty() {
-                        errors.push(format!("{at}：activity_kinds 不能为空"));
-                    }
-                    if max.is_some_and(|m| m < *min) {
-                        errors.push(format!("{at}：max 小于 min，自相矛盾"));
-                    }
-                }
-                Measure::Days { activity_kinds, .. }
-                | Measure::Run { activity_kinds, .. }
-                | Measure::DistinctTargets { activity_kinds, .. }
-                | Measure::Hours { activity_kinds, .. } => {
-                    if activity_kinds.is_empty() {
-                        errors.push(format!("{at}：activity_kinds 不能为空"));
-                    }
-                }
-                Measure::Links {
-                    link_kinds,
-                    min,
-                    max,
-                } => {
-                    if link_kinds.is_empty() {
-                        errors.push(format!("{at}：link_kinds 不能为空"));
-                    }
-                    if max.is_some_and(|m| m < *min) {
-                        errors.push(format!(
-                            "{at}：max（{}）小于 min（{min}），自相矛盾",
-                            max.unwrap_or(0)
-                        ));
-                    }
-                }
-                Measure::Unmeasured { .. } => {}
-                Measure::Companions { max_companions, .. }
-                    if *max_companions != self.work.max_companions =>
-                {
-                    errors.push(format!(
-                        "{at}：max_companions（{max_companions}）应与 [work] max_companions（{}）一致",
-                        self.work.max_companions
-                    ));
-                }
-                Measure::Companions { .. } => {}
-                Measure::Covers {
-                    share, term_years, ..
-                } => {
-                    if !(1..=10).contains(term_years) {
-                        errors.push(format!("{at}：term_years 应在1到10之间（任期年数）"));
-                    }
-                    if !(*share > 0.0 && *share <= 1.0) {
-                        errors.push(format!("{at}：share 应在0和1之间（如 0.34 表示三分之一）"));
-                    }
-                    if r.who.roles.is_empty() {
-                        errors.push(format!("{at}：who.roles 须指明适用的角色"));
-                    }
-                }
-                Measure::Items { clocks, .. } => {
-                    for c in clocks {
-                        if !["item", "petition", "hotline"].contains(&c.as_str()) {
-                            errors.push(format!(
-                                "{at}：clocks 中的“{c}”无效，可选：item、petition、hotline"
-                            ));
-                        }
-                    }
-                }
-                Measure::OnDates { activity_kinds, .. } => {
-                    if activity_kinds.is_empty() {
-                        errors.push(format!("{at}：activity_kinds 不能为空"));
-                    }
-                }
-                Measure::Postings {
-                    check, min_days, ..
-                } => {
-                    if *check == PostingCheck::Length && *min_days == 0 {
-                        errors.push(format!("{at}：min_days 须为正数（锻炼时长天数）"));
-                    }
-                    if !r.who.link_kinds.contains(&LinkKind::GrassrootsPosting) {
-                        errors.push(format!("{at}：who.link_kinds 须包含 grassroots_posting"));
-                    }
-                }
-                Measure::HouseholdForms {} => {
-                    if r.who.link_kinds.is_empty() {
-                        errors.push(format!("{at}：who.link_kinds 须指明联系户的关系类型"));
-                    }
-                }
-                Measure::VisitsPerTarget {
-                    min,
-                    each_half,
-                    activity_kinds,
-                    seasons,
-                    ..
-                } => {
-                    if !seasons.is_empty() && *each_half > 0 {
-                        errors.push(format!("{at}：seasons 与 each_half 不能同时使用"));
-                    }
-                    if activity_kinds.is_empty() {
-                        errors.push(format!("{at}：activity_kinds 不能为空"));
-                    }
-                    if each_half * 2 > *min {
-                        errors.push(format!(
-                            "{at}：each_half（{each_half}）的两倍大于 min（{min}），自相矛盾"
-                        ));
-                    }
-                    if r.who.link_kinds.is_empty() {
-                        errors.push(format!("{at}：who.link_kinds 须指明按哪种联系关系计算"));
-                    }
-                }
-            }
+            errors.extend(
+                r.measure
+                    .check(r, self)
+                    .into_iter()
+                    .map(|e| format!("{at}：{e}")),
+            );
         }
         if self.work.correction_days > 366 {
             errors.push("work.correction_days 不应超过366天".into());
@@ -641,15 +282,118 @@ impl Policy {
     /// The contact-point rules (一联六 / 一联五 / 一联二).
     pub fn contact_rules(&self) -> impl Iterator<Item = (&Rule, &[Slot])> {
         self.rules.iter().filter_map(|r| match &r.measure {
-            Measure::ContactPoints { slots } => Some((r, slots.as_slice())),
+            Measure::ContactPoints(c) => Some((r, c.slots.as_slice())),
             _ => None,
         })
     }
 
     pub fn tiers(&self) -> Option<(&Rule, &[Tier])> {
         self.rules.iter().find_map(|r| match &r.measure {
-            Measure::DistinctContacts { tiers } => Some((r, tiers.as_slice())),
+            Measure::DistinctContacts(d) => Some((r, d.tiers.as_slice())),
             _ => None,
+        })
+    }
+}
+
+/// A saved policy version (or the county's file) and the day it takes effect.
+#[derive(Clone, Debug)]
+pub struct Dated {
+    /// The saved version's number; `None` for the county's file or the shipped default.
+    pub version: Option<i32>,
+    /// The day it takes effect; `None` from the start.
+    pub from: Option<NaiveDate>,
+    pub policy: std::sync::Arc<Policy>,
+}
+
+impl Dated {
+    pub fn in_force(&self) -> InForce<'_> {
+        InForce {
+            policy: &self.policy,
+            version: self.version,
+            from: self.from,
+        }
+    }
+
+    /// The version in force on a day: the last to take effect by then (of two on the same
+    /// day, the later saved); before the first of them, the first.
+    pub fn on(versions: &[Dated], day: NaiveDate) -> Option<&Dated> {
+        let list: Vec<InForce> = versions.iter().map(Dated::in_force).collect();
+        let at = InForce::spans(&list)
+            .into_iter()
+            .position(|(_, (from, until))| from <= day && day <= until)?;
+        let kept = InForce::kept(&list);
+        versions.get(kept[at])
+    }
+}
+
+/// A policy as one evaluation reads it, with the day it takes effect.
+#[derive(Clone, Copy, Debug)]
+pub struct InForce<'p> {
+    pub policy: &'p Policy,
+    pub version: Option<i32>,
+    pub from: Option<NaiveDate>,
+}
+
+impl<'p> InForce<'p> {
+    /// One policy for every day.
+    pub fn always(policy: &'p Policy) -> InForce<'p> {
+        InForce {
+            policy,
+            version: None,
+            from: None,
+        }
+    }
+
+    /// The positions (in the order given, which is the order saved) of the versions that are
+    /// ever in force, by the day they take effect.
+    fn kept(versions: &[InForce]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..versions.len()).collect();
+        order.sort_by_key(|i| versions[*i].from);
+        // Of versions taking effect on the same day, the one saved last.
+        let mut kept: Vec<usize> = Vec::new();
+        for i in order {
+            match kept.last() {
+                Some(last) if versions[*last].from == versions[i].from => {
+                    if let Some(l) = kept.last_mut() {
+                        *l = i;
+                    }
+                }
+                _ => kept.push(i),
+            }
+        }
+        kept
+    }
+
+    /// Each version that is ever in force, with its first and last day: from the day it takes
+    /// effect (the first of them from the start) to the day before the next one's.
+    pub fn spans<'a>(
+        versions: &'a [InForce<'p>],
+    ) -> Vec<(&'a InForce<'p>, (NaiveDate, NaiveDate))> {
+        let kept = Self::kept(versions);
+        kept.iter()
+            .enumerate()
+            .map(|(n, i)| {
+                let from = if n == 0 {
+                    NaiveDate::MIN
+                } else {
+                    versions[*i].from.unwrap_or(NaiveDate::MIN)
+                };
+                let until = kept
+                    .get(n + 1)
+                    .and_then(|next| versions[*next].from)
+                    .and_then(|d| d.pred_opt())
+                    .unwrap_or(NaiveDate::MAX);
+                (&versions[*i], (from, until))
+            })
+            .collect()
+    }
+
+    /// How the report names it: a saved version by its number and day.
+    pub fn used(&self) -> Option<VersionUsed> {
+        Some(VersionUsed {
+            version: self.version?,
+            name: self.policy.title.clone(),
+            from: self.from,
         })
     }
 }
@@ -659,39 +403,6 @@ impl Policy {
 pub const PERIODS: &[&str] = &["year", "half", "quarter", "month", "week", "posting"];
 
 const RULE_KEYS: &[&str] = &["id", "name", "text", "who", "period", "severity", "measure"];
-
-fn measure_keys(measure: &str) -> &'static [&'static str] {
-    match measure {
-        "contact_points" => &["slots"],
-        "distinct_contacts" => &["tiers"],
-        "household_coverage" => &["link_kinds", "share"],
-        "visits_per_target" => &[
-            "activity_kinds",
-            "min",
-            "each_half",
-            "seasons",
-            "people_of_target",
-        ],
-        "postings" => &["check", "min_days", "front_lines"],
-        "count" => &["activity_kinds", "min", "max", "by"],
-        "days" | "run" | "distinct_targets" => &["activity_kinds", "min"],
-        "hours" => &["activity_kinds", "min"],
-        "links" => &["link_kinds", "min", "max"],
-        "unmeasured" => &["reason"],
-        "on_dates" => &["activity_kinds", "dates", "min", "by"],
-        "items" => &["check", "clocks", "sources", "by"],
-        "covers" => &[
-            "activity_kinds",
-            "of",
-            "share",
-            "each",
-            "term",
-            "term_years",
-        ],
-        "companions" => &["activity_kinds", "max_companions"],
-        _ => &[],
-    }
-}
 
 /// Keys a rule may not carry: a misspelt threshold must not be silently ignored.
 fn unknown_rule_fields(text: &str) -> Vec<String> {
@@ -706,12 +417,14 @@ fn unknown_rule_fields(text: &str) -> Vec<String> {
         let id = r.get("id").and_then(|v| v.as_str()).unwrap_or("?");
         let measure = r.get("measure").and_then(|v| v.as_str()).unwrap_or("");
         for k in r.keys() {
-            if !RULE_KEYS.contains(&k.as_str()) && !measure_keys(measure).contains(&k.as_str()) {
+            if !RULE_KEYS.contains(&k.as_str())
+                && !Measure::keys(measure).unwrap_or(&[]).contains(&k.as_str())
+            {
                 out.push(format!(
                     "规则 {id}：未知的字段“{k}”（{measure} 可用：{}）",
                     RULE_KEYS
                         .iter()
-                        .chain(measure_keys(measure))
+                        .chain(Measure::keys(measure).unwrap_or(&[]))
                         .copied()
                         .collect::<Vec<_>>()
                         .join("、")

@@ -1,0 +1,132 @@
+//! What the rules read: the registry, links, records and ledger items of one year, as plain
+//! values loaded by the store. No database here.
+
+use crate::domain::labels::{ActivityKind, LinkKind, RegionLevel, Role, UnitKind, UnitTag};
+use chrono::NaiveDate;
+
+#[derive(Clone, Debug)]
+pub struct PersonFact {
+    pub id: i32,
+    pub code: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub unit: String,
+    /// The region the person works in (a town leader's town).
+    pub region: Option<String>,
+    /// Responsible area 责任片区: group or village codes.
+    pub areas: Vec<String>,
+    /// The party branch the person belongs to.
+    pub branch: Option<String>,
+    /// The first day of the current term of office 任期开始 (DY-3, CG-3).
+    pub term_start: Option<NaiveDate>,
+}
+
+/// A record of an earlier year by someone whose term reaches back into it: who, what kind,
+/// its first day and one of its targets (one per target).
+#[derive(Clone, Debug)]
+pub struct EarlierVisit {
+    pub person: i32,
+    pub kind: ActivityKind,
+    pub day: NaiveDate,
+    pub target: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct UnitFact {
+    pub code: String,
+    pub name: String,
+    pub kind: Option<UnitKind>,
+    pub tags: Vec<UnitTag>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RegionFact {
+    pub code: String,
+    pub name: String,
+    pub level: Option<RegionLevel>,
+    /// `/county/town/…/code/`: which declared periods reach it.
+    pub path: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct LinkFact {
+    pub person: Option<i32>,
+    pub unit: Option<String>,
+    pub kind: LinkKind,
+    pub target: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// A grassroots posting's front line, report day and whether it has its assessment.
+    pub front_line: Option<String>,
+    pub report_on: Option<NaiveDate>,
+    pub assessed: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ActivityFact {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub kind: ActivityKind,
+    pub hours: f64,
+    /// Companions 随员 (LXD-12), when recorded.
+    pub companions: Option<i32>,
+    pub participants: Vec<i32>,
+    pub targets: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HouseholdFact {
+    pub code: String,
+    /// Its own region (a group or the village).
+    pub region: String,
+    /// The village or community it belongs to (its group's village).
+    pub village: String,
+    /// What its basic-information form holds: members, living and production situation,
+    /// income sources (LH-4).
+    pub has_members: bool,
+    pub has_situation: bool,
+    pub has_income: bool,
+}
+
+/// A ledger item as the rules read it.
+#[derive(Clone, Debug)]
+pub struct ItemFact {
+    pub id: i32,
+    pub source: crate::domain::labels::ItemSource,
+    /// item, petition or hotline.
+    pub clock: String,
+    /// The village (or community) it belongs to.
+    pub village: String,
+    pub household: Option<String>,
+    pub status: String,
+    pub first_handler: Option<i32>,
+    pub case_owner: Option<i32>,
+    /// Where it stands: village, town or county.
+    pub level: String,
+    pub registered_on: NaiveDate,
+    pub deadline: Option<NaiveDate>,
+    pub resolved_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub answered: bool,
+    pub overdue_reason: bool,
+    pub supervised: bool,
+    /// How many of the five guarantees are recorded.
+    pub guarantees: u8,
+}
+
+/// Everything the rules read for one year.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub households: Vec<HouseholdFact>,
+    pub people: Vec<PersonFact>,
+    pub units: Vec<UnitFact>,
+    pub regions: Vec<RegionFact>,
+    pub links: Vec<LinkFact>,
+    pub activities: Vec<ActivityFact>,
+    pub items: Vec<ItemFact>,
+    /// Records before the year by people with a term of office, back to its start.
+    pub earlier: Vec<EarlierVisit>,
+    pub calendar: crate::domain::calendar::Calendar,
+    /// Evaluate for this person only (the person page): no other subjects.
+    pub only_person: Option<i32>,
+}

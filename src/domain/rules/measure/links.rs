@@ -1,0 +1,99 @@
+//! Links of these kinds held in each period, between `min` and `max` (LH-3’s households per
+//! cadre, a pairing per hardship household).
+
+use super::Judge;
+use crate::domain::labels::LinkKind;
+use crate::domain::policy::{Policy, Rule};
+use crate::domain::rules::context::{Context, Found, Rows};
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Links {
+    pub link_kinds: Vec<LinkKind>,
+    pub min: u32,
+    #[serde(default)]
+    pub max: Option<u32>,
+}
+
+impl Judge for Links {
+    const KEYS: &'static [&'static str] = &["link_kinds", "min", "max"];
+
+    fn check(&self, _: &Rule, _: &Policy) -> Vec<String> {
+        let mut errors = Vec::new();
+        if self.link_kinds.is_empty() {
+            errors.push("link_kinds 不能为空".into());
+        }
+        if let Some(max) = self.max.filter(|m| *m < self.min) {
+            errors.push(format!("max（{max}）小于 min（{}），自相矛盾", self.min));
+        }
+        errors
+    }
+
+    fn threshold(&self) -> String {
+        match self.max {
+            Some(m) => format!("联系关系 {}–{m}", self.min),
+            None => format!("联系关系 ≥ {}", self.min),
+        }
+    }
+
+    fn judge(&self, rule: &Rule, cx: &Context, rows: &mut Rows) {
+        let names = self
+            .link_kinds
+            .iter()
+            .map(|k| k.zh())
+            .collect::<Vec<_>>()
+            .join("或");
+        for s in cx.subjects(rule) {
+            let ls = cx.links(&s);
+            for p in &cx.periods {
+                let n = ls
+                    .iter()
+                    .filter(|l| {
+                        self.link_kinds.contains(&l.kind) && l.start <= p.end && l.end >= p.start
+                    })
+                    .count() as f64;
+                let min = f64::from(self.min);
+                let detail = match self.max {
+                    Some(m) if n > f64::from(m) => format!("{names}{}个，超过{}个", n, m),
+                    Some(m) => format!("{names}应为{}–{}个，现有{}个", self.min, m, n),
+                    None => format!("还需{names}{}个", min - n),
+                };
+                let found = Found {
+                    target: None,
+                    actual: n,
+                    required: min,
+                    detail,
+                };
+                rows.against(&s, p, found, self.max.map(f64::from));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::rules::testing::*;
+
+    #[test]
+    fn every_link_rule_is_met_at_its_minimum() {
+        for id in ["ZY-4", "BF-3", "BF-8", "CG-7"] {
+            let links = |rule: &Rule, _: &Period, f: &mut Facts, delta: i32| {
+                let Measure::Links(measure::links::Links {
+                    link_kinds, min, ..
+                }) = &rule.measure
+                else {
+                    panic!()
+                };
+                let unit = !rule.who.unit_kinds.is_empty();
+                for i in 0..(*min as i32 + delta) {
+                    let mut l = link(1, link_kinds[0], &format!("H{i}"));
+                    if unit {
+                        (l.person, l.unit) = (None, Some("U1".into()));
+                    }
+                    f.links.push(l);
+                }
+            };
+            assert_eq!(judge(id, &links), (Status::Met, Status::Unmet), "{id}");
+        }
+    }
+}
