@@ -11,6 +11,7 @@ mod m0005_ledger;
 mod m0006_reading;
 mod m0007_policy;
 mod m0008_item_key;
+mod m0009_policy_in_force;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_reading::Migration),
             Box::new(m0007_policy::Migration),
             Box::new(m0008_item_key::Migration),
+            Box::new(m0009_policy_in_force::Migration),
         ]
     }
 }

@@ -11,9 +11,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
-    /// The policy in force: the latest version saved through the policy page, else the
-    /// county's file (`policy_file`), else the shipped default. Swapped when a version is saved.
-    pub policy_in_force: Arc<std::sync::RwLock<Arc<crate::domain::policy::Policy>>>,
+    /// Every version of the policy with the day it takes effect: the county's file
+    /// (`policy_file`, else the shipped default) and the versions saved through the policy
+    /// page. Replaced when a version is saved.
+    pub policies: Arc<std::sync::RwLock<Arc<Vec<crate::domain::policy::Dated>>>>,
     /// The last full evaluation, reused for a short while by the compliance pages.
     pub compliance: Arc<tokio::sync::Mutex<Option<CachedReport>>>,
     /// A background re-evaluation is under way.
@@ -23,20 +24,37 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn policy(&self) -> Arc<crate::domain::policy::Policy> {
-        match self.policy_in_force.read() {
+    pub fn policies(&self) -> Arc<Vec<crate::domain::policy::Dated>> {
+        match self.policies.read() {
             Ok(p) => p.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Puts a newly saved policy in force; the cached evaluation was made under the old one.
-    pub async fn set_policy(&self, p: crate::domain::policy::Policy) {
-        match self.policy_in_force.write() {
-            Ok(mut w) => *w = Arc::new(p),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(p),
+    /// The policy in force today: its settings (clocks, weights) and its rules as shown.
+    pub fn policy(&self) -> Arc<crate::domain::policy::Policy> {
+        let versions = self.policies();
+        crate::domain::policy::Dated::on(&versions, crate::time::today())
+            .map(|d| d.policy.clone())
+            .unwrap_or_else(|| Arc::new(crate::domain::policy::Policy::default_policy()))
+    }
+
+    /// Reads the versions again after one is saved and puts them in force; the cached
+    /// evaluation was made under the old ones.
+    pub async fn reload_policies(&self) -> Result<(), sea_orm::DbErr> {
+        let configured = self
+            .policies()
+            .iter()
+            .find(|v| v.version.is_none())
+            .map(|v| (*v.policy).clone())
+            .unwrap_or_else(crate::domain::policy::Policy::default_policy);
+        let v = crate::store::rules::policy_versions(&self.db, configured).await?;
+        match self.policies.write() {
+            Ok(mut w) => *w = Arc::new(v),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(v),
         }
         *self.compliance.lock().await = None;
+        Ok(())
     }
 }
 
@@ -108,17 +126,18 @@ impl AppState {
         chrono::DateTime<chrono::Utc>,
     )> {
         let facts = crate::store::rules::facts(&self.db, year).await?;
-        let policy = self.policy();
-        let used = policy.clone();
+        let versions = self.policies();
+        let used = versions.clone();
         let report = tokio::task::spawn_blocking(move || {
-            crate::domain::rules::evaluate(&policy, &facts, year, as_of)
+            let in_force: Vec<_> = versions.iter().map(|v| v.in_force()).collect();
+            crate::domain::rules::evaluate_dated(&in_force, &facts, year, as_of)
         })
         .await?;
         let report = Arc::new(report);
         let made = chrono::Utc::now();
         let mut cache = self.compliance.lock().await;
         // A policy saved meanwhile: this evaluation answers its caller but is not kept.
-        if !Arc::ptr_eq(&used, &self.policy()) {
+        if !Arc::ptr_eq(&used, &self.policies()) {
             return Ok((report, made));
         }
         *cache = Some(CachedReport {
@@ -149,13 +168,13 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("无法监听 {}：{e}", config.listen))?;
-        let policy = crate::store::rules::policy_in_force(&db, config.policy()?).await?;
-        let policy_in_force = Arc::new(std::sync::RwLock::new(Arc::new(policy)));
+        let versions = crate::store::rules::policy_versions(&db, config.policy()?).await?;
+        let policies = Arc::new(std::sync::RwLock::new(Arc::new(versions)));
         let state = AppState {
             compliance: Arc::new(tokio::sync::Mutex::new(None)),
             refreshing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             computing: Arc::new(tokio::sync::Mutex::new(())),
-            policy_in_force,
+            policies,
             db,
             config: Arc::new(config),
             metrics: crate::telemetry::metrics(),

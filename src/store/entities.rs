@@ -307,4 +307,6 @@ entity!(policy_version, "policy_version" {
     pub text: String,
     pub saved_by: String,
     pub saved_at: DateTimeUtc,
+    /// The day it takes effect; none for a version in force from the start.
+    pub in_force_from: Option<Date>,
 });

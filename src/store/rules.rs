@@ -107,7 +107,7 @@ async fn item_facts(
                 household: r.household_code,
                 status: r.status,
                 level: r.level,
-                owner: r.owner_person_id,
+                first_handler: r.owner_person_id,
                 case_owner: r.case_owner_person_id,
                 registered_on: r.registered_on,
                 deadline: r.deadline,
@@ -674,6 +674,7 @@ pub async fn declare_period(
     db: &impl ConnectionTrait,
     actor: &str,
     p: DeclaredPeriod,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Result<i32, String>, DbErr> {
     use sea_orm::{ActiveModelTrait, Set};
     if p.end < p.start {
@@ -703,7 +704,7 @@ pub async fn declare_period(
     super::history::append(
         db,
         actor,
-        chrono::Utc::now(),
+        now,
         vec![super::history::Change {
             entity: "declared_period",
             entity_key: saved.id.to_string(),
@@ -726,6 +727,7 @@ pub async fn set_calendar_day(
     day: NaiveDate,
     kind: &str,
     name: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
     use sea_orm::{ActiveModelTrait, Set};
     let old = calendar_day::Entity::find_by_id(day).one(db).await?;
@@ -742,7 +744,7 @@ pub async fn set_calendar_day(
     super::history::append(
         db,
         actor,
-        chrono::Utc::now(),
+        now,
         vec![super::history::Change {
             entity: "calendar_day",
             entity_key: day.to_string(),
@@ -757,7 +759,7 @@ pub async fn set_calendar_day(
     .await
 }
 
-/// The latest policy saved through the policy page, if any: the policy in force.
+/// The latest policy saved through the policy page, if any: the text the page edits.
 pub async fn saved_policy(db: &impl ConnectionTrait) -> Result<Option<String>, DbErr> {
     use sea_orm::QueryOrder;
     Ok(policy_version::Entity::find()
@@ -767,27 +769,53 @@ pub async fn saved_policy(db: &impl ConnectionTrait) -> Result<Option<String>, D
         .map(|v| v.text))
 }
 
-/// The policy in force: the latest version saved through the policy page when it still parses,
-/// else `configured` (the county's file or the shipped default).
+/// Every version of the policy in the order saved: `configured` (the county's file or the
+/// shipped default) from the start, then each version saved through the policy page with the
+/// day it takes effect. A saved version this build cannot read is left out, and said so.
+pub async fn policy_versions(
+    db: &impl ConnectionTrait,
+    configured: crate::domain::policy::Policy,
+) -> Result<Vec<crate::domain::policy::Dated>, DbErr> {
+    use crate::domain::policy::{Dated, Policy};
+    use sea_orm::QueryOrder;
+    let mut out = vec![Dated {
+        version: None,
+        from: None,
+        policy: std::sync::Arc::new(configured),
+    }];
+    for v in policy_version::Entity::find()
+        .order_by_asc(policy_version::Column::Id)
+        .all(db)
+        .await?
+    {
+        match Policy::parse(&v.text) {
+            Ok(p) => out.push(Dated {
+                version: Some(v.id),
+                from: v.in_force_from,
+                policy: std::sync::Arc::new(p),
+            }),
+            // A version saved by an older build that this one reads differently: the ones
+            // around it judge its days, and the log says so.
+            Err(errors) => tracing::warn!(
+                "第{}版制度无法使用，由其前后的版本代替：{}",
+                v.id,
+                errors.join("；")
+            ),
+        }
+    }
+    Ok(out)
+}
+
+/// The policy in force on a day (its settings: clocks, weights, companions).
 pub async fn policy_in_force(
     db: &impl ConnectionTrait,
     configured: crate::domain::policy::Policy,
-) -> Result<crate::domain::policy::Policy, DbErr> {
-    let Some(text) = saved_policy(db).await? else {
-        return Ok(configured);
-    };
-    Ok(match crate::domain::policy::Policy::parse(&text) {
-        Ok(saved) => saved,
-        // A version saved by an older build that this one reads differently: keep going with
-        // the configured policy, and say so.
-        Err(errors) => {
-            tracing::warn!(
-                "在制度页面保存的制度无法使用，改用制度文件：{}",
-                errors.join("；")
-            );
-            configured
-        }
-    })
+    day: NaiveDate,
+) -> Result<std::sync::Arc<crate::domain::policy::Policy>, DbErr> {
+    let versions = policy_versions(db, configured).await?;
+    Ok(crate::domain::policy::Dated::on(&versions, day)
+        .map(|d| d.policy.clone())
+        .unwrap_or_else(|| std::sync::Arc::new(crate::domain::policy::Policy::default_policy())))
 }
 
 /// Saves a checked policy as a new version (earlier ones stay), noted in the history.
@@ -795,6 +823,7 @@ pub async fn save_policy(
     db: &impl ConnectionTrait,
     actor: &str,
     text: &str,
+    in_force_from: NaiveDate,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i32, DbErr> {
     use sea_orm::{ActiveModelTrait, Set};
@@ -803,6 +832,7 @@ pub async fn save_policy(
         text: Set(text.to_string()),
         saved_by: Set(actor.to_string()),
         saved_at: Set(now),
+        in_force_from: Set(Some(in_force_from)),
     }
     .insert(db)
     .await?;
@@ -814,11 +844,85 @@ pub async fn save_policy(
             entity: "policy_version",
             entity_key: saved.id.to_string(),
             action: "create",
-            changes: super::history::diff(None, &serde_json::json!({"bytes": text.len()})),
+            changes: super::history::diff(
+                None,
+                &serde_json::json!({"bytes": text.len(), "in_force_from": in_force_from}),
+            ),
         }],
     )
     .await?;
     Ok(saved.id)
+}
+
+/// A unit or region as its compliance page reads it: its name, its region path, its people and
+/// the places whose rows are its own (the unit; the region with the regions and units under it).
+pub struct Members {
+    pub code: String,
+    pub name: String,
+    pub path: String,
+    pub people: Vec<person::Model>,
+    pub places: std::collections::HashSet<String>,
+}
+
+/// A unit and its people; `None` when there is no such unit.
+pub async fn unit_members(db: &impl ConnectionTrait, code: &str) -> Result<Option<Members>, DbErr> {
+    let Some(u) = unit::Entity::find()
+        .filter(unit::Column::Code.eq(code))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let path = super::registry::region(db, &u.region_code)
+        .await?
+        .map(|r| r.path)
+        .unwrap_or_default();
+    let people = person::Entity::find()
+        .filter(person::Column::UnitCode.eq(u.code.as_str()))
+        .all(db)
+        .await?;
+    Ok(Some(Members {
+        places: std::collections::HashSet::from([u.code.clone()]),
+        code: u.code,
+        name: u.name,
+        path,
+        people,
+    }))
+}
+
+/// A region with the regions and units under it and the people working there.
+pub async fn region_members(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<Members>, DbErr> {
+    let Some(r) = super::registry::region(db, code).await? else {
+        return Ok(None);
+    };
+    let regions: Vec<String> = region::Entity::find()
+        .filter(region::Column::Path.starts_with(&r.path))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.code)
+        .collect();
+    let units: Vec<String> = unit::Entity::find()
+        .filter(unit::Column::RegionCode.is_in(regions.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.code)
+        .collect();
+    let people = person::Entity::find()
+        .filter(person::Column::RegionCode.is_in(regions.clone()))
+        .all(db)
+        .await?;
+    Ok(Some(Members {
+        code: r.code,
+        name: r.name,
+        path: r.path,
+        people,
+        places: regions.into_iter().chain(units).collect(),
+    }))
 }
 
 /// Where each subject of the report belongs, to compare towns and units: a person's unit and

@@ -479,7 +479,7 @@ async fn a_cadre_loses_nothing_on_a_mistake_or_without_signal() {
     b.wait_text("草稿已保存在本机").await;
     b.check("cadre-record-offline").await;
     // The phone is put away and the page opened again: the draft comes back.
-    b.go("/work/new").await;
+    b.go("/activities/new").await;
     let t = b.wait_text("已恢复上次未提交的草稿").await;
     assert!(t.contains("记一笔工作"), "{t}");
     assert_eq!(b.value("textarea[name=notes]").await, "了解春耕准备情况");
@@ -712,6 +712,14 @@ async fn every_role_starts_on_its_page_and_errors_are_chinese_pages() {
             b.go("/compliance/policy").await;
             b.wait_text("修改制度文件").await;
             b.check("policy").await;
+            // Saved unchanged, dated from 1 July: the page says from when, and lists it.
+            b.js("document.querySelector('details').open = true; document.querySelector('input[name=from]').value = '2026-07-01';")
+                .await;
+            b.click_text("检查并保存生效").await;
+            let t = b.wait_text("已保存为第1版").await;
+            assert!(t.contains("自2026-07-01起生效"), "{t}");
+            assert!(t.contains("历次保存的版本（1）"), "{t}");
+            b.check("policy-saved").await;
         }
     }
     // An unknown address: a Chinese page with the menu and a way back.

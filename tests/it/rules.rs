@@ -564,7 +564,7 @@ async fn the_policy_page_shows_the_rules_and_checks_an_edit() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("已保存为第1版并生效"), "{page}");
+    assert!(page.contains("已保存为第1版，自"), "{page}");
     assert_eq!(
         lianxin::store::rules::saved_policy(&db).await.unwrap(),
         Some(text.clone())
@@ -586,6 +586,65 @@ async fn the_policy_page_shows_the_rules_and_checks_an_edit() {
     let out = app.cli(&["compliance", "--year", "2026", "--as-of", "2026-12-31"]);
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(r["policy"], "qingshan-2027");
+    // The report names the saved version and the day it took effect (today, by default).
+    let today = lianxin::time::today().to_string();
+    assert_eq!(r["versions"][0]["version"], 1, "{}", r["versions"]);
+    assert_eq!(r["versions"][0]["from"], today.as_str());
+
+    // A version dated from 1 July: a day that is no date is refused and nothing is saved; a
+    // good one is kept with its day, and listed on the page.
+    let dated = |from: &str| {
+        vec![
+            ("text", text.clone()),
+            ("save", "1".to_string()),
+            ("from", from.to_string()),
+        ]
+    };
+    let page = c
+        .post(app.url("/compliance/policy"))
+        .form(&dated("2026-13-01"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("生效日期“2026-13-01”无效") && !page.contains("已保存"),
+        "{page}"
+    );
+    let page = c
+        .post(app.url("/compliance/policy"))
+        .form(&dated("2026-07-01"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("已保存为第2版，自2026-07-01起生效"), "{page}");
+    assert!(
+        page.contains("第2版") && page.contains("2026-07-01起生效"),
+        "{page}"
+    );
+    let versions = lianxin::store::rules::policy_versions(
+        &db,
+        lianxin::domain::policy::Policy::default_policy(),
+    )
+    .await
+    .unwrap();
+    let days: Vec<(Option<i32>, Option<String>)> = versions
+        .iter()
+        .map(|v| (v.version, v.from.map(|d| d.to_string())))
+        .collect();
+    assert_eq!(
+        days,
+        [
+            (None, None),
+            (Some(1), Some(today.clone())),
+            (Some(2), Some("2026-07-01".to_string()))
+        ]
+    );
 }
 
 #[tokio::test]

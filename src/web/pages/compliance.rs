@@ -45,64 +45,30 @@ async fn scope(
     Path((kind, code)): Path<(String, String)>,
     Query(q): Query<Q>,
 ) -> Result<Html<String>, AppError> {
-    use crate::store::entities::{person, region, unit};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashMap;
     let vis = caller.visibility();
-    let (title, back, people, places): (String, String, Vec<person::Model>, HashSet<String>) =
-        match kind.as_str() {
-            "unit" => {
-                let u = unit::Entity::find()
-                    .filter(unit::Column::Code.eq(code.as_str()))
-                    .one(&s.db)
-                    .await?
-                    .ok_or(AppError::NotFound("单位".into()))?;
-                let path = crate::store::registry::region(&s.db, &u.region_code)
-                    .await?
-                    .map(|r| r.path)
-                    .unwrap_or_default();
-                if !(vis.all || vis.units.contains(&u.code) || vis.covers_region(&path)) {
-                    return Err(AppError::NotFound("单位".into()));
-                }
-                let people = person::Entity::find()
-                    .filter(person::Column::UnitCode.eq(u.code.as_str()))
-                    .all(&s.db)
-                    .await?;
-                (
-                    u.name,
-                    format!("/units/{}", u.code),
-                    people,
-                    HashSet::from([u.code]),
-                )
-            }
-            "region" => {
-                let r = crate::store::registry::region(&s.db, &code)
-                    .await?
-                    .filter(|r| vis.covers_region(&r.path))
-                    .ok_or(AppError::NotFound("区划".into()))?;
-                let regions: Vec<String> = region::Entity::find()
-                    .filter(region::Column::Path.starts_with(&r.path))
-                    .all(&s.db)
-                    .await?
-                    .into_iter()
-                    .map(|r| r.code)
-                    .collect();
-                let units: Vec<String> = unit::Entity::find()
-                    .filter(unit::Column::RegionCode.is_in(regions.clone()))
-                    .all(&s.db)
-                    .await?
-                    .into_iter()
-                    .map(|u| u.code)
-                    .collect();
-                let people = person::Entity::find()
-                    .filter(person::Column::RegionCode.is_in(regions.clone()))
-                    .all(&s.db)
-                    .await?;
-                let places = regions.into_iter().chain(units).collect();
-                (r.name, format!("/regions/{}", r.code), people, places)
-            }
-            _ => return Err(AppError::NotFound("页面".into())),
-        };
+    let (what, back_to) = match kind.as_str() {
+        "unit" => ("单位", "units"),
+        "region" => ("区划", "regions"),
+        _ => return Err(AppError::NotFound("页面".into())),
+    };
+    let found = if kind == "unit" {
+        crate::store::rules::unit_members(&s.db, &code).await?
+    } else {
+        crate::store::rules::region_members(&s.db, &code).await?
+    };
+    // A unit is readable by its own grant or its region's; a region by a grant above it.
+    let scope = found
+        .filter(|m| {
+            vis.all || (kind == "unit" && vis.units.contains(&m.code)) || vis.covers_region(&m.path)
+        })
+        .ok_or(AppError::NotFound(what.into()))?;
+    let (title, back, people, places) = (
+        scope.name,
+        format!("/{back_to}/{}", scope.code),
+        scope.people,
+        scope.places,
+    );
     let ids: HashMap<&str, i32> = people
         .iter()
         .map(|p| (p.id_number.as_str(), p.id))
@@ -167,6 +133,10 @@ struct PolicyPage {
     rules: Vec<(String, String, String, String, String)>,
     text: String,
     checked: Option<Result<String, Vec<String>>>,
+    /// The saved versions, newest first: number, name and the day each takes effect.
+    versions: Vec<(i32, String, String)>,
+    /// The day a saved version takes effect (today unless chosen).
+    from: NaiveDate,
 }
 
 /// The text of the policy in force: the latest saved version, else the county's file, else the
@@ -206,9 +176,24 @@ fn policy_page(
     may_save: bool,
     checked: Option<Result<String, Vec<String>>>,
 ) -> PolicyPage {
-    use crate::domain::policy::Measure;
     let p = &s.policy();
+    let versions = s
+        .policies()
+        .iter()
+        .rev()
+        .filter_map(|v| {
+            Some((
+                v.version?,
+                v.policy.title.clone(),
+                v.from
+                    .map(|d| format!("{d}起"))
+                    .unwrap_or_else(|| "最初起".into()),
+            ))
+        })
+        .collect();
     PolicyPage {
+        versions,
+        from: today(),
         title: p.title.clone(),
         may_save,
         file: if saved {
@@ -224,74 +209,7 @@ fn policy_page(
             .rules
             .iter()
             .map(|r| {
-                let what = match &r.measure {
-                    Measure::Unmeasured { reason } => format!("暂不计算：{reason}"),
-                    Measure::Count { min, max, .. } => match max {
-                        Some(m) => format!("次数 {min}–{m}"),
-                        None => format!("次数 ≥ {min}"),
-                    },
-                    Measure::Days { min, .. } => format!("天数 ≥ {min}"),
-                    Measure::Run { min, .. } => format!("连续天数 ≥ {min}"),
-                    Measure::Hours { min, .. } => format!("时长 ≥ {min} 小时"),
-                    Measure::DistinctTargets { min, .. } => format!("不同对象 ≥ {min}"),
-                    Measure::Links { min, max, .. } => match max {
-                        Some(m) => format!("联系关系 {min}–{m}"),
-                        None => format!("联系关系 ≥ {min}"),
-                    },
-                    Measure::OnDates { dates, .. } => format!("{}有记录", dates.zh()),
-                    Measure::ContactPoints { slots } => format!("联系点模板（{}项）", slots.len()),
-                    Measure::DistinctContacts { .. } => "同级领导不重复联系".into(),
-                    Measure::HouseholdCoverage { share, .. } => {
-                        format!("联户覆盖 ≥ {:.0}%", share * 100.0)
-                    }
-                    Measure::VisitsPerTarget { seasons, .. } if !seasons.is_empty() => {
-                        let names: Vec<&str> = seasons.iter().map(|s| s.zh()).collect();
-                        format!("每个联系对象在{}各走访 ≥ 1", names.join("、"))
-                    }
-                    Measure::VisitsPerTarget { min, each_half, .. } => {
-                        format!("每个联系对象走访 ≥ {min}（每半年 ≥ {each_half}）")
-                    }
-                    Measure::Postings {
-                        check, min_days, ..
-                    } => match check {
-                        crate::domain::policy::PostingCheck::Length => {
-                            format!("每次锻炼 ≥ {min_days} 天，在一线")
-                        }
-                        crate::domain::policy::PostingCheck::Report => "期满提交述职报告".into(),
-                        crate::domain::policy::PostingCheck::Assessment => {
-                            "期满记录考核意见".into()
-                        }
-                    },
-                    Measure::HouseholdForms {} => "每个联系户的家庭基本情况表完整".into(),
-                    Measure::Items { check, .. } => {
-                        use crate::domain::policy::ItemCheck as C;
-                        format!(
-                            "每件事项：{}",
-                            match check {
-                                C::OwnerAndDeadline => "有责任人和期限",
-                                C::AssignedAndAnswered => "已交办并在期限内办结",
-                                C::AnsweredInTime => "在期限内书面答复",
-                                C::ClosedOrSupervised => "已销号，逾期的记录原因并督办",
-                                C::FedBack => "办理结果已反馈群众",
-                                C::FiveGuarantees => "五包逐项落实",
-                                C::OnHouseholdPage => "记入该户的一户一页",
-                                C::EscalatedWhenOverdue => "本级到期未办结的逐级上报",
-                            }
-                        )
-                    }
-                    Measure::Covers { share, term, .. } => format!(
-                        "{}走访覆盖 ≥ {:.0}%",
-                        match term {
-                            Some(crate::domain::policy::TermSpan::FirstYear) => "任期首年",
-                            Some(crate::domain::policy::TermSpan::Whole) => "任期内",
-                            None => "",
-                        },
-                        share * 100.0
-                    ),
-                    Measure::Companions { max_companions, .. } => {
-                        format!("每次随行 ≤ {max_companions} 人")
-                    }
-                };
+                let what = r.measure.threshold();
                 (
                     r.id.clone(),
                     r.name.clone(),
@@ -316,6 +234,9 @@ async fn policy(State(s): State<AppState>, caller: Caller) -> Result<Html<String
 #[derive(serde::Deserialize)]
 struct PolicyForm {
     text: String,
+    /// The day a saved version takes effect (年-月-日); today when left empty.
+    #[serde(default)]
+    from: String,
     #[serde(default)]
     download: Option<String>,
     #[serde(default)]
@@ -332,23 +253,36 @@ async fn check_policy(
     use crate::domain::access::Capability;
     use axum::response::IntoResponse;
     let may_save = caller.can(Capability::EditPolicy);
-    let parsed = crate::domain::policy::Policy::parse(&f.text);
+    let mut parsed = crate::domain::policy::Policy::parse(&f.text);
+    let from = match f.from.trim() {
+        "" => Ok(today()),
+        d => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .ok()
+            .filter(|d| (2000..=2100).contains(&d.year()))
+            .ok_or_else(|| format!("生效日期“{d}”无效：应为2000年到2100年间的“年-月-日”")),
+    };
+    if let (Err(e), true) = (&from, f.save.is_some()) {
+        parsed = Err(vec![e.clone()]);
+    }
     if f.save.is_some() {
         crate::web::auth::require(&caller, Capability::EditPolicy)?;
-        if let Ok(p) = parsed {
+        if let (Ok(p), Ok(from)) = (&parsed, from) {
             let summary = format!("{}（{}条规则）", p.title, p.rules.len());
             let version = crate::store::rules::save_policy(
                 &s.db,
                 &caller.username,
                 &f.text,
+                from,
                 chrono::Utc::now(),
             )
             .await?;
-            s.set_policy(p).await;
-            let done = Ok(format!("已保存为第{version}版并生效：{summary}"));
-            return Ok(
-                render(&policy_page(&s, f.text, true, may_save, Some(done)))?.into_response(),
-            );
+            s.reload_policies().await?;
+            let done = Ok(format!(
+                "已保存为第{version}版，自{from}起生效（此前各期仍按原制度计算）：{summary}"
+            ));
+            let mut page = policy_page(&s, f.text, true, may_save, Some(done));
+            page.from = from;
+            return Ok(render(&page)?.into_response());
         }
     }
     let checked = parsed.map(|p| format!("制度文件无误：{}（{}条规则）", p.title, p.rules.len()));
@@ -525,6 +459,7 @@ pub async fn report_file(
     let (report, _) = s.report(year, as_of).await?;
     crate::store::access::audit(
         &s.db,
+        caller.now,
         Some(caller.account_id).filter(|a| *a > 0),
         &caller.username,
         "export",
@@ -788,7 +723,9 @@ pub async fn person_lines(
     t: NaiveDate,
 ) -> Result<Vec<Line>, AppError> {
     let facts = crate::store::rules::person_facts(&s.db, t.year(), person_id).await?;
-    let report = crate::domain::rules::evaluate(&s.policy(), &facts, t.year(), t);
+    let versions = s.policies();
+    let in_force: Vec<_> = versions.iter().map(|v| v.in_force()).collect();
+    let report = crate::domain::rules::evaluate_dated(&in_force, &facts, t.year(), t);
     let own: Vec<&Outcome> = report
         .results
         .iter()
