@@ -26,10 +26,15 @@ fn compliance(c: &mut Criterion) {
         let db = lianxin::store::connect(&url).await.expect("connect");
         lianxin::store::migrate(&db).await.expect("migrate");
         let files = Ok(generate(size, today).import_files());
-        lianxin::exchange::import_files(&db, files, "bench", &ImportOptions::default())
-            .await
-            .map_err(|_| "import failed")
-            .expect("demo imported");
+        lianxin::exchange::import_files(
+            &db,
+            files,
+            "bench",
+            &ImportOptions::at(chrono::Utc::now()),
+        )
+        .await
+        .map_err(|_| "import failed")
+        .expect("demo imported");
         db
     });
     let policy = Policy::default_policy();

@@ -90,7 +90,7 @@ pub async fn assignment(
         db,
         Ok(town_files(households, cadres, villages)),
         "基准测试",
-        &ImportOptions::default(),
+        &ImportOptions::at(chrono::Utc::now()),
     )
     .await
     .map_err(|e| anyhow::anyhow!("生成测试镇失败：{e:?}"))?;
@@ -112,7 +112,7 @@ pub async fn assignment(
     let written = crate::store::work::confirm_links(
         db,
         &policy,
-        &crate::store::access::Caller::operator(),
+        &crate::store::access::Caller::operator(chrono::Utc::now()),
         &pairs,
         day,
         chrono::Utc::now(),

@@ -111,9 +111,9 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     }
 }
 
-impl From<crate::store::work::WorkError> for AppError {
-    fn from(e: crate::store::work::WorkError) -> Self {
-        use crate::store::work::WorkError as W;
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError as W;
         match e {
             W::Invalid(m) => AppError::BadRequest(m),
             W::Forbidden(m) => AppError::Refused(m),

@@ -6,6 +6,7 @@
 )]
 
 pub mod bench;
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -14,4 +15,5 @@ pub mod exchange;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod time;
 pub mod web;

@@ -3,7 +3,7 @@
    the draft stays and is sent again when the phone is back online. The form carries
    a submission key, so the server records it once however often it arrives.
    The draft is deleted only when the server answers with the saved record
-   (a redirect to /work/ID?saved=1 or ?duplicate=1); an error page, a login page or a
+   (a redirect to /activities/ID?saved=1 or ?duplicate=1); an error page, a login page or a
    lost connection keeps it. */
 (function () {
   var form = document.querySelector("form[data-draft]");
@@ -35,7 +35,7 @@
   function save() { localStorage.setItem(key, JSON.stringify({ at: Date.now(), fields: fields() })); }
   function saved(r) {
     var u = new URL(r.url, window.location.href);
-    return r.ok && /^\/work\/\d+$/.test(u.pathname) && /[?&](saved|duplicate)=1/.test(u.search);
+    return r.ok && /^\/activities\/\d+$/.test(u.pathname) && /[?&](saved|duplicate)=1/.test(u.search);
   }
   var raw = localStorage.getItem(key);
   if (raw && !form.hasAttribute("data-errors")) {

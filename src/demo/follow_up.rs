@@ -39,7 +39,7 @@ async fn walk(
         };
         let (actor_name, role) = match actor {
             Actor::Resident => ("群众本人", "群众"),
-            Actor::Owner => ("责任人", "责任人"),
+            Actor::FirstHandler => ("责任人", "责任人"),
             _ => ("村两委", "村"),
         };
         let mut data = serde_json::Map::new();
@@ -113,22 +113,22 @@ pub async fn follow_up(db: &DatabaseConnection, today: NaiveDate) -> Result<(), 
             // Late and untouched: the inbox's and the report's laggards.
             0..=13 => vec![],
             // Worked on, not yet done.
-            14..=21 => vec![(Action::Start, Actor::Owner, day(2), "")],
+            14..=21 => vec![(Action::Start, Actor::FirstHandler, day(2), "")],
             // Resolved; the resident has not answered yet.
             22..=29 => vec![
-                (Action::Start, Actor::Owner, day(2), ""),
+                (Action::Start, Actor::FirstHandler, day(2), ""),
                 (
                     Action::Resolve,
-                    Actor::Owner,
+                    Actor::FirstHandler,
                     day(6),
                     "已协调有关部门处理完毕",
                 ),
             ],
             _ => vec![
-                (Action::Start, Actor::Owner, day(1), ""),
+                (Action::Start, Actor::FirstHandler, day(1), ""),
                 (
                     Action::Resolve,
-                    Actor::Owner,
+                    Actor::FirstHandler,
                     day(5),
                     "已协调有关部门处理完毕",
                 ),

@@ -1239,6 +1239,7 @@ pub async fn create_accounts(
                     grants,
                 },
                 "演示数据",
+                chrono::Utc::now(),
             )
             .await?;
         }

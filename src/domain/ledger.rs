@@ -77,12 +77,12 @@ pub enum Action {
     Note,
 }
 
-/// Who acts: the office of a level, the item's owner, the resident, or the supervision office
-/// 督查 (which may only supervise and note).
+/// Who acts: the office of a level, the item's first handler 首办责任人, the resident, or the
+/// supervision office 督查 (which may only supervise and note).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
     Office(Level),
-    Owner,
+    FirstHandler,
     Resident,
     Supervisor,
 }
@@ -131,11 +131,11 @@ impl Item {
             (Action::Assign, Registered | Escalated | Assigned | InProgress) if office => {
                 next.status = Assigned
             }
-            (Action::Start, Registered | Assigned) if actor == Actor::Owner => {
+            (Action::Start, Registered | Assigned) if actor == Actor::FirstHandler => {
                 next.status = InProgress
             }
             (Action::Escalate, Registered | Assigned | InProgress)
-                if office_here || actor == Actor::Owner =>
+                if office_here || actor == Actor::FirstHandler =>
             {
                 next.level = self.level.up().ok_or("已在县级民情处理中心，不能再上报")?;
                 next.status = Escalated;
@@ -151,7 +151,7 @@ impl Item {
                 next.extended = true;
             }
             (Action::Resolve, Registered | Assigned | InProgress)
-                if actor == Actor::Owner || office =>
+                if actor == Actor::FirstHandler || office =>
             {
                 next.status = Resolved
             }
@@ -159,8 +159,8 @@ impl Item {
             (Action::Resolve, Escalated) if office => next.status = Resolved,
             (Action::Feedback { answer, on_behalf }, Resolved) => {
                 match (actor, on_behalf) {
-                    (Actor::Resident, false) | (Actor::Owner, true) => {}
-                    (Actor::Owner, false) => {
+                    (Actor::Resident, false) | (Actor::FirstHandler, true) => {}
+                    (Actor::FirstHandler, false) => {
                         return Err("责任人代群众填写反馈时须注明“代填”".into());
                     }
                     _ => return Err("反馈应由群众本人填写，或由责任人注明代填".into()),
@@ -314,7 +314,7 @@ mod tests {
 
     fn actor() -> impl Strategy<Value = Actor> {
         prop_oneof![
-            Just(Actor::Owner),
+            Just(Actor::FirstHandler),
             Just(Actor::Resident),
             Just(Actor::Office(Level::Village)),
             Just(Actor::Office(Level::Town)),
@@ -435,7 +435,7 @@ mod tests {
         );
         // The first handler of a matter heard on a visit works on it at once.
         assert_eq!(
-            i.apply(Action::Start, Actor::Owner).unwrap().status,
+            i.apply(Action::Start, Actor::FirstHandler).unwrap().status,
             Status::InProgress
         );
         // Two levels up is no office of this item; the supervision office only supervises.
@@ -481,7 +481,7 @@ mod tests {
             s.apply(Action::Supervise, Actor::Office(Level::Town))
                 .is_err()
         );
-        assert_eq!(s.apply(Action::Note, Actor::Owner).unwrap(), s);
+        assert_eq!(s.apply(Action::Note, Actor::FirstHandler).unwrap(), s);
         assert!(s.apply(Action::Note, Actor::Resident).is_err());
     }
 
@@ -492,8 +492,8 @@ mod tests {
         let mut i = Item::new(Level::Village);
         for (a, who) in [
             (Action::Assign, village),
-            (Action::Start, Actor::Owner),
-            (Action::Escalate, Actor::Owner),
+            (Action::Start, Actor::FirstHandler),
+            (Action::Escalate, Actor::FirstHandler),
         ] {
             i = i.apply(a, who).unwrap();
         }
@@ -503,14 +503,14 @@ mod tests {
             "the village cannot take back an escalated item"
         );
         i = i.apply(Action::Assign, town).unwrap();
-        i = i.apply(Action::Resolve, Actor::Owner).unwrap();
+        i = i.apply(Action::Resolve, Actor::FirstHandler).unwrap();
         let e = i
             .apply(
                 Action::Feedback {
                     answer: Answer::Solved,
                     on_behalf: false,
                 },
-                Actor::Owner,
+                Actor::FirstHandler,
             )
             .unwrap_err();
         assert!(e.contains("代填"), "{e}");
@@ -532,14 +532,14 @@ mod tests {
         assert_eq!(i.last_answer, Some(Answer::NotSolved));
         let county = Actor::Office(Level::County);
         i = i.apply(Action::Assign, county).unwrap();
-        i = i.apply(Action::Resolve, Actor::Owner).unwrap();
+        i = i.apply(Action::Resolve, Actor::FirstHandler).unwrap();
         i = i
             .apply(
                 Action::Feedback {
                     answer: Answer::Solved,
                     on_behalf: true,
                 },
-                Actor::Owner,
+                Actor::FirstHandler,
             )
             .unwrap();
         assert!(i.answered_on_behalf);
@@ -550,7 +550,7 @@ mod tests {
         i = i.apply(Action::Close, county).unwrap();
         assert_eq!(i.status, Status::Closed);
         assert_eq!(
-            i.apply(Action::Resolve, Actor::Owner).unwrap_err(),
+            i.apply(Action::Resolve, Actor::FirstHandler).unwrap_err(),
             "事项已销号"
         );
         let mut j = Item::new(Level::County);

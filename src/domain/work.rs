@@ -332,7 +332,7 @@ pub fn loads(
 /// A work record as typed on the form or sent to the API, before it is checked.
 #[derive(Clone, Debug, Default, serde::Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
-pub struct RawRecord {
+pub struct RawActivity {
     /// A key the form (or client) makes once per record: sending it twice records once.
     pub client_key: String,
     /// 工作类型, as its Chinese name or code.
@@ -354,7 +354,7 @@ pub struct RawRecord {
 
 /// A checked work record.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Record {
+pub struct Activity {
     pub client_key: String,
     pub kind: ActivityKind,
     pub start: NaiveDate,
@@ -442,10 +442,10 @@ pub fn describe(errors: &[FieldError]) -> String {
         .join("；")
 }
 
-impl RawRecord {
+impl RawActivity {
     /// Checks every field at once; `today` bounds the dates (work is recorded after it is done),
     /// `max_items` every list the record carries (participants, targets, matters).
-    pub fn parse(&self, today: NaiveDate, max_items: usize) -> Result<Record, Vec<FieldError>> {
+    pub fn parse(&self, today: NaiveDate, max_items: usize) -> Result<Activity, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut err =
             |field: &'static str, message: String| errors.push(FieldError { field, message });
@@ -595,7 +595,7 @@ impl RawRecord {
             err("反映事项", "每条不能超过500字".into());
         }
         match (kind, start, end, errors.is_empty()) {
-            (Some(kind), Some(start), Some(end), true) => Ok(Record {
+            (Some(kind), Some(start), Some(end), true) => Ok(Activity {
                 client_key: key.to_string(),
                 kind,
                 start,
@@ -613,7 +613,7 @@ impl RawRecord {
     }
 }
 
-impl Record {
+impl Activity {
     /// What the form warns about but never refuses (the discipline declarations of RULES.md).
     pub fn warnings(&self, policy: &Policy) -> Vec<String> {
         let mut w = Vec::new();
@@ -767,7 +767,7 @@ mod tests {
     #[test]
     fn a_record_is_checked_field_by_field_in_chinese() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let raw = RawRecord {
+        let raw = RawActivity {
             client_key: "abc".into(),
             kind: "散步".into(),
             start_date: "2026-12-01".into(),
@@ -788,7 +788,7 @@ mod tests {
         ] {
             assert!(fields.contains(&f), "{f} missing from {e:?}");
         }
-        let ok = RawRecord {
+        let ok = RawActivity {
             client_key: "k-12345678".into(),
             kind: "入户走访".into(),
             start_date: "2026/11/2".into(),
@@ -809,7 +809,7 @@ mod tests {
     #[test]
     fn a_record_carries_at_most_the_settings_number_of_each_list() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let raw = RawRecord {
+        let raw = RawActivity {
             client_key: "k-12345678".into(),
             kind: "入户走访".into(),
             start_date: "2026-11-02".into(),

@@ -43,14 +43,18 @@ pub struct Caller {
     pub must_change_password: bool,
     pub grants: Vec<Grant>,
     pub address: String,
+    /// The moment of the request the caller acts in: what the store writes as the time of
+    /// what the caller does (the store does not read the clock).
+    pub now: DateTime<Utc>,
     /// Region grants with the region's path (`/…/code/`).
     region_paths: Vec<(AccessRole, String)>,
 }
 
 impl Caller {
     /// The operator at the command line: acts with every right, audited as such.
-    pub fn operator() -> Caller {
+    pub fn operator(now: DateTime<Utc>) -> Caller {
         Caller {
+            now,
             account_id: 0,
             username: "命令行".into(),
             display_name: "命令行".into(),
@@ -308,6 +312,7 @@ pub async fn create_account<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     a: NewAccount,
     actor: &str,
+    now: DateTime<Utc>,
 ) -> Result<i32, AccountError> {
     crate::domain::access::check_username(&a.username).map_err(AccountError::Invalid)?;
     crate::domain::access::check_password(&a.password).map_err(AccountError::Invalid)?;
@@ -347,7 +352,7 @@ pub async fn create_account<C: ConnectionTrait + TransactionTrait>(
         disabled: Set(false),
         failed_logins: Set(0),
         locked_until: Set(None),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     }
     .insert(&txn)
     .await?;
@@ -369,6 +374,7 @@ pub async fn create_account<C: ConnectionTrait + TransactionTrait>(
         .collect();
     audit(
         &txn,
+        now,
         Some(row.id),
         actor,
         "account_create",
@@ -439,6 +445,7 @@ async fn caller_for(
     db: &impl ConnectionTrait,
     a: account::Model,
     address: &str,
+    now: DateTime<Utc>,
 ) -> Result<Caller, DbErr> {
     let grants = grants_of(db, a.id).await?;
     let mut region_paths = Vec::new();
@@ -454,6 +461,7 @@ async fn caller_for(
         }
     }
     Ok(Caller {
+        now,
         account_id: a.id,
         username: a.username,
         display_name: a.display_name,
@@ -500,6 +508,7 @@ pub async fn login(
     if recent >= policy.address_max_failures {
         audit(
             db,
+            now,
             None,
             username,
             "login_blocked",
@@ -515,6 +524,7 @@ pub async fn login(
         verify_password(password.to_string(), dummy_hash().await).await;
         audit(
             db,
+            now,
             None,
             username,
             "login_failed",
@@ -528,6 +538,7 @@ pub async fn login(
     if let Some(until) = acc.locked_until.filter(|u| *u > now) {
         audit(
             db,
+            now,
             Some(acc.id),
             username,
             "login_failed",
@@ -574,10 +585,11 @@ pub async fn login(
                 .await?;
             let detail = format!(
                 "连续{failures}次登录失败，锁定至{}",
-                crate::web::view::beijing_time(&until)
+                crate::time::beijing_time(&until)
             );
             audit(
                 db,
+                now,
                 Some(id),
                 username,
                 "account_locked",
@@ -602,6 +614,7 @@ pub async fn login(
         };
         audit(
             db,
+            now,
             Some(acc.id),
             username,
             "login_failed",
@@ -630,7 +643,17 @@ pub async fn login(
     }
     .insert(db)
     .await?;
-    audit(db, Some(acc.id), username, "login", "account", "", address).await?;
+    audit(
+        db,
+        now,
+        Some(acc.id),
+        username,
+        "login",
+        "account",
+        "",
+        address,
+    )
+    .await?;
     Ok((token, acc))
 }
 
@@ -650,7 +673,7 @@ pub async fn session_caller(
     if s.revoked_at.is_some() || s.expires_at <= now {
         return Ok(None);
     }
-    live_caller(db, s.account_id, address).await
+    live_caller(db, s.account_id, address, now).await
 }
 
 /// The caller behind an API token.
@@ -658,6 +681,7 @@ pub async fn token_caller(
     db: &impl ConnectionTrait,
     token: &str,
     address: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<Caller>, DbErr> {
     let Some(t) = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(sha256_hex(token)))
@@ -669,16 +693,17 @@ pub async fn token_caller(
     if t.revoked_at.is_some() {
         return Ok(None);
     }
-    live_caller(db, t.account_id, address).await
+    live_caller(db, t.account_id, address, now).await
 }
 
 async fn live_caller(
     db: &impl ConnectionTrait,
     account_id: i32,
     address: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<Caller>, DbErr> {
     match account::Entity::find_by_id(account_id).one(db).await? {
-        Some(a) if !a.disabled => Ok(Some(caller_for(db, a, address).await?)),
+        Some(a) if !a.disabled => Ok(Some(caller_for(db, a, address, now).await?)),
         _ => Ok(None),
     }
 }
@@ -689,14 +714,17 @@ pub async fn logout(db: &impl ConnectionTrait, token: &str, caller: &Caller) -> 
         .await?
     {
         let mut am: session::ActiveModel = s.into();
-        am.revoked_at = Set(Some(Utc::now()));
+        am.revoked_at = Set(Some(caller.now));
         am.update(db).await?;
     }
     audit_by(db, caller, "logout", "account").await
 }
 
-async fn revoke_all(db: &impl ConnectionTrait, account_id: i32) -> Result<(), DbErr> {
-    let now = Utc::now();
+async fn revoke_all(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(
             session::Column::RevokedAt,
@@ -743,7 +771,7 @@ pub async fn set_password(
     am.failed_logins = Set(0);
     am.locked_until = Set(None);
     am.update(db).await?;
-    revoke_all(db, account_id).await?;
+    revoke_all(db, account_id, actor.now).await?;
     if let Some(token) = keep_session {
         session::Entity::update_many()
             .col_expr(
@@ -777,11 +805,11 @@ pub async fn set_disabled(
     am.disabled = Set(disabled);
     am.update(db).await?;
     if disabled {
-        revoke_all(db, id).await?;
+        revoke_all(db, id, actor.now).await?;
         api_token::Entity::update_many()
             .col_expr(
                 api_token::Column::RevokedAt,
-                sea_orm::sea_query::Expr::value(Utc::now()),
+                sea_orm::sea_query::Expr::value(actor.now),
             )
             .filter(api_token::Column::AccountId.eq(id))
             .filter(api_token::Column::RevokedAt.is_null())
@@ -824,7 +852,7 @@ pub async fn create_token(
         token_hash: Set(sha256_hex(&token)),
         account_id: Set(caller.account_id),
         name: Set(name.to_string()),
-        created_at: Set(Utc::now()),
+        created_at: Set(caller.now),
         revoked_at: Set(None),
     }
     .insert(db)
@@ -857,7 +885,7 @@ pub async fn revoke_token(
     }
     let name = t.name.clone();
     let mut am: api_token::ActiveModel = t.into();
-    am.revoked_at = Set(Some(Utc::now()));
+    am.revoked_at = Set(Some(caller.now));
     am.update(db).await?;
     audit_by(db, caller, "token_revoke", &format!("token:{name}")).await?;
     Ok(true)
@@ -872,6 +900,7 @@ async fn audit_by(
 ) -> Result<(), DbErr> {
     audit(
         db,
+        caller.now,
         Some(caller.account_id),
         &caller.username,
         action,
@@ -883,8 +912,10 @@ async fn audit_by(
 }
 
 /// Appends to the audit log. Never logs personal data: targets are row ids and codes.
+#[allow(clippy::too_many_arguments)]
 pub async fn audit(
     db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
     account_id: Option<i32>,
     username: &str,
     action: &str,
@@ -894,7 +925,7 @@ pub async fn audit(
 ) -> Result<(), DbErr> {
     audit::ActiveModel {
         id: NotSet,
-        at: Set(Utc::now()),
+        at: Set(at),
         account_id: Set(account_id),
         username: Set(username.chars().take(64).collect()),
         action: Set(action.to_string()),

@@ -8,7 +8,7 @@ use super::history::{self, Change};
 use crate::domain::formats::*;
 use crate::domain::labels::{RegionLevel, TargetKind, join_codes};
 use crate::domain::text::name_keys;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
     DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, TransactionTrait,
@@ -60,7 +60,7 @@ impl From<DbErr> for ImportFailure {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ImportOptions {
     /// Check and write, then roll back: a preview of what the import would do.
     pub dry_run: bool,
@@ -69,6 +69,20 @@ pub struct ImportOptions {
     /// The time limit of the ledger items that matters raised on visits become (the
     /// policy's `[ledger] item`; the default policy's when not given).
     pub item_clock: Option<crate::domain::policy::Clock>,
+    /// When the import is written (its history and the items' registration).
+    pub now: DateTime<Utc>,
+}
+
+impl ImportOptions {
+    /// A plain import written at `now`.
+    pub fn at(now: DateTime<Utc>) -> ImportOptions {
+        ImportOptions {
+            dry_run: false,
+            hold_before_commit: None,
+            item_clock: None,
+            now,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -117,7 +131,7 @@ pub async fn import(
     let clock = opts
         .item_clock
         .unwrap_or(crate::domain::policy::LedgerSettings::default().item);
-    let result = run(&txn, batch, actor, &clock).await;
+    let result = run(&txn, batch, actor, &clock, opts.now).await;
     match result {
         Ok(mut outcome) => {
             if opts.dry_run {
@@ -200,6 +214,7 @@ async fn run(
     mut b: Batch,
     actor: &str,
     clock: &crate::domain::policy::Clock,
+    now: DateTime<Utc>,
 ) -> Result<Outcome, ImportFailure> {
     let known = load_known(txn).await?;
     let mut errors = std::mem::take(&mut b.errors);
@@ -477,7 +492,7 @@ async fn run(
         return Err(ImportFailure::Invalid(errors));
     }
 
-    write(txn, b, known, &paths, actor, clock)
+    write(txn, b, known, &paths, actor, clock, now)
         .await
         .map_err(ImportFailure::Db)
 }
@@ -624,10 +639,10 @@ async fn write(
     paths: &HashMap<String, String>,
     actor: &str,
     clock: &crate::domain::policy::Clock,
+    now: DateTime<Utc>,
 ) -> Result<Outcome, DbErr> {
     let mut out = Outcome::default();
     let mut log: Vec<Change> = Vec::new();
-    let now = Utc::now();
 
     // Regions, parents before children: order by depth of the path.
     let mut t = Tally::default();
@@ -921,7 +936,7 @@ async fn write(
                     on: r.start_date,
                     source: crate::store::work::ItemSource::Visit,
                     targets: r.target_codes.clone(),
-                    owner: r
+                    first_handler: r
                         .participants
                         .first()
                         .and_then(|p| person_id.get(p.as_str()).copied()),
@@ -959,7 +974,7 @@ async fn write(
                 .exec_without_returning(txn)
                 .await?;
         }
-        let items = crate::store::work::register_matters(txn, &raised, clock).await?;
+        let items = crate::store::work::register_matters(txn, &raised, clock, now).await?;
         out.tallies.insert(
             "ledger_items".into(),
             Tally {

@@ -3,9 +3,9 @@
 //! `ledger_event` with who, when and why; the resident's answer by a secret link; inboxes and
 //! the village's periodic review.
 
+use super::StoreError;
 use super::access::{Caller, Visibility};
 use super::entities::*;
-use super::work::WorkError;
 use crate::domain::access::Capability;
 use crate::domain::calendar::Calendar;
 use crate::domain::ids::Phone;
@@ -248,7 +248,7 @@ fn offices(caller: &Caller, path: &str) -> Vec<Level> {
 fn actors(caller: &Caller, m: &ledger_item::Model, path: &str) -> Vec<Actor> {
     let mut out = Vec::new();
     if caller.person_id.is_some() && caller.person_id == m.owner_person_id {
-        out.push(Actor::Owner);
+        out.push(Actor::FirstHandler);
     }
     let mut levels = offices(caller, path);
     // The office of the item's own level first, then those above.
@@ -265,7 +265,7 @@ fn actors(caller: &Caller, m: &ledger_item::Model, path: &str) -> Vec<Actor> {
 
 fn actor_zh(a: Actor) -> &'static str {
     match a {
-        Actor::Owner => "责任人",
+        Actor::FirstHandler => "责任人",
         Actor::Resident => "群众",
         Actor::Office(Level::Village) => "村",
         Actor::Office(Level::Town) => "镇民情处理站",
@@ -340,9 +340,9 @@ pub async fn register(
     caller: &Caller,
     n: NewItem,
     now: DateTime<Utc>,
-) -> Result<ledger_item::Model, WorkError> {
+) -> Result<ledger_item::Model, StoreError> {
     if !caller.can(Capability::RecordWork) {
-        return Err(WorkError::Forbidden("您的角色不能登记事项".into()));
+        return Err(StoreError::Forbidden("您的角色不能登记事项".into()));
     }
     let mut errors = Vec::new();
     let ledger = LedgerKind::parse(&n.ledger).map_err(|e| errors.push(format!("台账：{e}")));
@@ -414,7 +414,7 @@ pub async fn register(
     };
     let (Ok(ledger), Ok(source), Some(region), true) = (ledger, source, region, errors.is_empty())
     else {
-        return Err(WorkError::Invalid(errors.join("；")));
+        return Err(StoreError::Invalid(errors.join("；")));
     };
     let level = match region.level.as_str() {
         "county" => Level::County,
@@ -450,7 +450,7 @@ pub async fn register(
             Some(k)
         }
         Some(_) => {
-            return Err(WorkError::Invalid(
+            return Err(StoreError::Invalid(
                 "提交编号：应为8–64位字母、数字或-".into(),
             ));
         }
@@ -747,14 +747,14 @@ async fn caller_actors(
     db: &impl ConnectionTrait,
     caller: &Caller,
     m: &ledger_item::Model,
-) -> Result<(Vec<Actor>, region::Model), WorkError> {
+) -> Result<(Vec<Actor>, region::Model), StoreError> {
     let region = region_path(db, &m.region_code)
         .await?
-        .ok_or_else(|| WorkError::NotFound("事项所属区划".into()))?;
+        .ok_or_else(|| StoreError::NotFound("事项所属区划".into()))?;
     let mut a = actors(caller, m, &region.path);
     if caller.person_id.is_some() && caller.person_id == m.case_owner_person_id {
         // The case owner may record the five guarantees (a note, not a change of state).
-        a.push(Actor::Owner);
+        a.push(Actor::FirstHandler);
         a.dedup();
     }
     Ok((a, region))
@@ -770,24 +770,24 @@ pub async fn act(
     id: i32,
     step: Step,
     now: DateTime<Utc>,
-) -> Result<ledger_item::Model, WorkError> {
+) -> Result<ledger_item::Model, StoreError> {
     let m = find(db, caller, id)
         .await?
-        .ok_or_else(|| WorkError::NotFound("事项".into()))?;
+        .ok_or_else(|| StoreError::NotFound("事项".into()))?;
     let on = step
         .on
         .unwrap_or_else(|| (now + chrono::Duration::hours(8)).date_naive());
     let code = step.action.trim();
     let answer = match (code, step.answer.as_deref()) {
-        ("feedback", Some(a)) => Some(parse_answer(a).map_err(WorkError::Invalid)?),
-        ("feedback", None) => return Err(WorkError::Invalid("反馈：请选择群众的评价".into())),
+        ("feedback", Some(a)) => Some(parse_answer(a).map_err(StoreError::Invalid)?),
+        ("feedback", None) => return Err(StoreError::Invalid("反馈：请选择群众的评价".into())),
         _ => None,
     };
     let action = domain_action(code, answer, step.on_behalf)
-        .ok_or_else(|| WorkError::Invalid(format!("未知的操作“{code}”")))?;
+        .ok_or_else(|| StoreError::Invalid(format!("未知的操作“{code}”")))?;
     if let Some(v) = step.version {
         if v != m.version {
-            return Err(WorkError::Invalid(
+            return Err(StoreError::Invalid(
                 "事项刚被他人办理过，请刷新后再操作".into(),
             ));
         }
@@ -813,7 +813,7 @@ pub async fn act(
     let Some((actor, next)) = chosen else {
         // Refused because of the item's state (400), or because someone else may (403)?
         let someone_may = [
-            Actor::Owner,
+            Actor::FirstHandler,
             Actor::Resident,
             Actor::Office(Level::Village),
             Actor::Office(Level::Town),
@@ -823,15 +823,15 @@ pub async fn act(
         .iter()
         .any(|a| state.apply(action, *a).is_ok());
         return Err(match first_err {
-            Some(e) if !someone_may || !e.contains("无权") => WorkError::Invalid(e),
-            Some(e) => WorkError::Forbidden(e),
-            None => WorkError::Forbidden(format!("您无权对此事项{}", action_zh(code))),
+            Some(e) if !someone_may || !e.contains("无权") => StoreError::Invalid(e),
+            Some(e) => StoreError::Forbidden(e),
+            None => StoreError::Forbidden(format!("您无权对此事项{}", action_zh(code))),
         });
     };
     let note = step.note.trim().to_string();
-    let need_note = |what: &str| -> Result<(), WorkError> {
+    let need_note = |what: &str| -> Result<(), StoreError> {
         if note.is_empty() {
-            Err(WorkError::Invalid(format!(
+            Err(StoreError::Invalid(format!(
                 "{}：请填写{what}",
                 action_zh(code)
             )))
@@ -840,7 +840,7 @@ pub async fn act(
         }
     };
     if on < m.registered_on {
-        return Err(WorkError::Invalid("日期：不能早于登记日期".into()));
+        return Err(StoreError::Invalid("日期：不能早于登记日期".into()));
     }
     let mut am = m.clone().into_active_model();
     let mut data = serde_json::Map::new();
@@ -853,21 +853,21 @@ pub async fn act(
         "assign" => {
             let pid = step
                 .person_id
-                .ok_or_else(|| WorkError::Invalid("交办：请选择责任人".into()))?;
+                .ok_or_else(|| StoreError::Invalid("交办：请选择责任人".into()))?;
             let owner = person::Entity::find_by_id(pid)
                 .one(db)
                 .await?
-                .ok_or_else(|| WorkError::Invalid(format!("交办：责任人 {pid} 不存在")))?;
+                .ok_or_else(|| StoreError::Invalid(format!("交办：责任人 {pid} 不存在")))?;
             am.owner_person_id = Set(Some(owner.id));
             am.owner_unit_code = Set(Some(owner.unit_code.clone()));
             data.insert("owner".into(), serde_json::json!(owner.name));
             if let Some(d) = step.deadline {
                 if d < on {
-                    return Err(WorkError::Invalid("交办：期限不能早于今天".into()));
+                    return Err(StoreError::Invalid("交办：期限不能早于今天".into()));
                 }
                 // A petition's statutory limit cannot be lengthened by assigning it.
                 if m.clock == "petition" && m.deadline.is_some_and(|old| d > old) {
-                    return Err(WorkError::Invalid(format!(
+                    return Err(StoreError::Invalid(format!(
                         "交办：信访件的期限不能晚于法定期限 {}",
                         m.deadline.map(|d| d.to_string()).unwrap_or_default()
                     )));
@@ -882,21 +882,21 @@ pub async fn act(
             need_note("延期的理由（将写入延期告知书）")?;
             let old = m.deadline.unwrap_or(on);
             if on > old {
-                return Err(WorkError::Invalid(format!(
+                return Err(StoreError::Invalid(format!(
                     "延期：已过期限 {old}，只能在期限内（含当日）批准延期"
                 )));
             }
             let c = clock_of(policy, &m);
             if c.extension_days == 0 {
-                return Err(WorkError::Invalid("延期：本县制度不允许延期".into()));
+                return Err(StoreError::Invalid("延期：本县制度不允许延期".into()));
             }
             let longest = ledger::deadline(cal, old, c.extension_days, c.count);
             let new = match step.deadline {
                 Some(d) if d <= old => {
-                    return Err(WorkError::Invalid("延期：新期限应晚于原期限".into()));
+                    return Err(StoreError::Invalid("延期：新期限应晚于原期限".into()));
                 }
                 Some(d) if d > longest => {
-                    return Err(WorkError::Invalid(format!(
+                    return Err(StoreError::Invalid(format!(
                         "延期：最多延至 {longest}（{}天）",
                         c.extension_days
                     )));
@@ -927,9 +927,9 @@ pub async fn act(
         "supervise" => {
             let d = step
                 .deadline
-                .ok_or_else(|| WorkError::Invalid("督办：请填写督办期限".into()))?;
+                .ok_or_else(|| StoreError::Invalid("督办：请填写督办期限".into()))?;
             if d < on {
-                return Err(WorkError::Invalid("督办：督办期限不能早于今天".into()));
+                return Err(StoreError::Invalid("督办：督办期限不能早于今天".into()));
             }
             need_note("督办要求")?;
             am.supervision_deadline = Set(Some(d));
@@ -943,16 +943,16 @@ pub async fn act(
         "take_case" => {
             let pid = step
                 .person_id
-                .ok_or_else(|| WorkError::Invalid("包案：请选择包案领导".into()))?;
+                .ok_or_else(|| StoreError::Invalid("包案：请选择包案领导".into()))?;
             let p = person::Entity::find_by_id(pid)
                 .one(db)
                 .await?
-                .ok_or_else(|| WorkError::Invalid(format!("包案：人员 {pid} 不存在")))?;
+                .ok_or_else(|| StoreError::Invalid(format!("包案：人员 {pid} 不存在")))?;
             let county_leader = [Role::CountyLeadershipMember, Role::CountyPartyGovLeader]
                 .iter()
                 .any(|r| p.roles.contains(&format!(",{},", r.code())));
             if !county_leader {
-                return Err(WorkError::Invalid(format!(
+                return Err(StoreError::Invalid(format!(
                     "包案：{} 不是县级领导干部",
                     p.name
                 )));
@@ -962,7 +962,7 @@ pub async fn act(
         }
         "guarantee" => {
             let g = Guarantee::parse(step.guarantee.as_deref().unwrap_or(""))
-                .map_err(|e| WorkError::Invalid(format!("五包：{e}")))?;
+                .map_err(|e| StoreError::Invalid(format!("五包：{e}")))?;
             need_note("落实情况")?;
             data.insert("guarantee".into(), serde_json::json!(g.code()));
         }
@@ -994,7 +994,7 @@ async fn commit_step(
     am: ledger_item::ActiveModel,
     event: ledger_event::ActiveModel,
     conflict: &str,
-) -> Result<ledger_item::Model, WorkError> {
+) -> Result<ledger_item::Model, StoreError> {
     let txn = db.begin().await?;
     let res = ledger_item::Entity::update_many()
         .set(am)
@@ -1003,14 +1003,14 @@ async fn commit_step(
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
-        return Err(WorkError::Invalid(conflict.into()));
+        return Err(StoreError::Invalid(conflict.into()));
     }
     event.insert(&txn).await?;
     txn.commit().await?;
     ledger_item::Entity::find_by_id(m.id)
         .one(db)
         .await?
-        .ok_or_else(|| WorkError::NotFound("事项".into()))
+        .ok_or_else(|| StoreError::NotFound("事项".into()))
 }
 
 /// What a resident sees through the feedback link: the matter and where it stands now, nothing
@@ -1114,14 +1114,14 @@ pub async fn resident_feedback(
     answer: &str,
     note: &str,
     now: DateTime<Utc>,
-) -> Result<ledger_item::Model, WorkError> {
+) -> Result<ledger_item::Model, StoreError> {
     let m = by_token(db, token)
         .await?
-        .ok_or_else(|| WorkError::NotFound("事项".into()))?;
-    let a = parse_answer(answer).map_err(WorkError::Invalid)?;
+        .ok_or_else(|| StoreError::NotFound("事项".into()))?;
+    let a = parse_answer(answer).map_err(StoreError::Invalid)?;
     let on_behalf = matches!(by, Answerer::Staff(_));
     let actor = if on_behalf {
-        Actor::Owner
+        Actor::FirstHandler
     } else {
         Actor::Resident
     };
@@ -1134,7 +1134,7 @@ pub async fn resident_feedback(
             actor,
         )
         .map_err(|e| {
-            WorkError::Invalid(if m.status == "resolved" {
+            StoreError::Invalid(if m.status == "resolved" {
                 e
             } else {
                 "此事项当前不需要您评价：办结后才能评价".into()
@@ -1246,7 +1246,7 @@ pub async fn view(
     caller: &Caller,
     id: i32,
     today: NaiveDate,
-) -> Result<Option<ItemDetail>, WorkError> {
+) -> Result<Option<ItemDetail>, StoreError> {
     let Some(m) = find(db, caller, id).await? else {
         return Ok(None);
     };
@@ -1261,7 +1261,7 @@ pub async fn receipt(
     caller: &Caller,
     m: ledger_item::Model,
     today: NaiveDate,
-) -> Result<ItemDetail, WorkError> {
+) -> Result<ItemDetail, StoreError> {
     let mut d = view_of(db, caller, m, today).await?;
     d.matter = "（稳定工作事项已登记；内容只对有权查看的人显示）".into();
     d.resident_name = None;
@@ -1283,7 +1283,7 @@ async fn view_of(
     caller: &Caller,
     m: ledger_item::Model,
     today: NaiveDate,
-) -> Result<ItemDetail, WorkError> {
+) -> Result<ItemDetail, StoreError> {
     let (actors, region) = caller_actors(db, caller, &m).await?;
     let state = item_state(&m);
     let may: Vec<String> = STEPS

@@ -1,5 +1,21 @@
 //! Reading and writing lianxin's tables, on SQLite or PostgreSQL through one code path.
 
+/// What a write of the store answers besides a database error: the input refused (a Chinese
+/// sentence naming the field), the caller not allowed, or a thing not there.
+#[derive(Debug)]
+pub enum StoreError {
+    Invalid(String),
+    Forbidden(String),
+    NotFound(String),
+    Db(DbErr),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(e: DbErr) -> Self {
+        StoreError::Db(e)
+    }
+}
+
 pub mod access;
 pub mod books;
 pub mod bulk;

@@ -7,8 +7,9 @@ use super::history::{self, Change};
 use crate::domain::access::Capability;
 use crate::domain::labels::{ActivityKind, HouseholdTag, LinkKind, Role, split_codes};
 use crate::domain::policy::{Measure, Policy};
+use crate::domain::rules::measure;
 use crate::domain::work::{
-    self, ContactLink, DuplicateContact, OpenHousehold, Record, Taker, TemplateStatus,
+    self, Activity, ContactLink, DuplicateContact, OpenHousehold, Taker, TemplateStatus,
 };
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Query;
@@ -20,20 +21,7 @@ use sea_orm::{
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-#[derive(Debug)]
-pub enum WorkError {
-    Invalid(String),
-    Forbidden(String),
-    NotFound(String),
-    Db(DbErr),
-}
-
-impl From<DbErr> for WorkError {
-    fn from(e: DbErr) -> Self {
-        WorkError::Db(e)
-    }
-}
-
+pub use super::StoreError;
 pub use crate::domain::labels::ItemSource;
 
 pub fn ledger_zh(code: &str) -> &'static str {
@@ -67,7 +55,7 @@ pub struct Raised {
     pub on: NaiveDate,
     pub source: ItemSource,
     pub targets: Vec<String>,
-    pub owner: Option<i32>,
+    pub first_handler: Option<i32>,
     pub matters: Vec<String>,
 }
 
@@ -78,6 +66,7 @@ pub async fn register_matters<C: ConnectionTrait>(
     db: &C,
     raised: &[Raised],
     clock: &crate::domain::policy::Clock,
+    now: DateTime<Utc>,
 ) -> Result<Vec<ledger_item::Model>, DbErr> {
     if raised.is_empty() {
         return Ok(vec![]);
@@ -97,12 +86,11 @@ pub async fn register_matters<C: ConnectionTrait>(
     .await?;
     // Of the rest, the region codes (a record may name its village instead of a household).
     let regions = existing::<region::Entity>(db, region::Column::Code, &codes).await?;
-    let owners: Vec<i32> = raised.iter().filter_map(|r| r.owner).collect();
+    let owners: Vec<i32> = raised.iter().filter_map(|r| r.first_handler).collect();
     let units: HashMap<i32, String> =
         lookup::<person::Entity, _, _>(db, person::Column::Id, person::Column::UnitCode, &owners)
             .await?;
     let mut out = Vec::new();
-    let now = Utc::now();
     let mut log = Vec::new();
     let mut fresh = Vec::new();
     for r in raised {
@@ -143,8 +131,8 @@ pub async fn register_matters<C: ConnectionTrait>(
                 matter: Set(text.to_string()),
                 status: Set("registered".into()),
                 level: Set("village".into()),
-                owner_person_id: Set(r.owner),
-                owner_unit_code: Set(r.owner.and_then(|o| units.get(&o).cloned())),
+                owner_person_id: Set(r.first_handler),
+                owner_unit_code: Set(r.first_handler.and_then(|o| units.get(&o).cloned())),
                 registered_on: Set(r.on),
                 deadline: Set(Some(crate::domain::ledger::deadline(
                     &cal,
@@ -223,7 +211,7 @@ async fn check_participants<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     people: &[person::Model],
-) -> Result<(), WorkError> {
+) -> Result<(), StoreError> {
     if caller.can(Capability::ManageLinks) {
         return Ok(());
     }
@@ -281,7 +269,7 @@ async fn check_participants<C: ConnectionTrait>(
     if outside.is_empty() {
         Ok(())
     } else {
-        Err(WorkError::Invalid(format!(
+        Err(StoreError::Invalid(format!(
             "参加人：{} 不存在或不在您的范围内",
             outside.join("、")
         )))
@@ -292,7 +280,7 @@ async fn resolve_people<C: ConnectionTrait>(
     db: &C,
     ids: &[crate::domain::ids::IdNumber],
     person_ids: &[i32],
-) -> Result<Vec<person::Model>, WorkError> {
+) -> Result<Vec<person::Model>, StoreError> {
     let raw: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
     let mut found = person::Entity::find()
         .filter(person::Column::IdNumber.is_in(raw.clone()))
@@ -303,7 +291,7 @@ async fn resolve_people<C: ConnectionTrait>(
         .all(db)
         .await?;
     if by_id.len() != person_ids.len() {
-        return Err(WorkError::Invalid(
+        return Err(StoreError::Invalid(
             "参加人：所选人员已不在名册中，请刷新页面".into(),
         ));
     }
@@ -313,7 +301,7 @@ async fn resolve_people<C: ConnectionTrait>(
         .map(|i| i.masked())
         .collect();
     if !missing.is_empty() {
-        return Err(WorkError::Invalid(format!(
+        return Err(StoreError::Invalid(format!(
             "参加人：{} 不存在或不在您的范围内",
             missing.join("、")
         )));
@@ -341,7 +329,7 @@ async fn check_targets<C: ConnectionTrait>(
     db: &C,
     vis: &Visibility,
     targets: &[String],
-) -> Result<Vec<String>, WorkError> {
+) -> Result<Vec<String>, StoreError> {
     if targets.is_empty() {
         return Ok(vec![]);
     }
@@ -386,14 +374,14 @@ async fn check_targets<C: ConnectionTrait>(
             .cloned()
             .collect())
     } else {
-        Err(WorkError::Invalid(format!(
+        Err(StoreError::Invalid(format!(
             "对象：{} 不存在或不在您的范围内（应为户编号、区划代码、单位代码或身份证号）",
             unknown.join("、")
         )))
     }
 }
 
-fn record_model(r: &Record, fingerprint: String) -> activity::Model {
+fn activity_model(r: &Activity, fingerprint: String) -> activity::Model {
     activity::Model {
         id: 0,
         fingerprint,
@@ -411,7 +399,7 @@ fn record_model(r: &Record, fingerprint: String) -> activity::Model {
 }
 
 /// The record's full state for its history: fields, participants and targets.
-fn record_state(
+fn activity_state(
     a: &activity::Model,
     people: &[person::Model],
     targets: &[String],
@@ -489,11 +477,11 @@ pub async fn record(
     db: &DatabaseConnection,
     policy: &Policy,
     caller: &Caller,
-    r: Record,
+    r: Activity,
     now: DateTime<Utc>,
-) -> Result<Recorded, WorkError> {
+) -> Result<Recorded, StoreError> {
     if !caller.can(Capability::RecordWork) {
-        return Err(WorkError::Forbidden("您的角色不能记录工作".into()));
+        return Err(StoreError::Forbidden("您的角色不能记录工作".into()));
     }
     let fp = form_fingerprint(&r.client_key);
     if let Some(id) = existing_by_key(db, &fp).await? {
@@ -508,14 +496,14 @@ pub async fn record(
     if !caller.can(Capability::ManageLinks)
         && !people.iter().any(|p| Some(p.id) == caller.person_id)
     {
-        return Err(WorkError::Forbidden(
+        return Err(StoreError::Forbidden(
             "只能记录本人参加的工作（参加人中须有您本人）".into(),
         ));
     }
     check_participants(db, caller, &people).await?;
     let households = check_targets(db, &caller.visibility(), &r.targets).await?;
     crate::domain::work::attribute_matters(r.kind, &r.matters, &households)
-        .map_err(WorkError::Invalid)?;
+        .map_err(StoreError::Invalid)?;
     if !r.matters.is_empty() {
         let places = region::Entity::find()
             .filter(region::Column::Code.is_in(r.targets.clone()))
@@ -526,14 +514,14 @@ pub async fn record(
                 .count(db)
                 .await?;
         if places == 0 {
-            return Err(WorkError::Invalid(
+            return Err(StoreError::Invalid(
                 "反映事项：须有走访对象（户或村、社区），才能记入台账".into(),
             ));
         }
     }
 
     let txn = db.begin().await?;
-    let mut m = record_model(&r, fp.clone());
+    let mut m = activity_model(&r, fp.clone());
     m.author_account_id = Some(caller.account_id).filter(|a| *a > 0);
     m.author_person_id = caller.person_id;
     m.recorded_at = Some(now);
@@ -563,10 +551,11 @@ pub async fn record(
             on: r.start,
             source: ItemSource::Visit,
             targets: r.targets.clone(),
-            owner: people.first().map(|p| p.id),
+            first_handler: people.first().map(|p| p.id),
             matters: r.matters.clone(),
         }],
         &policy.ledger.item,
+        now,
     )
     .await?;
     history::append(
@@ -577,7 +566,7 @@ pub async fn record(
             entity: "activity",
             entity_key: saved.id.to_string(),
             action: "create",
-            changes: history::diff(None, &record_state(&saved, &people, &r.targets)),
+            changes: history::diff(None, &activity_state(&saved, &people, &r.targets)),
         }],
     )
     .await?;
@@ -592,17 +581,17 @@ pub async fn record(
 
 /// A record with everyone and everything it names.
 #[derive(Debug, Clone)]
-pub struct RecordDetail {
+pub struct ActivityDetail {
     pub activity: activity::Model,
     pub participants: Vec<person::Model>,
     pub targets: Vec<String>,
     pub items: Vec<ledger_item::Model>,
 }
 
-pub async fn record_detail(
+pub async fn activity_detail(
     db: &impl ConnectionTrait,
     id: i32,
-) -> Result<Option<RecordDetail>, DbErr> {
+) -> Result<Option<ActivityDetail>, DbErr> {
     let Some(a) = activity::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
@@ -630,7 +619,7 @@ pub async fn record_detail(
         .order_by_asc(ledger_item::Column::Id)
         .all(db)
         .await?;
-    Ok(Some(RecordDetail {
+    Ok(Some(ActivityDetail {
         activity: a,
         participants,
         targets,
@@ -668,28 +657,28 @@ pub async fn correct(
     policy: &Policy,
     caller: &Caller,
     id: i32,
-    r: Record,
+    r: Activity,
     now: DateTime<Utc>,
-) -> Result<Recorded, WorkError> {
-    let Some(old) = record_detail(db, id).await? else {
-        return Err(WorkError::NotFound("工作记录".into()));
+) -> Result<Recorded, StoreError> {
+    let Some(old) = activity_detail(db, id).await? else {
+        return Err(StoreError::NotFound("工作记录".into()));
     };
-    may_correct(policy, caller, &old.activity, now).map_err(WorkError::Forbidden)?;
+    may_correct(policy, caller, &old.activity, now).map_err(StoreError::Forbidden)?;
     let people = resolve_people(db, &r.participants, &r.participant_ids).await?;
     // A correction keeps its author in it: it cannot be moved into other people's names only.
     if !caller.can(Capability::ManageLinks)
         && !people.iter().any(|p| Some(p.id) == caller.person_id)
     {
-        return Err(WorkError::Forbidden(
+        return Err(StoreError::Forbidden(
             "只能更正本人参加的工作（参加人中须有您本人）".into(),
         ));
     }
     check_participants(db, caller, &people).await?;
     let households = check_targets(db, &caller.visibility(), &r.targets).await?;
     crate::domain::work::attribute_matters(r.kind, &r.matters, &households)
-        .map_err(WorkError::Invalid)?;
+        .map_err(StoreError::Invalid)?;
     let txn = db.begin().await?;
-    let mut m = record_model(&r, old.activity.fingerprint.clone());
+    let mut m = activity_model(&r, old.activity.fingerprint.clone());
     m.id = id;
     m.author_account_id = old.activity.author_account_id;
     m.author_person_id = old.activity.author_person_id;
@@ -700,8 +689,8 @@ pub async fn correct(
         .filter(|x| !old.activity.matters.lines().any(|o| o == x.as_str()))
         .cloned()
         .collect();
-    let before = record_state(&old.activity, &old.participants, &old.targets);
-    let after = record_state(&m, &people, &r.targets);
+    let before = activity_state(&old.activity, &old.participants, &old.targets);
+    let after = activity_state(&m, &people, &r.targets);
     let saved = m.into_active_model().reset_all().update(&txn).await?;
     write_links(&txn, id, &people, &r.targets).await?;
     let items = register_matters(
@@ -711,10 +700,11 @@ pub async fn correct(
             on: r.start,
             source: ItemSource::Visit,
             targets: r.targets.clone(),
-            owner: people.first().map(|p| p.id),
+            first_handler: people.first().map(|p| p.id),
             matters: new_matters,
         }],
         &policy.ledger.item,
+        now,
     )
     .await?;
     history::append(
@@ -844,9 +834,10 @@ pub fn coverage_kinds(policy: &Policy) -> Vec<String> {
         .rules
         .iter()
         .find_map(|r| match &r.measure {
-            Measure::HouseholdCoverage { link_kinds, .. } => {
-                Some(link_kinds.iter().map(|k| k.code().to_string()).collect())
-            }
+            Measure::HouseholdCoverage(measure::household_coverage::HouseholdCoverage {
+                link_kinds,
+                ..
+            }) => Some(link_kinds.iter().map(|k| k.code().to_string()).collect()),
             _ => None,
         })
         .unwrap_or_else(|| vec![LinkKind::HouseholdLink.code().to_string()])
@@ -1139,9 +1130,9 @@ pub async fn confirm_links(
     pairs: &[(String, i32)],
     day: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<usize, WorkError> {
+) -> Result<usize, StoreError> {
     if !caller.can(Capability::ManageLinks) {
-        return Err(WorkError::Forbidden(
+        return Err(StoreError::Forbidden(
             "只有党政办、组织部门可以确认联户安排".into(),
         ));
     }
@@ -1165,7 +1156,7 @@ pub async fn confirm_links(
         .map(String::as_str)
         .collect();
     if !outside.is_empty() {
-        return Err(WorkError::Invalid(format!(
+        return Err(StoreError::Invalid(format!(
             "以下户不存在或不在您的范围内：{}",
             outside
                 .iter()
@@ -1182,7 +1173,7 @@ pub async fn confirm_links(
         .map(String::as_str)
         .collect();
     if !taken.is_empty() {
-        return Err(WorkError::Invalid(format!(
+        return Err(StoreError::Invalid(format!(
             "以下户在此期间已有联户干部，请重新生成方案：{}",
             taken
                 .iter()
@@ -1198,7 +1189,7 @@ pub async fn confirm_links(
         .count(db)
         .await?;
     if found != pids.len() as u64 {
-        return Err(WorkError::Invalid(
+        return Err(StoreError::Invalid(
             "方案中的干部已不在人员名册中，请重新生成方案".into(),
         ));
     }
@@ -1262,14 +1253,14 @@ pub async fn handover(
     to: &person::Model,
     day: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<Handover, WorkError> {
+) -> Result<Handover, StoreError> {
     if !caller.can(Capability::ManageLinks) {
-        return Err(WorkError::Forbidden(
+        return Err(StoreError::Forbidden(
             "只有党政办、组织部门可以办理交接".into(),
         ));
     }
     if from.id == to.id {
-        return Err(WorkError::Invalid("接任人不能是本人".into()));
+        return Err(StoreError::Invalid("接任人不能是本人".into()));
     }
     let vis = caller.visibility_for(Capability::ManageLinks);
     for p in [from, to] {
@@ -1279,7 +1270,7 @@ pub async fn handover(
             .count(db)
             .await?;
         if ok == 0 {
-            return Err(WorkError::NotFound("人员".into()));
+            return Err(StoreError::NotFound("人员".into()));
         }
     }
     let txn = db.begin().await?;
@@ -1428,7 +1419,10 @@ pub fn visit_kinds(policy: &Policy) -> Vec<ActivityKind> {
         .rules
         .iter()
         .find_map(|r| match &r.measure {
-            Measure::VisitsPerTarget { activity_kinds, .. } => Some(activity_kinds.clone()),
+            Measure::VisitsPerTarget(measure::visits_per_target::VisitsPerTarget {
+                activity_kinds,
+                ..
+            }) => Some(activity_kinds.clone()),
             _ => None,
         })
         .unwrap_or_else(|| vec![ActivityKind::HouseholdVisit])
@@ -1579,7 +1573,12 @@ pub async fn my_work(
         .collect();
     let mut owed = Vec::new();
     for r in &policy.rules {
-        if let Measure::VisitsPerTarget { min, each_half, .. } = &r.measure {
+        if let Measure::VisitsPerTarget(measure::visits_per_target::VisitsPerTarget {
+            min,
+            each_half,
+            ..
+        }) = &r.measure
+        {
             let bound: Vec<&MyHousehold> = mine
                 .iter()
                 .filter(|h| r.who.link_kinds.iter().any(|k| k.code() == h.link_kind))
@@ -1736,9 +1735,9 @@ pub async fn add_link(
     p: &person::Model,
     l: NewLink,
     now: DateTime<Utc>,
-) -> Result<link::Model, WorkError> {
+) -> Result<link::Model, StoreError> {
     if !caller.can(Capability::ManageLinks) {
-        return Err(WorkError::Forbidden(
+        return Err(StoreError::Forbidden(
             "只有党政办、组织部门可以安排联系关系".into(),
         ));
     }
@@ -1752,7 +1751,7 @@ pub async fn add_link(
     }
     if !found {
         let wanted: Vec<&str> = l.kind.target_kinds().iter().map(|k| k.zh()).collect();
-        return Err(WorkError::Invalid(format!(
+        return Err(StoreError::Invalid(format!(
             "对象代码：“{}”不存在，{}的对象应为已有的{}",
             crate::domain::ids::shown_code(&code),
             l.kind.zh(),
@@ -1761,12 +1760,12 @@ pub async fn add_link(
     }
     if let (Some(s), Some(e)) = (l.start, l.end) {
         if e < s {
-            return Err(WorkError::Invalid("结束日期不能早于开始日期".into()));
+            return Err(StoreError::Invalid("结束日期不能早于开始日期".into()));
         }
     }
     for d in [l.start, l.end].into_iter().flatten() {
         if d.year() != l.year {
-            return Err(WorkError::Invalid(format!("日期{d}不在{}年度内", l.year)));
+            return Err(StoreError::Invalid(format!("日期{d}不在{}年度内", l.year)));
         }
     }
     let key = format!("{}|p{}|{}|{}", l.year, p.id, l.kind.code(), code);
@@ -1776,7 +1775,7 @@ pub async fn add_link(
         .await?
         > 0
     {
-        return Err(WorkError::Invalid("该联系关系已经存在".into()));
+        return Err(StoreError::Invalid("该联系关系已经存在".into()));
     }
     let m = link::Model {
         id: 0,
@@ -1830,16 +1829,16 @@ pub async fn change_link(
     id: i32,
     c: LinkChange,
     now: DateTime<Utc>,
-) -> Result<link::Model, WorkError> {
+) -> Result<link::Model, StoreError> {
     let Some(old) = link::Entity::find_by_id(id).one(db).await? else {
-        return Err(WorkError::NotFound("该联系关系".into()));
+        return Err(StoreError::NotFound("该联系关系".into()));
     };
     let own = old.person_id.is_some() && old.person_id == caller.person_id;
     let manage = caller.can(Capability::ManageLinks);
     // The posted cadre may hand in their own end report; everything else is the office's.
     let only_report = c.end.is_none() && c.front_line.is_none() && c.assessment.is_none();
     if !(manage || (own && only_report)) {
-        return Err(WorkError::Forbidden(
+        return Err(StoreError::Forbidden(
             "只有党政办、组织部门可以修改联系关系".into(),
         ));
     }
@@ -1852,12 +1851,12 @@ pub async fn change_link(
             .await?
             == 0
         {
-            return Err(WorkError::NotFound("该联系关系".into()));
+            return Err(StoreError::NotFound("该联系关系".into()));
         }
     }
     let posting = old.kind == LinkKind::GrassrootsPosting.code();
     if !posting && (c.front_line.is_some() || c.report_on.is_some() || c.assessment.is_some()) {
-        return Err(WorkError::Invalid(
+        return Err(StoreError::Invalid(
             "只有下基层锻炼才有锻炼岗位、述职报告和考核".into(),
         ));
     }
@@ -1865,7 +1864,7 @@ pub async fn change_link(
     if let Some(e) = c.end {
         if let (Some(e), Some(s)) = (e, old.start_date) {
             if e < s {
-                return Err(WorkError::Invalid("结束日期不能早于开始日期".into()));
+                return Err(StoreError::Invalid("结束日期不能早于开始日期".into()));
             }
         }
         new.end_date = e;
@@ -1873,7 +1872,7 @@ pub async fn change_link(
     if let Some(f) = c.front_line {
         if let Some(f) = &f {
             if !FRONT_LINES.contains(&f.as_str()) {
-                return Err(WorkError::Invalid(format!(
+                return Err(StoreError::Invalid(format!(
                     "锻炼岗位应为：{}",
                     FRONT_LINES.join("、")
                 )));

@@ -45,7 +45,7 @@ pub async fn authenticate(State(s): State<AppState>, mut req: Request, next: Nex
     let addr = address(req.extensions());
     let now = chrono::Utc::now();
     let caller = if let Some(t) = bearer(req.headers()) {
-        access::token_caller(&s.db, &t, &addr).await
+        access::token_caller(&s.db, &t, &addr, now).await
     } else if let Some(t) = session_token(req.headers()) {
         access::session_caller(&s.db, &t, &addr, now).await
     } else {

@@ -48,7 +48,7 @@ pub fn entries(c: &Caller) -> Vec<Entry> {
     if c.person_id.is_some() {
         add("/me", "我的");
         if c.can(Capability::RecordWork) {
-            add("/work/new", "记一笔");
+            add("/activities/new", "记一笔");
         }
     }
     if c.person_id.is_some() || c.can(Capability::HandleItems) || has_role(c, AccessRole::Inspector)

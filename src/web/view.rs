@@ -5,6 +5,7 @@
 use crate::domain::ids::{mask_id_number, mask_phone};
 use crate::domain::labels::*;
 use crate::store::entities::*;
+pub use crate::time::{beijing_time, today};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -450,14 +451,6 @@ pub async fn history_views(
         .collect())
 }
 
-/// Times are stored in UTC and shown in Beijing time.
-pub fn beijing_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    match chrono::FixedOffset::east_opt(8 * 3600) {
-        Some(tz) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-        None => t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    }
-}
-
 /// Chinese names of stored fields, for history lines.
 pub fn field_zh(field: &str) -> &str {
     match field {
@@ -563,15 +556,6 @@ pub async fn named<T: InRegion>(
 ) -> Result<crate::store::registry::Page<T>, sea_orm::DbErr> {
     page.items = with_region_names(db, std::mem::take(&mut page.items)).await?;
     Ok(page)
-}
-
-/// Today's date in Beijing: the date every period and deadline of the UI is judged on.
-pub fn today() -> chrono::NaiveDate {
-    let now = chrono::Utc::now();
-    match chrono::FixedOffset::east_opt(8 * 3600) {
-        Some(tz) => now.with_timezone(&tz).date_naive(),
-        None => now.date_naive(),
-    }
 }
 
 /// A ledger item as shown; the content of stability items only to roles that may read it.

@@ -128,6 +128,7 @@ impl TestApp {
                 grants,
             },
             "test",
+            chrono::Utc::now(),
         )
         .await
         .expect("create account");

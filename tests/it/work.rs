@@ -720,7 +720,7 @@ async fn the_form_keeps_what_was_typed_and_records_a_resent_form_once() {
         .await;
     let zhang = app.login("zhang", PASSWORD).await;
     let form = zhang
-        .get(app.url("/work/new"))
+        .get(app.url("/activities/new"))
         .send()
         .await
         .unwrap()
@@ -746,7 +746,7 @@ async fn the_form_keeps_what_was_typed_and_records_a_resent_form_once() {
     ];
     let before = app.counts().await;
     let r = zhang
-        .post(app.url("/work/new"))
+        .post(app.url("/activities/new"))
         .form(&fields)
         .send()
         .await
@@ -764,7 +764,7 @@ async fn the_form_keeps_what_was_typed_and_records_a_resent_form_once() {
 
     fields[2].1 = "2026-11-03".into();
     let r = zhang
-        .post(app.url("/work/new"))
+        .post(app.url("/activities/new"))
         .form(&fields)
         .send()
         .await
@@ -774,7 +774,7 @@ async fn the_form_keeps_what_was_typed_and_records_a_resent_form_once() {
     assert!(to.contains("saved=1"), "{to}");
     // The same form again (the phone resent it): the same record, nothing new.
     let r = zhang
-        .post(app.url("/work/new"))
+        .post(app.url("/activities/new"))
         .form(&fields)
         .send()
         .await

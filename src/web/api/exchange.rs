@@ -59,6 +59,7 @@ async fn import(
             .hold_import_before_commit_secs
             .map(std::time::Duration::from_secs),
         item_clock: Some(s.policy().ledger.item),
+        now: caller.now,
     };
     match run_import(&s, &caller, files, &opts, &q.file).await {
         Ok(o) => Ok(Json(o)),
@@ -151,6 +152,7 @@ pub async fn run_import(
             .collect();
         access::audit(
             &s.db,
+            caller.now,
             Some(caller.account_id),
             &caller.username,
             "import",
@@ -166,6 +168,7 @@ pub async fn run_import(
 pub async fn audit_export(s: &AppState, caller: &Caller, k: Kind) -> Result<(), AppError> {
     access::audit(
         &s.db,
+        caller.now,
         Some(caller.account_id),
         &caller.username,
         "export",

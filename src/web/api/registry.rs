@@ -276,6 +276,7 @@ pub async fn reveal_person(
     }
     access::audit(
         &s.db,
+        caller.now,
         Some(caller.account_id),
         &caller.username,
         "reveal",
@@ -312,6 +313,7 @@ pub async fn reveal_household(
     }
     access::audit(
         &s.db,
+        caller.now,
         Some(caller.account_id),
         &caller.username,
         "reveal",

@@ -1,7 +1,7 @@
 //! Work records, contact points, coverage, household assignment and handover.
 
 use crate::domain::access::Capability;
-use crate::domain::work::RawRecord;
+use crate::domain::work::RawActivity;
 use crate::error::{ApiError, AppError};
 use crate::startup::AppState;
 use crate::store::access::Caller;
@@ -40,12 +40,12 @@ fn record_error(errors: Vec<crate::domain::work::FieldError>) -> AppError {
 
 /// Records work once for everyone who took part. Each matter becomes a ledger item of the
 /// household visited. The same `client_key` twice records once (200 with `duplicate`).
-#[utoipa::path(post, path = "/activities", tag = "work", request_body = RawRecord,
+#[utoipa::path(post, path = "/activities", tag = "work", request_body = RawActivity,
     responses((status = 201, body = Recorded), (status = 200, body = Recorded), (status = 400), (status = 403)))]
 async fn create_activity(
     State(s): State<AppState>,
     caller: Caller,
-    Json(raw): Json<RawRecord>,
+    Json(raw): Json<RawActivity>,
 ) -> Result<(StatusCode, Json<Recorded>), ApiError> {
     let r = raw
         .parse(today(), s.config.max_list_items)
@@ -114,7 +114,7 @@ pub async fn activity_detail(
     caller: &Caller,
     id: i32,
 ) -> Result<ActivityDetail, AppError> {
-    let d = work::record_detail(&s.db, id)
+    let d = work::activity_detail(&s.db, id)
         .await?
         .ok_or(AppError::NotFound("该工作记录".into()))?;
     // A record is visible to whoever may see one of its participants.
@@ -167,13 +167,13 @@ async fn get_activity(
 }
 
 /// Corrects a record: its author within the policy's window, the office after it.
-#[utoipa::path(put, path = "/activities/{id}", tag = "work", request_body = RawRecord,
+#[utoipa::path(put, path = "/activities/{id}", tag = "work", request_body = RawActivity,
     responses((status = 200, body = Recorded), (status = 400), (status = 403), (status = 404)))]
 async fn correct_activity(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<i32>,
-    Json(raw): Json<RawRecord>,
+    Json(raw): Json<RawActivity>,
 ) -> Result<Json<Recorded>, ApiError> {
     activity_detail(&s, &caller, id).await?;
     let r = raw

@@ -398,7 +398,7 @@ async fn create_account(
         must_change_password: true,
         grants: vec![Grant { role, scope }],
     };
-    match access::create_account(&s.db, new, &caller.username).await {
+    match access::create_account(&s.db, new, &caller.username, caller.now).await {
         Ok(_) => {
             accounts_page(
                 &s,

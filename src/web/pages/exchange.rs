@@ -120,7 +120,7 @@ async fn upload(
     let opts = ImportOptions {
         dry_run: true,
         item_clock: Some(s.policy().ledger.item),
-        ..Default::default()
+        ..ImportOptions::at(caller.now)
     };
     match run_import(&s, &caller, files, &opts, &name).await {
         Ok(outcome) => {
@@ -193,7 +193,7 @@ async fn confirm(
         files,
         &ImportOptions {
             item_clock: Some(s.policy().ledger.item),
-            ..Default::default()
+            ..ImportOptions::at(caller.now)
         },
         &name,
     )

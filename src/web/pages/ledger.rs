@@ -226,7 +226,7 @@ async fn new_submit(
             None => Ok(Redirect::to(&format!("/inbox?registered={}", m.id)).into_response()),
         },
         // Everything typed comes back with the reasons.
-        Err(crate::store::work::WorkError::Invalid(e)) => {
+        Err(crate::store::StoreError::Invalid(e)) => {
             Ok(render(&new_page(f, Some(e)))?.into_response())
         }
         Err(e) => Err(e.into()),
@@ -624,10 +624,10 @@ async fn resident_answer(
     .await;
     let (m, thanks, error) = match res {
         Ok(m) => (Some(m), true, None),
-        Err(crate::store::work::WorkError::Invalid(e)) => {
+        Err(crate::store::StoreError::Invalid(e)) => {
             (ledger::by_token(&s.db, &token).await?, false, Some(e))
         }
-        Err(crate::store::work::WorkError::NotFound(_)) => (None, false, None),
+        Err(crate::store::StoreError::NotFound(_)) => (None, false, None),
         Err(e) => return Err(e.into()),
     };
     let v = match &m {

@@ -5,7 +5,7 @@
 use super::render;
 use crate::domain::access::Capability;
 use crate::domain::labels::ActivityKind;
-use crate::domain::work::{FieldError, RawRecord, TemplateStatus};
+use crate::domain::work::{FieldError, RawActivity, TemplateStatus};
 use crate::error::AppError;
 use crate::startup::AppState;
 use crate::store::access::Caller;
@@ -25,9 +25,12 @@ use std::collections::HashMap;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me", get(me))
-        .route("/work/new", get(new_record).post(submit_record))
-        .route("/work/{id}", get(record))
-        .route("/work/{id}/edit", get(edit_record).post(submit_correction))
+        .route("/activities/new", get(new_activity).post(submit_activity))
+        .route("/activities/{id}", get(show_activity))
+        .route(
+            "/activities/{id}/edit",
+            get(edit_activity).post(submit_correction),
+        )
         .route("/regions/{code}/coverage", get(coverage))
         .route("/regions/{code}/unlinked", get(unlinked))
         .route("/regions/{code}/assignment", get(assignment).post(propose))
@@ -59,7 +62,7 @@ struct RecordForm {
     title: String,
     action: String,
     draft: String,
-    raw: RawRecord,
+    raw: RawActivity,
     kinds: Vec<Choice>,
     colleagues: Vec<Choice>,
     targets: Vec<Choice>,
@@ -95,14 +98,14 @@ impl FormAt {
     fn new() -> FormAt {
         FormAt {
             title: "记一笔工作",
-            action: "/work/new".into(),
+            action: "/activities/new".into(),
             draft: "new".into(),
         }
     }
     fn edit(id: i32) -> FormAt {
         FormAt {
             title: "更正工作记录",
-            action: format!("/work/{id}/edit"),
+            action: format!("/activities/{id}/edit"),
             draft: format!("edit-{id}"),
         }
     }
@@ -112,7 +115,7 @@ async fn form(
     s: &AppState,
     caller: &Caller,
     at: FormAt,
-    raw: RawRecord,
+    raw: RawActivity,
     errors: Vec<FieldError>,
     problem: Option<String>,
 ) -> Result<Html<String>, AppError> {
@@ -193,11 +196,11 @@ async fn form(
     })
 }
 
-async fn new_record(State(s): State<AppState>, caller: Caller) -> Result<Html<String>, AppError> {
+async fn new_activity(State(s): State<AppState>, caller: Caller) -> Result<Html<String>, AppError> {
     if !caller.can(Capability::RecordWork) {
         return Err(AppError::Forbidden);
     }
-    let raw = RawRecord {
+    let raw = RawActivity {
         client_key: new_key(),
         kind: ActivityKind::HouseholdVisit.code().into(),
         start_date: today().to_string(),
@@ -209,8 +212,8 @@ async fn new_record(State(s): State<AppState>, caller: Caller) -> Result<Html<St
 /// The form as sent: repeated fields become lists; the free-text lists are split later. Each
 /// matter row's household comes before its text; a matter names its household as `code：text`,
 /// and that household becomes a target of the record.
-fn raw_from_form(fields: Vec<(String, String)>) -> RawRecord {
-    let mut r = RawRecord::default();
+fn raw_from_form(fields: Vec<(String, String)>) -> RawActivity {
+    let mut r = RawActivity::default();
     let mut row_household = String::new();
     for (k, v) in fields {
         if k == "matter_household" {
@@ -263,7 +266,7 @@ fn refused(page: Html<String>) -> Response {
     (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
-async fn submit_record(
+async fn submit_activity(
     State(s): State<AppState>,
     caller: Caller,
     Form(fields): Form<Vec<(String, String)>>,
@@ -280,16 +283,16 @@ async fn submit_record(
     };
     match result {
         Ok(done) => {
-            let mut to = format!("/work/{}?saved=1", done.activity_id);
+            let mut to = format!("/activities/{}?saved=1", done.activity_id);
             if done.duplicate {
-                to = format!("/work/{}?duplicate=1", done.activity_id);
+                to = format!("/activities/{}?duplicate=1", done.activity_id);
             }
             if !done.warnings.is_empty() {
                 to.push_str("&warn=companions");
             }
             Ok(Redirect::to(&to).into_response())
         }
-        Err(work::WorkError::Invalid(m)) => Ok(refused(
+        Err(work::StoreError::Invalid(m)) => Ok(refused(
             form(&s, &caller, FormAt::new(), raw, vec![], Some(m)).await?,
         )),
         Err(e) => Err(e.into()),
@@ -297,7 +300,7 @@ async fn submit_record(
 }
 
 #[derive(Template)]
-#[template(path = "work/record.html")]
+#[template(path = "work/activity.html")]
 struct RecordPage {
     id: i32,
     d: api::ActivityDetail,
@@ -324,7 +327,7 @@ impl RecordPage {
     }
 }
 
-async fn record(
+async fn show_activity(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<i32>,
@@ -346,9 +349,9 @@ async fn record(
 }
 
 /// The stored record as the form's raw fields.
-fn raw_of(d: &work::RecordDetail) -> RawRecord {
+fn raw_of(d: &work::ActivityDetail) -> RawActivity {
     let a = &d.activity;
-    RawRecord {
+    RawActivity {
         client_key: format!("edit-{}", a.id),
         kind: a.kind.clone(),
         start_date: a.start_date.to_string(),
@@ -363,17 +366,21 @@ fn raw_of(d: &work::RecordDetail) -> RawRecord {
     }
 }
 
-async fn editable(s: &AppState, caller: &Caller, id: i32) -> Result<work::RecordDetail, AppError> {
+async fn editable(
+    s: &AppState,
+    caller: &Caller,
+    id: i32,
+) -> Result<work::ActivityDetail, AppError> {
     let detail = api::activity_detail(s, caller, id).await?;
     if let Some(why) = detail.correct_refusal {
         return Err(AppError::Refused(why));
     }
-    work::record_detail(&s.db, id)
+    work::activity_detail(&s.db, id)
         .await?
         .ok_or(AppError::NotFound("该工作记录".into()))
 }
 
-async fn edit_record(
+async fn edit_activity(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<i32>,
@@ -399,8 +406,8 @@ async fn submit_correction(
         }
     };
     match work::correct(&s.db, &s.policy(), &caller, id, r, Utc::now()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/work/{id}?saved=1")).into_response()),
-        Err(work::WorkError::Invalid(m)) => Ok(refused(
+        Ok(_) => Ok(Redirect::to(&format!("/activities/{id}?saved=1")).into_response()),
+        Err(work::StoreError::Invalid(m)) => Ok(refused(
             form(&s, &caller, FormAt::edit(id), raw, vec![], Some(m)).await?,
         )),
         Err(e) => Err(e.into()),

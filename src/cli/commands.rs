@@ -1,0 +1,377 @@
+//! What each command does: import and export, accounts, books, the compliance report, the
+//! calendar, the demo county and serving.
+
+use super::*;
+
+pub(super) fn report(result: Result<Outcome, ImportFailure>, started: Instant) -> ExitCode {
+    match result {
+        Ok(o) => {
+            for k in Kind::ALL {
+                if let Some(t) = o
+                    .tallies
+                    .get(k.key())
+                    .filter(|t| t.created + t.updated + t.unchanged > 0)
+                {
+                    println!(
+                        "{}：新增{}，更新{}，不变{}",
+                        k.zh(),
+                        t.created,
+                        t.updated,
+                        t.unchanged
+                    );
+                }
+            }
+            let verb = if o.dry_run {
+                "检查通过（未写入）"
+            } else {
+                "导入完成"
+            };
+            println!("{verb}，用时 {:.1} 秒", started.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(ImportFailure::Invalid(errors)) => {
+            eprintln!("导入失败：发现{}处错误，没有写入任何数据。", errors.len());
+            for e in &errors {
+                eprintln!("  {e}");
+            }
+            ExitCode::from(2)
+        }
+        Err(ImportFailure::Db(e)) => {
+            eprintln!("导入失败（数据库错误，没有写入任何数据）：{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub(super) async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let app = Application::build(config.clone()).await?;
+    println!(
+        "连心已启动：http://{}  （数据库 {}）",
+        config.listen,
+        config.database_url_for_logs()
+    );
+    tracing::info!(listen = %config.listen, "serving");
+    app.run().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn user(config: &Config, action: UserAction) -> anyhow::Result<ExitCode> {
+    use crate::domain::access::{AccessRole, Grant, scope_for};
+    use crate::store::access::{self, AccountError, Caller, NewAccount};
+    let db = crate::store::connect(&config.database_url).await?;
+    crate::store::migrate(&db).await?;
+    let operator = Caller::operator(chrono::Utc::now());
+    let fail = |e: AccountError| -> anyhow::Result<ExitCode> {
+        match e {
+            AccountError::Invalid(m) => {
+                eprintln!("错误：{m}");
+                Ok(ExitCode::from(2))
+            }
+            other => Err(other.into()),
+        }
+    };
+    match action {
+        UserAction::Add {
+            username,
+            role,
+            scope,
+            unit,
+            name,
+            person,
+        } => {
+            let role = AccessRole::parse(&role).map_err(anyhow::Error::msg)?;
+            let scope = scope_for(role, scope.as_deref(), unit).map_err(anyhow::Error::msg)?;
+            let person = match person {
+                Some(id) => {
+                    use crate::store::entities::person;
+                    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+                    let id =
+                        crate::domain::ids::IdNumber::parse(&id).map_err(anyhow::Error::msg)?;
+                    let p = person::Entity::find()
+                        .filter(person::Column::IdNumber.eq(id.as_str()))
+                        .one(&db)
+                        .await?;
+                    Some(p.ok_or_else(|| anyhow::anyhow!("名册中没有这个身份证号的人员"))?)
+                }
+                None => None,
+            };
+            let password = access::initial_password();
+            let new = NewAccount {
+                display_name: name
+                    .or_else(|| person.as_ref().map(|p| p.name.clone()))
+                    .unwrap_or_else(|| username.clone()),
+                username: username.clone(),
+                person_id: person.map(|p| p.id),
+                password: password.clone(),
+                must_change_password: true,
+                grants: vec![Grant { role, scope }],
+            };
+            match access::create_account(&db, new, &operator.username, operator.now).await {
+                Ok(_) => {
+                    println!("已创建账号 {username}，初始密码：{password}（首次登录须修改）");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => fail(e),
+            }
+        }
+        UserAction::Reset { username } => {
+            let Some(acc) = access::find_account(&db, &username).await? else {
+                eprintln!("错误：账号 {username} 不存在");
+                return Ok(ExitCode::from(2));
+            };
+            let password = access::initial_password();
+            match access::set_password(&db, acc.id, &password, true, &operator, None).await {
+                Ok(()) => {
+                    println!("已重置 {username} 的密码，初始密码：{password}（登录后须修改）");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => fail(e),
+            }
+        }
+        UserAction::Disable { username } => {
+            match access::set_disabled(&db, &username, true, &operator).await {
+                Ok(()) => {
+                    println!("已停用账号 {username}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => fail(e),
+            }
+        }
+        UserAction::List => {
+            for (a, grants) in access::accounts(&db).await? {
+                let g: Vec<String> = grants
+                    .iter()
+                    .map(|g| format!("{}（{}）", g.role.zh(), g.scope.zh()))
+                    .collect();
+                let state = if a.disabled {
+                    "已停用"
+                } else if a.must_change_password {
+                    "待改初始密码"
+                } else {
+                    "正常"
+                };
+                println!(
+                    "{:<16} {:<10} {} {}",
+                    a.username,
+                    a.display_name,
+                    state,
+                    g.join("、")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Writes one record book from the database, as the pages would offer it.
+pub(super) async fn book(
+    config: &Config,
+    kind: &str,
+    code: Option<&str>,
+    year: Option<i32>,
+    output: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use crate::store::{books, registry as reg};
+    let db = crate::store::connect(&config.database_url).await?;
+    crate::store::migrate(&db).await?;
+    let policy =
+        crate::store::rules::policy_in_force(&db, config.policy()?, crate::time::today()).await?;
+    let today = crate::web::view::today();
+    let year = year.unwrap_or_else(|| chrono::Datelike::year(&today));
+    let day = chrono::NaiveDate::from_ymd_opt(year, 12, 31)
+        .unwrap_or(today)
+        .min(today);
+    let all = crate::store::access::Visibility::everything();
+    let need = |what: &str| anyhow::anyhow!("{kind} 需要{what}");
+    let b = match kind {
+        "record" => {
+            let id: i32 = code.ok_or_else(|| need("人员编号"))?.parse()?;
+            let p = reg::person(&db, id, &all)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("没有编号为 {id} 的人员"))?;
+            books::record_book(&db, &p, year).await?
+        }
+        "household" => {
+            let c = code.ok_or_else(|| need("户编号"))?;
+            let h = reg::household(&db, c, &all)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("没有户 {c}"))?;
+            books::household_page(&db, &h).await?
+        }
+        "village" => {
+            let c = code.ok_or_else(|| need("村（社区）代码"))?;
+            let r = reg::region(&db, c)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("没有区划 {c}"))?;
+            books::village_book(&db, &policy, &r, year, day).await?
+        }
+        "ledger" => {
+            let c = code.unwrap_or("county");
+            let u = if c == "county" {
+                None
+            } else {
+                Some(
+                    reg::unit(&db, c)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("没有单位 {c}"))?,
+                )
+            };
+            books::unit_ledger(&db, &policy, u.as_ref(), year, day).await?
+        }
+        "volunteer" => books::volunteer_hours(&db, year).await?,
+        other => {
+            anyhow::bail!("未知的记录本“{other}”，可选：record household village ledger volunteer")
+        }
+    };
+    std::fs::write(output, exchange::write_book(&b)?)?;
+    for s in &b.sheets {
+        // Lines in the sheet: title, particulars, and per section its caption and header.
+        let lines = 2 + s
+            .sections
+            .iter()
+            .map(|x| x.rows.len() + 1 + usize::from(x.caption.is_some()))
+            .sum::<usize>();
+        println!("{}：{}行（连标题共{}行）", s.name, s.rows(), lines);
+    }
+    println!("已写入 {}：{}", b.title, output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn compliance(
+    config: &Config,
+    year: Option<i32>,
+    as_of: Option<chrono::NaiveDate>,
+    format: &str,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let db = crate::store::connect(&config.database_url).await?;
+    crate::store::migrate(&db).await?;
+    let versions = crate::store::rules::policy_versions(&db, config.policy()?).await?;
+    let today = crate::web::view::today();
+    let year = year.unwrap_or_else(|| chrono::Datelike::year(&today));
+    let as_of = as_of.unwrap_or_else(|| {
+        chrono::NaiveDate::from_ymd_opt(year, 12, 31)
+            .unwrap_or(today)
+            .min(today)
+    });
+    let facts = crate::store::rules::facts(&db, year).await?;
+    let in_force: Vec<_> = versions.iter().map(|v| v.in_force()).collect();
+    let report = crate::domain::rules::evaluate_dated(&in_force, &facts, year, as_of);
+    // The report names people by ID number (FORMATS.md): its export is audited like any other.
+    crate::store::access::audit(
+        &db,
+        chrono::Utc::now(),
+        None,
+        "命令行",
+        "export",
+        "compliance",
+        &format!("{year} 截至 {as_of}"),
+        "local",
+    )
+    .await?;
+    match format {
+        "json" => {
+            let text = serde_json::to_string_pretty(&report)?;
+            match output {
+                Some(p) => std::fs::write(p, text)?,
+                None => println!("{text}"),
+            }
+        }
+        "xlsx" => {
+            let out = output.ok_or_else(|| anyhow::anyhow!("xlsx 需要 --output 文件"))?;
+            std::fs::write(out, exchange::write_compliance(&report)?)?;
+            eprintln!("已写入 {}：{}行", out.display(), report.results.len());
+        }
+        other => anyhow::bail!("未知的格式“{other}”，可选：json、xlsx"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn calendar(config: &Config, action: CalendarAction) -> anyhow::Result<ExitCode> {
+    use crate::domain::calendar::DayKind;
+    let db = crate::store::connect(&config.database_url).await?;
+    crate::store::migrate(&db).await?;
+    match action {
+        CalendarAction::Set { day, kind, name } => {
+            if kind != "holiday" && kind != "workday" {
+                anyhow::bail!("类型应为 holiday（放假）或 workday（调休上班），而不是“{kind}”");
+            }
+            crate::store::rules::set_calendar_day(
+                &db,
+                "命令行",
+                day,
+                &kind,
+                &name,
+                chrono::Utc::now(),
+            )
+            .await?;
+            let zh = if kind == "holiday" {
+                "放假"
+            } else {
+                "调休上班"
+            };
+            println!("已录入：{day} {zh}（{name}）");
+        }
+        CalendarAction::Declare {
+            kind,
+            start,
+            end,
+            name,
+            region,
+        } => {
+            let sensitive = match kind.as_str() {
+                "sensitive" | "重要敏感时期" => true,
+                "special" | "特殊时期" => false,
+                o => anyhow::bail!(
+                    "类型应为 sensitive（重要敏感时期）或 special（特殊时期），而不是“{o}”"
+                ),
+            };
+            let p = crate::domain::calendar::DeclaredPeriod {
+                sensitive,
+                region,
+                start,
+                end,
+                name,
+            };
+            match crate::store::rules::declare_period(&db, "命令行", p, chrono::Utc::now()).await?
+            {
+                Ok(id) => println!("已宣布（编号 {id}）：{start} 至 {end}"),
+                Err(e) => anyhow::bail!(e),
+            }
+        }
+        CalendarAction::Show { year } => {
+            let cal = crate::store::rules::calendar(&db).await?;
+            if !cal.knows(year) {
+                println!("{year}年的节假日安排尚未录入：工作日按周一至周五计算。");
+            }
+            for p in cal.declared() {
+                if chrono::Datelike::year(&p.start) <= year
+                    && chrono::Datelike::year(&p.end) >= year
+                {
+                    println!(
+                        "{} 至 {} {} {}（{}）",
+                        p.start,
+                        p.end,
+                        if p.sensitive {
+                            "重要敏感时期"
+                        } else {
+                            "特殊时期"
+                        },
+                        p.name,
+                        p.region.as_deref().unwrap_or("全县")
+                    );
+                }
+            }
+            let mut d = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+            while chrono::Datelike::year(&d) == year {
+                match cal.day(d) {
+                    Some(DayKind::Holiday(n)) => println!("{d} 放假 {n}"),
+                    Some(DayKind::Workday(n)) => println!("{d} 上班 {n}"),
+                    None => {}
+                }
+                d += chrono::Duration::days(1);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
