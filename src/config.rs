@@ -40,6 +40,15 @@ pub struct Config {
     /// came to is used.
     #[serde(default)]
     pub base_url: Option<String>,
+    /// Where scheduled backups are written; none are made without it.
+    #[serde(default)]
+    pub backup_dir: Option<PathBuf>,
+    /// Hours between scheduled backups.
+    #[serde(default = "default_backup_every_hours")]
+    pub backup_every_hours: u64,
+    /// How many scheduled backups are kept (the oldest go first).
+    #[serde(default = "default_backup_keep")]
+    pub backup_keep: usize,
     /// Fault injection for the crash test only: imports wait this long before committing.
     #[serde(default)]
     pub hold_import_before_commit_secs: Option<u64>,
@@ -61,12 +70,23 @@ impl Default for Config {
             hold_import_before_commit_secs: None,
             policy_file: None,
             base_url: None,
+            backup_dir: None,
+            backup_every_hours: default_backup_every_hours(),
+            backup_keep: default_backup_keep(),
         }
     }
 }
 
 fn default_max_list_items() -> usize {
     100
+}
+
+fn default_backup_every_hours() -> u64 {
+    24
+}
+
+fn default_backup_keep() -> usize {
+    7
 }
 
 impl Config {
@@ -88,6 +108,9 @@ impl Config {
                 "session_hours",
                 "policy_file",
                 "base_url",
+                "backup_dir",
+                "backup_every_hours",
+                "backup_keep",
             ]))
             .extract()
     }

@@ -187,6 +187,9 @@ impl Application {
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Some(dir) = self.state.config.backup_dir.clone() {
+            tokio::spawn(scheduled_backups(self.state.clone(), dir));
+        }
         let app = web::router(self.state);
         axum::serve(
             self.listener,
@@ -195,6 +198,29 @@ impl Application {
         .with_graceful_shutdown(shutdown())
         .await?;
         Ok(())
+    }
+}
+
+/// A backup into `dir` every `backup_every_hours`, the newest `backup_keep` kept. A failed
+/// round is logged and the next one tried as planned.
+async fn scheduled_backups(s: AppState, dir: std::path::PathBuf) {
+    let every = std::time::Duration::from_secs(s.config.backup_every_hours.max(1) * 3600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tick.tick().await;
+        let url = &s.config.database_url;
+        match crate::store::backup::scheduled(
+            &s.db,
+            url,
+            &dir,
+            s.config.backup_keep,
+            chrono::Utc::now(),
+        )
+        .await
+        {
+            Ok(file) => tracing::info!("已自动备份：{}", file.display()),
+            Err(e) => tracing::warn!("自动备份失败：{e}"),
+        }
     }
 }
 

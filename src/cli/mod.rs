@@ -89,6 +89,10 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// 备份数据库到一个新文件（服务运行时也可）：SQLite 为一致的快照，PostgreSQL 调用 pg_dump
+    Backup { file: PathBuf },
+    /// 从备份恢复数据库（请先停止服务）：检查完整后替换，并升级到本版本的结构
+    Restore { file: PathBuf },
     /// 工作日日历：录入国务院公布的节假日（holiday）和调休上班日（workday）
     Calendar {
         #[command(subcommand)]
@@ -357,6 +361,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
         } => commands::compliance(&config, year, as_of, &format, output.as_deref()).await,
         Command::Calendar { action } => commands::calendar(&config, action).await,
+        Command::Backup { file } => {
+            let db = crate::store::connect(&config.database_url).await?;
+            let bytes = crate::store::backup::backup(&db, &config.database_url, &file).await?;
+            println!("已备份到 {}（{} KB）", file.display(), bytes / 1024);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file } => {
+            crate::store::backup::restore(&config.database_url, &file).await?;
+            let db = crate::store::connect(&config.database_url).await?;
+            crate::store::migrate(&db).await?;
+            println!(
+                "已从 {} 恢复，并升级到本版本的数据库结构：{}",
+                file.display(),
+                config.database_url_for_logs()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Policy {
             action: PolicyAction::Check { file },
         } => {

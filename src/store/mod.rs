@@ -17,6 +17,7 @@ impl From<DbErr> for StoreError {
 }
 
 pub mod access;
+pub mod backup;
 pub mod books;
 pub mod bulk;
 pub mod entities;

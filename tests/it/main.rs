@@ -3,6 +3,7 @@
 //! names one (each test then gets its own database, dropped at the end).
 
 mod access;
+mod backup;
 mod browser;
 mod cli;
 mod exchange;
