@@ -90,6 +90,7 @@ fn default_backup_keep() -> usize {
 }
 
 impl Config {
+    #[allow(clippy::result_large_err)] // figment's own error, read once at start
     pub fn load() -> Result<Config, figment::Error> {
         let file = std::env::var("LIANXIN_CONFIG").unwrap_or_else(|_| "lianxin.toml".into());
         Figment::from(Serialized::defaults(Config::default()))

@@ -281,26 +281,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let started = Instant::now();
             let result = exchange::import_files(&db, files, "命令行导入", &opts).await;
             // Imports from the command line are audited like those from the pages.
-            if let Ok(o) = &result {
-                if !o.dry_run {
-                    let detail = o
-                        .tallies
-                        .iter()
-                        .map(|(k, t)| format!("{k}：新增{}，更新{}", t.created, t.updated))
-                        .collect::<Vec<_>>()
-                        .join("；");
-                    crate::store::access::audit(
-                        &db,
-                        chrono::Utc::now(),
-                        None,
-                        "命令行",
-                        "import",
-                        &path.display().to_string(),
-                        &detail,
-                        "local",
-                    )
-                    .await?;
-                }
+            if let Ok(o) = &result
+                && !o.dry_run
+            {
+                let detail = o
+                    .tallies
+                    .iter()
+                    .map(|(k, t)| format!("{k}：新增{}，更新{}", t.created, t.updated))
+                    .collect::<Vec<_>>()
+                    .join("；");
+                crate::store::access::audit(
+                    &db,
+                    chrono::Utc::now(),
+                    None,
+                    "命令行",
+                    "import",
+                    &path.display().to_string(),
+                    &detail,
+                    "local",
+                )
+                .await?;
             }
             Ok(commands::report(result, started))
         }

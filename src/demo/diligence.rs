@@ -127,7 +127,7 @@ impl Out {
         let matter = if kind == ActivityKind::HouseholdVisit
             && targets.len() == 1
             && targets[0].starts_with('H')
-            && hash(&[who, &targets[0], &start.to_string()]) % 25 == 0
+            && hash(&[who, &targets[0], &start.to_string()]).is_multiple_of(25)
         {
             MATTERS[n % MATTERS.len()]
         } else {

@@ -104,7 +104,7 @@ pub async fn follow_up(db: &DatabaseConnection, today: NaiveDate) -> Result<(), 
         let deadline = m.deadline.unwrap_or(m.registered_on + Duration::days(21));
         let span = (deadline - m.registered_on).num_days().max(2);
         let day = |part: i64| (m.registered_on + Duration::days(span * part / 10)).min(today);
-        let answer = if r % 5 == 0 {
+        let answer = if r.is_multiple_of(5) {
             Answer::PartlySolved
         } else {
             Answer::Solved
@@ -165,7 +165,14 @@ pub async fn follow_up(db: &DatabaseConnection, today: NaiveDate) -> Result<(), 
                 am.report_on = Set(Some((end + Duration::days(5)).min(today)));
             }
             if r % 6 != 1 {
-                am.assessment = Set(Some(if r % 4 == 0 { "优秀" } else { "称职" }.into()));
+                am.assessment = Set(Some(
+                    if r.is_multiple_of(4) {
+                        "优秀"
+                    } else {
+                        "称职"
+                    }
+                    .into(),
+                ));
             }
         }
         am.update(&txn).await?;

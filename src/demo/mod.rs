@@ -487,7 +487,7 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
     }
 
     // People. Columns: 身份证号 姓名 手机号 单位代码 职务 角色 所属区划 责任片区 任期开始 基层工作经历 所属党支部
-    let term = format!("{}-01-15", year - 1 - (year % 3) as i32 % 3);
+    let term = format!("{}-01-15", year - 1 - (year % 3) % 3);
     let mut county_leaders = Vec::new();
     let mut county_pg_leaders = Vec::new();
     for (unit, posts) in [

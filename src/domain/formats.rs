@@ -809,11 +809,11 @@ fn link_row(c: &mut Cells) -> Option<LinkRow> {
             return None;
         }
     };
-    if let (Some(s), Some(e)) = (start, end) {
-        if e < s {
-            c.fail("结束日期", &e.to_string(), "结束日期早于开始日期");
-            return None;
-        }
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        c.fail("结束日期", &e.to_string(), "结束日期早于开始日期");
+        return None;
     }
     Some(LinkRow {
         year,

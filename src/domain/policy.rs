@@ -237,13 +237,13 @@ impl Policy {
             if !seen.insert(r.id.as_str()) {
                 errors.push(format!("{at}：编号重复"));
             }
-            if let Some(p) = &r.period {
-                if !PERIODS.contains(&p.as_str()) {
-                    errors.push(format!(
-                        "{at}：period “{p}”无效，可选：{}",
-                        PERIODS.join("、")
-                    ));
-                }
+            if let Some(p) = &r.period
+                && !PERIODS.contains(&p.as_str())
+            {
+                errors.push(format!(
+                    "{at}：period “{p}”无效，可选：{}",
+                    PERIODS.join("、")
+                ));
             }
             errors.extend(
                 r.measure

@@ -212,7 +212,7 @@ pub fn propose(households: &[OpenHousehold], takers: &[Taker]) -> Vec<(String, i
         groups.entry(&h.group).or_default().push(i);
     }
     let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
-    groups.sort_by(|a, b| b.len().cmp(&a.len()));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
     let mut owner = vec![usize::MAX; households.len()];
     let mut left = quota.clone();
     for g in &groups {
@@ -617,13 +617,13 @@ impl Activity {
     /// What the form warns about but never refuses (the discipline declarations of RULES.md).
     pub fn warnings(&self, policy: &Policy) -> Vec<String> {
         let mut w = Vec::new();
-        if let Some(c) = self.companions {
-            if c as u32 > policy.work.max_companions {
-                w.push(format!(
-                    "随行人员{c}人，超过规定的{}人（LXD-12），已照常保存",
-                    policy.work.max_companions
-                ));
-            }
+        if let Some(c) = self.companions
+            && c as u32 > policy.work.max_companions
+        {
+            w.push(format!(
+                "随行人员{c}人，超过规定的{}人（LXD-12），已照常保存",
+                policy.work.max_companions
+            ));
         }
         w
     }

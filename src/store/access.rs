@@ -389,25 +389,23 @@ pub async fn create_account<C: ConnectionTrait + TransactionTrait>(
 
 async fn check_scope(db: &impl ConnectionTrait, s: &Scope) -> Result<(), AccountError> {
     match s {
-        Scope::Region(c) => {
+        Scope::Region(c)
             if region::Entity::find()
                 .filter(region::Column::Code.eq(c.as_str()))
                 .one(db)
                 .await?
-                .is_none()
-            {
-                return Err(AccountError::Invalid(format!("区划 {c} 不存在")));
-            }
+                .is_none() =>
+        {
+            return Err(AccountError::Invalid(format!("区划 {c} 不存在")));
         }
-        Scope::Unit(c) => {
+        Scope::Unit(c)
             if unit::Entity::find()
                 .filter(unit::Column::Code.eq(c.as_str()))
                 .one(db)
                 .await?
-                .is_none()
-            {
-                return Err(AccountError::Invalid(format!("单位 {c} 不存在")));
-            }
+                .is_none() =>
+        {
+            return Err(AccountError::Invalid(format!("单位 {c} 不存在")));
         }
         _ => {}
     }

@@ -128,10 +128,11 @@ fn item_standing(i: &ledger_item::Model, n: Option<usize>) -> String {
     let mut out = n.map(|n| format!("第{n}件：")).unwrap_or_default();
     out.push_str(status_zh(&i.status));
     out.push_str(&format!("（{}", crate::store::ledger::level_zh(&i.level)));
-    if i.closed_on.is_none() && i.resolved_on.is_none() {
-        if let Some(d) = i.deadline {
-            out.push_str(&format!("，期限{d}"));
-        }
+    if i.closed_on.is_none()
+        && i.resolved_on.is_none()
+        && let Some(d) = i.deadline
+    {
+        out.push_str(&format!("，期限{d}"));
     }
     out.push('）');
     if let Some(r) = i.resolution.as_deref().filter(|r| !r.is_empty()) {
@@ -430,10 +431,10 @@ async fn household_facts(
         .await?;
     let wanted: Option<std::collections::HashSet<&String>> = codes.map(|c| c.iter().collect());
     for (p, code) in links {
-        if let Some(p) = p {
-            if wanted.as_ref().is_none_or(|w| w.contains(&code)) {
-                cadres.entry(code).or_default().push(p);
-            }
+        if let Some(p) = p
+            && wanted.as_ref().is_none_or(|w| w.contains(&code))
+        {
+            cadres.entry(code).or_default().push(p);
         }
     }
     let mut items: HashMap<String, (usize, usize)> = HashMap::new();

@@ -190,8 +190,8 @@ async fn load_known(txn: &DatabaseTransaction) -> Result<Known, DbErr> {
 }
 
 /// Reports the second and later rows that repeat a key.
-fn duplicates<'a, T>(
-    rows: &'a [(Origin, T)],
+fn duplicates<T>(
+    rows: &[(Origin, T)],
     key: impl Fn(&T) -> String,
     column: &str,
     shown: impl Fn(&T) -> String,
@@ -301,10 +301,10 @@ async fn run(
         if region_missing(r.region_code.as_str()) {
             errors.push(o.error("所属区划", r.region_code.as_str(), "区划不存在"));
         }
-        if let Some(p) = &r.parent_code {
-            if unit_missing(&unit_codes, p.as_str()) {
-                errors.push(o.error("上级单位", p.as_str(), "上级单位不存在"));
-            }
+        if let Some(p) = &r.parent_code
+            && unit_missing(&unit_codes, p.as_str())
+        {
+            errors.push(o.error("上级单位", p.as_str(), "上级单位不存在"));
         }
     }
 
@@ -320,20 +320,20 @@ async fn run(
         if unit_missing(&unit_codes, r.unit_code.as_str()) {
             errors.push(o.error("单位代码", r.unit_code.as_str(), "单位不存在"));
         }
-        if let Some(rc) = &r.region_code {
-            if region_missing(rc.as_str()) {
-                errors.push(o.error("所属区划", rc.as_str(), "区划不存在"));
-            }
+        if let Some(rc) = &r.region_code
+            && region_missing(rc.as_str())
+        {
+            errors.push(o.error("所属区划", rc.as_str(), "区划不存在"));
         }
         for a in &r.area_codes {
             if region_missing(a.as_str()) {
                 errors.push(o.error("责任片区", a.as_str(), "区划不存在"));
             }
         }
-        if let Some(bc) = &r.branch_code {
-            if unit_missing(&unit_codes, bc.as_str()) {
-                errors.push(o.error("所属党支部", bc.as_str(), "党支部单位不存在"));
-            }
+        if let Some(bc) = &r.branch_code
+            && unit_missing(&unit_codes, bc.as_str())
+        {
+            errors.push(o.error("所属党支部", bc.as_str(), "党支部单位不存在"));
         }
     }
     let person_ids: HashSet<&str> = known
@@ -945,13 +945,13 @@ async fn write(
             }
             let mut seen = HashSet::new();
             for p in &r.participants {
-                if let Some(pid) = person_id.get(p.as_str()) {
-                    if seen.insert(*pid) {
-                        parts.push(activity_participant::ActiveModel {
-                            activity_id: sea_orm::Set(*aid),
-                            person_id: sea_orm::Set(*pid),
-                        });
-                    }
+                if let Some(pid) = person_id.get(p.as_str())
+                    && seen.insert(*pid)
+                {
+                    parts.push(activity_participant::ActiveModel {
+                        activity_id: sea_orm::Set(*aid),
+                        person_id: sea_orm::Set(*pid),
+                    });
                 }
             }
             let mut seen = HashSet::new();

@@ -456,10 +456,10 @@ pub async fn register(
         }
         None => None,
     };
-    if let Some(k) = &key {
-        if let Some(done) = registered_with(db, caller, k).await? {
-            return Ok(done);
-        }
+    if let Some(k) = &key
+        && let Some(done) = registered_with(db, caller, k).await?
+    {
+        return Ok(done);
     }
     let txn = db.begin().await?;
     let saved = ledger_item::ActiveModel {
@@ -785,12 +785,12 @@ pub async fn act(
     };
     let action = domain_action(code, answer, step.on_behalf)
         .ok_or_else(|| StoreError::Invalid(format!("未知的操作“{code}”")))?;
-    if let Some(v) = step.version {
-        if v != m.version {
-            return Err(StoreError::Invalid(
-                "事项刚被他人办理过，请刷新后再操作".into(),
-            ));
-        }
+    if let Some(v) = step.version
+        && v != m.version
+    {
+        return Err(StoreError::Invalid(
+            "事项刚被他人办理过，请刷新后再操作".into(),
+        ));
     }
     let (actors, _) = caller_actors(db, caller, &m).await?;
     let state = item_state(&m);

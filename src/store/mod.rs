@@ -40,12 +40,11 @@ use std::time::Duration;
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let path = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    DbErr::Custom(format!("无法创建数据目录 {}: {e}", dir.display()))
-                })?;
-            }
+        if let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbErr::Custom(format!("无法创建数据目录 {}: {e}", dir.display())))?;
         }
     }
     let mut opts = ConnectOptions::new(url.to_string());

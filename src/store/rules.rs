@@ -357,6 +357,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
         household_rows().apply_if(only, |q, _| q.filter(household::Column::Id.lt(0))),
     )
     .await?;
+    #[allow(clippy::type_complexity)] // the columns of one bulk read, as they come
     let links: Vec<(
         Option<i32>,
         Option<String>,
@@ -680,15 +681,14 @@ pub async fn declare_period(
     if p.end < p.start {
         return Ok(Err("结束日期早于开始日期".into()));
     }
-    if let Some(code) = &p.region {
-        if region::Entity::find()
+    if let Some(code) = &p.region
+        && region::Entity::find()
             .filter(region::Column::Code.eq(code.as_str()))
             .one(db)
             .await?
             .is_none()
-        {
-            return Ok(Err(format!("区划“{code}”不存在")));
-        }
+    {
+        return Ok(Err(format!("区划“{code}”不存在")));
     }
     let kind = if p.sensitive { "sensitive" } else { "special" };
     let saved = declared_period::ActiveModel {

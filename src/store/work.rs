@@ -1758,10 +1758,10 @@ pub async fn add_link(
             wanted.join("或")
         )));
     }
-    if let (Some(s), Some(e)) = (l.start, l.end) {
-        if e < s {
-            return Err(StoreError::Invalid("结束日期不能早于开始日期".into()));
-        }
+    if let (Some(s), Some(e)) = (l.start, l.end)
+        && e < s
+    {
+        return Err(StoreError::Invalid("结束日期不能早于开始日期".into()));
     }
     for d in [l.start, l.end].into_iter().flatten() {
         if d.year() != l.year {
@@ -1862,21 +1862,21 @@ pub async fn change_link(
     }
     let mut new = old.clone();
     if let Some(e) = c.end {
-        if let (Some(e), Some(s)) = (e, old.start_date) {
-            if e < s {
-                return Err(StoreError::Invalid("结束日期不能早于开始日期".into()));
-            }
+        if let (Some(e), Some(s)) = (e, old.start_date)
+            && e < s
+        {
+            return Err(StoreError::Invalid("结束日期不能早于开始日期".into()));
         }
         new.end_date = e;
     }
     if let Some(f) = c.front_line {
-        if let Some(f) = &f {
-            if !FRONT_LINES.contains(&f.as_str()) {
-                return Err(StoreError::Invalid(format!(
-                    "锻炼岗位应为：{}",
-                    FRONT_LINES.join("、")
-                )));
-            }
+        if let Some(f) = &f
+            && !FRONT_LINES.contains(&f.as_str())
+        {
+            return Err(StoreError::Invalid(format!(
+                "锻炼岗位应为：{}",
+                FRONT_LINES.join("、")
+            )));
         }
         new.front_line = f;
     }

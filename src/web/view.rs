@@ -315,10 +315,10 @@ fn value_zh(field: &str, v: Option<&serde_json::Value>, names: &HashMap<i32, Str
         Some(serde_json::Value::Bool(b)) => return if *b { "是" } else { "否" }.into(),
         Some(other) => other.to_string(),
     };
-    if PERSON_FIELDS.contains(&field) {
-        if let Some(n) = text.parse::<i32>().ok().and_then(|id| names.get(&id)) {
-            return n.clone();
-        }
+    if PERSON_FIELDS.contains(&field)
+        && let Some(n) = text.parse::<i32>().ok().and_then(|id| names.get(&id))
+    {
+        return n.clone();
     }
     let one = |c: &str| -> String {
         ActivityKind::from_code(c)

@@ -4,6 +4,9 @@
 use crate::domain::policy::Rule;
 use crate::domain::rules::report::{Outcome, Unmeasured};
 
+/// One rule's rows, and the rule itself if it is not measured yet.
+pub(crate) type RuleRows = (Vec<Outcome>, Vec<Unmeasured>);
+
 pub(crate) fn in_parallel<F>(
     rules: &[Rule],
     parallel: bool,
@@ -17,7 +20,7 @@ where
     } else {
         1
     };
-    let mut parts: Vec<(usize, (Vec<Outcome>, Vec<Unmeasured>))> = if threads > 1 {
+    let mut parts: Vec<(usize, RuleRows)> = if threads > 1 {
         // Rules dealt round-robin so that each thread gets a mix of heavy and light ones.
         std::thread::scope(|scope| {
             let handles: Vec<_> = (1..threads)

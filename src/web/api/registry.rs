@@ -233,7 +233,7 @@ pub async fn household_detail(
     hist.extend(history::of_links_to(&s.db, &h.code).await?);
     let items = crate::store::work::items_of_household(&s.db, &h.code).await?;
     let read_stability = caller.can(Capability::ReadStability);
-    hist.sort_by(|a, b| b.id.cmp(&a.id));
+    hist.sort_by_key(|h| std::cmp::Reverse(h.id));
     Ok(HouseholdDetail {
         household: (&h).into(),
         members: members.iter().map(MemberView::from).collect(),

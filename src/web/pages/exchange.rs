@@ -175,10 +175,10 @@ async fn confirm(
     if let Ok(mut kinds) = tokio::fs::read_dir(&dir).await {
         while let Ok(Some(k)) = kinds.next_entry().await {
             let kind = k.file_name().to_str().and_then(|n| Kind::parse(n).ok());
-            if let (Some(kind), Ok(mut files)) = (kind, tokio::fs::read_dir(k.path()).await) {
-                if let Ok(Some(f)) = files.next_entry().await {
-                    found = Some((kind, f.file_name().to_string_lossy().to_string(), f.path()));
-                }
+            if let (Some(kind), Ok(mut files)) = (kind, tokio::fs::read_dir(k.path()).await)
+                && let Ok(Some(f)) = files.next_entry().await
+            {
+                found = Some((kind, f.file_name().to_string_lossy().to_string(), f.path()));
             }
         }
     }

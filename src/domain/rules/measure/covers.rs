@@ -241,10 +241,11 @@ impl Judge for Covers {
                     }
                 }
                 for e in earlier_of.get(&me.id).into_iter().flatten() {
-                    if p.start <= e.day && e.day <= p.end {
-                        if let Some(r) = reach(&e.target) {
-                            *seen.entry(r).or_default() += 1;
-                        }
+                    if p.start <= e.day
+                        && e.day <= p.end
+                        && let Some(r) = reach(&e.target)
+                    {
+                        *seen.entry(r).or_default() += 1;
                     }
                 }
                 let covered: HashSet<String> = seen
