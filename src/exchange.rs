@@ -22,16 +22,7 @@ fn file_error(file: &str, reason: String) -> ImportError {
 pub fn read_sheet(file: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
     let lower = file.to_lowercase();
     let mut rows: Vec<Vec<String>> = if lower.ends_with(".xlsx") {
-        let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
-            .map_err(|e| file_error(file, format!("无法读取Excel文件：{e}")))?;
-        let range = wb
-            .worksheet_range_at(0)
-            .ok_or_else(|| file_error(file, "Excel文件中没有工作表".into()))?
-            .map_err(|e| file_error(file, format!("无法读取第一个工作表：{e}")))?;
-        range
-            .rows()
-            .map(|r| r.iter().map(cell_text).collect())
-            .collect()
+        read_xlsx(file, bytes)?
     } else if lower.ends_with(".csv") {
         let text = std::str::from_utf8(bytes).map_err(|_| {
             file_error(
@@ -64,6 +55,120 @@ pub fn read_sheet(file: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
     }
     let headers = rows.remove(0);
     Ok(Sheet { headers, rows })
+}
+
+/// What one `.xlsx` may unpack to: its parts together (a zip bomb of 1 MB that expands to 1 GB is
+/// refused before it is read), and the columns a sheet may use (a cell in column XFD would make
+/// the sheet 16,384 columns wide for every row).
+const MAX_UNPACKED_BYTES: u64 = 256 * 1024 * 1024;
+const MAX_PARTS: usize = 2_000;
+const MAX_COLUMNS: u32 = 200;
+const MAX_ROWS: u32 = 1_048_576;
+
+/// Counts what the zip's parts unpack to, by their headers and then by unpacking them into
+/// nothing (a header may lie), stopping at the limit.
+fn check_unpacked(file: &str, bytes: &[u8]) -> Result<(), ImportError> {
+    check_unpacked_within(file, bytes, MAX_UNPACKED_BYTES)
+}
+
+fn check_unpacked_within(file: &str, bytes: &[u8], limit: u64) -> Result<(), ImportError> {
+    use std::io::Read;
+    let unreadable = |e: zip::result::ZipError| file_error(file, format!("无法读取Excel文件：{e}"));
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(unreadable)?;
+    let too_big = || {
+        file_error(
+            file,
+            format!(
+                "Excel文件解压后超过{}MB，疑为异常文件：请另存为CSV或分成几个文件导入",
+                limit / 1024 / 1024
+            ),
+        )
+    };
+    if zip.len() > MAX_PARTS {
+        return Err(file_error(
+            file,
+            format!("Excel文件包含{}个部件，超过上限{MAX_PARTS}", zip.len()),
+        ));
+    }
+    // Bytes unpacked so far; never above the limit.
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let part = zip.by_index(i).map_err(unreadable)?;
+        let left = limit.saturating_sub(total);
+        // The header's word first: a part declared beyond what is left is refused unread.
+        if part.size() > left {
+            return Err(too_big());
+        }
+        let read = std::io::copy(&mut part.take(left + 1), &mut std::io::sink())
+            .map_err(|e| file_error(file, format!("无法读取Excel文件：{e}")))?;
+        if read > left {
+            return Err(too_big());
+        }
+        total += read;
+    }
+    Ok(())
+}
+
+/// The first sheet of an `.xlsx`, cell by cell, within the limits above.
+fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<Vec<String>>, ImportError> {
+    check_unpacked(file, bytes)?;
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e| file_error(file, format!("无法读取Excel文件：{e}")))?;
+    let first = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| file_error(file, "Excel文件中没有工作表".into()))?;
+    let mut cells = wb
+        .worksheet_cells_reader(&first)
+        .map_err(|e| file_error(file, format!("无法读取第一个工作表：{e}")))?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    while let Some(cell) = cells
+        .next_cell()
+        .map_err(|e| file_error(file, format!("无法读取第一个工作表：{e}")))?
+    {
+        let (r, c) = cell.get_position();
+        if c >= MAX_COLUMNS {
+            return Err(ImportError {
+                file: file.to_string(),
+                row: r as usize + 1,
+                column: format!("第{}列", c + 1),
+                value: String::new(),
+                reason: format!("表格最多{MAX_COLUMNS}列：这一格超出了范围，请删去多余的列"),
+            });
+        }
+        if r >= MAX_ROWS {
+            return Err(file_error(file, format!("表格最多{MAX_ROWS}行")));
+        }
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        let (r, c) = (r as usize, c as usize);
+        if rows.len() <= r {
+            rows.resize_with(r + 1, Vec::new);
+        }
+        if let Some(row) = rows.get_mut(r) {
+            if row.len() <= c {
+                row.resize(c + 1, String::new());
+            }
+            if let Some(slot) = row.get_mut(c) {
+                *slot = text;
+            }
+        }
+    }
+    // As the sheet's used range: from its first row and first column with something in them.
+    let first_row = rows.iter().position(|r| !r.is_empty()).unwrap_or(0);
+    rows.drain(..first_row);
+    let first_col = rows
+        .iter()
+        .filter_map(|r| r.iter().position(|c| !c.is_empty()))
+        .min()
+        .unwrap_or(0);
+    for r in &mut rows {
+        r.drain(..first_col.min(r.len()));
+    }
+    Ok(rows)
 }
 
 fn cell_text(d: &Data) -> String {
@@ -679,6 +784,55 @@ pub fn write_compliance(r: &crate::domain::rules::Report) -> Result<Vec<u8>, Xls
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A workbook with these cells (row, column, text) on its first sheet.
+    fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut wb = Workbook::new();
+        let sheet = wb.add_worksheet();
+        for (r, c, t) in cells {
+            sheet.write_string(*r, *c, *t).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_workbook_that_unpacks_beyond_the_limit_is_refused_unread() {
+        use std::io::Write;
+        // 3 MiB of one letter packs into a few KB: refused at a 2 MiB limit, with the reason.
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file(
+            "xl/worksheets/sheet1.xml",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        zip.write_all(&vec![b'a'; 3 * 1024 * 1024]).unwrap();
+        let bomb = zip.finish().unwrap().into_inner();
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        let e = check_unpacked_within("bomb.xlsx", &bomb, 2 * 1024 * 1024).unwrap_err();
+        assert!(e.reason.contains("解压后超过2MB"), "{}", e.reason);
+        assert!(check_unpacked_within("bomb.xlsx", &bomb, 4 * 1024 * 1024).is_ok());
+        // Not a zip at all: said so, nothing panics.
+        let e = read_sheet("x.xlsx", b"PK\x03\x04 not really").unwrap_err();
+        assert!(e.reason.contains("无法读取Excel文件"), "{}", e.reason);
+    }
+
+    #[test]
+    fn a_cell_far_to_the_right_is_refused_and_a_sheet_reads_from_its_used_range() {
+        let wide = workbook(&[(0, 0, "户编号"), (1, 0, "H001"), (5, 16_000, "x")]);
+        let e = read_sheet("households.xlsx", &wide).unwrap_err();
+        assert_eq!((e.row, e.column.as_str()), (6, "第16001列"), "{e:?}");
+        // Data placed from B3 reads as before: headers first, blank rows and columns around
+        // it left out.
+        let placed = workbook(&[
+            (2, 1, "户编号"),
+            (2, 2, "户主姓名"),
+            (3, 1, "H001"),
+            (3, 2, "王五"),
+        ]);
+        let sheet = read_sheet("households.xlsx", &placed).unwrap();
+        assert_eq!(sheet.headers, ["户编号", "户主姓名"]);
+        assert_eq!(sheet.rows, [vec!["H001".to_string(), "王五".to_string()]]);
+    }
 
     #[test]
     fn exported_cells_cannot_carry_a_formula_into_excel() {
