@@ -19,7 +19,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_upload_mib * 1024 * 1024;
-    let (api, openapi) = api::router().split_for_parts();
+    let (api, mut openapi) = api::router().split_for_parts();
+    api::declare_responses(&mut openapi);
     // The API's documentation and the metrics are for the county's own people, not strangers:
     // the documentation for anyone logged in, the metrics for an administrator (a scraper
     // sends an administrator's API token).

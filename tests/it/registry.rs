@@ -222,6 +222,31 @@ async fn openapi_document_and_docs_page_are_served() {
             "{path} missing from OpenAPI"
         );
     }
+    // How to authenticate is declared: a bearer token or the session cookie, everywhere
+    // except the resident's answer, which needs neither.
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["token"]["scheme"], "bearer", "{schemes}");
+    assert_eq!(schemes["session"]["in"], "cookie", "{schemes}");
+    assert_eq!(schemes["session"]["name"], "lx_session", "{schemes}");
+    assert_eq!(
+        doc["security"],
+        serde_json::json!([{"token": []}, {"session": []}])
+    );
+    let answer = &doc["paths"]["/api/v1/feedback/{token}"]["post"]["security"];
+    assert!(
+        answer
+            .as_array()
+            .is_some_and(|a| a.contains(&serde_json::json!({}))),
+        "{answer}"
+    );
+    let people = &doc["paths"]["/api/v1/people"]["get"]["responses"];
+    assert!(
+        people["401"].is_object() && people["403"].is_object(),
+        "{people}"
+    );
+    // And they are what the API answers.
+    let r = reqwest::get(app.url("/api/v1/people")).await.unwrap();
+    assert_eq!(r.status(), 401);
     let docs = app.get_text("/api/docs/").await;
     assert!(docs.to_lowercase().contains("swagger"));
 }

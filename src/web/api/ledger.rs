@@ -205,7 +205,8 @@ async fn resident_item(
 
 /// The resident says solved, partly solved or not solved; “not solved” reopens the item.
 #[utoipa::path(post, path = "/feedback/{token}", tag = "ledger", request_body = ResidentAnswer,
-    responses((status = 200), (status = 400), (status = 404)))]
+    security((), ("session" = [])),
+    responses((status = 200), (status = 400), (status = 404), (status = 413)))]
 async fn resident_answer(
     State(s): State<AppState>,
     staff: Option<axum::Extension<Caller>>,
