@@ -318,11 +318,10 @@ impl Dated {
     /// day, the later saved); before the first of them, the first.
     pub fn on(versions: &[Dated], day: NaiveDate) -> Option<&Dated> {
         let list: Vec<InForce> = versions.iter().map(Dated::in_force).collect();
-        let at = InForce::spans(&list)
+        InForce::days_of(&list)
             .into_iter()
-            .position(|(_, (from, until))| from <= day && day <= until)?;
-        let kept = InForce::kept(&list);
-        versions.get(kept[at])
+            .find(|(_, (from, until))| *from <= day && day <= *until)
+            .and_then(|(i, _)| versions.get(i))
     }
 }
 
@@ -369,21 +368,30 @@ impl<'p> InForce<'p> {
     pub fn spans<'a>(
         versions: &'a [InForce<'p>],
     ) -> Vec<(&'a InForce<'p>, (NaiveDate, NaiveDate))> {
+        Self::days_of(versions)
+            .into_iter()
+            .filter_map(|(i, days)| Some((versions.get(i)?, days)))
+            .collect()
+    }
+
+    /// `spans` by position in `versions`.
+    fn days_of(versions: &[InForce]) -> Vec<(usize, (NaiveDate, NaiveDate))> {
         let kept = Self::kept(versions);
+        let from = |i: usize| versions.get(i).and_then(|v| v.from);
         kept.iter()
             .enumerate()
             .map(|(n, i)| {
-                let from = if n == 0 {
+                let first = if n == 0 {
                     NaiveDate::MIN
                 } else {
-                    versions[*i].from.unwrap_or(NaiveDate::MIN)
+                    from(*i).unwrap_or(NaiveDate::MIN)
                 };
-                let until = kept
+                let last = kept
                     .get(n + 1)
-                    .and_then(|next| versions[*next].from)
+                    .and_then(|next| from(*next))
                     .and_then(|d| d.pred_opt())
                     .unwrap_or(NaiveDate::MAX);
-                (&versions[*i], (from, until))
+                (*i, (first, last))
             })
             .collect()
     }

@@ -21,7 +21,7 @@ use sea_orm::{
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-pub use super::StoreError;
+use super::StoreError;
 pub use crate::domain::labels::ItemSource;
 
 pub fn ledger_zh(code: &str) -> &'static str {

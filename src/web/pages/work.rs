@@ -292,7 +292,7 @@ async fn submit_activity(
             }
             Ok(Redirect::to(&to).into_response())
         }
-        Err(work::StoreError::Invalid(m)) => Ok(refused(
+        Err(crate::store::StoreError::Invalid(m)) => Ok(refused(
             form(&s, &caller, FormAt::new(), raw, vec![], Some(m)).await?,
         )),
         Err(e) => Err(e.into()),
@@ -407,7 +407,7 @@ async fn submit_correction(
     };
     match work::correct(&s.db, &s.policy(), &caller, id, r, Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/activities/{id}?saved=1")).into_response()),
-        Err(work::StoreError::Invalid(m)) => Ok(refused(
+        Err(crate::store::StoreError::Invalid(m)) => Ok(refused(
             form(&s, &caller, FormAt::edit(id), raw, vec![], Some(m)).await?,
         )),
         Err(e) => Err(e.into()),
