@@ -12,6 +12,7 @@ mod m0006_reading;
 mod m0007_policy;
 mod m0008_item_key;
 mod m0009_policy_in_force;
+mod m0010_participant_invitation;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_policy::Migration),
             Box::new(m0008_item_key::Migration),
             Box::new(m0009_policy_in_force::Migration),
+            Box::new(m0010_participant_invitation::Migration),
         ]
     }
 }

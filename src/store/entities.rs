@@ -204,6 +204,15 @@ entity!(activity_participant, "activity_participant" {
     pub person_id: i32,
 });
 
+// A participant beyond the author's reach, named by ID number, until they confirm.
+entity!(activity_invitation, "activity_invitation" {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub activity_id: i32,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id_number: String,
+    pub invited_at: DateTimeUtc,
+});
+
 entity!(activity_target, "activity_target" {
     #[sea_orm(primary_key, auto_increment = false)]
     pub activity_id: i32,

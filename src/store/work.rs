@@ -195,6 +195,9 @@ pub struct Recorded {
     pub duplicate: bool,
     /// Ledger items raised by this submission.
     pub items: Vec<i32>,
+    /// Participants beyond the author's reach, masked: the record counts for them once they
+    /// confirm it.
+    pub invited: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -202,18 +205,17 @@ fn form_fingerprint(client_key: &str) -> String {
     super::access::sha256_hex(&format!("form|{client_key}"))[..32].to_string()
 }
 
-/// The person ids behind ID numbers, and an error naming the unknown ones.
-/// A record counts for the people in it: an author who does not assign links may name
-/// themselves, colleagues of their own unit, people of their own town or street (the town's
-/// 包村干部 on a joint visit) and people within their reach — never someone beyond (a county
-/// leader, another town's cadre). Anyone else is answered as if unknown.
-async fn check_participants<C: ConnectionTrait>(
+/// Of the people a record names, those beyond its author's reach. An author who does not
+/// assign links reaches themselves, colleagues of their own unit, people of their own town or
+/// street (the town's 包村干部 on a joint visit) and people they can see; anyone else (a county
+/// leader, another town's cadre) must confirm before the record counts for them.
+async fn beyond_reach<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     people: &[person::Model],
-) -> Result<(), StoreError> {
+) -> Result<HashSet<i32>, StoreError> {
     if caller.can(Capability::ManageLinks) {
-        return Ok(());
+        return Ok(HashSet::new());
     }
     let me = match caller.person_id {
         Some(id) => person::Entity::find_by_id(id).one(db).await?,
@@ -225,7 +227,7 @@ async fn check_participants<C: ConnectionTrait>(
         .filter(|p| me.as_ref().is_none_or(|m| m.unit_code != p.unit_code))
         .collect();
     if others.is_empty() {
-        return Ok(());
+        return Ok(HashSet::new());
     }
     let ids: Vec<i32> = others.iter().map(|p| p.id).collect();
     let seen: HashSet<i32> = person::Entity::find()
@@ -261,26 +263,123 @@ async fn check_participants<C: ConnectionTrait>(
                 .is_some_and(|path| path.starts_with(t.as_str()))
         })
     };
-    let outside: Vec<String> = others
+    Ok(others
         .iter()
         .filter(|p| !seen.contains(&p.id) && !in_town(p))
-        .map(|p| crate::domain::ids::mask_id_number(&p.id_number))
-        .collect();
-    if outside.is_empty() {
-        Ok(())
-    } else {
-        Err(StoreError::Invalid(format!(
-            "参加人：{} 不存在或不在您的范围内",
-            outside.join("、")
-        )))
-    }
+        .map(|p| p.id)
+        .collect())
 }
 
+/// The people a record names: those it counts for now, and the ID numbers invited to confirm.
+struct Named {
+    people: Vec<person::Model>,
+    invited: Vec<String>,
+}
+
+/// Resolves a record's participants. People beyond the author's reach are invited by ID number
+/// instead of counted, and so is an ID number nobody in the registry holds: the author learns
+/// nothing from naming one (an author who assigns links sees everyone and is told it is
+/// unknown). `kept` are people already confirmed on the record being corrected.
+async fn name_participants<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    r: &Activity,
+    kept: &[i32],
+) -> Result<Named, StoreError> {
+    let (found, unknown) = resolve_people(db, &r.participants, &r.participant_ids).await?;
+    if caller.can(Capability::ManageLinks) {
+        if !unknown.is_empty() {
+            let masked: Vec<String> = unknown
+                .iter()
+                .map(|i| crate::domain::ids::mask_id_number(i))
+                .collect();
+            return Err(StoreError::Invalid(format!(
+                "参加人：{} 不在名册中",
+                masked.join("、")
+            )));
+        }
+        return Ok(Named {
+            people: found,
+            invited: vec![],
+        });
+    }
+    let beyond = beyond_reach(db, caller, &found).await?;
+    let mut invited: Vec<String> = Vec::new();
+    let mut people = Vec::new();
+    for p in found {
+        if beyond.contains(&p.id) && !kept.contains(&p.id) {
+            invited.push(p.id_number);
+        } else {
+            people.push(p);
+        }
+    }
+    for i in unknown {
+        if !invited.contains(&i) {
+            invited.push(i);
+        }
+    }
+    Ok(Named { people, invited })
+}
+
+fn masked_all(ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .map(|i| crate::domain::ids::mask_id_number(i))
+        .collect()
+}
+
+fn invitation_warnings(invited: &[String]) -> Vec<String> {
+    if invited.is_empty() {
+        return vec![];
+    }
+    vec![format!(
+        "参加人 {} 不在您的范围内：已请其本人确认，确认后才计入其工作",
+        masked_all(invited).join("、")
+    )]
+}
+
+/// Adds invitations not yet on the record (those already there keep their day).
+async fn write_invitations<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    invited: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if invited.is_empty() {
+        return Ok(());
+    }
+    let there: HashSet<String> = activity_invitation::Entity::find()
+        .select_only()
+        .column(activity_invitation::Column::IdNumber)
+        .filter(activity_invitation::Column::ActivityId.eq(id))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let fresh: Vec<activity_invitation::ActiveModel> = invited
+        .iter()
+        .filter(|i| !there.contains(*i))
+        .map(|i| activity_invitation::ActiveModel {
+            activity_id: Set(id),
+            id_number: Set(i.clone()),
+            invited_at: Set(now),
+        })
+        .collect();
+    if !fresh.is_empty() {
+        activity_invitation::Entity::insert_many(fresh)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The people behind the chosen ids and typed ID numbers, in the form's order, and the typed
+/// ID numbers nobody holds.
 async fn resolve_people<C: ConnectionTrait>(
     db: &C,
     ids: &[crate::domain::ids::IdNumber],
     person_ids: &[i32],
-) -> Result<Vec<person::Model>, StoreError> {
+) -> Result<(Vec<person::Model>, Vec<String>), StoreError> {
     let raw: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
     let mut found = person::Entity::find()
         .filter(person::Column::IdNumber.is_in(raw.clone()))
@@ -295,16 +394,13 @@ async fn resolve_people<C: ConnectionTrait>(
             "参加人：所选人员已不在名册中，请刷新页面".into(),
         ));
     }
-    let missing: Vec<String> = ids
-        .iter()
-        .filter(|i| !found.iter().any(|p| p.id_number == i.as_str()))
-        .map(|i| i.masked())
-        .collect();
-    if !missing.is_empty() {
-        return Err(StoreError::Invalid(format!(
-            "参加人：{} 不存在或不在您的范围内",
-            missing.join("、")
-        )));
+    let mut missing: Vec<String> = Vec::new();
+    for i in ids {
+        if !found.iter().any(|p| p.id_number == i.as_str())
+            && !missing.iter().any(|m| m == i.as_str())
+        {
+            missing.push(i.as_str().to_string());
+        }
     }
     // Keep the order the form gave: chosen colleagues first, then typed ID numbers.
     let mut out: Vec<person::Model> = person_ids
@@ -319,7 +415,7 @@ async fn resolve_people<C: ConnectionTrait>(
             }
         }
     }
-    Ok(out)
+    Ok((out, missing))
 }
 
 /// Checks that every target exists and that household targets are within what the caller sees.
@@ -402,6 +498,7 @@ fn activity_model(r: &Activity, fingerprint: String) -> activity::Model {
 fn activity_state(
     a: &activity::Model,
     people: &[person::Model],
+    invited: &[String],
     targets: &[String],
 ) -> serde_json::Value {
     let mut v = serde_json::to_value(a).unwrap_or_default();
@@ -418,6 +515,9 @@ fn activity_state(
         let mut names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
         names.sort_unstable();
         o.insert("participants".into(), names.join("、").into());
+        let mut waiting = masked_all(invited);
+        waiting.sort_unstable();
+        o.insert("invited".into(), waiting.join("、").into());
         let mut t: Vec<&str> = targets.iter().map(String::as_str).collect();
         t.sort_unstable();
         o.insert("targets".into(), t.join("、").into());
@@ -489,10 +589,11 @@ pub async fn record(
             activity_id: id,
             duplicate: true,
             items: vec![],
+            invited: vec![],
             warnings: vec![],
         });
     }
-    let people = resolve_people(db, &r.participants, &r.participant_ids).await?;
+    let Named { people, invited } = name_participants(db, caller, &r, &[]).await?;
     if !caller.can(Capability::ManageLinks)
         && !people.iter().any(|p| Some(p.id) == caller.person_id)
     {
@@ -500,7 +601,6 @@ pub async fn record(
             "只能记录本人参加的工作（参加人中须有您本人）".into(),
         ));
     }
-    check_participants(db, caller, &people).await?;
     let households = check_targets(db, &caller.visibility(), &r.targets).await?;
     crate::domain::work::attribute_matters(r.kind, &r.matters, &households)
         .map_err(StoreError::Invalid)?;
@@ -537,6 +637,7 @@ pub async fn record(
                     activity_id: id,
                     duplicate: true,
                     items: vec![],
+                    invited: vec![],
                     warnings: vec![],
                 });
             }
@@ -544,6 +645,7 @@ pub async fn record(
         }
     };
     write_links(&txn, saved.id, &people, &r.targets).await?;
+    write_invitations(&txn, saved.id, &invited, now).await?;
     let items = register_matters(
         &txn,
         &[Raised {
@@ -566,16 +668,19 @@ pub async fn record(
             entity: "activity",
             entity_key: saved.id.to_string(),
             action: "create",
-            changes: history::diff(None, &activity_state(&saved, &people, &r.targets)),
+            changes: history::diff(None, &activity_state(&saved, &people, &invited, &r.targets)),
         }],
     )
     .await?;
     txn.commit().await?;
+    let mut warnings = r.warnings(policy);
+    warnings.extend(invitation_warnings(&invited));
     Ok(Recorded {
         activity_id: saved.id,
         duplicate: false,
         items: items.iter().map(|i| i.id).collect(),
-        warnings: r.warnings(policy),
+        invited: masked_all(&invited),
+        warnings,
     })
 }
 
@@ -584,6 +689,8 @@ pub async fn record(
 pub struct ActivityDetail {
     pub activity: activity::Model,
     pub participants: Vec<person::Model>,
+    /// ID numbers invited to confirm (unmasked: for the store's checks only).
+    pub invited: Vec<String>,
     pub targets: Vec<String>,
     pub items: Vec<ledger_item::Model>,
 }
@@ -619,9 +726,18 @@ pub async fn activity_detail(
         .order_by_asc(ledger_item::Column::Id)
         .all(db)
         .await?;
+    let invited = activity_invitation::Entity::find()
+        .filter(activity_invitation::Column::ActivityId.eq(id))
+        .order_by_asc(activity_invitation::Column::InvitedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.id_number)
+        .collect();
     Ok(Some(ActivityDetail {
         activity: a,
         participants,
+        invited,
         targets,
         items,
     }))
@@ -664,7 +780,8 @@ pub async fn correct(
         return Err(StoreError::NotFound("工作记录".into()));
     };
     may_correct(policy, caller, &old.activity, now).map_err(StoreError::Forbidden)?;
-    let people = resolve_people(db, &r.participants, &r.participant_ids).await?;
+    let kept: Vec<i32> = old.participants.iter().map(|p| p.id).collect();
+    let Named { people, invited } = name_participants(db, caller, &r, &kept).await?;
     // A correction keeps its author in it: it cannot be moved into other people's names only.
     if !caller.can(Capability::ManageLinks)
         && !people.iter().any(|p| Some(p.id) == caller.person_id)
@@ -673,7 +790,8 @@ pub async fn correct(
             "只能更正本人参加的工作（参加人中须有您本人）".into(),
         ));
     }
-    check_participants(db, caller, &people).await?;
+    let mut awaiting = old.invited.clone();
+    awaiting.extend(invited.iter().filter(|i| !old.invited.contains(i)).cloned());
     let households = check_targets(db, &caller.visibility(), &r.targets).await?;
     crate::domain::work::attribute_matters(r.kind, &r.matters, &households)
         .map_err(StoreError::Invalid)?;
@@ -689,10 +807,11 @@ pub async fn correct(
         .filter(|x| !old.activity.matters.lines().any(|o| o == x.as_str()))
         .cloned()
         .collect();
-    let before = activity_state(&old.activity, &old.participants, &old.targets);
-    let after = activity_state(&m, &people, &r.targets);
+    let before = activity_state(&old.activity, &old.participants, &old.invited, &old.targets);
+    let after = activity_state(&m, &people, &awaiting, &r.targets);
     let saved = m.into_active_model().reset_all().update(&txn).await?;
     write_links(&txn, id, &people, &r.targets).await?;
+    write_invitations(&txn, id, &invited, now).await?;
     let items = register_matters(
         &txn,
         &[Raised {
@@ -720,12 +839,155 @@ pub async fn correct(
     )
     .await?;
     txn.commit().await?;
+    let mut warnings = r.warnings(policy);
+    warnings.extend(invitation_warnings(&invited));
     Ok(Recorded {
         activity_id: id,
         duplicate: false,
         items: items.iter().map(|i| i.id).collect(),
-        warnings: r.warnings(policy),
+        invited: masked_all(&awaiting),
+        warnings,
     })
+}
+
+/// A record that names the caller beyond its author's reach, waiting for their answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Invitation {
+    pub activity_id: i32,
+    pub kind_zh: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// Who recorded it, by name.
+    pub author: Option<String>,
+    pub notes: Option<String>,
+    pub invited_at: DateTime<Utc>,
+}
+
+/// At most this many invitations are listed at once (the oldest first).
+pub const INVITATIONS_SHOWN: u64 = 100;
+
+/// The records waiting for this person's confirmation, oldest first.
+pub async fn invitations_for(
+    db: &impl ConnectionTrait,
+    me: &person::Model,
+) -> Result<Vec<Invitation>, DbErr> {
+    let rows = activity_invitation::Entity::find()
+        .filter(activity_invitation::Column::IdNumber.eq(me.id_number.as_str()))
+        .order_by_asc(activity_invitation::Column::InvitedAt)
+        .order_by_asc(activity_invitation::Column::ActivityId)
+        .limit(INVITATIONS_SHOWN)
+        .all(db)
+        .await?;
+    let ids: Vec<i32> = rows.iter().map(|r| r.activity_id).collect();
+    let records: HashMap<i32, activity::Model> = activity::Entity::find()
+        .filter(activity::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let authors: Vec<i32> = records
+        .values()
+        .filter_map(|a| a.author_person_id)
+        .collect();
+    let names: HashMap<i32, String> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .column(person::Column::Name)
+        .filter(person::Column::Id.is_in(authors))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let a = records.get(&r.activity_id)?;
+            Some(Invitation {
+                activity_id: a.id,
+                kind_zh: ActivityKind::from_code(&a.kind)
+                    .map(|k| k.zh())
+                    .unwrap_or("工作")
+                    .into(),
+                start_date: a.start_date,
+                end_date: a.end_date,
+                author: a.author_person_id.and_then(|p| names.get(&p).cloned()),
+                notes: a.notes.clone(),
+                invited_at: r.invited_at,
+            })
+        })
+        .collect())
+}
+
+/// Whether `me` is invited to confirm this record.
+pub async fn is_invited(
+    db: &impl ConnectionTrait,
+    id: i32,
+    me: &person::Model,
+) -> Result<bool, DbErr> {
+    Ok(
+        activity_invitation::Entity::find_by_id((id, me.id_number.clone()))
+            .one(db)
+            .await?
+            .is_some(),
+    )
+}
+
+/// The invited person answers: confirmed, the record counts for them from now on (as a
+/// participant); declined, they are not in it. Either way the invitation is gone and the
+/// answer is in the record's history.
+pub async fn answer_invitation(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    me: &person::Model,
+    id: i32,
+    accept: bool,
+    now: DateTime<Utc>,
+) -> Result<ActivityDetail, StoreError> {
+    let txn = db.begin().await?;
+    if !is_invited(&txn, id, me).await? {
+        return Err(StoreError::NotFound("待您确认的这条工作记录".into()));
+    }
+    let Some(old) = activity_detail(&txn, id).await? else {
+        return Err(StoreError::NotFound("工作记录".into()));
+    };
+    activity_invitation::Entity::delete_by_id((id, me.id_number.clone()))
+        .exec(&txn)
+        .await?;
+    if accept && !old.participants.iter().any(|p| p.id == me.id) {
+        activity_participant::Entity::insert(activity_participant::ActiveModel {
+            activity_id: Set(id),
+            person_id: Set(me.id),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    let new = activity_detail(&txn, id)
+        .await?
+        .ok_or(StoreError::NotFound("工作记录".into()))?;
+    history::append(
+        &txn,
+        &caller.username,
+        now,
+        vec![Change {
+            entity: "activity",
+            entity_key: id.to_string(),
+            action: if accept { "confirm" } else { "decline" },
+            changes: history::diff(
+                Some(&activity_state(
+                    &old.activity,
+                    &old.participants,
+                    &old.invited,
+                    &old.targets,
+                )),
+                &activity_state(&new.activity, &new.participants, &new.invited, &new.targets),
+            ),
+        }],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(new)
 }
 
 /// Links active on `day`: of its year, started, not ended.

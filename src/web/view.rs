@@ -110,6 +110,27 @@ pub struct PersonView {
     pub branch_code: Option<String>,
 }
 
+impl PersonView {
+    /// A person the caller may not read: no name, post, roles or place, only a masked ID number.
+    pub fn beyond_sight(m: &person::Model) -> Self {
+        PersonView {
+            id: 0,
+            name: "范围外人员".into(),
+            id_number: mask_id_number(&m.id_number),
+            phone: None,
+            unit_code: String::new(),
+            post: None,
+            roles: vec![],
+            region_code: None,
+            region_name: None,
+            area_codes: vec![],
+            term_start: None,
+            grassroots_experience: None,
+            branch_code: None,
+        }
+    }
+}
+
 impl From<&person::Model> for PersonView {
     fn from(m: &person::Model) -> Self {
         PersonView {
@@ -387,6 +408,8 @@ impl HistoryView {
             action: match m.action.as_str() {
                 "create" => "新建".into(),
                 "handover" => "工作交接".into(),
+                "confirm" => "参加人确认".into(),
+                "decline" => "参加人否认".into(),
                 _ => "修改".into(),
             },
             changes,
@@ -492,6 +515,7 @@ pub fn field_zh(field: &str) -> &str {
         "notes" => "内容",
         "matters" => "反映事项",
         "participants" => "参加人",
+        "invited" => "待本人确认的参加人",
         "targets" => "对象",
         "matter" => "事项",
         "status" => "状态",

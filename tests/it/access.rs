@@ -865,7 +865,6 @@ async fn records_stay_within_the_authors_reach() {
     app.add_account("zhang", R::Cadre, Scope::Own, Some(&f.zhang))
         .await;
     let zhang = app.login("zhang", PASSWORD).await;
-    let before = app.counts().await;
     let nobody = id("35099919900909009");
     let post = |body: serde_json::Value| {
         let c = zhang.clone();
@@ -879,26 +878,162 @@ async fn records_stay_within_the_authors_reach() {
             )
         }
     };
-    // 孙九 of another village is out of 张三's reach: refused exactly like an unknown number.
+    // 孙九 of another town is beyond 张三's reach: he is invited to confirm, exactly as an
+    // ID number nobody holds would be, and the record does not count for him until he does.
     let mut answers = Vec::new();
+    let mut records = Vec::new();
     for (k, other) in [(1, &f.sun), (2, &nobody)] {
-        let (status, e) = post(serde_json::json!({
+        let (status, r) = post(serde_json::json!({
             "client_key": format!("reach-000{k}-abcd"), "kind": "入户走访",
-            "start_date": "2026-11-02", "participants": [f.zhang, other], "targets": ["H001"]
+            "start_date": "2026-11-02", "participants": [f.zhang, other], "targets": ["H001"],
+            "notes": format!("联合走访第{k}次")
         }))
         .await;
-        assert_eq!(status, 400, "{e}");
+        assert_eq!(status, 201, "{r}");
+        let masked = lianxin::domain::ids::mask_id_number(other);
+        assert_eq!(r["invited"], serde_json::json!([masked]), "{r}");
+        assert!(r["warnings"].to_string().contains("确认后才计入"), "{r}");
+        records.push(r["activity_id"].as_i64().unwrap());
         answers.push(
-            e["error"]
-                .as_str()
-                .unwrap()
-                .replace(&lianxin::domain::ids::mask_id_number(other), "*"),
+            serde_json::json!([r["invited"], r["warnings"], r["items"]])
+                .to_string()
+                .replace(&masked, "*"),
         );
     }
     assert_eq!(
         answers[0], answers[1],
         "the answer does not tell who exists"
     );
+    app.add_account("sun", R::Cadre, Scope::Own, Some(&f.sun))
+        .await;
+    let sun = app.login("sun", PASSWORD).await;
+    let book = |c: &reqwest::Client| {
+        let c = c.clone();
+        let url = app.url("/books/record/me");
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(
+        !book(&sun).await.contains("联合走访第1次"),
+        "not his until he confirms"
+    );
+    let asked: serde_json::Value = sun
+        .get(app.url("/api/v1/me/invitations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let asked = asked.as_array().unwrap();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0]["activity_id"].as_i64(), Some(records[0]));
+    assert_eq!(asked[0]["author"], "张三");
+    // He may read the record he is asked about; his /me page asks him.
+    let me_page = sun
+        .get(app.url("/me"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        me_page.contains("请您确认") && me_page.contains("是我参加的"),
+        "{me_page}"
+    );
+    let answer = |id: i64, accept: bool| {
+        let c = sun.clone();
+        let url = app.url(&format!("/api/v1/activities/{id}/invitation"));
+        async move {
+            c.post(url)
+                .json(&serde_json::json!({ "accept": accept }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = answer(records[0], true).await;
+    assert_eq!(r.status(), 200);
+    let d: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(d["accepted"], true, "{d}");
+    assert_eq!(d["participants"].as_array().map(Vec::len), Some(2), "{d}");
+    assert!(
+        book(&sun).await.contains("联合走访第1次"),
+        "counted once confirmed"
+    );
+    assert_eq!(
+        answer(records[0], true).await.status(),
+        404,
+        "answered once"
+    );
+    // 张三 reads his record back without learning who 孙九 is.
+    let d: serde_json::Value = zhang
+        .get(app.url(&format!("/api/v1/activities/{}", records[0])))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown = d["participants"].to_string();
+    assert!(
+        shown.contains("张三") && shown.contains("范围外人员"),
+        "{shown}"
+    );
+    assert!(
+        !d.to_string().contains("孙九") && !d.to_string().contains("村委委员"),
+        "{d}"
+    );
+    // The number nobody holds stays waiting; nobody else can answer it.
+    let d: serde_json::Value = zhang
+        .get(app.url(&format!("/api/v1/activities/{}", records[1])))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["invited"].as_array().map(Vec::len), Some(1), "{d}");
+    assert_eq!(answer(records[1], false).await.status(), 404);
+    // A correction by 张三 keeps 孙九's confirmation and cannot invite him twice.
+    let r = zhang
+        .put(app.url(&format!("/api/v1/activities/{}", records[0])))
+        .json(&serde_json::json!({
+            "client_key": "reach-0001-abcd", "kind": "入户走访",
+            "start_date": "2026-11-02", "participants": [f.zhang, f.sun], "targets": ["H001"],
+            "notes": "联合走访第1次（更正）"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(r["invited"], serde_json::json!([]), "{r}");
+    assert!(book(&sun).await.contains("联合走访第1次（更正）"));
+    // Declined, a record never counts for him, and its history says so.
+    let (status, r) = post(serde_json::json!({
+        "client_key": "reach-0007-abcd", "kind": "入户走访",
+        "start_date": "2026-11-03", "participants": [f.zhang, f.sun], "targets": ["H001"],
+        "notes": "他没来的一次"
+    }))
+    .await;
+    assert_eq!(status, 201, "{r}");
+    let third = r["activity_id"].as_i64().unwrap();
+    assert_eq!(answer(third, false).await.status(), 200);
+    assert!(!book(&sun).await.contains("他没来的一次"));
+    let page = zhang
+        .get(app.url(&format!("/activities/{third}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("参加人否认") && !page.contains("待本人确认</dt>"),
+        "{page}"
+    );
+    let before = app.counts().await;
     // The same for a person named as a target.
     let mut answers = Vec::new();
     for (k, other) in [(3, &f.sun), (4, &nobody)] {

@@ -891,3 +891,62 @@ fn unzip_text(bytes: &[u8]) -> String {
 fn calamine_zip(bytes: &[u8]) -> zip::ZipArchive<std::io::Cursor<Vec<u8>>> {
     zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip file")
 }
+
+/// A village cadre names a cadre of another town on a visit: the record is saved at once, the
+/// other cadre finds it on his phone's start page and confirms it, and only then is it in his
+/// record book; the author reads it back without learning who he is.
+#[tokio::test]
+async fn a_visit_naming_someone_beyond_reach_counts_once_they_confirm() {
+    let (app, f) = county().await;
+    app.add_account("sunjiu", AccessRole::Cadre, Scope::Own, Some(&f.sun))
+        .await;
+    let b = Browser::open(&app).await;
+    b.login("ganbu").await;
+    b.go("/activities/new").await;
+    b.fill("input[name=participants]", &f.sun).await;
+    b.click("input[name=targets][value=H001]").await;
+    b.fill("textarea[name=notes]", "和丙镇的同志一起看望王五")
+        .await;
+    b.click("form[data-draft] button[type=submit]").await;
+    let t = b.wait_text("待本人确认").await;
+    assert!(
+        t.contains("已保存") && t.contains("确认后才计入其工作"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("随行人员"),
+        "no warning that does not apply: {t}"
+    );
+    assert!(!t.contains("孙九"), "{t}");
+    let record = b.path().await;
+    b.check("invited-record").await;
+
+    b.js("document.cookie = 'lx_session=; Max-Age=0; path=/'")
+        .await;
+    b.login("sunjiu").await;
+    assert_eq!(b.path().await, "/me");
+    b.go("/books/record/me").await;
+    assert!(!b.text().await.contains("和丙镇的同志一起看望王五"));
+    b.go("/me").await;
+    let t = b.wait_text("请您确认").await;
+    assert!(
+        t.contains("记录人 张三") && t.contains("和丙镇的同志一起看望王五"),
+        "{t}"
+    );
+    b.check("invitation").await;
+    b.click_text("是我参加的").await;
+    let t = b.wait_text("已确认").await;
+    assert!(!t.contains("请您确认"), "{t}");
+    b.go("/books/record/me").await;
+    b.wait_text("和丙镇的同志一起看望王五").await;
+
+    b.js("document.cookie = 'lx_session=; Max-Age=0; path=/'")
+        .await;
+    b.login("ganbu").await;
+    b.go(&record).await;
+    let t = b.wait_text("范围外人员").await;
+    assert!(!t.contains("孙九") && !t.contains("待本人确认："), "{t}");
+    assert!(t.contains("参加人确认"), "{t}");
+    b.check("confirmed-record").await;
+    b.done().await;
+}

@@ -30,6 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm))
         .routes(routes!(handover))
         .routes(routes!(my_work))
+        .routes(routes!(my_invitations))
+        .routes(routes!(answer_invitation))
         .routes(routes!(add_link))
         .routes(routes!(change_link))
 }
@@ -65,7 +67,13 @@ async fn create_activity(
 pub struct ActivityDetail {
     pub id: i32,
     pub activity: ActivityView,
+    /// Everyone the record counts for; a participant the caller may not read shows only as
+    /// 范围外人员 with a masked ID number.
     pub participants: Vec<PersonView>,
+    /// Participants beyond the author's reach who have not yet confirmed (masked ID numbers).
+    pub invited: Vec<String>,
+    /// The caller is invited to confirm this record.
+    pub awaiting_me: bool,
     pub targets: Vec<String>,
     /// The targets by name: 王五户, 乙村, 县公安局 (an ID number stays masked).
     pub target_names: Vec<crate::web::view::Label>,
@@ -117,19 +125,25 @@ pub async fn activity_detail(
     let d = work::activity_detail(&s.db, id)
         .await?
         .ok_or(AppError::NotFound("该工作记录".into()))?;
-    // A record is visible to whoever may see one of its participants.
-    let ids: Vec<i32> = d.participants.iter().map(|p| p.id).collect();
-    let mut seen = false;
-    for pid in ids {
-        if reg::person(&s.db, pid, &caller.visibility())
-            .await?
-            .is_some()
-        {
-            seen = true;
-            break;
+    // A record is visible to whoever may see one of its participants, and to whoever is
+    // invited to confirm it; participants beyond the caller's sight are not shown by name.
+    let vis = caller.visibility();
+    let mut readable = std::collections::HashSet::new();
+    for p in &d.participants {
+        if reg::person(&s.db, p.id, &vis).await?.is_some() {
+            readable.insert(p.id);
         }
     }
-    if !seen {
+    let me = match caller.person_id {
+        Some(pid) => {
+            reg::person(&s.db, pid, &crate::store::access::Visibility::everything()).await?
+        }
+        None => None,
+    };
+    let awaiting_me = me
+        .as_ref()
+        .is_some_and(|m| d.invited.contains(&m.id_number));
+    if readable.is_empty() && !awaiting_me {
         return Err(AppError::NotFound("该工作记录".into()));
     }
     let hist = history::of(&s.db, "activity", &id.to_string()).await?;
@@ -139,8 +153,31 @@ pub async fn activity_detail(
     Ok(ActivityDetail {
         id,
         target_names,
-        activity: ActivityView::new(&d.activity, &d.participants),
-        participants: d.participants.iter().map(PersonView::from).collect(),
+        activity: ActivityView::new(
+            &d.activity,
+            &d.participants
+                .iter()
+                .filter(|p| readable.contains(&p.id))
+                .cloned()
+                .collect::<Vec<_>>(),
+        ),
+        participants: d
+            .participants
+            .iter()
+            .map(|p| {
+                if readable.contains(&p.id) {
+                    PersonView::from(p)
+                } else {
+                    PersonView::beyond_sight(p)
+                }
+            })
+            .collect(),
+        invited: d
+            .invited
+            .iter()
+            .map(|i| crate::domain::ids::mask_id_number(i))
+            .collect(),
+        awaiting_me,
         targets: d
             .targets
             .iter()
@@ -151,10 +188,47 @@ pub async fn activity_detail(
             .iter()
             .map(|i| ItemView::new(i, read_stability))
             .collect(),
-        history: crate::web::view::history_views(&s.db, &hist).await?,
+        history: history_within_sight(
+            crate::web::view::history_views(&s.db, &hist).await?,
+            &d.participants,
+            &readable,
+        ),
         may_correct: refusal.is_none(),
         correct_refusal: refusal,
     })
+}
+
+/// A record's history as a caller who may not read every participant sees it: their names
+/// become 范围外人员, and an invited person's own answer is shown as theirs without their name.
+fn history_within_sight(
+    mut lines: Vec<HistoryView>,
+    participants: &[person::Model],
+    readable: &std::collections::HashSet<i32>,
+) -> Vec<HistoryView> {
+    let shown: Vec<&str> = participants
+        .iter()
+        .filter(|p| readable.contains(&p.id))
+        .map(|p| p.name.as_str())
+        .collect();
+    let hidden: Vec<&str> = participants
+        .iter()
+        .filter(|p| !readable.contains(&p.id) && !shown.contains(&p.name.as_str()))
+        .map(|p| p.name.as_str())
+        .collect();
+    for l in &mut lines {
+        if l.action == "参加人确认" || l.action == "参加人否认" {
+            l.actor = "参加人本人".into();
+        }
+        for name in &hidden {
+            for c in &mut l.changes {
+                *c = c.replace(name, "范围外人员");
+            }
+            if l.actor == *name {
+                l.actor = "范围外人员".into();
+            }
+        }
+    }
+    lines
 }
 
 #[utoipa::path(get, path = "/activities/{id}", tag = "work", responses((status = 200, body = ActivityDetail), (status = 404)))]
@@ -474,6 +548,68 @@ async fn my_work(
     let me = my_person(&s, &caller).await?;
     let day = q.date.unwrap_or_else(today);
     Ok(Json(work::my_work(&s.db, &s.policy(), &me, day).await?))
+}
+
+/// Records that name the caller beyond their author's reach, waiting for the caller to
+/// confirm or decline (the oldest first, at most 100).
+#[utoipa::path(get, path = "/me/invitations", tag = "work", responses((status = 200, body = Vec<work::Invitation>), (status = 400)))]
+async fn my_invitations(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<work::Invitation>>, ApiError> {
+    let me = my_person(&s, &caller).await?;
+    Ok(Json(work::invitations_for(&s.db, &me).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct InvitationAnswer {
+    /// true: I took part, count it for me; false: I did not.
+    pub accept: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvitationAnswered {
+    pub activity_id: i32,
+    /// Confirmed: the record now counts for the caller. Declined: it never will.
+    pub accepted: bool,
+    /// Everyone the record now counts for, masked ID numbers.
+    pub participants: Vec<String>,
+}
+
+/// The invited person confirms or declines a record that names them. Asked again, 404 (the
+/// invitation is gone).
+#[utoipa::path(post, path = "/activities/{id}/invitation", tag = "work", request_body = InvitationAnswer,
+    responses((status = 200, body = InvitationAnswered), (status = 400), (status = 404)))]
+async fn answer_invitation(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Json(a): Json<InvitationAnswer>,
+) -> Result<Json<InvitationAnswered>, ApiError> {
+    Ok(Json(
+        answer_invitation_for(&s, &caller, id, a.accept).await?,
+    ))
+}
+
+pub async fn answer_invitation_for(
+    s: &AppState,
+    caller: &Caller,
+    id: i32,
+    accept: bool,
+) -> Result<InvitationAnswered, AppError> {
+    let me = my_person(s, caller).await?;
+    let d = work::answer_invitation(&s.db, caller, &me, id, accept, Utc::now())
+        .await
+        .map_err(AppError::from)?;
+    Ok(InvitationAnswered {
+        activity_id: id,
+        accepted: accept,
+        participants: d
+            .participants
+            .iter()
+            .map(|p| crate::domain::ids::mask_id_number(&p.id_number))
+            .collect(),
+    })
 }
 
 pub async fn my_person(s: &AppState, caller: &Caller) -> Result<person::Model, AppError> {

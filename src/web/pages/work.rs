@@ -28,6 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/activities/new", get(new_activity).post(submit_activity))
         .route("/activities/{id}", get(show_activity))
         .route(
+            "/activities/{id}/invitation",
+            axum::routing::post(answer_invitation),
+        )
+        .route(
             "/activities/{id}/edit",
             get(edit_activity).post(submit_correction),
         )
@@ -273,6 +277,10 @@ async fn submit_activity(
 ) -> Result<Response, AppError> {
     let raw = raw_from_form(fields);
     let parsed = raw.parse(today(), s.config.max_list_items);
+    // The record's own warning (too many companions), apart from the note on invitations.
+    let companions = parsed
+        .as_ref()
+        .is_ok_and(|r| !r.warnings(&s.policy()).is_empty());
     let result = match parsed {
         Err(errors) => {
             return Ok(refused(
@@ -287,7 +295,7 @@ async fn submit_activity(
             if done.duplicate {
                 to = format!("/activities/{}?duplicate=1", done.activity_id);
             }
-            if !done.warnings.is_empty() {
+            if companions {
                 to.push_str("&warn=companions");
             }
             Ok(Redirect::to(&to).into_response())
@@ -424,6 +432,37 @@ struct MePage {
     w: MyWork,
     items: Vec<ItemView>,
     half: &'static str,
+    /// Records naming me beyond their author's reach, waiting for my answer.
+    invitations: Vec<work::Invitation>,
+    answered: Option<&'static str>,
+}
+
+#[derive(serde::Deserialize)]
+struct MeQuery {
+    date: Option<chrono::NaiveDate>,
+    answered: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct AnswerForm {
+    accept: u8,
+}
+
+/// 是我参加的 / 不是我: the invited person answers from their page or the record's.
+async fn answer_invitation(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Form(f): Form<AnswerForm>,
+) -> Result<Response, AppError> {
+    let accept = f.accept == 1;
+    api::answer_invitation_for(&s, &caller, id, accept).await?;
+    let to = if accept {
+        "/me?answered=yes"
+    } else {
+        "/me?answered=no"
+    };
+    Ok(Redirect::to(to).into_response())
 }
 
 impl MePage {
@@ -444,11 +483,12 @@ impl MePage {
 async fn me(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<DayQuery>,
+    Query(q): Query<MeQuery>,
 ) -> Result<Html<String>, AppError> {
     let me = api::my_person(&s, &caller).await?;
     let day = q.date.unwrap_or_else(today);
     let w = work::my_work(&s.db, &s.policy(), &me, day).await?;
+    let invitations = work::invitations_for(&s.db, &me).await?;
     let rs = caller.can(Capability::ReadStability);
     let behind = super::compliance::person_lines(&s, me.id, &me.id_number, day)
         .await?
@@ -474,6 +514,12 @@ async fn me(
             "下半年"
         },
         w,
+        invitations,
+        answered: match q.answered.as_deref() {
+            Some("yes") => Some("已确认，这条记录计入您的工作。"),
+            Some("no") => Some("已说明您没有参加，这条记录不计入您的工作。"),
+            _ => None,
+        },
     })
 }
 
