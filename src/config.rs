@@ -16,8 +16,11 @@ pub struct Config {
     pub database_url: String,
     /// Where uploads waiting for confirmation and generated files are kept.
     pub data_dir: PathBuf,
-    /// Largest accepted upload, in MiB.
+    /// Largest accepted upload (an import file), in MiB: spooled to disk, never held in memory.
     pub max_upload_mib: usize,
+    /// Largest body of any other request (a form, a JSON record), in KiB.
+    #[serde(default = "default_max_request_kib")]
+    pub max_request_kib: usize,
     /// Most entries of any list one request carries (a record's participants, targets,
     /// matters).
     #[serde(default = "default_max_list_items")]
@@ -61,6 +64,7 @@ impl Default for Config {
             database_url: "sqlite://data/lianxin.db".into(),
             data_dir: PathBuf::from("data"),
             max_upload_mib: 64,
+            max_request_kib: default_max_request_kib(),
             max_list_items: default_max_list_items(),
             secure_cookies: false,
             login_max_failures: 5,
@@ -75,6 +79,10 @@ impl Default for Config {
             backup_keep: default_backup_keep(),
         }
     }
+}
+
+fn default_max_request_kib() -> usize {
+    1024
 }
 
 fn default_max_list_items() -> usize {
@@ -100,6 +108,7 @@ impl Config {
                 "database_url",
                 "data_dir",
                 "max_upload_mib",
+                "max_request_kib",
                 "max_list_items",
                 "hold_import_before_commit_secs",
                 "secure_cookies",

@@ -21,6 +21,8 @@ pub struct AppState {
     pub refreshing: Arc<std::sync::atomic::AtomicBool>,
     /// Held while a county evaluation is computed for a waiting page.
     pub computing: Arc<tokio::sync::Mutex<()>>,
+    /// One import reads and checks its file at a time (uploads wait on disk).
+    pub imports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -174,6 +176,7 @@ impl Application {
             compliance: Arc::new(tokio::sync::Mutex::new(None)),
             refreshing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             computing: Arc::new(tokio::sync::Mutex::new(())),
+            imports: Arc::new(tokio::sync::Semaphore::new(1)),
             policies,
             db,
             config: Arc::new(config),

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod menu;
 pub mod pages;
+pub mod upload;
 pub mod view;
 
 use crate::startup::AppState;
@@ -18,7 +19,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub fn router(state: AppState) -> Router {
-    let limit = state.config.max_upload_mib * 1024 * 1024;
+    // Every request's body is small; an import's file is spooled to disk under its own limit.
+    let limit = state.config.max_request_kib.saturating_mul(1024);
     let (api, mut openapi) = api::router().split_for_parts();
     api::declare_responses(&mut openapi);
     // The API's documentation and the metrics are for the county's own people, not strangers:

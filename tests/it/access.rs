@@ -803,6 +803,48 @@ async fn hardening_tokens_passwords_pages_and_list_lengths() {
             .unwrap();
         assert_eq!(r.status(), 413, "{path}");
     }
+    // A logged-in cadre's record is a small request too (1 MiB by default).
+    let r = zhang
+        .post(app.url("/api/v1/activities"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"notes\": \"{}\"}}", "x".repeat(2 << 20)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    // An import's file is spooled to disk under its own limit (16 MiB here), and a file over
+    // it leaves nothing behind, through the API or the page.
+    let incoming = app.dir.path().join("data/uploads/incoming");
+    let huge = vec![b'x'; 17 << 20];
+    let sent = app
+        .client
+        .post(app.url("/api/v1/import/households?file=big.csv"))
+        .body(huge.clone())
+        .send()
+        .await;
+    if let Ok(r) = sent {
+        assert_eq!(r.status(), 413);
+    }
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "households")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(huge).file_name("big.csv"),
+        );
+    if let Ok(r) = app
+        .client
+        .post(app.url("/import"))
+        .multipart(form)
+        .send()
+        .await
+    {
+        assert_eq!(r.status(), 413);
+    }
+    let left: Vec<_> = std::fs::read_dir(&incoming)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(app.counts().await, before);
 }
 
 /// Guesses sent all at once cannot outrun the lock: after 15 concurrent wrong passwords (fewer

@@ -11,15 +11,19 @@ use crate::store::import::ImportFile;
 use crate::store::import::{ImportFailure, ImportOptions, Outcome};
 use crate::web::auth::require;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    // An import's body is spooled to disk under its own limit (`max_upload_mib`), not the
+    // small limit of every other request.
+    let import = OpenApiRouter::new()
         .routes(routes!(import))
+        .layer(axum::extract::DefaultBodyLimit::disable());
+    OpenApiRouter::new()
+        .merge(import)
         .routes(routes!(export))
         .routes(routes!(template))
 }
@@ -47,11 +51,19 @@ async fn import(
     caller: Caller,
     Path(k): Path<String>,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Json<Outcome>, ApiError> {
     require(&caller, Capability::Import)?;
     let k = kind(&k)?;
-    let files = Ok(vec![exchange::load_file(k, &q.file, &body)]);
+    let received = crate::web::upload::Spool::body(&s, body)
+        .await?
+        .finish()
+        .await?;
+    // One import reads its file at a time; others wait their turn with theirs on disk.
+    let _turn = s.imports.acquire().await?;
+    let bytes = received.bytes().await?;
+    let files = Ok(vec![exchange::load_file(k, &q.file, &bytes)]);
+    drop(bytes);
     let opts = ImportOptions {
         dry_run: q.dry_run,
         hold_before_commit: s

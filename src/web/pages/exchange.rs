@@ -19,7 +19,12 @@ use std::path::PathBuf;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/import", get(form).post(upload))
+        .route(
+            "/import",
+            get(form)
+                .post(upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/import/confirm", post(confirm))
         .route("/templates/{kind}", get(template))
         .route("/export/{kind}", get(export))
@@ -102,21 +107,29 @@ async fn upload(
             }
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload.csv").to_string();
-                let bytes = field
-                    .bytes()
+                let mut spool = crate::web::upload::Spool::new(&s).await?;
+                let mut field = field;
+                while let Some(chunk) = field
+                    .chunk()
                     .await
-                    .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?;
-                file = Some((name, bytes));
+                    .map_err(|e| AppError::BadRequest(format!("上传失败：{e}")))?
+                {
+                    spool.push(&chunk).await?;
+                }
+                if !spool.is_empty() {
+                    file = Some((name, spool.finish().await?));
+                }
             }
             _ => {}
         }
     }
     let kind = Kind::parse(kind.as_deref().unwrap_or("")).map_err(AppError::BadRequest)?;
-    let (name, bytes) = file
-        .filter(|(_, b)| !b.is_empty())
-        .ok_or(AppError::BadRequest("请选择要上传的文件".into()))?;
+    let (name, received) = file.ok_or(AppError::BadRequest("请选择要上传的文件".into()))?;
     let name = sanitize(&name);
+    let _turn = s.imports.acquire().await?;
+    let bytes = received.bytes().await?;
     let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
+    drop(bytes);
     let opts = ImportOptions {
         dry_run: true,
         item_clock: Some(s.policy().ledger.item),
@@ -126,8 +139,7 @@ async fn upload(
         Ok(outcome) => {
             let token = uuid::Uuid::new_v4().simple().to_string();
             let dir = upload_dir(&s, &token)?.join(kind.key());
-            tokio::fs::create_dir_all(&dir).await?;
-            tokio::fs::write(dir.join(&name), &bytes).await?;
+            received.keep(dir.join(&name)).await?;
             render(&Preview {
                 file: name,
                 token,
@@ -185,8 +197,10 @@ async fn confirm(
     let (kind, name, path) = found.ok_or(AppError::NotFound(
         "这次上传（可能已导入或已过期），请重新上传".into(),
     ))?;
+    let _turn = s.imports.acquire().await?;
     let bytes = tokio::fs::read(&path).await?;
     let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
+    drop(bytes);
     let result = run_import(
         &s,
         &caller,
