@@ -36,6 +36,7 @@ pub struct Tally {
 }
 
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = ImportOutcome)]
 pub struct Outcome {
     pub tallies: BTreeMap<String, Tally>,
     /// True when nothing was committed because this was a preview.

@@ -30,7 +30,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(logged_in));
     Router::new()
         .merge(pages::router())
-        .merge(api)
+        .merge(api.layer(middleware::from_fn(api::json_rejections)))
         .merge(docs)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

@@ -244,9 +244,63 @@ async fn openapi_document_and_docs_page_are_served() {
         people["401"].is_object() && people["403"].is_object(),
         "{people}"
     );
+    // Every status an operation can answer is declared, and `{kind}` lists its values.
+    let record = &doc["paths"]["/api/v1/activities/{id}"]["put"]["responses"];
+    for code in ["200", "400", "401", "403", "404", "413", "415", "422"] {
+        assert!(record[code].is_object(), "{code}: {record}");
+    }
+    let kind = doc["paths"]["/api/v1/export/{kind}"]["get"]["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "kind"))
+        .cloned()
+        .unwrap_or_default();
+    let values = kind["schema"]["enum"].to_string();
+    assert!(
+        values.contains("households") && values.contains("people"),
+        "{kind}"
+    );
+    // The report's rows and an import's outcome are two schemas, not one under one name.
+    assert!(doc["components"]["schemas"]["ReportRow"].is_object());
+    assert!(doc["components"]["schemas"]["ImportOutcome"].is_object());
     // And they are what the API answers.
     let r = reqwest::get(app.url("/api/v1/people")).await.unwrap();
     assert_eq!(r.status(), 401);
+    // A request refused before its handler runs is answered in JSON, in Chinese.
+    for (r, status, lead) in [
+        (
+            app.client
+                .put(app.url("/api/v1/activities/1"))
+                .body("{}")
+                .send()
+                .await
+                .unwrap(),
+            415,
+            "请以 JSON 提交",
+        ),
+        (
+            app.client
+                .put(app.url("/api/v1/activities/1"))
+                .json(&serde_json::json!({"end_date": {"x": 1}}))
+                .send()
+                .await
+                .unwrap(),
+            422,
+            "提交的内容不符合要求",
+        ),
+        (
+            app.client
+                .get(app.url("/api/v1/activities/2147483648"))
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "请求参数有误",
+        ),
+    ] {
+        assert_eq!(r.status(), status);
+        let e: serde_json::Value = r.json().await.unwrap();
+        assert!(e["error"].as_str().unwrap_or("").starts_with(lead), "{e}");
+    }
     let docs = app.get_text("/api/docs/").await;
     assert!(docs.to_lowercase().contains("swagger"));
 }

@@ -14,6 +14,7 @@ pub enum Status {
 
 /// One row of the compliance report (FORMATS.md).
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReportRow)]
 pub struct Outcome {
     pub rule: String,
     pub subject_kind: &'static str,
