@@ -843,4 +843,118 @@ mod tests {
             assert_eq!(neutralise_formula(ok), ok);
         }
     }
+
+    fn chinese(text: &str) -> bool {
+        text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    /// Cells as a careless or hostile user fills them.
+    fn hostile_cell() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            "[ -~]{0,12}",
+            "\\PC{0,12}",
+            Just("=HYPERLINK(\"http://x\",\"点我\")".to_string()),
+            Just("=1+1".to_string()),
+            Just("3.50425E+17".to_string()),
+            Just("\"引号\"\"里\n换行\"".to_string()),
+            Just("\u{0}\u{feff}".to_string()),
+            (1usize..40_000).prop_map(|n| "长".repeat(n)),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Any bytes under a .csv or .xlsx name: rows, or errors in Chinese; never a panic.
+        #[test]
+        fn any_bytes_give_rows_or_a_chinese_error(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096),
+            xlsx in proptest::prelude::any::<bool>(),
+            k in 0usize..Kind::ALL.len(),
+        ) {
+            let kind = Kind::ALL[k];
+            let name = if xlsx { "名册.xlsx" } else { "名册.csv" };
+            let f = load_file(kind, name, &bytes);
+            for e in &f.errors {
+                proptest::prop_assert!(chinese(&e.reason), "{e:?}");
+            }
+        }
+
+        /// A file with the right headers and hostile cells (formulas, huge cells, quotes and
+        /// line breaks, NUL, a byte-order mark, numbers Excel made of IDs), as CSV and as
+        /// .xlsx: every error in Chinese on a row the file has; never a panic.
+        #[test]
+        fn hostile_cells_are_named_in_chinese_on_their_rows(
+            k in 0usize..Kind::ALL.len(),
+            rows in proptest::collection::vec(proptest::collection::vec(hostile_cell(), 0..12), 0..8),
+            gbk in proptest::prelude::any::<bool>(),
+        ) {
+            let kind = Kind::ALL[k];
+            let headers = headers(kind);
+            let cells: Vec<Vec<String>> = rows;
+            // Ragged rows, as a hand-edited file has them.
+            let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+            w.write_record(&headers).unwrap();
+            for row in &cells {
+                w.write_record(row).unwrap();
+            }
+            let mut csv_bytes = w.into_inner().unwrap();
+            if gbk {
+                // Bytes that are not UTF-8 (as a file saved in GBK would have).
+                csv_bytes.extend_from_slice(&[0xd5, 0xc5, 0xc8, 0xfd, b'\n']);
+            }
+            let mut wb = Workbook::new();
+            let sheet = wb.add_worksheet();
+            for (c, h) in headers.iter().enumerate() {
+                sheet.write_string(0, c as u16, *h).unwrap();
+            }
+            for (r, row) in cells.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    let (r, c) = (r as u32 + 1, c as u16);
+                    if let Some(f) = cell.strip_prefix('=') {
+                        sheet.write_formula(r, c, f).unwrap();
+                    } else if let Ok(n) = cell.parse::<f64>() {
+                        sheet.write_number(r, c, n).unwrap();
+                    } else {
+                        // Excel keeps at most 32,767 characters in a cell.
+                        let t: String = cell.chars().take(32_000).collect();
+                        sheet.write_string(r, c, &t).unwrap();
+                    }
+                }
+            }
+            let xlsx_bytes = wb.save_to_buffer().unwrap();
+            for (name, bytes) in [("名册.csv", &csv_bytes), ("名册.xlsx", &xlsx_bytes)] {
+                let f = load_file(kind, name, bytes);
+                for e in &f.errors {
+                    proptest::prop_assert!(chinese(&e.reason), "{name}: {e:?}");
+                    proptest::prop_assert!(e.row <= cells.len() + 2, "{name}: {e:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_workbook_of_too_many_parts_is_refused_unread() {
+        use std::io::Write;
+        // A deep tree of tiny parts: refused by their number before any is read.
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..=MAX_PARTS {
+            let depth = "d/".repeat(i % 40);
+            zip.start_file(
+                format!("xl/{depth}part{i}.xml"),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            zip.write_all(b"<x/>").unwrap();
+        }
+        let tree = zip.finish().unwrap().into_inner();
+        let f = load_file(Kind::Households, "tree.xlsx", &tree);
+        assert!(f.unreadable, "{:?}", f.errors);
+        assert!(
+            f.errors[0].reason.contains("个部件，超过上限"),
+            "{:?}",
+            f.errors
+        );
+    }
 }
