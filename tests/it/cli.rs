@@ -1,6 +1,7 @@
 //! The command line: folder import, demo files, crash safety.
 
 use crate::helpers::*;
+use lianxin::domain::access::{AccessRole, Scope};
 use std::process::Stdio;
 
 #[tokio::test]
@@ -287,6 +288,114 @@ async fn sigkill_of_the_server_during_an_api_import_leaves_the_database_as_it_wa
         before,
         "a killed server left rows behind"
     );
+}
+
+/// Killed with SIGKILL in the middle of a write load (four cadres' phones recording visits at
+/// once), the server loses none of the writes it acknowledged: each one answered 201 is in the
+/// database after the kill, and the database is whole.
+#[tokio::test]
+async fn sigkill_during_a_write_load_loses_no_acknowledged_write() {
+    use lianxin::store::entities::activity;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    app.add_account("zhang", AccessRole::Cadre, Scope::Own, Some(&f.zhang))
+        .await;
+    let cadre = app.login("zhang", PASSWORD).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = tokio::process::Command::from(app.cli_command(&["serve"]))
+        .env("LIANXIN_LISTEN", format!("127.0.0.1:{port}"))
+        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..100 {
+        if cadre.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "server did not start");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (c, base, stop, zhang) = (cadre.clone(), base.clone(), stop.clone(), f.zhang.clone());
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for n in 0.. {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let note = format!("压力-{w}-{n}");
+                let sent = c
+                    .post(format!("{base}/api/v1/activities"))
+                    .json(&serde_json::json!({
+                        "client_key": format!("load-{w}-{n}-abcdef"), "kind": "入户走访",
+                        "start_date": "2026-11-02", "participants": [zhang],
+                        "targets": ["H001"], "notes": note
+                    }))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == 201 => acknowledged.push(note),
+                    Ok(r) => panic!("{}", r.status()),
+                    Err(_) => break,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    server.kill().await.unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut acknowledged = Vec::new();
+    for w in writers {
+        acknowledged.extend(w.await.unwrap());
+    }
+    assert!(
+        acknowledged.len() >= 20,
+        "the load ran: {}",
+        acknowledged.len()
+    );
+    let db = app.db().await;
+    let stored: std::collections::HashSet<String> = activity::Entity::find()
+        .filter(activity::Column::Notes.starts_with("压力-"))
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|a| a.notes)
+        .collect();
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|n| !stored.contains(*n))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged writes lost: {lost:?}",
+        lost.len(),
+        acknowledged.len()
+    );
+    if app.database_url.starts_with("sqlite") {
+        use sea_orm::ConnectionTrait;
+        let r = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "PRAGMA integrity_check",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.try_get_by_index::<String>(0).unwrap(), "ok");
+    }
 }
 
 /// The demo county shows what each rule is for: most people meet most rules, a few lag on a
