@@ -15,6 +15,7 @@ SECONDS_EACH="${1:-60}"
 ROLES="${LIANXIN_PROBE_ROLES:-admin ganbu}"
 VENV="${LIANXIN_PROBE_VENV:-target/probe-venv}"
 SCHEMATHESIS_VERSION="4.32.5"
+VENV="$(realpath -m "$VENV")"
 
 if [ ! -x "$VENV/bin/schemathesis" ]; then
   echo "== installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
@@ -65,11 +66,12 @@ for user in $ROLES; do
     echo "== schemathesis as $user for ${SECONDS_EACH}s"
     out="$WORK/$user.$attempt.log"
     set +e
-    "$VENV/bin/schemathesis" run "$BASE/api/openapi.json" \
+    # Run from the throwaway folder: schemathesis keeps a cache where it runs.
+    (cd "$WORK" && "$VENV/bin/schemathesis" run "$BASE/api/openapi.json" \
       --header "Cookie: $cookie" \
       --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
       --max-time "$SECONDS_EACH" --workers 2 --request-timeout 20 \
-      --suppress-health-check all --no-color >"$out" 2>&1
+      --suppress-health-check all --no-color) >"$out" 2>&1
     code=$?
     set -e
     # The summary, the failures and errors without schemathesis' own long tracebacks.
