@@ -9,6 +9,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Select,
 };
 use serde::Serialize;
+use std::collections::HashSet;
 
 pub const PAGE_SIZE: u64 = 20;
 
@@ -329,6 +330,27 @@ pub async fn person(
         .filter(vis.people())
         .one(db)
         .await
+}
+
+/// Of these people, the ids the caller may see (one query).
+pub async fn visible_people(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+    vis: &Visibility,
+) -> Result<HashSet<i32>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::Id.is_in(ids.to_vec()))
+        .filter(vis.people())
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 pub async fn households(

@@ -230,16 +230,7 @@ async fn beyond_reach<C: ConnectionTrait>(
         return Ok(HashSet::new());
     }
     let ids: Vec<i32> = others.iter().map(|p| p.id).collect();
-    let seen: HashSet<i32> = person::Entity::find()
-        .select_only()
-        .column(person::Column::Id)
-        .filter(person::Column::Id.is_in(ids))
-        .filter(caller.visibility().people())
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let seen = crate::store::registry::visible_people(db, &ids, &caller.visibility()).await?;
     // The author's town: the first two levels of their region's path.
     let mut codes: Vec<String> = others
         .iter()
@@ -313,11 +304,8 @@ async fn name_participants<C: ConnectionTrait>(
             people.push(p);
         }
     }
-    for i in unknown {
-        if !invited.contains(&i) {
-            invited.push(i);
-        }
-    }
+    // Nobody holds these, so none is among the people found above.
+    invited.extend(unknown);
     Ok(Named { people, invited })
 }
 
@@ -327,14 +315,16 @@ fn masked_all(ids: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn invitation_warnings(invited: &[String]) -> Vec<String> {
-    if invited.is_empty() {
-        return vec![];
+/// The record's own warnings, and a note on the people invited to confirm it.
+fn warnings(r: &Activity, policy: &Policy, invited: &[String]) -> Vec<String> {
+    let mut out = r.warnings(policy);
+    if !invited.is_empty() {
+        out.push(format!(
+            "参加人 {} 不在您的范围内：已请其本人确认，确认后才计入其工作",
+            masked_all(invited).join("、")
+        ));
     }
-    vec![format!(
-        "参加人 {} 不在您的范围内：已请其本人确认，确认后才计入其工作",
-        masked_all(invited).join("、")
-    )]
+    out
 }
 
 /// Adds invitations not yet on the record (those already there keep their day).
@@ -673,8 +663,7 @@ pub async fn record(
     )
     .await?;
     txn.commit().await?;
-    let mut warnings = r.warnings(policy);
-    warnings.extend(invitation_warnings(&invited));
+    let warnings = warnings(&r, policy, &invited);
     Ok(Recorded {
         activity_id: saved.id,
         duplicate: false,
@@ -839,8 +828,7 @@ pub async fn correct(
     )
     .await?;
     txn.commit().await?;
-    let mut warnings = r.warnings(policy);
-    warnings.extend(invitation_warnings(&invited));
+    let warnings = warnings(&r, policy, &invited);
     Ok(Recorded {
         activity_id: id,
         duplicate: false,

@@ -1009,14 +1009,20 @@ async fn records_stay_within_the_authors_reach() {
         "answered once"
     );
     // 张三 reads his record back without learning who 孙九 is.
-    let d: serde_json::Value = zhang
-        .get(app.url(&format!("/api/v1/activities/{}", records[0])))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read_back = |id: i64| {
+        let c = zhang.clone();
+        let url = app.url(&format!("/api/v1/activities/{id}"));
+        async move {
+            c.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let d = read_back(records[0]).await;
     let shown = d["participants"].to_string();
     assert!(
         shown.contains("张三") && shown.contains("范围外人员"),
@@ -1027,14 +1033,7 @@ async fn records_stay_within_the_authors_reach() {
         "{d}"
     );
     // The number nobody holds stays waiting; nobody else can answer it.
-    let d: serde_json::Value = zhang
-        .get(app.url(&format!("/api/v1/activities/{}", records[1])))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d = read_back(records[1]).await;
     assert_eq!(d["invited"].as_array().map(Vec::len), Some(1), "{d}");
     assert_eq!(answer(records[1], false).await.status(), 404);
     // A correction by 张三 keeps 孙九's confirmation and cannot invite him twice.

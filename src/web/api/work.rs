@@ -127,13 +127,8 @@ pub async fn activity_detail(
         .ok_or(AppError::NotFound("该工作记录".into()))?;
     // A record is visible to whoever may see one of its participants, and to whoever is
     // invited to confirm it; participants beyond the caller's sight are not shown by name.
-    let vis = caller.visibility();
-    let mut readable = std::collections::HashSet::new();
-    for p in &d.participants {
-        if reg::person(&s.db, p.id, &vis).await?.is_some() {
-            readable.insert(p.id);
-        }
-    }
+    let ids: Vec<i32> = d.participants.iter().map(|p| p.id).collect();
+    let readable = reg::visible_people(&s.db, &ids, &caller.visibility()).await?;
     let me = match caller.person_id {
         Some(pid) => {
             reg::person(&s.db, pid, &crate::store::access::Visibility::everything()).await?
