@@ -157,6 +157,45 @@ async fn wait_for_hold(child: &mut tokio::process::Child) -> bool {
         .unwrap_or(false)
 }
 
+/// A second `lianxin serve` process on the test's database (sessions live there, so the test's
+/// logins hold), answering on its own port: the process and its address.
+async fn second_server(
+    app: &TestApp,
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = tokio::process::Command::from(app.cli_command(&["serve"]));
+    command.env("LIANXIN_LISTEN", format!("127.0.0.1:{port}"));
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let server = command
+        .stderr(stderr)
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if app
+            .client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            return (server, base);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("server did not start");
+}
+
 #[tokio::test]
 async fn sigkill_during_import_leaves_the_database_as_it_was() {
     let app = spawn_app().await;
@@ -236,35 +275,12 @@ async fn sigkill_of_the_server_during_an_api_import_leaves_the_database_as_it_wa
     let before = app.counts().await;
     let households = std::fs::read(dir.join("households.csv")).unwrap();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = tokio::process::Command::from(app.cli_command(&["serve"]))
-        .env("LIANXIN_LISTEN", format!("127.0.0.1:{port}"))
-        .env("LIANXIN_HOLD_IMPORT_BEFORE_COMMIT_SECS", "60")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut up = false;
-    for _ in 0..100 {
-        if app
-            .client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok()
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(up, "server did not start");
+    let (mut server, base) = second_server(
+        &app,
+        &[("LIANXIN_HOLD_IMPORT_BEFORE_COMMIT_SECS", "60")],
+        Stdio::piped(),
+    )
+    .await;
     // The admin's session lives in the shared database, so the second server honours it.
     let client = app.client.clone();
     let request = tokio::spawn(async move {
@@ -302,28 +318,7 @@ async fn sigkill_during_a_write_load_loses_no_acknowledged_write() {
     app.add_account("zhang", AccessRole::Cadre, Scope::Own, Some(&f.zhang))
         .await;
     let cadre = app.login("zhang", PASSWORD).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = tokio::process::Command::from(app.cli_command(&["serve"]))
-        .env("LIANXIN_LISTEN", format!("127.0.0.1:{port}"))
-        .stderr(Stdio::null())
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut up = false;
-    for _ in 0..100 {
-        if cadre.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(up, "server did not start");
+    let (mut server, base) = second_server(&app, &[], Stdio::null()).await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut writers = Vec::new();
     for w in 0..4 {
