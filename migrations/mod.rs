@@ -13,6 +13,7 @@ mod m0007_policy;
 mod m0008_item_key;
 mod m0009_policy_in_force;
 mod m0010_participant_invitation;
+mod m0011_cards;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_item_key::Migration),
             Box::new(m0009_policy_in_force::Migration),
             Box::new(m0010_participant_invitation::Migration),
+            Box::new(m0011_cards::Migration),
         ]
     }
 }

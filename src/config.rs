@@ -43,6 +43,15 @@ pub struct Config {
     /// came to is used.
     #[serde(default)]
     pub base_url: Option<String>,
+    /// The CJK font contact cards are printed with (`.ttf`, `.otf` or `.ttc`); without it, the
+    /// usual system places are searched (fonts-wqy-microhei, fonts-noto-cjk).
+    #[serde(default)]
+    pub card_font: Option<PathBuf>,
+    /// Requests one card's secret may make to the resident's page per minute, and one address.
+    #[serde(default = "default_resident_per_secret")]
+    pub resident_per_secret_per_minute: u32,
+    #[serde(default = "default_resident_per_address")]
+    pub resident_per_address_per_minute: u32,
     /// Where scheduled backups are written; none are made without it.
     #[serde(default)]
     pub backup_dir: Option<PathBuf>,
@@ -74,11 +83,22 @@ impl Default for Config {
             hold_import_before_commit_secs: None,
             policy_file: None,
             base_url: None,
+            card_font: None,
+            resident_per_secret_per_minute: default_resident_per_secret(),
+            resident_per_address_per_minute: default_resident_per_address(),
             backup_dir: None,
             backup_every_hours: default_backup_every_hours(),
             backup_keep: default_backup_keep(),
         }
     }
+}
+
+fn default_resident_per_secret() -> u32 {
+    20
+}
+
+fn default_resident_per_address() -> u32 {
+    60
 }
 
 fn default_max_request_kib() -> usize {

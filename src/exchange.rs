@@ -495,6 +495,7 @@ pub async fn export_rows(
                     zh_one(&m.level, RegionLevel::from_code, RegionLevel::zh),
                     opt(&m.parent_code),
                     zh_list(&m.tags, RegionTag::from_code, RegionTag::zh),
+                    opt(&m.duty_phone),
                 ]
             })
             .collect(),
@@ -512,6 +513,10 @@ pub async fn export_rows(
                     opt(&m.parent_code),
                     zh_list(&m.tags, UnitTag::from_code, UnitTag::zh),
                     opt(&m.supervision_phone),
+                    opt(&m.phone),
+                    opt(&m.service_scope),
+                    opt(&m.duties),
+                    opt(&m.responsible),
                 ]
             })
             .collect(),

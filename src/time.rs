@@ -16,6 +16,14 @@ pub fn today() -> NaiveDate {
     }
 }
 
+/// The date in Beijing at an instant.
+pub fn beijing_date(t: DateTime<Utc>) -> NaiveDate {
+    match beijing() {
+        Some(tz) => t.with_timezone(&tz).date_naive(),
+        None => t.date_naive(),
+    }
+}
+
 /// Times are stored in UTC and shown in Beijing time.
 pub fn beijing_time(t: &DateTime<Utc>) -> String {
     match beijing() {

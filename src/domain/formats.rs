@@ -106,6 +106,12 @@ impl Kind {
                         col("层级", "level", true, "县、镇（乡）、街道、村、社区、组"),
                         col("上级代码", "parent_code", false, "县以外必填"),
                         col("标签", "tags", false, "老区村、农村面貌改造提升村"),
+                        col(
+                            "值班电话",
+                            "duty_phone",
+                            false,
+                            "村（社区）值班电话；镇为民情处理站电话",
+                        ),
                     ]
                 }
             }
@@ -119,6 +125,10 @@ impl Kind {
                         col("上级单位", "parent_code", false, "单位代码"),
                         col("标签", "tags", false, "执法管理、窗口服务、信访任务重"),
                         col("监督电话", "supervision_phone", false, ""),
+                        col("联系电话", "phone", false, "印在连心卡上"),
+                        col("服务范围", "service_scope", false, "印在连心卡上"),
+                        col("工作职责", "duties", false, "印在连心卡上"),
+                        col("责任人", "responsible", false, "印在连心卡上，姓名及职务"),
                     ]
                 }
             }
@@ -262,6 +272,7 @@ pub struct RegionRow {
     pub level: RegionLevel,
     pub parent_code: Option<RegionCode>,
     pub tags: Vec<RegionTag>,
+    pub duty_phone: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -273,6 +284,10 @@ pub struct UnitRow {
     pub parent_code: Option<Code>,
     pub tags: Vec<UnitTag>,
     pub supervision_phone: Option<String>,
+    pub phone: Option<String>,
+    pub service_scope: Option<String>,
+    pub duties: Option<String>,
+    pub responsible: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -659,8 +674,15 @@ fn region_row(c: &mut Cells) -> Option<RegionRow> {
     let level = c.parsed("level", RegionLevel::parse);
     let parent_code = c.opt_parsed("parent_code", RegionCode::parse);
     let tags = c.list("tags", RegionTag::parse);
-    let (code, name, level, parent_code, tags) =
-        (code?, name?, level?, parent_code.ok()?, tags.ok()?);
+    let duty_phone = c.opt_parsed("duty_phone", parse_contact_phone);
+    let (code, name, level, parent_code, tags, duty_phone) = (
+        code?,
+        name?,
+        level?,
+        parent_code.ok()?,
+        tags.ok()?,
+        duty_phone.ok()?,
+    );
     if level == RegionLevel::County && parent_code.is_some() {
         c.fail(
             "上级代码",
@@ -679,6 +701,7 @@ fn region_row(c: &mut Cells) -> Option<RegionRow> {
         level,
         parent_code,
         tags,
+        duty_phone,
     })
 }
 
@@ -690,6 +713,10 @@ fn unit_row(c: &mut Cells) -> Option<UnitRow> {
     let parent_code = c.opt_parsed("parent_code", Code::parse);
     let tags = c.list("tags", UnitTag::parse);
     let supervision_phone = c.opt_parsed("supervision_phone", parse_contact_phone);
+    let phone = c.opt_parsed("phone", parse_contact_phone);
+    let service_scope = c.opt_text("service_scope");
+    let duties = c.opt_text("duties");
+    let responsible = c.opt_text("responsible");
     Some(UnitRow {
         code: code?,
         name: name?,
@@ -698,6 +725,10 @@ fn unit_row(c: &mut Cells) -> Option<UnitRow> {
         parent_code: parent_code.ok()?,
         tags: tags.ok()?,
         supervision_phone: supervision_phone.ok()?,
+        phone: phone.ok()?,
+        service_scope,
+        duties,
+        responsible,
     })
 }
 

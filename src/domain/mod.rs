@@ -4,6 +4,7 @@ pub mod labels;
 pub mod access;
 pub mod books;
 pub mod calendar;
+pub mod cards;
 pub mod formats;
 pub mod ids;
 pub mod ledger;

@@ -30,6 +30,9 @@ pub struct Policy {
     pub assignment: AssignmentSettings,
     #[serde(default)]
     pub ledger: LedgerSettings,
+    /// What contact cards print and how long a changed card may stay out (LXK-3).
+    #[serde(default)]
+    pub cards: crate::domain::cards::CardSettings,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
 }
@@ -213,12 +216,13 @@ impl Policy {
             work: WorkSettings::default(),
             assignment: AssignmentSettings::default(),
             ledger: LedgerSettings::default(),
+            cards: Default::default(),
             rules: vec![],
         })
     }
 
     fn check(&self) -> Vec<String> {
-        let mut errors = Vec::new();
+        let mut errors = self.cards.check();
         if self.ledger.hours().is_none_or(|(a, b)| a >= b) {
             errors.push("[ledger] reminder_hours：应为两个“时:分”，开始早于结束".to_string());
         }

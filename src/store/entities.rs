@@ -28,6 +28,8 @@ entity!(region, "region" {
     pub path: String,
     pub pinyin: String,
     pub initials: String,
+    /// The village office's (or town desk's) duty phone 值班电话, printed on cards.
+    pub duty_phone: Option<String>,
 });
 
 entity!(unit, "unit" {
@@ -43,6 +45,11 @@ entity!(unit, "unit" {
     pub supervision_phone: Option<String>,
     pub pinyin: String,
     pub initials: String,
+    /// What its 连心卡 prints (LXK-1): phone, service scope, duties, responsible persons.
+    pub phone: Option<String>,
+    pub service_scope: Option<String>,
+    pub duties: Option<String>,
+    pub responsible: Option<String>,
 });
 
 entity!(person, "person" {
@@ -318,4 +325,47 @@ entity!(policy_version, "policy_version" {
     pub saved_at: DateTimeUtc,
     /// The day it takes effect; none for a version in force from the start.
     pub in_force_from: Option<Date>,
+});
+
+// One printed version of a contact card: the facts it carried, when and by whom.
+entity!(card, "card" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    /// household or unit
+    pub holder_kind: String,
+    pub holder_code: String,
+    pub version: i32,
+    /// JSON: the printed fields, key → value (and the linked cadre's person id).
+    pub facts: String,
+    /// A household card's QR secret.
+    pub secret: Option<String>,
+    pub printed_at: DateTimeUtc,
+    pub printed_on: Date,
+    pub printed_by: String,
+    pub stale_since: Option<Date>,
+    pub superseded_on: Option<Date>,
+});
+
+entity!(card_delivery, "card_delivery" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub card_id: i32,
+    pub recipient_code: String,
+    pub delivered_on: Date,
+    pub recorded_by: String,
+    pub recorded_at: DateTimeUtc,
+    pub activity_id: Option<i32>,
+});
+
+// A household's yearly rating of its linked cadre (kept for the assessment, PJ-4).
+entity!(resident_rating, "resident_rating" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub household_code: String,
+    pub year: i32,
+    pub person_id: i32,
+    pub rating: String,
+    pub note: String,
+    pub at: DateTimeUtc,
+    pub on_behalf_account_id: Option<i32>,
 });

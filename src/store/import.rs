@@ -663,6 +663,7 @@ async fn write(
                 tags: join_codes(r.tags.iter().map(|t| t.code())),
                 pinyin,
                 initials,
+                duty_phone: r.duty_phone,
             };
             (code, m)
         })
@@ -709,6 +710,10 @@ async fn write(
             supervision_phone: r.supervision_phone,
             pinyin,
             initials,
+            phone: r.phone,
+            service_scope: r.service_scope,
+            duties: r.duties,
+            responsible: r.responsible,
         };
         (code, m)
     });

@@ -20,6 +20,7 @@ pub mod access;
 pub mod backup;
 pub mod books;
 pub mod bulk;
+pub mod cards;
 pub mod entities;
 pub mod history;
 pub mod import;

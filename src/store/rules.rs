@@ -460,7 +460,9 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
     };
     // One person's evaluation binds no unit: their rows would be thrown away.
     let units = if only.is_some() { vec![] } else { units };
+    let year_end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
     Ok(Facts {
+        cards: crate::store::cards::facts(db, year_end).await?,
         earlier,
         only_person: only,
         items,

@@ -114,6 +114,24 @@ pub struct ItemFact {
     pub guarantees: u8,
 }
 
+/// One printed version of a contact card, with its deliveries (LXK-1..3, LH-3).
+#[derive(Clone, Debug)]
+pub struct CardFact {
+    pub holder: crate::domain::cards::Holder,
+    /// The household or unit code.
+    pub code: String,
+    pub version: i32,
+    pub printed_on: NaiveDate,
+    /// The first day its facts no longer matched the registry.
+    pub stale_since: Option<NaiveDate>,
+    /// The keys of the fields it printed with a value.
+    pub printed: Vec<String>,
+    /// The linked cadre a household card names.
+    pub cadre: Option<i32>,
+    /// Who it reached and when: the household itself, or a unit card's service object.
+    pub delivered: Vec<(String, NaiveDate)>,
+}
+
 /// Everything the rules read for one year.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
@@ -124,6 +142,8 @@ pub struct Facts {
     pub links: Vec<LinkFact>,
     pub activities: Vec<ActivityFact>,
     pub items: Vec<ItemFact>,
+    /// Every printed card version up to the as-of day.
+    pub cards: Vec<CardFact>,
     /// Records before the year by people with a term of office, back to its start.
     pub earlier: Vec<EarlierVisit>,
     pub calendar: crate::domain::calendar::Calendar,

@@ -14,8 +14,8 @@ pub(crate) mod testing;
 
 pub use context::{Context, Found, Index, Rows, Subject};
 pub use facts::{
-    ActivityFact, EarlierVisit, Facts, HouseholdFact, ItemFact, LinkFact, PersonFact, RegionFact,
-    UnitFact,
+    ActivityFact, CardFact, EarlierVisit, Facts, HouseholdFact, ItemFact, LinkFact, PersonFact,
+    RegionFact, UnitFact,
 };
 pub use period::{Period, periods};
 pub use report::{Outcome, Report, Status, Unmeasured, VersionUsed};

@@ -8,8 +8,8 @@ pub(crate) use crate::domain::policy::{CountedBy, DEFAULT, Measure, Policy, Rule
 pub(crate) use crate::domain::rules::measure;
 pub(crate) use crate::domain::rules::period::{Period, periods};
 pub(crate) use crate::domain::rules::{
-    ActivityFact, EarlierVisit, Facts, HouseholdFact, ItemFact, LinkFact, Outcome, PersonFact,
-    RegionFact, Status, UnitFact, evaluate, evaluate_dated,
+    ActivityFact, CardFact, EarlierVisit, Facts, HouseholdFact, ItemFact, LinkFact, Outcome,
+    PersonFact, RegionFact, Status, UnitFact, evaluate, evaluate_dated,
 };
 pub(crate) use chrono::{Duration, NaiveDate};
 

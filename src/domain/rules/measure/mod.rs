@@ -10,6 +10,7 @@ use crate::domain::policy::{Policy, Rule};
 use crate::domain::rules::context::{Context, Rows};
 use serde::Deserialize;
 
+pub mod cards;
 pub mod companions;
 pub mod contact_points;
 pub mod count;
@@ -119,6 +120,12 @@ measures! {
     Postings(postings::Postings) = "postings",
     /// Each linked household's basic-information form.
     HouseholdForms(household_forms::HouseholdForms) = "household_forms",
+    /// A unit's printed card carries every field named (LXK-1).
+    CardFields(cards::CardFields) = "card_fields",
+    /// Cards delivered to every linked target in the period (LXK-2, LH-3).
+    CardsDelivered(cards::CardsDelivered) = "cards_delivered",
+    /// No card out of date in a holder's hands longer than the days allowed (LXK-3).
+    CardsCurrent(cards::CardsCurrent) = "cards_current",
 }
 
 /// Activity kinds as a sentence says them: 入户走访或电话联系.
