@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod exchange;
+pub mod print;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -163,6 +163,86 @@ pub(super) async fn user(config: &Config, action: UserAction) -> anyhow::Result<
     }
 }
 
+/// Prints the cards of a region, a cadre's households or a unit into one PDF.
+pub(super) async fn cards(
+    config: &Config,
+    region: Option<String>,
+    person: Option<String>,
+    unit: Option<String>,
+    output: &std::path::Path,
+    by: &str,
+) -> anyhow::Result<ExitCode> {
+    use crate::store::cards::Scope;
+    let started = std::time::Instant::now();
+    let font = match crate::print::load_font(config.card_font.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let db = crate::store::connect(&config.database_url).await?;
+    crate::store::migrate(&db).await?;
+    let policy =
+        crate::store::rules::policy_in_force(&db, config.policy()?, crate::time::today()).await?;
+    let scope = match (region, person, unit) {
+        (Some(r), None, None) => Scope::Region(r),
+        (None, Some(p), None) => {
+            let id = crate::store::work::person_ids_by_code(&db)
+                .await?
+                .get(p.trim())
+                .copied()
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "没有身份证号为 {} 的人员",
+                        crate::domain::ids::mask_id_number(&p)
+                    )
+                })?;
+            Scope::Person(id)
+        }
+        (None, None, Some(u)) => Scope::Unit(u),
+        _ => anyhow::bail!("请用 --region、--person 或 --unit 之一指明要打印谁的卡"),
+    };
+    let base = config
+        .base_url
+        .clone()
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let (pdf, done) = match crate::print::print_scope(
+        &db,
+        &policy.cards,
+        font,
+        &scope,
+        &base,
+        by,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(crate::store::StoreError::Db(e)) => return Err(e.into()),
+        Err(crate::store::StoreError::NotFound(m)) => {
+            eprintln!("{m}不存在");
+            return Ok(ExitCode::from(2));
+        }
+        Err(crate::store::StoreError::Invalid(m) | crate::store::StoreError::Forbidden(m)) => {
+            eprintln!("{m}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    std::fs::write(output, &pdf)?;
+    println!(
+        "已写入 {}：{} 张卡，{} 页（其中新版 {} 张），{} KB，用时 {:.1} 秒",
+        output.display(),
+        done.cards,
+        done.pages,
+        done.new_versions,
+        pdf.len() / 1024,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Writes one record book from the database, as the pages would offer it.
 pub(super) async fn book(
     config: &Config,

@@ -75,6 +75,25 @@ pub enum Command {
         #[arg(long, short)]
         output: PathBuf,
     },
+    /// 打印连心卡/亲情卡（PDF，A4每页8张，带裁切线）：一个区划的全部农户、一名干部的联系户，
+    /// 或一个单位的连心卡（每个服务对象一张）。卡面信息有变化的户印新版（新二维码）
+    Cards {
+        /// 区划代码（村、镇或全县）
+        #[arg(long, conflicts_with_all = ["person", "unit"])]
+        region: Option<String>,
+        /// 干部身份证号
+        #[arg(long, conflicts_with = "unit")]
+        person: Option<String>,
+        /// 单位代码
+        #[arg(long)]
+        unit: Option<String>,
+        /// 输出的 PDF 文件
+        #[arg(long, short)]
+        output: PathBuf,
+        /// 记为谁印制（默认“命令行”）
+        #[arg(long, default_value = "命令行")]
+        by: String,
+    },
     /// 落实情况报表（FORMATS.md）：每条制度、每个对象、每个周期是否达标
     Compliance {
         #[arg(long)]
@@ -354,6 +373,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             year,
             output,
         } => commands::book(&config, &kind, code.as_deref(), year, &output).await,
+        Command::Cards {
+            region,
+            person,
+            unit,
+            output,
+            by,
+        } => commands::cards(&config, region, person, unit, &output, &by).await,
         Command::Compliance {
             year,
             as_of,

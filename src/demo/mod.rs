@@ -300,12 +300,14 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
         } else {
             format!("{name}镇")
         };
+        // The town's 民情处理站 answers this phone (printed on every household's card).
         regions.push(row(&[
             &code,
             &name,
             if street { "街道" } else { "镇" },
             &county,
             "",
+            &format!("0598-72{:05}", 100 + t),
         ]));
         for v in 0..shape.villages_per_town {
             let vcode = format!("{code}{:03}", 200 + v);
@@ -323,6 +325,7 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
                 if community { "社区" } else { "村" },
                 &code,
                 tag,
+                &format!("0598-8{:06}", 100_000 + villages.len()),
             ]));
             let mut groups = Vec::new();
             for k in 0..shape.groups_per_village {
@@ -355,7 +358,16 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
         ("ZF", "青山县人民政府"),
         ("ZX", "政协青山县委员会"),
     ] {
-        units.push(row(&[code, name, "县四大班子", &county, "", "", ""]));
+        // 12388: the discipline inspection's reporting line, the county's supervision phone.
+        units.push(row(&[
+            code,
+            name,
+            "县四大班子",
+            &county,
+            "",
+            "",
+            "0598-12388",
+        ]));
     }
     let departments: Vec<(String, &str)> = DEPARTMENTS
         .iter()
@@ -364,7 +376,32 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
         .map(|(i, (name, tags))| {
             let code = format!("D{:03}", i + 1);
             let phone = format!("0598-73{:05}", 10_000 + i * 37);
-            units.push(row(&[&code, name, "县直单位", &county, "", tags, &phone]));
+            // Law-enforcement and window units print a 连心卡 (LXK-1): their desk phone,
+            // what they serve and who answers for it.
+            let card = !tags.is_empty() && !tags.starts_with("信访");
+            let desk = format!("0598-74{:05}", 10_000 + i * 41);
+            let head = g.name();
+            units.push(row(&[
+                &code,
+                name,
+                "县直单位",
+                &county,
+                "",
+                tags,
+                &phone,
+                if card { &desk } else { "" },
+                if card { "全县企业和群众" } else { "" },
+                if card {
+                    "依法受理办事、咨询和投诉，公开办事流程和时限，限时办结"
+                } else {
+                    ""
+                },
+                &if card {
+                    format!("{head}（分管负责人）")
+                } else {
+                    String::new()
+                },
+            ]));
             units.push(row(&[
                 &format!("{code}-B"),
                 &format!("{name}机关党支部"),
@@ -402,7 +439,7 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             code,
             "",
             "",
-            "",
+            &format!("0598-76{:05}", 100 + i),
         ]));
         units.push(row(&[
             &format!("R{code}"),
@@ -1074,6 +1111,13 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
     let mut seen = std::collections::HashSet::new();
     activities.retain(|r| seen.insert(r.join("\u{1f}")));
 
+    // Rows written before the card columns were added get them empty.
+    for r in &mut regions {
+        r.resize(Kind::Regions.columns().len(), String::new());
+    }
+    for r in &mut units {
+        r.resize(Kind::Units.columns().len(), String::new());
+    }
     Demo {
         tables: vec![
             (Kind::Regions, regions),
