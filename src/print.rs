@@ -398,8 +398,16 @@ pub async fn print_scope(
     let today = crate::time::beijing_date(now);
     match scope {
         Scope::Unit(code) => {
-            let issued =
-                cards::issue(db, settings, Holder::Unit, &[code.clone()], false, by, now).await?;
+            let issued = cards::issue(
+                db,
+                settings,
+                Holder::Unit,
+                std::slice::from_ref(code),
+                false,
+                by,
+                now,
+            )
+            .await?;
             let Some(card) = issued.first() else {
                 return Err(StoreError::NotFound(format!("单位“{code}”")));
             };
@@ -431,7 +439,7 @@ pub async fn print_scope(
     }
     let (cards_n, pages) = (
         sheets.cards,
-        sheets.pages + usize::from(sheets.cards % 8 != 0),
+        sheets.pages + usize::from(!sheets.cards.is_multiple_of(8)),
     );
     let pdf = sheets.finish().map_err(StoreError::Invalid)?;
     Ok((
