@@ -23,6 +23,8 @@ pub struct AppState {
     pub computing: Arc<tokio::sync::Mutex<()>>,
     /// One import reads and checks its file at a time (uploads wait on disk).
     pub imports: Arc<tokio::sync::Semaphore>,
+    /// Requests per minute to the resident's page, per card secret and per address.
+    pub resident: Arc<crate::web::limit::ResidentLimits>,
 }
 
 impl AppState {
@@ -177,6 +179,10 @@ impl Application {
             refreshing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             computing: Arc::new(tokio::sync::Mutex::new(())),
             imports: Arc::new(tokio::sync::Semaphore::new(1)),
+            resident: Arc::new(crate::web::limit::ResidentLimits {
+                by_secret: crate::web::limit::Limiter::new(config.resident_per_secret_per_minute),
+                by_address: crate::web::limit::Limiter::new(config.resident_per_address_per_minute),
+            }),
             policies,
             db,
             config: Arc::new(config),

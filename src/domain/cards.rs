@@ -162,6 +162,10 @@ pub struct Values {
     pub values: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cadre: Option<i32>,
+    /// The keys the face printed (kept with a printed card, so that staleness is judged on
+    /// what the card carries even after the county changes its faces).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
 }
 
 impl Values {
@@ -190,14 +194,18 @@ impl Values {
             .collect()
     }
 
-    /// A card printed with `self` no longer tells the truth the registry tells now: a printed
-    /// field (or the cadre named) differs.
-    pub fn stale_against(&self, now: &Values, face: &Face) -> bool {
-        self.cadre != now.cadre
-            || face
-                .fields
-                .iter()
-                .any(|f| self.get(&f.key) != now.get(&f.key))
+    /// What a card of this face carries: the face's fields only, and their keys.
+    pub fn as_printed(mut self, face: &Face) -> Values {
+        self.fields = face.fields.iter().map(|f| f.key.clone()).collect();
+        let keep = &self.fields;
+        self.values.retain(|k, _| keep.contains(k));
+        self
+    }
+
+    /// A card printed with `self` (see `as_printed`) no longer tells the truth the registry
+    /// tells now: a field it printed, or the cadre it names, differs.
+    pub fn stale_against(&self, now: &Values) -> bool {
+        self.cadre != now.cadre || self.fields.iter().any(|k| self.get(k) != now.get(k))
     }
 
     /// The fields of `required` the registry has no value for.
@@ -288,25 +296,30 @@ mod tests {
     #[test]
     fn a_card_is_stale_when_a_printed_fact_or_its_cadre_changes() {
         let face = CardSettings::default().household;
-        let printed = values(
+        let now = values(
             &[("cadre_name", "张三"), ("cadre_phone", "13800000001")],
             Some(1),
         );
-        assert!(!printed.stale_against(&printed.clone(), &face));
+        let printed = now.clone().as_printed(&face);
+        assert!(!printed.stale_against(&now));
         let phone = values(
             &[("cadre_name", "张三"), ("cadre_phone", "13800000002")],
             Some(1),
         );
-        assert!(printed.stale_against(&phone, &face));
+        assert!(printed.stale_against(&phone));
         let handed = values(
             &[("cadre_name", "张三"), ("cadre_phone", "13800000001")],
             Some(2),
         );
-        assert!(printed.stale_against(&handed, &face));
+        assert!(printed.stale_against(&handed));
+        // A value that was empty when printed and is known now: the card should carry it.
+        let mut more = now.clone();
+        more.set("village_duty_phone", Some("0598-8100000"));
+        assert!(printed.stale_against(&more));
         // A fact the county does not print does not make the card stale.
         let mut narrow = face.clone();
         narrow.fields.retain(|f| f.key == "cadre_name");
-        assert!(!printed.stale_against(&phone, &narrow));
+        assert!(!now.clone().as_printed(&narrow).stale_against(&phone));
     }
 
     #[test]

@@ -8,8 +8,8 @@ use super::history::{self, Change};
 use crate::domain::cards::{CardSettings, Holder, Values};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -313,7 +313,7 @@ pub async fn issue(
     for code in codes {
         let Some(v) = values.get(code) else { continue };
         let old = current.get(code);
-        let changed = old.is_some_and(|c| printed(c).stale_against(v, face));
+        let changed = old.is_some_and(|c| printed(c).stale_against(v));
         if old.is_some() && !changed && !renew {
             continue;
         }
@@ -331,7 +331,7 @@ pub async fn issue(
             holder_kind: Set(holder.code().into()),
             holder_code: Set(code.clone()),
             version: Set(version),
-            facts: Set(serde_json::to_string(v).unwrap_or_default()),
+            facts: Set(serde_json::to_string(&v.clone().as_printed(face)).unwrap_or_default()),
             secret: Set(secret),
             printed_at: Set(now),
             printed_on: Set(today),
@@ -393,7 +393,6 @@ pub async fn issue(
 /// change's transaction.
 pub async fn mark_stale<C: ConnectionTrait>(
     db: &C,
-    settings: &CardSettings,
     households: Option<&[String]>,
     today: NaiveDate,
 ) -> Result<usize, DbErr> {
@@ -416,7 +415,6 @@ pub async fn mark_stale<C: ConnectionTrait>(
         if codes.is_empty() {
             continue;
         }
-        let face = settings.face(holder);
         let current = current_cards(db, holder, &codes).await?;
         if current.is_empty() {
             continue;
@@ -427,7 +425,7 @@ pub async fn mark_stale<C: ConnectionTrait>(
         let mut fresh = Vec::new();
         for (code, c) in &current {
             let now = values.get(code).cloned().unwrap_or_default();
-            match (printed(c).stale_against(&now, face), c.stale_since) {
+            match (printed(c).stale_against(&now), c.stale_since) {
                 (true, None) => stale.push(c.id),
                 (false, Some(_)) => fresh.push(c.id),
                 _ => {}
@@ -771,4 +769,141 @@ pub async fn facts(
             })
         })
         .collect())
+}
+
+/// What the household's page shows: who serves it and how to reach them and the supervisor,
+/// and the household's own items (matter, status, deadline and outcome only).
+#[derive(Clone, Debug, Serialize)]
+pub struct ResidentHome {
+    pub household_code: String,
+    pub head_name: String,
+    pub values: Values,
+    pub items: Vec<crate::store::ledger::ResidentView>,
+    /// This year's rating of the linked cadre, if given.
+    pub rated: Option<String>,
+    /// The card scanned has been replaced: it still opens the page for the grace days.
+    pub replaced: bool,
+}
+
+/// The household's page behind a card (found by `by_secret`).
+pub async fn resident_home(
+    db: &impl ConnectionTrait,
+    c: &card::Model,
+    today: NaiveDate,
+) -> Result<Option<ResidentHome>, DbErr> {
+    use crate::store::entities::{ledger_item, resident_rating};
+    let Some(h) = household::Entity::find()
+        .filter(household::Column::Code.eq(c.holder_code.as_str()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let values = household_values(db, std::slice::from_ref(&h.code), today)
+        .await?
+        .remove(&h.code)
+        .unwrap_or_default();
+    // The stability ledger's items are not the resident's to read.
+    let rows = ledger_item::Entity::find()
+        .filter(ledger_item::Column::HouseholdCode.eq(h.code.as_str()))
+        .filter(ledger_item::Column::Ledger.ne("stability"))
+        .order_by_desc(ledger_item::Column::Id)
+        .limit(30)
+        .all(db)
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for m in &rows {
+        items.push(crate::store::ledger::resident_view(db, m).await?);
+    }
+    let rated = match values.cadre {
+        Some(p) => resident_rating::Entity::find()
+            .filter(resident_rating::Column::HouseholdCode.eq(h.code.as_str()))
+            .filter(resident_rating::Column::Year.eq(today.year()))
+            .filter(resident_rating::Column::PersonId.eq(p))
+            .one(db)
+            .await?
+            .and_then(|r| crate::domain::cards::Rating::parse(&r.rating).ok())
+            .map(|r| r.zh().to_string()),
+        None => None,
+    };
+    Ok(Some(ResidentHome {
+        household_code: h.code,
+        head_name: h.head_name,
+        values,
+        items,
+        rated,
+        replaced: c.superseded_on.is_some(),
+    }))
+}
+
+/// The household's one rating this year of the cadre linked to it now.
+pub async fn rate(
+    db: &impl ConnectionTrait,
+    c: &card::Model,
+    rating: &str,
+    note: &str,
+    staff: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use crate::store::entities::resident_rating;
+    let r = crate::domain::cards::Rating::parse(rating).map_err(StoreError::Invalid)?;
+    let today = crate::time::beijing_date(now);
+    let values = household_values(db, std::slice::from_ref(&c.holder_code), today)
+        .await?
+        .remove(&c.holder_code)
+        .unwrap_or_default();
+    let Some(person) = values.cadre else {
+        return Err(StoreError::Invalid(
+            "本户目前没有联户干部，暂不能评价".into(),
+        ));
+    };
+    let given = || async {
+        resident_rating::Entity::find()
+            .filter(resident_rating::Column::HouseholdCode.eq(c.holder_code.as_str()))
+            .filter(resident_rating::Column::Year.eq(today.year()))
+            .filter(resident_rating::Column::PersonId.eq(person))
+            .one(db)
+            .await
+    };
+    let twice = || StoreError::Invalid("本户今年已经评价过这位干部，明年可以再评价".into());
+    if given().await?.is_some() {
+        return Err(twice());
+    }
+    let saved = resident_rating::ActiveModel {
+        id: NotSet,
+        household_code: Set(c.holder_code.clone()),
+        year: Set(today.year()),
+        person_id: Set(person),
+        rating: Set(r.code().into()),
+        note: Set(note.trim().chars().take(500).collect()),
+        at: Set(now),
+        on_behalf_account_id: Set(staff),
+    }
+    .insert(db)
+    .await;
+    match saved {
+        Ok(_) => Ok(()),
+        // The same answer sent twice at once: the first one stands.
+        Err(e) => match given().await? {
+            Some(_) => Err(twice()),
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// The answer link of one of this household's items (never a stability item): how the
+/// household's page answers an item without opening any other household's.
+pub async fn item_token(
+    db: &impl ConnectionTrait,
+    household_code: &str,
+    id: i32,
+) -> Result<Option<String>, DbErr> {
+    use crate::store::entities::ledger_item;
+    Ok(ledger_item::Entity::find()
+        .filter(ledger_item::Column::Id.eq(id))
+        .filter(ledger_item::Column::HouseholdCode.eq(household_code))
+        .filter(ledger_item::Column::Ledger.ne("stability"))
+        .one(db)
+        .await?
+        .and_then(|m| m.feedback_token))
 }

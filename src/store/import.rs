@@ -140,6 +140,9 @@ pub async fn import(
                 outcome.dry_run = true;
                 return Ok(outcome);
             }
+            // A phone, a duty or a name printed on a card may have changed.
+            crate::store::cards::mark_stale(&txn, None, crate::time::beijing_date(opts.now))
+                .await?;
             if let Some(d) = opts.hold_before_commit {
                 eprintln!("HOLDING_BEFORE_COMMIT");
                 tokio::time::sleep(d).await;

@@ -516,6 +516,99 @@ pub async fn register(
     Ok(saved)
 }
 
+/// A matter a resident reports through the household's page (source 群众自报): an item of
+/// the household's livelihood ledger at the village, on the item clock. A form sent twice
+/// with the same key is recorded once. A staff member's session records it as 代填.
+#[allow(clippy::too_many_arguments)]
+pub async fn register_from_resident(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    cal: &Calendar,
+    h: &household::Model,
+    matter: &str,
+    key: Option<&str>,
+    by: Answerer<'_>,
+    now: DateTime<Utc>,
+) -> Result<ledger_item::Model, StoreError> {
+    let matter = matter.trim();
+    if matter.is_empty() {
+        return Err(StoreError::Invalid("请写下您要反映的事情".into()));
+    }
+    if matter.chars().count() > 1000 {
+        return Err(StoreError::Invalid(
+            "反映的事情请不超过1000字，可以分几次反映".into(),
+        ));
+    }
+    let key = match key.map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k)
+            if (8..=64).contains(&k.len())
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            Some(format!("h{}:{k}", h.code))
+        }
+        Some(_) => return Err(StoreError::Invalid("页面已过期，请刷新后再提交".into())),
+        None => None,
+    };
+    let find_done = |k: String| async move {
+        ledger_item::Entity::find()
+            .filter(ledger_item::Column::ClientKey.eq(k))
+            .one(db)
+            .await
+    };
+    if let Some(k) = &key
+        && let Some(done) = find_done(k.clone()).await?
+    {
+        return Ok(done);
+    }
+    let today = crate::time::beijing_date(now);
+    let c = &policy.ledger.item;
+    let txn = db.begin().await?;
+    let saved = ledger_item::ActiveModel {
+        id: NotSet,
+        client_key: Set(key.clone()),
+        ledger: Set(LedgerKind::Livelihood.code().into()),
+        household_code: Set(Some(h.code.clone())),
+        region_code: Set(h.region_code.clone()),
+        source: Set(ItemSource::Resident.code().into()),
+        activity_id: Set(None),
+        matter: Set(matter.to_string()),
+        status: Set("registered".into()),
+        level: Set(level_code(Level::Village).into()),
+        owner_person_id: Set(None),
+        owner_unit_code: Set(None),
+        registered_on: Set(today),
+        deadline: Set(Some(ledger::deadline(cal, today, c.days, c.count))),
+        closed_on: Set(None),
+        clock: Set("item".into()),
+        category: Set(None),
+        resident_name: Set(Some(h.head_name.clone())),
+        resident_phone: Set(None),
+        feedback_token: Set(Some(new_token())),
+        repeat_of: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let saved = match (saved, key) {
+        (Ok(s), _) => s,
+        (Err(e), Some(k)) => {
+            drop(txn);
+            return match find_done(k).await? {
+                Some(done) => Ok(done),
+                None => Err(e.into()),
+            };
+        }
+        (Err(e), None) => return Err(e.into()),
+    };
+    let actor = match by {
+        Answerer::Resident => "群众本人（扫码自报）".to_string(),
+        Answerer::Staff(c) => format!("{}（代群众填写）", c.display_name),
+    };
+    log_registered(&txn, std::slice::from_ref(&saved), &actor, now).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
 /// The `register` step of items raised elsewhere (work records, imports).
 pub async fn log_registered<C: ConnectionTrait>(
     db: &C,

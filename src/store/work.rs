@@ -1483,6 +1483,9 @@ pub async fn confirm_links(
             .await?;
     }
     history::append(&txn, &caller.username, now, log).await?;
+    let households: Vec<String> = pairs.iter().map(|(c, _)| c.clone()).collect();
+    crate::store::cards::mark_stale(&txn, Some(&households), crate::time::beijing_date(now))
+        .await?;
     txn.commit().await?;
     Ok(pairs.len())
 }
@@ -1529,6 +1532,11 @@ pub async fn handover(
         .filter(active_on(day))
         .all(&txn)
         .await?;
+    let households: Vec<String> = links
+        .iter()
+        .filter(|l| l.kind == LinkKind::HouseholdLink.code())
+        .map(|l| l.target_code.clone())
+        .collect();
     let mut log = Vec::new();
     let mut out = Handover::default();
     for l in links {
@@ -1659,6 +1667,9 @@ pub async fn handover(
         changes: serde_json::json!({ "handover_to": [serde_json::Value::Null, to.name], "on": [serde_json::Value::Null, day.to_string()], "links": [serde_json::Value::Null, out.links_moved], "items": [serde_json::Value::Null, out.items_moved] }),
     });
     history::append(&txn, &caller.username, now, log).await?;
+    // The households' cards name the old cadre: stale once the new one serves them.
+    crate::store::cards::mark_stale(&txn, Some(&households), crate::time::beijing_date(now))
+        .await?;
     txn.commit().await?;
     Ok(out)
 }
@@ -2057,6 +2068,12 @@ pub async fn add_link(
         }],
     )
     .await?;
+    crate::store::cards::mark_stale(
+        &txn,
+        Some(std::slice::from_ref(&saved.target_code)),
+        crate::time::beijing_date(now),
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -2159,6 +2176,12 @@ pub async fn change_link(
                 &serde_json::to_value(&new).unwrap_or_default(),
             ),
         }],
+    )
+    .await?;
+    crate::store::cards::mark_stale(
+        &txn,
+        Some(std::slice::from_ref(&saved.target_code)),
+        crate::time::beijing_date(now),
     )
     .await?;
     txn.commit().await?;

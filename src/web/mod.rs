@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod limit;
 pub mod menu;
 pub mod pages;
 pub mod upload;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod books;
+pub mod cards;
 pub mod compliance;
 pub mod exchange;
 pub mod ledger;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(work::router())
         .merge(books::router())
+        .merge(cards::router())
         .merge(compliance::router())
         .merge(ledger::router()).layer(
         tower_http::set_header::SetResponseHeaderLayer::if_not_present(
