@@ -350,6 +350,8 @@ pub struct RawActivity {
     pub notes: String,
     /// One matter per entry (or per line).
     pub matters: Vec<String>,
+    /// The household's contact card was handed over on this visit (LH-3, LXK-2).
+    pub card_delivered: bool,
 }
 
 /// A checked work record.
@@ -366,6 +368,7 @@ pub struct Activity {
     pub hours: Option<f64>,
     pub notes: Option<String>,
     pub matters: Vec<String>,
+    pub card_delivered: bool,
 }
 
 /// A field and what is wrong with it, in Chinese.
@@ -607,6 +610,7 @@ impl RawActivity {
                 hours,
                 notes,
                 matters,
+                card_delivered: self.card_delivered,
             }),
             _ => Err(errors),
         }

@@ -907,3 +907,18 @@ pub async fn item_token(
         .await?
         .and_then(|m| m.feedback_token))
 }
+
+/// Whether the household has a card printed on or before `on`.
+pub async fn has_card(
+    db: &impl ConnectionTrait,
+    household_code: &str,
+    on: NaiveDate,
+) -> Result<bool, DbErr> {
+    Ok(card::Entity::find()
+        .filter(card::Column::HolderKind.eq("household"))
+        .filter(card::Column::HolderCode.eq(household_code))
+        .filter(card::Column::PrintedOn.lte(on))
+        .one(db)
+        .await?
+        .is_some())
+}

@@ -650,6 +650,29 @@ pub async fn record(
         now,
     )
     .await?;
+    // Ticked “card delivered”: the households' current cards reached them on the visit's day.
+    let mut undelivered = Vec::new();
+    if r.card_delivered {
+        let delivery = crate::store::cards::Delivery {
+            on: r.start,
+            by: &caller.display_name,
+            activity: Some(saved.id),
+            recipient: None,
+        };
+        for h in &households {
+            let n = crate::store::cards::deliver(
+                &txn,
+                crate::domain::cards::Holder::Household,
+                std::slice::from_ref(h),
+                &delivery,
+                now,
+            )
+            .await?;
+            if n == 0 && !crate::store::cards::has_card(&txn, h, r.start).await? {
+                undelivered.push(h.clone());
+            }
+        }
+    }
     history::append(
         &txn,
         &caller.username,
@@ -663,7 +686,13 @@ pub async fn record(
     )
     .await?;
     txn.commit().await?;
-    let warnings = warnings(&r, policy, &invited);
+    let mut warnings = warnings(&r, policy, &invited);
+    if !undelivered.is_empty() {
+        warnings.push(format!(
+            "{}还没有印制亲情卡，未记为已送达：请先在“连心卡”页面印制",
+            undelivered.join("、")
+        ));
+    }
     Ok(Recorded {
         activity_id: saved.id,
         duplicate: false,

@@ -258,6 +258,7 @@ fn raw_from_form(fields: Vec<(String, String)>) -> RawActivity {
             "hours" => r.hours = v,
             "notes" => r.notes = v,
             "matters" => r.matters.push(v),
+            "card_delivered" => r.card_delivered = !v.is_empty(),
             _ => {}
         }
     }
@@ -297,6 +298,8 @@ async fn submit_activity(
             }
             if companions {
                 to.push_str("&warn=companions");
+            } else if done.warnings.iter().any(|w| w.contains("亲情卡")) {
+                to.push_str("&warn=cards");
             }
             Ok(Redirect::to(&to).into_response())
         }
@@ -346,11 +349,15 @@ async fn show_activity(
         id,
         saved: q.saved.is_some(),
         duplicate: q.duplicate.is_some(),
-        warning: q.warn.map(|_| {
-            format!(
-                "随行人员超过{}人（LXD-12），记录已照常保存。",
-                s.policy().work.max_companions
-            )
+        warning: q.warn.map(|w| {
+            if w == "cards" {
+                "记录已保存；所选户中有的还没有印制亲情卡，未记为已送达：请党政办先印制（“连心卡”页面）。".to_string()
+            } else {
+                format!(
+                    "随行人员超过{}人（LXD-12），记录已照常保存。",
+                    s.policy().work.max_companions
+                )
+            }
         }),
         d,
     })
@@ -371,6 +378,7 @@ fn raw_of(d: &work::ActivityDetail) -> RawActivity {
         hours: a.hours.map(|h| h.to_string()).unwrap_or_default(),
         notes: a.notes.clone().unwrap_or_default(),
         matters: a.matters.lines().map(str::to_string).collect(),
+        card_delivered: false,
     }
 }
 
