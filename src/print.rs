@@ -379,21 +379,21 @@ pub struct Printed {
     pub new_versions: usize,
 }
 
-/// Prints every card of a scope into one PDF: households village by village (each batch
-/// issued in its own transaction), or a unit's card once per service object.
-pub async fn print_scope(
+/// Issues every card of a scope and hands each, ready to print, to `sink`: households
+/// village by village (each batch issued in its own transaction), or a unit's card once per
+/// service object. Answers how many were new versions.
+pub async fn each_card(
     db: &sea_orm::DatabaseConnection,
     settings: &crate::domain::cards::CardSettings,
-    font: Font,
     scope: &crate::store::cards::Scope,
     base_url: &str,
     by: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(Vec<u8>, Printed), crate::store::StoreError> {
+    mut sink: impl FnMut(Printable) -> Result<(), String>,
+) -> Result<usize, crate::store::StoreError> {
     use crate::domain::cards::Holder;
     use crate::store::StoreError;
     use crate::store::cards::{self, Scope};
-    let mut sheets = Sheets::new(font);
     let mut new_versions = 0;
     let today = crate::time::beijing_date(now);
     match scope {
@@ -414,14 +414,10 @@ pub async fn print_scope(
             new_versions += usize::from(card.new_version);
             let objects = cards::service_objects(db, code, today).await?;
             if objects.is_empty() {
-                sheets
-                    .add(printable(settings, card, base_url, None))
-                    .map_err(StoreError::Invalid)?;
+                sink(printable(settings, card, base_url, None)).map_err(StoreError::Invalid)?;
             }
             for o in &objects {
-                sheets
-                    .add(printable(settings, card, base_url, Some(o)))
-                    .map_err(StoreError::Invalid)?;
+                sink(printable(settings, card, base_url, Some(o))).map_err(StoreError::Invalid)?;
             }
         }
         _ => {
@@ -430,22 +426,52 @@ pub async fn print_scope(
                     cards::issue(db, settings, Holder::Household, &batch, false, by, now).await?;
                 for i in &issued {
                     new_versions += usize::from(i.new_version);
-                    sheets
-                        .add(printable(settings, i, base_url, None))
-                        .map_err(StoreError::Invalid)?;
+                    sink(printable(settings, i, base_url, None)).map_err(StoreError::Invalid)?;
                 }
             }
         }
     }
-    let (cards_n, pages) = (
-        sheets.cards,
-        sheets.pages + usize::from(!sheets.cards.is_multiple_of(8)),
-    );
-    let pdf = sheets.finish().map_err(StoreError::Invalid)?;
+    Ok(new_versions)
+}
+
+/// Prints every card of a scope into one PDF. The sheets are drawn on a blocking thread as
+/// the cards arrive, a few at a time; the database work stays on the runtime.
+pub async fn print_scope(
+    db: &sea_orm::DatabaseConnection,
+    settings: &crate::domain::cards::CardSettings,
+    font: Font,
+    scope: &crate::store::cards::Scope,
+    base_url: &str,
+    by: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<u8>, Printed), crate::store::StoreError> {
+    use crate::store::StoreError;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Printable>(64);
+    let drawing = tokio::task::spawn_blocking(move || {
+        let mut sheets = Sheets::new(font);
+        for c in rx {
+            sheets.add(c)?;
+        }
+        let (cards, pages) = (
+            sheets.cards,
+            sheets.pages + usize::from(!sheets.cards.is_multiple_of(8)),
+        );
+        Ok::<_, String>((sheets.finish()?, cards, pages))
+    });
+    let sent = each_card(db, settings, scope, base_url, by, now, |c| {
+        tx.send(c).map_err(|_| "生成 PDF 的线程已停止".to_string())
+    })
+    .await;
+    drop(tx);
+    let drawn = drawing
+        .await
+        .map_err(|e| StoreError::Invalid(format!("生成 PDF 失败：{e}")))?;
+    let new_versions = sent?;
+    let (pdf, cards, pages) = drawn.map_err(StoreError::Invalid)?;
     Ok((
         pdf,
         Printed {
-            cards: cards_n,
+            cards,
             pages,
             new_versions,
         },

@@ -922,3 +922,130 @@ pub async fn has_card(
         .await?
         .is_some())
 }
+
+/// The card lines of these households, with the head's and the linked cadre's names.
+pub async fn household_lines(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+    today: NaiveDate,
+) -> Result<Vec<CardLine>, DbErr> {
+    let values = household_values(db, codes, today).await?;
+    let names = values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.get("household").to_string()))
+        .collect();
+    let cadres = values
+        .iter()
+        .filter(|(_, v)| v.cadre.is_some())
+        .map(|(k, v)| (k.clone(), v.get("cadre_name").to_string()))
+        .collect();
+    lines(db, Holder::Household, codes, &names, &cadres).await
+}
+
+/// The law-enforcement and window-service units (LXK-1) with their cards.
+pub async fn unit_lines(db: &impl ConnectionTrait) -> Result<Vec<CardLine>, DbErr> {
+    let units = unit::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(unit::Column::Tags.contains(",law_enforcement,"))
+                .add(unit::Column::Tags.contains(",window_service,")),
+        )
+        .order_by_asc(unit::Column::Code)
+        .all(db)
+        .await?;
+    let codes: Vec<String> = units.iter().map(|u| u.code.clone()).collect();
+    let names = units.into_iter().map(|u| (u.code, u.name)).collect();
+    lines(db, Holder::Unit, &codes, &names, &HashMap::new()).await
+}
+
+/// Villages and communities a caller may print for, as (code, “town village”).
+pub async fn villages_within(
+    db: &impl ConnectionTrait,
+    vis: &crate::store::access::Visibility,
+) -> Result<Vec<(String, String)>, DbErr> {
+    let mut q =
+        region::Entity::find().filter(region::Column::Level.is_in(["village", "community"]));
+    if !vis.all {
+        let mut c = sea_orm::Condition::any().add(region::Column::Id.lt(0));
+        for p in &vis.region_paths {
+            c = c.add(region::Column::Path.starts_with(p.as_str()));
+        }
+        q = q.filter(c);
+    }
+    let villages = q.order_by_asc(region::Column::Path).all(db).await?;
+    let towns = regions_up(db, villages.iter().filter_map(|v| v.parent_code.clone())).await?;
+    Ok(villages
+        .into_iter()
+        .map(|v| {
+            let town = v
+                .parent_code
+                .as_ref()
+                .and_then(|p| towns.get(p))
+                .map(|t| t.name.as_str())
+                .unwrap_or("");
+            let label = format!("{town}{}", v.name);
+            (v.code, label)
+        })
+        .collect())
+}
+
+/// The office marks cards delivered (households within its reach; a unit's card to each of
+/// its service objects). One transaction; answers how many deliveries were new.
+pub async fn record_deliveries(
+    db: &sea_orm::DatabaseConnection,
+    vis: &crate::store::access::Visibility,
+    holder: Holder,
+    codes: &[String],
+    on: NaiveDate,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let txn = db.begin().await?;
+    let mut n = 0;
+    match holder {
+        Holder::Household => {
+            let mut reachable = Vec::new();
+            for chunk in codes.chunks(CHUNK) {
+                reachable.extend(
+                    household::Entity::find()
+                        .select_only()
+                        .column(household::Column::Code)
+                        .filter(household::Column::Code.is_in(chunk.to_vec()))
+                        .filter(vis.households())
+                        .into_tuple::<String>()
+                        .all(&txn)
+                        .await?,
+                );
+            }
+            if reachable.len() < codes.len() {
+                return Err(StoreError::NotFound("所选的户".into()));
+            }
+            let d = Delivery {
+                on,
+                by,
+                activity: None,
+                recipient: None,
+            };
+            n += deliver(&txn, holder, &reachable, &d, now).await?;
+        }
+        Holder::Unit => {
+            for code in codes {
+                let mut objects = service_objects(&txn, code, on).await?;
+                if objects.is_empty() {
+                    objects.push(code.clone());
+                }
+                for o in &objects {
+                    let d = Delivery {
+                        on,
+                        by,
+                        activity: None,
+                        recipient: Some(o),
+                    };
+                    n += deliver(&txn, holder, std::slice::from_ref(code), &d, now).await?;
+                }
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(n)
+}

@@ -5,6 +5,7 @@
 mod access;
 mod backup;
 mod browser;
+mod cards;
 mod cli;
 mod exchange;
 mod helpers;

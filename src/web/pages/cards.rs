@@ -22,12 +22,18 @@ use chrono::Utc;
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let public = Router::new()
         .route("/k/{secret}", get(home))
         .route("/k/{secret}/report", post(report))
         .route("/k/{secret}/items/{id}", post(answer))
         .route("/k/{secret}/rating", post(rate))
-        .layer(DefaultBodyLimit::max(super::PUBLIC_BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(super::PUBLIC_BODY_LIMIT));
+    Router::new()
+        .route("/cards", get(office))
+        .route("/cards/print.pdf", get(print_pdf))
+        .route("/cards/print", get(print_html))
+        .route("/cards/deliveries", post(deliveries))
+        .merge(public)
 }
 
 /// The phones the page lists besides the cadre's.
@@ -274,4 +280,309 @@ async fn rate(
         Err(StoreError::Invalid(e)) => again(&s, &c, &secret, &staff, e, String::new()).await,
         Err(e) => Err(e.into()),
     }
+}
+
+// The office's side: where each card stands, printing, deliveries.
+
+#[derive(Deserialize, Default)]
+struct Which {
+    region: Option<String>,
+    unit: Option<String>,
+    done: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "cards/index.html")]
+struct OfficePage {
+    title: Option<String>,
+    manage: bool,
+    villages: Vec<(String, String)>,
+    region: Option<String>,
+    /// household, unit or mine
+    holder: String,
+    print_query: Option<String>,
+    lines: Vec<store::CardLine>,
+    counts: Vec<(&'static str, usize)>,
+    units: Vec<store::CardLine>,
+    today: chrono::NaiveDate,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+/// What a caller may print and mark: the office (ManageLinks) within its regions; a cadre sees
+/// their own households' cards.
+async fn scope_of(
+    s: &AppState,
+    caller: &Caller,
+    q: &Which,
+) -> Result<Option<(store::Scope, String)>, AppError> {
+    use crate::domain::access::Capability;
+    let manage = caller.can(Capability::ManageLinks);
+    if let Some(code) = q.unit.as_deref().filter(|c| !c.is_empty()) {
+        if !manage {
+            return Err(AppError::Forbidden);
+        }
+        let u = crate::store::registry::unit(&s.db, code)
+            .await?
+            .ok_or_else(|| AppError::NotFound("单位".into()))?;
+        return Ok(Some((store::Scope::Unit(u.code), u.name)));
+    }
+    if let Some(code) = q.region.as_deref().filter(|c| !c.is_empty()) {
+        let r = crate::store::registry::region(&s.db, code)
+            .await?
+            .ok_or_else(|| AppError::NotFound("区划".into()))?;
+        if !manage
+            || !caller
+                .visibility_for(Capability::ManageLinks)
+                .covers_region(&r.path)
+        {
+            return Err(AppError::Forbidden);
+        }
+        return Ok(Some((store::Scope::Region(r.code), r.name)));
+    }
+    Ok(caller
+        .person_id
+        .map(|p| (store::Scope::Person(p), "我的联系户".to_string())))
+}
+
+async fn office(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<Which>,
+) -> Result<Response, AppError> {
+    use crate::domain::access::Capability;
+    let manage = caller.can(Capability::ManageLinks);
+    if !manage && caller.person_id.is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let today = crate::time::today();
+    let villages = if manage {
+        store::villages_within(&s.db, &caller.visibility_for(Capability::ManageLinks)).await?
+    } else {
+        vec![]
+    };
+    // The office starts on its first village; a cadre on their own households.
+    let mut which = q;
+    if manage && which.region.is_none() && which.unit.is_none() {
+        which.region = villages.first().map(|(c, _)| c.clone());
+    }
+    let scope = scope_of(&s, &caller, &which).await?;
+    let (holder, lines, title, print_query) = match &scope {
+        Some((store::Scope::Unit(_), _)) | None => ("household", vec![], None, None),
+        Some((sc, name)) => {
+            let codes: Vec<String> = store::household_batches(&s.db, sc, today)
+                .await?
+                .into_iter()
+                .flatten()
+                .take(5000)
+                .collect();
+            let query = match sc {
+                store::Scope::Region(c) => Some(format!("region={c}")),
+                _ => None,
+            };
+            let holder = if matches!(sc, store::Scope::Person(_)) {
+                "mine"
+            } else {
+                "household"
+            };
+            (
+                holder,
+                store::household_lines(&s.db, &codes, today).await?,
+                Some(name.clone()),
+                query.filter(|_| manage),
+            )
+        }
+    };
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for state in ["待重新发放", "未印制", "待送达", "已送达"] {
+        let n = lines.iter().filter(|l| l.state == state).count();
+        if n > 0 {
+            counts.push((state, n));
+        }
+    }
+    let units = if manage {
+        store::unit_lines(&s.db).await?
+    } else {
+        vec![]
+    };
+    let message = which
+        .done
+        .as_deref()
+        .and_then(|d| d.parse::<usize>().ok())
+        .map(|n| format!("已登记 {n} 张卡送达。"));
+    Ok(render(&OfficePage {
+        title,
+        manage,
+        villages,
+        region: which.region.clone(),
+        holder: holder.into(),
+        print_query,
+        lines,
+        counts,
+        units,
+        today,
+        message,
+        error: None,
+    })?
+    .into_response())
+}
+
+fn base(s: &AppState, headers: &axum::http::HeaderMap) -> String {
+    crate::web::view::public_url(&s.config, headers, "")
+}
+
+async fn print_pdf(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<Which>,
+) -> Result<Response, AppError> {
+    use crate::domain::access::Capability;
+    if !caller.can(Capability::ManageLinks) {
+        return Err(AppError::Forbidden);
+    }
+    let Some((scope, _)) = scope_of(&s, &caller, &q).await? else {
+        return Err(AppError::BadRequest("请选择村（社区）或单位".into()));
+    };
+    let font =
+        crate::print::load_font(s.config.card_font.as_deref()).map_err(AppError::BadRequest)?;
+    let (pdf, _) = crate::print::print_scope(
+        &s.db,
+        &s.policy().cards,
+        font,
+        &scope,
+        &base(&s, &headers),
+        &caller.display_name,
+        Utc::now(),
+    )
+    .await?;
+    let name = match &scope {
+        store::Scope::Region(c) | store::Scope::Unit(c) => format!("cards-{c}.pdf"),
+        store::Scope::Person(p) => format!("cards-p{p}.pdf"),
+    };
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+struct HtmlCard {
+    title: String,
+    lines: Vec<(String, String)>,
+    note: String,
+    footer: String,
+    qr: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "cards/print.html")]
+struct PrintPage {
+    cards: Vec<HtmlCard>,
+    new_versions: usize,
+}
+
+/// The most cards one web print page holds; more go to the PDF.
+const HTML_CARDS: usize = 2000;
+
+async fn print_html(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<Which>,
+) -> Result<Response, AppError> {
+    use crate::domain::access::Capability;
+    if !caller.can(Capability::ManageLinks) {
+        return Err(AppError::Forbidden);
+    }
+    let Some((scope, _)) = scope_of(&s, &caller, &q).await? else {
+        return Err(AppError::BadRequest("请选择村（社区）或单位".into()));
+    };
+    let mut cards = Vec::new();
+    let new_versions = crate::print::each_card(
+        &s.db,
+        &s.policy().cards,
+        &scope,
+        &base(&s, &headers),
+        &caller.display_name,
+        Utc::now(),
+        |c| {
+            if cards.len() >= HTML_CARDS {
+                return Err(format!(
+                    "网页打印一次最多{HTML_CARDS}张，请按村打印或用 PDF"
+                ));
+            }
+            cards.push(HtmlCard {
+                qr: c.link.as_deref().map(crate::web::view::qr_svg),
+                title: c.title,
+                lines: c.lines,
+                note: c.note,
+                footer: c.footer,
+            });
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(render(&PrintPage {
+        cards,
+        new_versions,
+    })?
+    .into_response())
+}
+
+async fn deliveries(
+    State(s): State<AppState>,
+    caller: Caller,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    use crate::domain::access::Capability;
+    use crate::domain::cards::Holder;
+    if !caller.can(Capability::ManageLinks) {
+        return Err(AppError::Forbidden);
+    }
+    let get = |k: &str| fields.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
+    let holder = match get("holder") {
+        Some("unit") => Holder::Unit,
+        _ => Holder::Household,
+    };
+    let codes: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "codes")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .take(s.config.max_list_items)
+        .collect();
+    let on = match get("on").map(str::parse::<chrono::NaiveDate>) {
+        Some(Ok(d)) if d <= crate::time::today() => d,
+        Some(Ok(_)) => return Err(AppError::BadRequest("送达日期：不能晚于今天".into())),
+        _ => return Err(AppError::BadRequest("送达日期：请填写日期".into())),
+    };
+    if codes.is_empty() {
+        return Err(AppError::BadRequest("请勾选已送达的卡".into()));
+    }
+    let n = store::record_deliveries(
+        &s.db,
+        &caller.visibility_for(Capability::ManageLinks),
+        holder,
+        &codes,
+        on,
+        &caller.display_name,
+        Utc::now(),
+    )
+    .await?;
+    let back = get("back").filter(|b| b.starts_with("region=") && b.len() < 80);
+    let to = match back {
+        Some(b) => format!("/cards?{b}&done={n}"),
+        None => format!("/cards?done={n}"),
+    };
+    Ok(Redirect::to(&to).into_response())
 }
