@@ -527,6 +527,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 // What the offices did with the year's items and postings.
                 demo::follow_up(&db, today).await?;
+                // The year's cards, printed in January and handed out since.
+                let policy =
+                    crate::store::rules::policy_in_force(&db, config.policy()?, today).await?;
+                if let Err(e) = demo::hand_out_cards(&db, &policy.cards, "350999", today).await {
+                    anyhow::bail!("演示数据的连心卡未能生成：{e:?}");
+                }
             }
             let accounts = demo::create_accounts(&db).await?;
             println!("\n演示账号（密码均为 {}，仅供演示）：", demo::DEMO_PASSWORD);

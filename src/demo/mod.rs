@@ -4,9 +4,11 @@
 //! up to `today`. It produces FORMATS.md rows, so the same data can be written as
 //! files and imported through the one import path.
 
+mod cards;
 mod diligence;
 mod follow_up;
 
+pub use cards::hand_out as hand_out_cards;
 pub use follow_up::follow_up;
 
 use crate::domain::formats::{Kind, Sheet, parse_sheet};

@@ -950,3 +950,86 @@ async fn a_visit_naming_someone_beyond_reach_counts_once_they_confirm() {
     b.check("confirmed-record").await;
     b.done().await;
 }
+
+/// The town office prints 乙村's cards and marks one delivered; a resident scans the card on a
+/// 400 px phone, reports a matter, and the office finds it in its inbox.
+#[tokio::test]
+async fn a_card_is_printed_delivered_and_a_resident_reports_through_it() {
+    let (app, _) = county().await;
+    let b = Browser::open(&app).await;
+    b.login("zhenban").await;
+    assert!(b.menu().await.iter().any(|m| m == "连心卡"));
+    b.go("/cards").await;
+    let t = b.wait_text("未印制").await;
+    assert!(t.contains("王五") && t.contains("张三"), "{t}");
+    b.check("cards-office").await;
+    // The web print: every card with its QR code, no English.
+    b.click_text("网页打印").await;
+    let t = b.wait_text("扫码反映问题").await;
+    assert!(
+        t.contains("连心亲情卡") && t.contains("联户干部：张三"),
+        "{t}"
+    );
+    let qr = b
+        .js("return document.querySelectorAll('.lxk svg').length")
+        .await;
+    assert_eq!(qr, json!(2));
+    b.check("cards-print").await;
+    // Back on the list: the cards wait for delivery; 王五's is ticked as delivered today.
+    b.go("/cards").await;
+    b.wait_text("待送达").await;
+    b.click("input[name=codes][value=H001]").await;
+    b.click_text("登记所勾选的卡已送达").await;
+    let t = b.wait_text("已登记 1 张卡送达").await;
+    assert!(t.contains("已送达"), "{t}");
+    b.check("cards-delivered").await;
+    b.done().await;
+
+    // The resident: no login, large type, the phone's width.
+    let secret = {
+        use lianxin::store::entities::card;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        card::Entity::find()
+            .filter(card::Column::HolderCode.eq("H001"))
+            .one(&app.db().await)
+            .await
+            .unwrap()
+            .unwrap()
+            .secret
+            .unwrap()
+    };
+    let r = Browser::open(&app).await;
+    r.go(&format!("/k/{secret}")).await;
+    let t = r.wait_text("为您服务").await;
+    assert!(t.contains("张三") && t.contains("13812345678"), "{t}");
+    assert!(r.menu().await.is_empty(), "a resident sees no staff menu");
+    let size = r
+        .js("return parseFloat(getComputedStyle(document.body).fontSize)")
+        .await;
+    assert!(size.as_f64().unwrap_or(0.0) >= 18.0, "large type: {size}");
+    r.check("resident-home").await;
+    // Sent empty, the page says what is missing and keeps the page.
+    r.js("document.querySelector('#matter').removeAttribute('required')")
+        .await;
+    r.click_text("提交").await;
+    r.wait_text("请写下您要反映的事情").await;
+    r.fill("#matter", "家门口的水渠堵了，下雨就漫到屋里").await;
+    r.click_text("提交").await;
+    let t = r.wait_text("已经收到您反映的问题").await;
+    assert!(
+        t.contains("家门口的水渠堵了") && t.contains("已登记"),
+        "{t}"
+    );
+    r.check("resident-reported").await;
+    r.done().await;
+
+    // The next person: the town office sees it among its villages' items.
+    let b = Browser::open(&app).await;
+    b.login("zhenban").await;
+    b.go("/inbox").await;
+    let t = b.wait_text("家门口的水渠堵了").await;
+    // The visit's two matters and the resident's own report, waiting at the village.
+    assert!(t.contains("下级在办（可交办、办结、督办）（3）"), "{t}");
+    b.check("cards-inbox").await;
+    b.done().await;
+}

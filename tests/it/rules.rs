@@ -70,7 +70,7 @@ async fn the_compliance_report_follows_the_formats_contract() {
         .map(|u| u["rule"].as_str().unwrap())
         .collect();
     assert!(
-        unmeasured.contains(&"PJ-1") && unmeasured.contains(&"LXK-2"),
+        unmeasured.contains(&"PJ-1") && unmeasured.contains(&"DDB-1"),
         "{unmeasured:?}"
     );
     assert!(!unmeasured.contains(&"XF-10"), "measured per petition now");
