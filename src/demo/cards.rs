@@ -16,7 +16,7 @@ fn hash(s: &str) -> u64 {
 
 /// One in eight is still waiting for its card.
 fn waits(code: &str) -> bool {
-    hash(code) % 8 == 0
+    hash(code).is_multiple_of(8)
 }
 
 pub async fn hand_out(
