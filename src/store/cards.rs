@@ -1049,3 +1049,18 @@ pub async fn record_deliveries(
     txn.commit().await?;
     Ok(n)
 }
+
+/// The secret of a household's current card, if one is printed: written replies and notices
+/// point to the household's page rather than to one item.
+pub async fn current_secret(
+    db: &impl ConnectionTrait,
+    household_code: &str,
+) -> Result<Option<String>, DbErr> {
+    Ok(card::Entity::find()
+        .filter(card::Column::HolderKind.eq("household"))
+        .filter(card::Column::HolderCode.eq(household_code))
+        .filter(card::Column::SupersededOn.is_null())
+        .one(db)
+        .await?
+        .and_then(|c| c.secret))
+}

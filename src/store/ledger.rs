@@ -1482,11 +1482,20 @@ async fn view_of(
         guarantees,
         version: m.version,
         may,
-        feedback_path: m
-            .feedback_token
-            .as_ref()
-            .filter(|_| handles)
-            .map(|t| format!("/fankui/{t}")),
+        // The household's own page when its card is printed (the same door as the card's QR
+        // code); else the item's own page.
+        feedback_path: match (&m.household_code, handles) {
+            (Some(h), true) => crate::store::cards::current_secret(db, h)
+                .await?
+                .map(|s| format!("/k/{s}")),
+            _ => None,
+        }
+        .or_else(|| {
+            m.feedback_token
+                .as_ref()
+                .filter(|_| handles)
+                .map(|t| format!("/fankui/{t}"))
+        }),
         issuer,
         addressee,
         history: events

@@ -236,6 +236,8 @@ async fn a_resident_reports_through_the_card_and_answers_on_the_same_page() {
     assert_eq!((status, to), (303, format!("/k/{secret}?done=answer")));
     let item = app.get_json(&format!("/api/v1/items/{id}")).await;
     assert_eq!(item["answer"], "partly_solved", "{item}");
+    // The written reply points to the same door as the card.
+    assert_eq!(item["feedback_path"], format!("/k/{secret}"), "{item}");
     let history = item["history"].as_array().unwrap();
     let actions: Vec<&str> = history
         .iter()
@@ -637,4 +639,100 @@ async fn the_door_slows_down_a_flood_per_secret_and_per_address() {
         .unwrap();
     assert_eq!(r.status(), 429);
     assert!(r.text().await.unwrap().contains("访问太频繁"));
+}
+
+#[tokio::test]
+async fn the_api_lists_cards_and_records_deliveries_within_reach() {
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    app.add_account("zhang", AccessRole::Cadre, Scope::Own, Some(&f.zhang))
+        .await;
+    app.add_account(
+        "bingzhen",
+        AccessRole::Office,
+        Scope::Region("3509101".into()),
+        None,
+    )
+    .await;
+    let zhang = app.login("zhang", PASSWORD).await;
+    let other_town = app.login("bingzhen", PASSWORD).await;
+    let v = app.get_json("/api/v1/cards?region=3509100200").await;
+    let states: Vec<&str> = v["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["未印制", "未印制"], "{v}");
+    print_village(&app, &app.client).await;
+    // A cadre sees their own households' cards, and no village's.
+    let mine: Value = zhang
+        .get(app.url("/api/v1/cards"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["title"], "我的联系户");
+    assert_eq!(mine["lines"].as_array().unwrap().len(), 2, "{mine}");
+    assert!(mine["lines"].to_string().contains("待送达"));
+    let r = zhang
+        .get(app.url("/api/v1/cards?region=3509100200"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let today = lianxin::time::today();
+    let (status, e) = post_json(
+        &zhang,
+        app.url("/api/v1/cards/deliveries"),
+        &json!({"codes": ["H001"], "on": today}),
+    )
+    .await;
+    assert_eq!(status, 403, "{e}");
+    // Another town's office cannot mark 乙村's cards; nothing is written.
+    let (status, e) = post_json(
+        &other_town,
+        app.url("/api/v1/cards/deliveries"),
+        &json!({"codes": ["H001"], "on": today}),
+    )
+    .await;
+    assert_eq!(status, 404, "{e}");
+    for (body, why) in [
+        (json!({"codes": [], "on": today}), "codes"),
+        (
+            json!({"holder": "family", "codes": ["H001"], "on": today}),
+            "holder",
+        ),
+        (json!({"codes": vec!["H001"; 101], "on": today}), "一次最多"),
+    ] {
+        let (status, e) = post_json(&app.client, app.url("/api/v1/cards/deliveries"), &body).await;
+        assert_eq!(status, 400, "{body}: {e}");
+        assert!(e["error"].as_str().unwrap().contains(why), "{e}");
+    }
+    let (status, d) = post_json(
+        &app.client,
+        app.url("/api/v1/cards/deliveries"),
+        &json!({"codes": ["H001", "H002"], "on": today}),
+    )
+    .await;
+    assert_eq!((status, d["recorded"].clone()), (200, json!(2)), "{d}");
+    // Sent again: recorded once.
+    let (_, d) = post_json(
+        &app.client,
+        app.url("/api/v1/cards/deliveries"),
+        &json!({"codes": ["H001", "H002"], "on": today}),
+    )
+    .await;
+    assert_eq!(d["recorded"], 0);
+    let v = app.get_json("/api/v1/cards?region=3509100200").await;
+    assert!(
+        v["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["state"] == "已送达"),
+        "{v}"
+    );
 }

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+pub mod cards;
 pub mod compliance;
 pub mod exchange;
 pub mod ledger;
@@ -58,7 +59,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(exchange::router())
             .merge(work::router())
             .merge(ledger::router())
-            .merge(compliance::router()),
+            .merge(compliance::router())
+            .merge(cards::router()),
     )
 }
 

@@ -309,40 +309,12 @@ struct OfficePage {
     error: Option<String>,
 }
 
-/// What a caller may print and mark: the office (ManageLinks) within its regions; a cadre sees
-/// their own households' cards.
 async fn scope_of(
     s: &AppState,
     caller: &Caller,
     q: &Which,
 ) -> Result<Option<(store::Scope, String)>, AppError> {
-    use crate::domain::access::Capability;
-    let manage = caller.can(Capability::ManageLinks);
-    if let Some(code) = q.unit.as_deref().filter(|c| !c.is_empty()) {
-        if !manage {
-            return Err(AppError::Forbidden);
-        }
-        let u = crate::store::registry::unit(&s.db, code)
-            .await?
-            .ok_or_else(|| AppError::NotFound("单位".into()))?;
-        return Ok(Some((store::Scope::Unit(u.code), u.name)));
-    }
-    if let Some(code) = q.region.as_deref().filter(|c| !c.is_empty()) {
-        let r = crate::store::registry::region(&s.db, code)
-            .await?
-            .ok_or_else(|| AppError::NotFound("区划".into()))?;
-        if !manage
-            || !caller
-                .visibility_for(Capability::ManageLinks)
-                .covers_region(&r.path)
-        {
-            return Err(AppError::Forbidden);
-        }
-        return Ok(Some((store::Scope::Region(r.code), r.name)));
-    }
-    Ok(caller
-        .person_id
-        .map(|p| (store::Scope::Person(p), "我的联系户".to_string())))
+    crate::web::api::cards::scope_of(s, caller, q.region.as_deref(), q.unit.as_deref()).await
 }
 
 async fn office(
@@ -370,12 +342,6 @@ async fn office(
     let (holder, lines, title, print_query) = match &scope {
         Some((store::Scope::Unit(_), _)) | None => ("household", vec![], None, None),
         Some((sc, name)) => {
-            let codes: Vec<String> = store::household_batches(&s.db, sc, today)
-                .await?
-                .into_iter()
-                .flatten()
-                .take(5000)
-                .collect();
             let query = match sc {
                 store::Scope::Region(c) => Some(format!("region={c}")),
                 _ => None,
@@ -387,7 +353,7 @@ async fn office(
             };
             (
                 holder,
-                store::household_lines(&s.db, &codes, today).await?,
+                crate::web::api::cards::lines_of(&s, sc).await?,
                 Some(name.clone()),
                 query.filter(|_| manage),
             )
@@ -544,41 +510,21 @@ async fn deliveries(
     caller: Caller,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    use crate::domain::access::Capability;
-    use crate::domain::cards::Holder;
-    if !caller.can(Capability::ManageLinks) {
-        return Err(AppError::Forbidden);
-    }
     let get = |k: &str| fields.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
-    let holder = match get("holder") {
-        Some("unit") => Holder::Unit,
-        _ => Holder::Household,
-    };
-    let codes: Vec<String> = fields
-        .iter()
-        .filter(|(k, _)| k == "codes")
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .take(s.config.max_list_items)
-        .collect();
     let on = match get("on").map(str::parse::<chrono::NaiveDate>) {
-        Some(Ok(d)) if d <= crate::time::today() => d,
-        Some(Ok(_)) => return Err(AppError::BadRequest("送达日期：不能晚于今天".into())),
+        Some(Ok(d)) => d,
         _ => return Err(AppError::BadRequest("送达日期：请填写日期".into())),
     };
-    if codes.is_empty() {
-        return Err(AppError::BadRequest("请勾选已送达的卡".into()));
-    }
-    let n = store::record_deliveries(
-        &s.db,
-        &caller.visibility_for(Capability::ManageLinks),
-        holder,
-        &codes,
+    let d = crate::web::api::cards::NewDeliveries {
+        holder: get("holder").map(str::to_string),
+        codes: fields
+            .iter()
+            .filter(|(k, _)| k == "codes")
+            .map(|(_, v)| v.clone())
+            .collect(),
         on,
-        &caller.display_name,
-        Utc::now(),
-    )
-    .await?;
+    };
+    let n = crate::web::api::cards::record(&s, &caller, d).await?;
     let back = get("back").filter(|b| b.starts_with("region=") && b.len() < 80);
     let to = match back {
         Some(b) => format!("/cards?{b}&done={n}"),
