@@ -38,6 +38,11 @@ async fn post_json(client: &reqwest::Client, url: String, body: &Value) -> (u16,
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// What a page shows a client (a resident's phone holds no session).
+async fn text_of(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// Prints the village's cards through the web print page, as the office does.
 async fn print_village(app: &TestApp, client: &reqwest::Client) -> String {
     let r = client
@@ -138,14 +143,7 @@ async fn a_resident_reports_through_the_card_and_answers_on_the_same_page() {
 
     // Scanning: who serves the household and the phones; no one's ID number.
     let resident = plain_client();
-    let home = resident
-        .get(app.url(&format!("/k/{secret}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = text_of(&resident, app.url(&format!("/k/{secret}"))).await;
     assert!(
         home.contains("张三") && home.contains("13812345678"),
         "{home}"
@@ -215,14 +213,7 @@ async fn a_resident_reports_through_the_card_and_answers_on_the_same_page() {
     }
 
     // The resident sees the outcome on the same page and answers “partly solved”.
-    let home = resident
-        .get(app.url(&format!("/k/{secret}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = text_of(&resident, app.url(&format!("/k/{secret}"))).await;
     assert!(
         home.contains("已更换路灯灯泡") && home.contains("问题解决了吗"),
         "{home}"
@@ -254,14 +245,7 @@ async fn a_resident_reports_through_the_card_and_answers_on_the_same_page() {
     // H002's secret opens H002 only: H001's matter is not there, and its item cannot be
     // answered through it.
     let other = h002.secret.unwrap();
-    let home2 = resident
-        .get(app.url(&format!("/k/{other}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home2 = text_of(&resident, app.url(&format!("/k/{other}"))).await;
     assert!(home2.contains("赵六") && !home2.contains("路灯"), "{home2}");
     let (status, body) = post_form(
         &resident,
