@@ -97,7 +97,7 @@ pub struct CardList {
 
 /// Where each card stands: 未印制, 待重新发放 (its facts changed), 待送达 or 已送达.
 #[utoipa::path(get, path = "/cards", tag = "cards", params(Which),
-    responses((status = 200, body = CardList)))]
+    responses((status = 200, body = CardList), (status = 404, description = "没有这个区划或单位")))]
 async fn list(
     State(s): State<AppState>,
     caller: Caller,
@@ -133,7 +133,7 @@ pub struct Delivered {
 
 /// Records cards as delivered on a day (the office's list).
 #[utoipa::path(post, path = "/cards/deliveries", tag = "cards", request_body = NewDeliveries,
-    responses((status = 200, body = Delivered)))]
+    responses((status = 200, body = Delivered), (status = 404, description = "所列的户不在您的范围内")))]
 async fn deliveries(
     State(s): State<AppState>,
     caller: Caller,
