@@ -275,37 +275,51 @@ fn draw_card(s: &mut Surface, font: &Font, c: &Printable, x: f32, y: f32) -> Res
     Ok(())
 }
 
-/// The QR code as dark rectangles, one per run of dark modules in a row.
+/// The QR code as dark rectangles in module units under one transform (small integers keep
+/// the content stream short): one per run of dark modules in a row, runs repeated in the rows
+/// below merged into one taller rectangle.
 fn draw_qr(s: &mut Surface, data: &str, x: f32, y: f32, size: f32) -> Result<(), String> {
     let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| format!("二维码生成失败：{e}"))?;
     let n = code.width();
     let dark = code.to_colors();
-    let m = size / n as f32;
-    let mut runs = Vec::new();
+    let on = |row: usize, c: usize| dark.get(row * n + c) == Some(&qrcode::Color::Dark);
+    // (start column, end column) → index of the rectangle still growing downwards.
+    let mut open: std::collections::HashMap<(usize, usize), usize> = Default::default();
+    let mut runs: Vec<(f32, f32, f32, f32)> = Vec::new();
     for row in 0..n {
+        let mut next = std::collections::HashMap::new();
         let mut col = 0;
         while col < n {
-            let on = |c: usize| dark.get(row * n + c) == Some(&qrcode::Color::Dark);
-            if on(col) {
-                let start = col;
-                while col < n && on(col) {
-                    col += 1;
-                }
-                // A hair wider and taller than the module, so no seam shows between runs.
-                runs.push((
-                    x + start as f32 * m,
-                    y + row as f32 * m,
-                    (col - start) as f32 * m + 0.05,
-                    m + 0.05,
-                ));
-            } else {
+            if !on(row, col) {
+                col += 1;
+                continue;
+            }
+            let start = col;
+            while col < n && on(row, col) {
                 col += 1;
             }
+            let i = match open.get(&(start, col)) {
+                Some(&i) => {
+                    if let Some(r) = runs.get_mut(i) {
+                        r.3 += 1.0;
+                    }
+                    i
+                }
+                None => {
+                    runs.push((start as f32, row as f32, (col - start) as f32, 1.0));
+                    runs.len() - 1
+                }
+            };
+            next.insert((start, col), i);
         }
+        open = next;
     }
+    let m = size / n as f32;
+    s.push_transform(&krilla::geom::Transform::from_row(m, 0.0, 0.0, m, x, y));
     fill(s, 0, 0, 0);
     rects(s, &runs);
+    s.pop();
     Ok(())
 }
 
@@ -375,11 +389,14 @@ pub fn printable(
 pub struct Printed {
     pub cards: usize,
     pub pages: usize,
+    /// PDF files written (more than one only past the per-file limit).
+    pub files: usize,
     /// Cards printed as a new version (first card, or after a change).
     pub new_versions: usize,
 }
 
-/// Issues every card of a scope and hands each, ready to print, to `sink`: households
+/// Issues every card of a scope and hands each, ready to print, to `sink` (and `None` after
+/// each village, where a long print may start a new file): households
 /// village by village (each batch issued in its own transaction), or a unit's card once per
 /// service object. Answers how many were new versions.
 pub async fn each_card(
@@ -389,7 +406,7 @@ pub async fn each_card(
     base_url: &str,
     by: &str,
     now: chrono::DateTime<chrono::Utc>,
-    mut sink: impl FnMut(Printable) -> Result<(), String>,
+    mut sink: impl FnMut(Option<Printable>) -> Result<(), String>,
 ) -> Result<usize, crate::store::StoreError> {
     use crate::domain::cards::Holder;
     use crate::store::StoreError;
@@ -414,10 +431,12 @@ pub async fn each_card(
             new_versions += usize::from(card.new_version);
             let objects = cards::service_objects(db, code, today).await?;
             if objects.is_empty() {
-                sink(printable(settings, card, base_url, None)).map_err(StoreError::Invalid)?;
+                sink(Some(printable(settings, card, base_url, None)))
+                    .map_err(StoreError::Invalid)?;
             }
             for o in &objects {
-                sink(printable(settings, card, base_url, Some(o))).map_err(StoreError::Invalid)?;
+                sink(Some(printable(settings, card, base_url, Some(o))))
+                    .map_err(StoreError::Invalid)?;
             }
         }
         _ => {
@@ -426,16 +445,22 @@ pub async fn each_card(
                     cards::issue(db, settings, Holder::Household, &batch, false, by, now).await?;
                 for i in &issued {
                     new_versions += usize::from(i.new_version);
-                    sink(printable(settings, i, base_url, None)).map_err(StoreError::Invalid)?;
+                    sink(Some(printable(settings, i, base_url, None)))
+                        .map_err(StoreError::Invalid)?;
                 }
+                sink(None).map_err(StoreError::Invalid)?;
             }
         }
     }
     Ok(new_versions)
 }
 
-/// Prints every card of a scope into one PDF. The sheets are drawn on a blocking thread as
-/// the cards arrive, a few at a time; the database work stays on the runtime.
+/// Prints every card of a scope as PDF: one file, or — when a print runs past `per_file`
+/// cards — a new file at the next village's start, so that a county's cards never sit in
+/// memory all at once (krilla holds a document until it is written). The sheets are drawn on a
+/// blocking thread as the database hands over the cards village by village; each finished
+/// file goes to `on_file` (its number from 1, its bytes) on that thread.
+#[allow(clippy::too_many_arguments)]
 pub async fn print_scope(
     db: &sea_orm::DatabaseConnection,
     settings: &crate::domain::cards::CardSettings,
@@ -444,19 +469,34 @@ pub async fn print_scope(
     base_url: &str,
     by: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(Vec<u8>, Printed), crate::store::StoreError> {
+    per_file: usize,
+    mut on_file: impl FnMut(usize, Vec<u8>) -> Result<(), String> + Send + 'static,
+) -> Result<Printed, crate::store::StoreError> {
     use crate::store::StoreError;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Printable>(64);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Printable>>(64);
     let drawing = tokio::task::spawn_blocking(move || {
-        let mut sheets = Sheets::new(font);
+        let mut done = Printed::default();
+        let mut sheets = Sheets::new(font.clone());
+        let mut finish = |sheets: Sheets, done: &mut Printed| -> Result<(), String> {
+            done.cards += sheets.cards;
+            done.pages += sheets.pages + usize::from(!sheets.cards.is_multiple_of(8));
+            done.files += 1;
+            on_file(done.files, sheets.finish()?)
+        };
         for c in rx {
-            sheets.add(c)?;
+            match c {
+                Some(c) => sheets.add(c)?,
+                None if sheets.cards >= per_file => {
+                    let full = std::mem::replace(&mut sheets, Sheets::new(font.clone()));
+                    finish(full, &mut done)?;
+                }
+                None => {}
+            }
         }
-        let (cards, pages) = (
-            sheets.cards,
-            sheets.pages + usize::from(!sheets.cards.is_multiple_of(8)),
-        );
-        Ok::<_, String>((sheets.finish()?, cards, pages))
+        if sheets.cards > 0 || done.files == 0 {
+            finish(sheets, &mut done)?;
+        }
+        Ok::<_, String>(done)
     });
     let sent = each_card(db, settings, scope, base_url, by, now, |c| {
         tx.send(c).map_err(|_| "生成 PDF 的线程已停止".to_string())
@@ -467,13 +507,7 @@ pub async fn print_scope(
         .await
         .map_err(|e| StoreError::Invalid(format!("生成 PDF 失败：{e}")))?;
     let new_versions = sent?;
-    let (pdf, cards, pages) = drawn.map_err(StoreError::Invalid)?;
-    Ok((
-        pdf,
-        Printed {
-            cards,
-            pages,
-            new_versions,
-        },
-    ))
+    let mut done = drawn.map_err(StoreError::Invalid)?;
+    done.new_versions = new_versions;
+    Ok(done)
 }

@@ -164,14 +164,37 @@ pub(super) async fn user(config: &Config, action: UserAction) -> anyhow::Result<
 }
 
 /// Prints the cards of a region, a cadre's households or a unit into one PDF.
+/// Whose cards a print covers (one of the three).
+pub(super) struct Whose {
+    pub region: Option<String>,
+    pub person: Option<String>,
+    pub unit: Option<String>,
+}
+
+/// The n-th file of a print: the name given, then `-2`, `-3` … before the extension.
+fn nth_file(output: &std::path::Path, n: usize) -> std::path::PathBuf {
+    if n <= 1 {
+        return output.to_path_buf();
+    }
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "cards".into());
+    output.with_file_name(format!("{stem}-{n}.pdf"))
+}
+
 pub(super) async fn cards(
     config: &Config,
-    region: Option<String>,
-    person: Option<String>,
-    unit: Option<String>,
+    who: Whose,
     output: &std::path::Path,
     by: &str,
+    per_file: usize,
 ) -> anyhow::Result<ExitCode> {
+    let Whose {
+        region,
+        person,
+        unit,
+    } = who;
     use crate::store::cards::Scope;
     let started = std::time::Instant::now();
     let font = match crate::print::load_font(config.card_font.as_deref()) {
@@ -208,7 +231,10 @@ pub(super) async fn cards(
         .clone()
         .filter(|b| !b.trim().is_empty())
         .unwrap_or_else(|| format!("http://{}", config.listen));
-    let (pdf, done) = match crate::print::print_scope(
+    let out = output.to_path_buf();
+    let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = written.clone();
+    let printed = crate::print::print_scope(
         &db,
         &policy.cards,
         font,
@@ -216,9 +242,19 @@ pub(super) async fn cards(
         &base,
         by,
         chrono::Utc::now(),
+        per_file.max(1),
+        move |n, bytes| {
+            let path = nth_file(&out, n);
+            std::fs::write(&path, &bytes)
+                .map_err(|e| format!("写入 {} 失败：{e}", path.display()))?;
+            if let Ok(mut w) = record.lock() {
+                w.push((path, bytes.len()));
+            }
+            Ok(())
+        },
     )
-    .await
-    {
+    .await;
+    let done = match printed {
         Ok(x) => x,
         Err(crate::store::StoreError::Db(e)) => return Err(e.into()),
         Err(crate::store::StoreError::NotFound(m)) => {
@@ -230,14 +266,16 @@ pub(super) async fn cards(
             return Ok(ExitCode::from(2));
         }
     };
-    std::fs::write(output, &pdf)?;
+    let files = written.lock().map(|w| w.clone()).unwrap_or_default();
+    let kb: usize = files.iter().map(|(_, n)| n).sum::<usize>() / 1024;
+    let names: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
     println!(
         "已写入 {}：{} 张卡，{} 页（其中新版 {} 张），{} KB，用时 {:.1} 秒",
-        output.display(),
+        names.join("、"),
         done.cards,
         done.pages,
         done.new_versions,
-        pdf.len() / 1024,
+        kb,
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)

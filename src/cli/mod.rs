@@ -93,6 +93,9 @@ pub enum Command {
         /// 记为谁印制（默认“命令行”）
         #[arg(long, default_value = "命令行")]
         by: String,
+        /// 每个文件最多约多少张（在村与村之间分文件：FILE.pdf、FILE-2.pdf……）
+        #[arg(long, default_value_t = 10_000)]
+        per_file: usize,
     },
     /// 落实情况报表（FORMATS.md）：每条制度、每个对象、每个周期是否达标
     Compliance {
@@ -379,7 +382,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             unit,
             output,
             by,
-        } => commands::cards(&config, region, person, unit, &output, &by).await,
+            per_file,
+        } => {
+            let who = commands::Whose {
+                region,
+                person,
+                unit,
+            };
+            commands::cards(&config, who, &output, &by, per_file).await
+        }
         Command::Compliance {
             year,
             as_of,

@@ -570,6 +570,36 @@ async fn the_command_line_prints_a_villages_cards_with_working_qr_codes() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("新版 0 张"));
+    // A long print starts a new file between villages once a file holds enough cards.
+    let many = app.path("county.pdf");
+    let out = app.cli(&[
+        "cards",
+        "--region",
+        "3509",
+        "--per-file",
+        "1",
+        "-o",
+        many.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 张卡"));
+    for name in ["county.pdf", "county-2.pdf", "county-3.pdf"] {
+        let text = std::process::Command::new("pdftotext")
+            .args([app.path(name).to_str().unwrap(), "-"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&text.stdout)
+                .matches("连心亲情卡")
+                .count(),
+            1,
+            "{name}"
+        );
+    }
     // A font setting that names no file is said plainly.
     let out = app
         .cli_command(&[

@@ -412,7 +412,9 @@ async fn print_pdf(
     };
     let font =
         crate::print::load_font(s.config.card_font.as_deref()).map_err(AppError::BadRequest)?;
-    let (pdf, _) = crate::print::print_scope(
+    // A page prints a village, a unit or a cadre's households: one file.
+    let (tx, rx) = std::sync::mpsc::channel();
+    crate::print::print_scope(
         &s.db,
         &s.policy().cards,
         font,
@@ -420,8 +422,13 @@ async fn print_pdf(
         &base(&s, &headers),
         &caller.display_name,
         Utc::now(),
+        usize::MAX,
+        move |_, bytes| tx.send(bytes).map_err(|_| "PDF 未能送出".to_string()),
     )
     .await?;
+    let pdf = rx
+        .try_recv()
+        .map_err(|_| AppError::BadRequest("没有可打印的卡片".into()))?;
     let name = match &scope {
         store::Scope::Region(c) | store::Scope::Unit(c) => format!("cards-{c}.pdf"),
         store::Scope::Person(p) => format!("cards-p{p}.pdf"),
@@ -482,6 +489,7 @@ async fn print_html(
         &caller.display_name,
         Utc::now(),
         |c| {
+            let Some(c) = c else { return Ok(()) };
             if cards.len() >= HTML_CARDS {
                 return Err(format!(
                     "网页打印一次最多{HTML_CARDS}张，请按村打印或用 PDF"
