@@ -385,6 +385,11 @@ async fn a_handover_makes_the_card_stale_until_the_new_one_is_delivered() {
         list.contains("待重新发放") && list.contains("孙九"),
         "{list}"
     );
+    let page = app.get_text("/households/H001").await;
+    assert!(
+        page.contains("亲情卡：<b class=\"error\">待重新发放"),
+        "{page}"
+    );
     // Within the days allowed it is pending; a month on, unmet.
     assert_eq!(
         status_of(&report_rows(&app, "LXK-3"), "H001", None),

@@ -439,6 +439,8 @@ struct HouseholdPage {
     d: HouseholdDetail,
     trail: Vec<RegionView>,
     can_reveal: bool,
+    /// Where the household's 亲情卡 stands.
+    card: Option<crate::store::cards::CardLine>,
 }
 
 async fn household(
@@ -456,10 +458,18 @@ async fn household(
         None => vec![],
     };
     let can_reveal = api::may_reveal_household(&s, &caller, &code).await?;
+    let card = crate::store::cards::household_lines(
+        &s.db,
+        std::slice::from_ref(&d.household.code),
+        crate::time::today(),
+    )
+    .await?
+    .pop();
     render(&HouseholdPage {
         d,
         trail,
         can_reveal,
+        card,
     })
 }
 
