@@ -150,3 +150,39 @@ pub struct Facts {
     /// Evaluate for this person only (the person page): no other subjects.
     pub only_person: Option<i32>,
 }
+
+impl Facts {
+    /// The records as they stood on `as_of` (FORMATS.md: only records dated on or before it
+    /// count): records starting after it dropped, a stay running past it cut at it; items
+    /// registered after it dropped, and an item resolved or closed after it still open (or
+    /// resolved) as it was then. `None` when nothing lies after it, the common case, so that no
+    /// copy is made.
+    pub fn cut_at(&self, as_of: NaiveDate) -> Option<Facts> {
+        let later = |d: Option<NaiveDate>| d.is_some_and(|d| d > as_of);
+        let items_later = self
+            .items
+            .iter()
+            .any(|i| i.registered_on > as_of || later(i.resolved_on) || later(i.closed_on));
+        if !items_later && !self.activities.iter().any(|a| a.end > as_of) {
+            return None;
+        }
+        let mut f = self.clone();
+        f.activities.retain(|a| a.start <= as_of);
+        for a in &mut f.activities {
+            a.end = a.end.min(as_of);
+        }
+        f.items.retain(|i| i.registered_on <= as_of);
+        for i in &mut f.items {
+            if later(i.resolved_on) {
+                i.resolved_on = None;
+                i.closed_on = None;
+                i.answered = false;
+                i.status = "in_progress".into();
+            } else if later(i.closed_on) {
+                i.closed_on = None;
+                i.status = if i.answered { "fed_back" } else { "resolved" }.into();
+            }
+        }
+        Some(f)
+    }
+}

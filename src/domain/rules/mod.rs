@@ -32,6 +32,8 @@ pub fn evaluate(policy: &Policy, facts: &Facts, year: i32, as_of: NaiveDate) -> 
 /// version in force on its first day, so that new numbers from 1 July leave the first half as
 /// it was judged.
 pub fn evaluate_dated(versions: &[InForce], facts: &Facts, year: i32, as_of: NaiveDate) -> Report {
+    let cut = facts.cut_at(as_of);
+    let facts = cut.as_ref().unwrap_or(facts);
     let index = Index::new(facts);
     let mut report = Report {
         year,
@@ -87,6 +89,97 @@ pub fn evaluate_dated(versions: &[InForce], facts: &Facts, year: i32, as_of: Nai
 #[cfg(test)]
 mod tests {
     use crate::domain::rules::testing::*;
+
+    /// Only records dated on or before the as-of day count (FORMATS.md): for every rule of the
+    /// default policy, a record of every kind one day after it, and the part after it of a
+    /// stay that runs past it, change nothing.
+    #[test]
+    fn a_record_one_day_after_the_as_of_day_never_counts() {
+        use crate::domain::rules::testing::*;
+        let p = Policy::parse(DEFAULT).unwrap();
+        let as_of = d("2026-06-15");
+        for rule in &p.rules {
+            let w = &rule.who;
+            let mut me = person(1, &w.roles);
+            if me.roles.is_empty() {
+                me.roles.push(Role::PartyMember);
+            }
+            let mut base = Facts {
+                people: vec![me],
+                units: vec![UnitFact {
+                    code: "U1".into(),
+                    name: "一单位".into(),
+                    kind: w.unit_kinds.first().copied(),
+                    tags: w.unit_tags.clone(),
+                }],
+                regions: vec![RegionFact {
+                    code: "V1".into(),
+                    name: "一村".into(),
+                    level: w.region_levels.first().copied(),
+                    path: "/C/T1/V1/".into(),
+                }],
+                ..Default::default()
+            };
+            for k in &w.link_kinds {
+                base.links.push(link(1, *k, "T0"));
+            }
+            let targets = ["T0", "U1", "V1", target_of(rule)];
+            let one = |kind: ActivityKind, from: &str, to: &str| ActivityFact {
+                targets: targets.iter().map(|t| t.to_string()).collect(),
+                hours: 40.0,
+                companions: Some(0),
+                ..act(kind, from, to, &[1], &[])
+            };
+            // Up to the as-of day: a stay that ends on it, and a record on it.
+            let mut before = base.clone();
+            for k in ActivityKind::ALL {
+                before.activities.push(one(*k, "2026-06-10", "2026-06-15"));
+                before.activities.push(one(*k, "2026-06-15", "2026-06-15"));
+            }
+            // The same stay running on past the day, and every kind again the day after.
+            let mut after = base.clone();
+            for k in ActivityKind::ALL {
+                after.activities.push(one(*k, "2026-06-10", "2026-06-25"));
+                after.activities.push(one(*k, "2026-06-15", "2026-06-15"));
+                after.activities.push(one(*k, "2026-06-16", "2026-06-16"));
+            }
+            // Ledger items: open on the day; resolved, answered and closed the day after, and
+            // one more registered the day after.
+            for src in crate::domain::labels::ItemSource::ALL {
+                for clock in ["item", "petition", "hotline"] {
+                    let mut open = item(before.items.len() as i32 + 1, *src, clock);
+                    open.registered_on = d("2026-06-01");
+                    open.deadline = Some(d("2026-06-20"));
+                    open.case_owner = Some(1);
+                    before.items.push(open.clone());
+                    let mut done = open.clone();
+                    done.resolved_on = Some(d("2026-06-16"));
+                    done.closed_on = Some(d("2026-06-16"));
+                    done.answered = true;
+                    done.status = "closed".into();
+                    after.items.push(done);
+                    let mut new = open;
+                    new.id += 10_000;
+                    new.registered_on = d("2026-06-16");
+                    after.items.push(new);
+                }
+            }
+            let rows = |f: &Facts| -> Vec<String> {
+                evaluate(&p, f, 2026, as_of)
+                    .results
+                    .iter()
+                    .filter(|o| o.rule == rule.id)
+                    .map(|o| {
+                        format!(
+                            "{} {:?} {} {:?} {}",
+                            o.subject_code, o.target_code, o.period, o.status, o.actual
+                        )
+                    })
+                    .collect()
+            };
+            assert_eq!(rows(&before), rows(&after), "{}", rule.id);
+        }
+    }
 
     fn policy_with(min: u32) -> Policy {
         Policy::parse(&format!(

@@ -315,14 +315,17 @@ mod tests {
         let not_petition = item(4, Visit, "item");
         let f = item_facts(vec![on_time, late, open, not_petition]);
         let r = item_status(&f, "XF-10", "2026-10-08");
+        // On the deadline day the one answered the day after is still open: only what is
+        // dated on or before the as-of day counts.
         assert_eq!(
             r,
             [
                 (Some("H1#1".into()), Status::Met),
-                (Some("H1#2".into()), Status::Unmet),
+                (Some("H1#2".into()), Status::Pending),
                 (Some("H1#3".into()), Status::Pending),
             ]
         );
+        assert_eq!(item_status(&f, "XF-10", "2026-10-09")[1].1, Status::Unmet);
         // The day after the deadline, the open one is unmet.
         assert_eq!(item_status(&f, "XF-10", "2026-10-09")[2].1, Status::Unmet);
         // Registered after the as-of day: not yet in the report.
