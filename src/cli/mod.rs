@@ -299,6 +299,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .item,
                 ),
                 now: chrono::Utc::now(),
+                account: None,
             };
             let started = Instant::now();
             let result = exchange::import_files(&db, files, "命令行导入", &opts).await;

@@ -72,6 +72,9 @@ pub struct ImportOptions {
     pub item_clock: Option<crate::domain::policy::Clock>,
     /// When the import is written (its history and the items' registration).
     pub now: DateTime<Utc>,
+    /// The account that imports (none at the command line): imported records carry it, and
+    /// the time, as who entered them and when.
+    pub account: Option<i32>,
 }
 
 impl ImportOptions {
@@ -82,6 +85,7 @@ impl ImportOptions {
             hold_before_commit: None,
             item_clock: None,
             now,
+            account: None,
         }
     }
 }
@@ -132,7 +136,7 @@ pub async fn import(
     let clock = opts
         .item_clock
         .unwrap_or(crate::domain::policy::LedgerSettings::default().item);
-    let result = run(&txn, batch, actor, &clock, opts.now).await;
+    let result = run(&txn, batch, actor, &clock, opts.now, opts.account).await;
     match result {
         Ok(mut outcome) => {
             if opts.dry_run {
@@ -219,6 +223,7 @@ async fn run(
     actor: &str,
     clock: &crate::domain::policy::Clock,
     now: DateTime<Utc>,
+    account: Option<i32>,
 ) -> Result<Outcome, ImportFailure> {
     let known = load_known(txn).await?;
     let mut errors = std::mem::take(&mut b.errors);
@@ -496,7 +501,7 @@ async fn run(
         return Err(ImportFailure::Invalid(errors));
     }
 
-    write(txn, b, known, &paths, actor, clock, now)
+    write(txn, b, known, &paths, (actor, account), clock, now)
         .await
         .map_err(ImportFailure::Db)
 }
@@ -641,7 +646,7 @@ async fn write(
     b: Batch,
     known: Known,
     paths: &HashMap<String, String>,
-    actor: &str,
+    (actor, account): (&str, Option<i32>),
     clock: &crate::domain::policy::Clock,
     now: DateTime<Utc>,
 ) -> Result<Outcome, DbErr> {
@@ -917,9 +922,10 @@ async fn write(
                     hours: r.hours,
                     notes: r.notes.clone(),
                     matters: r.matters.join("\n"),
-                    author_account_id: None,
+                    // Who entered it and when: the importing account, at the import.
+                    author_account_id: account,
                     author_person_id: None,
-                    recorded_at: None,
+                    recorded_at: Some(now),
                 };
                 let mut am = activity::ActiveModel::from(m).reset_all();
                 am.not_set(activity::Column::Id);

@@ -312,3 +312,27 @@ async fn exports_and_templates_are_xlsx_in_the_formats_layout() {
     assert_eq!(t[0].len(), 11);
     assert_eq!(app.get("/templates/nope").await.status(), 404);
 }
+
+/// Imported records carry who entered them and when: the importing account and the import's
+/// time (the command line's have the time and no account).
+#[tokio::test]
+async fn imported_records_carry_their_importer_and_time() {
+    use lianxin::store::entities::{account, activity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let before = chrono::Utc::now();
+    app.load_fixture().await;
+    let db = app.db().await;
+    let admin = account::Entity::find()
+        .filter(account::Column::Username.eq("admin"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let records = activity::Entity::find().all(&db).await.unwrap();
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        assert_eq!(r.author_account_id, Some(admin.id));
+        assert!(r.recorded_at.is_some_and(|t| t >= before), "{r:?}");
+    }
+}

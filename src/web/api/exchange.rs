@@ -72,6 +72,7 @@ async fn import(
             .map(std::time::Duration::from_secs),
         item_clock: Some(s.policy().ledger.item),
         now: caller.now,
+        account: Some(caller.account_id),
     };
     match run_import(&s, &caller, files, &opts, &q.file).await {
         Ok(o) => Ok(Json(o)),

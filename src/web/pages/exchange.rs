@@ -133,6 +133,7 @@ async fn upload(
     let opts = ImportOptions {
         dry_run: true,
         item_clock: Some(s.policy().ledger.item),
+        account: Some(caller.account_id),
         ..ImportOptions::at(caller.now)
     };
     match run_import(&s, &caller, files, &opts, &name).await {
@@ -207,6 +208,7 @@ async fn confirm(
         files,
         &ImportOptions {
             item_clock: Some(s.policy().ledger.item),
+            account: Some(caller.account_id),
             ..ImportOptions::at(caller.now)
         },
         &name,
