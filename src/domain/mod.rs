@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cards;
 pub mod formats;
 pub mod ids;
+pub mod integrity;
 pub mod ledger;
 pub mod policy;
 pub mod rules;

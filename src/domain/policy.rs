@@ -33,6 +33,9 @@ pub struct Policy {
     /// What contact cards print and how long a changed card may stay out (LXK-3).
     #[serde(default)]
     pub cards: crate::domain::cards::CardSettings,
+    /// Thresholds of the integrity checks on work records.
+    #[serde(default)]
+    pub integrity: crate::domain::integrity::IntegritySettings,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
 }
@@ -217,6 +220,7 @@ impl Policy {
             assignment: AssignmentSettings::default(),
             ledger: LedgerSettings::default(),
             cards: Default::default(),
+            integrity: Default::default(),
             rules: vec![],
         })
     }

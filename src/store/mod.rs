@@ -24,6 +24,7 @@ pub mod cards;
 pub mod entities;
 pub mod history;
 pub mod import;
+pub mod integrity;
 pub mod ledger;
 pub mod registry;
 pub mod rules;

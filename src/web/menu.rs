@@ -73,6 +73,9 @@ pub fn entries(c: &Caller) -> Vec<Entry> {
     if c.can(Capability::ManageLinks) || (c.person_id.is_some() && c.can(Capability::RecordWork)) {
         add("/cards", "连心卡");
     }
+    if c.can(Capability::ManageLinks) {
+        add("/integrity", "核查");
+    }
     if c.can(Capability::Import) || c.can(Capability::Export) {
         add("/import", "导入导出");
     }

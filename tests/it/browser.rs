@@ -1031,6 +1031,10 @@ async fn a_card_is_printed_delivered_and_a_resident_reports_through_it() {
     // The visit's two matters and the resident's own report, waiting at the village.
     assert!(t.contains("下级在办（可交办、办结、督办）（3）"), "{t}");
     b.check("cards-inbox").await;
+    // The office's check of the records: nothing suspicious in the fixture.
+    b.go("/integrity").await;
+    b.wait_text("没有发现可疑的记录").await;
+    b.check("integrity").await;
     b.done().await;
 
     // The cadre sees where the cards of his own households stand, and cannot print or mark.
@@ -1039,7 +1043,10 @@ async fn a_card_is_printed_delivered_and_a_resident_reports_through_it() {
     assert!(g.menu().await.iter().any(|m| m == "连心卡"));
     g.go("/cards").await;
     let t = g.wait_text("我的联系户").await;
-    assert!(t.contains("王五") && t.contains("已送达") && t.contains("待送达"), "{t}");
+    assert!(
+        t.contains("王五") && t.contains("已送达") && t.contains("待送达"),
+        "{t}"
+    );
     assert!(!t.contains("打印") && !t.contains("登记所勾选"), "{t}");
     g.check("cards-cadre").await;
     g.go("/cards/print?region=3509100200").await;

@@ -5,6 +5,7 @@ pub mod books;
 pub mod cards;
 pub mod compliance;
 pub mod exchange;
+pub mod integrity;
 pub mod ledger;
 pub mod registry;
 pub mod work;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(work::router())
         .merge(books::router())
         .merge(cards::router())
+        .merge(integrity::router())
         .merge(compliance::router())
         .merge(ledger::router()).layer(
         tower_http::set_header::SetResponseHeaderLayer::if_not_present(
