@@ -99,30 +99,7 @@ mod tests {
         let p = Policy::parse(DEFAULT).unwrap();
         let as_of = d("2026-06-15");
         for rule in &p.rules {
-            let w = &rule.who;
-            let mut me = person(1, &w.roles);
-            if me.roles.is_empty() {
-                me.roles.push(Role::PartyMember);
-            }
-            let mut base = Facts {
-                people: vec![me],
-                units: vec![UnitFact {
-                    code: "U1".into(),
-                    name: "一单位".into(),
-                    kind: w.unit_kinds.first().copied(),
-                    tags: w.unit_tags.clone(),
-                }],
-                regions: vec![RegionFact {
-                    code: "V1".into(),
-                    name: "一村".into(),
-                    level: w.region_levels.first().copied(),
-                    path: "/C/T1/V1/".into(),
-                }],
-                ..Default::default()
-            };
-            for k in &w.link_kinds {
-                base.links.push(link(1, *k, "T0"));
-            }
+            let base = subject_facts(rule);
             let targets = ["T0", "U1", "V1", target_of(rule)];
             let one = |kind: ActivityKind, from: &str, to: &str| ActivityFact {
                 targets: targets.iter().map(|t| t.to_string()).collect(),

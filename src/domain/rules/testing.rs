@@ -151,6 +151,36 @@ pub(crate) fn with(mut f: Facts, acts: Vec<ActivityFact>) -> Facts {
     f
 }
 
+/// A subject the rule binds: person 1 with its roles and links (to `T0`), unit `U1` of its
+/// kind and tags, region `V1` of its level.
+pub(crate) fn subject_facts(rule: &Rule) -> Facts {
+    let w = &rule.who;
+    let mut me = person(1, &w.roles);
+    if me.roles.is_empty() {
+        me.roles.push(Role::PartyMember);
+    }
+    let mut f = Facts {
+        people: vec![me],
+        units: vec![UnitFact {
+            code: "U1".into(),
+            name: "一单位".into(),
+            kind: w.unit_kinds.first().copied(),
+            tags: w.unit_tags.clone(),
+        }],
+        regions: vec![RegionFact {
+            code: "V1".into(),
+            name: "一村".into(),
+            level: w.region_levels.first().copied(),
+            path: format!("/C/T1/{}/", "V1"),
+        }],
+        ..Default::default()
+    };
+    for k in &w.link_kinds {
+        f.links.push(link(1, *k, "T0"));
+    }
+    f
+}
+
 /// Facts for one rule of the default policy: a subject it binds (a person with its roles
 /// and links, a unit of its kind, or a region of its level) and what `make` adds, judged
 /// for the rule's first period of 2026 at the end of the year.
@@ -168,33 +198,7 @@ pub(crate) fn judge(
     .into_iter()
     .next()
     .unwrap();
-    let base = || {
-        let w = &rule.who;
-        let mut me = person(1, &w.roles);
-        if me.roles.is_empty() {
-            me.roles.push(Role::PartyMember);
-        }
-        let mut f = Facts {
-            people: vec![me],
-            units: vec![UnitFact {
-                code: "U1".into(),
-                name: "一单位".into(),
-                kind: w.unit_kinds.first().copied(),
-                tags: w.unit_tags.clone(),
-            }],
-            regions: vec![RegionFact {
-                code: "V1".into(),
-                name: "一村".into(),
-                level: w.region_levels.first().copied(),
-                path: format!("/C/T1/{}/", "V1"),
-            }],
-            ..Default::default()
-        };
-        for k in &w.link_kinds {
-            f.links.push(link(1, *k, "T0"));
-        }
-        f
-    };
+    let base = || subject_facts(&rule);
     let subject = if !rule.who.region_levels.is_empty() {
         "V1"
     } else if !rule.who.unit_kinds.is_empty() || !rule.who.unit_tags.is_empty() {
