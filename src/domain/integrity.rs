@@ -65,6 +65,9 @@ pub enum Check {
     OverlappingStays,
     PastedNotes,
     NoAuthor,
+    /// A resident's answer on a ledger item recorded by a staff member (代填): the records
+    /// are the items.
+    AnsweredForResident,
 }
 
 impl Check {
@@ -76,6 +79,7 @@ impl Check {
             Check::OverlappingStays => "住村时间重叠",
             Check::PastedNotes => "多户内容雷同",
             Check::NoAuthor => "导入记录无录入人",
+            Check::AnsweredForResident => "群众评价由工作人员代填",
         }
     }
 }
@@ -92,6 +96,20 @@ pub struct Flag {
 
 fn is_stay(k: ActivityKind) -> bool {
     matches!(k, ActivityKind::CoLiving | ActivityKind::VillageStay)
+}
+
+/// Ledger items whose resident's answer a staff member recorded (代填): one flag listing them.
+pub fn answered_for_residents(items: Vec<i32>) -> Option<Flag> {
+    (!items.is_empty()).then(|| Flag {
+        check: Check::AnsweredForResident,
+        person: None,
+        day: None,
+        detail: format!(
+            "{}件事项的群众评价是工作人员代填的，应回访群众本人核实",
+            items.len()
+        ),
+        records: items,
+    })
 }
 
 /// Every flag the records raise, in a stable order.
@@ -372,6 +390,11 @@ mod tests {
             ..short[0].clone()
         });
         assert!(checks(&short).is_empty());
+        assert_eq!(answered_for_residents(vec![]), None);
+        assert_eq!(
+            answered_for_residents(vec![4]).map(|f| f.records),
+            Some(vec![4])
+        );
         rs[0].author = None;
         let f = flags(&rs, &IntegritySettings::default());
         assert_eq!(f.len(), 1);

@@ -1,7 +1,9 @@
 //! Reading a year's work records for the integrity checks, within the caller's regions.
 
 use super::access::Visibility;
-use super::entities::{activity, activity_participant, activity_target, household, region, unit};
+use super::entities::{
+    activity, activity_participant, activity_target, household, ledger_item, region, unit,
+};
 use crate::domain::integrity::{Flag, IntegritySettings, Record};
 use crate::domain::labels::ActivityKind;
 use chrono::NaiveDate;
@@ -109,7 +111,23 @@ pub async fn flags(
             entered_on: a.recorded_at.map(crate::time::beijing_date),
         });
     }
-    Ok(crate::domain::integrity::flags(&records, settings))
+    let mut out = crate::domain::integrity::flags(&records, settings);
+    // Items of the year whose resident's answer a staff member recorded, in reach.
+    let answered: Vec<(i32, String)> = ledger_item::Entity::find()
+        .filter(ledger_item::Column::AnsweredOnBehalf.eq(true))
+        .filter(ledger_item::Column::RegisteredOn.between(from, to))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.region_code))
+        .collect();
+    let items: Vec<i32> = answered
+        .into_iter()
+        .filter(|(_, r)| vis.all || paths.get(r).is_some_and(|p| vis.covers_region(p)))
+        .map(|(id, _)| id)
+        .collect();
+    out.extend(crate::domain::integrity::answered_for_residents(items));
+    Ok(out)
 }
 
 /// The names of the people flags name.

@@ -887,6 +887,21 @@ async fn the_integrity_page_flags_authorless_and_pasted_records_within_reach() {
     );
     // The fixture's own records came through the API as the admin: not flagged.
     assert!(!page.contains("5条记录"), "{page}");
+    assert!(!page.contains("代填"), "{page}");
+    // A resident's answer a staff member recorded (代填) is listed with its item.
+    {
+        use sea_orm::ConnectionTrait;
+        app.db()
+            .await
+            .execute_unprepared("UPDATE ledger_item SET answered_on_behalf = TRUE WHERE id = 1")
+            .await
+            .unwrap();
+    }
+    let page = app.get_text("/integrity?year=2026").await;
+    assert!(
+        page.contains("群众评价由工作人员代填") && page.contains("/items/1\""),
+        "{page}"
+    );
     app.add_account(
         "bingzhen",
         AccessRole::Office,
