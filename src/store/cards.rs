@@ -456,6 +456,23 @@ pub async fn mark_stale<C: ConnectionTrait>(
 /// Records that the current cards of these households reached them on `on` (a visit's tick
 /// or the office's list). A card already recorded as delivered is left as it is. Answers how
 /// many deliveries were new.
+/// The deliveries of these cards.
+async fn deliveries_of(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> Result<Vec<card_delivery::Model>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            card_delivery::Entity::find()
+                .filter(card_delivery::Column::CardId.is_in(chunk.to_vec()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// Who recorded a delivery, on which day, and how.
 pub struct Delivery<'a> {
     pub on: NaiveDate,
@@ -475,16 +492,11 @@ pub async fn deliver<C: ConnectionTrait>(
 ) -> Result<usize, DbErr> {
     let current = current_cards(db, holder, codes).await?;
     let ids: Vec<i32> = current.values().map(|c| c.id).collect();
-    let mut done: HashSet<(i32, String)> = HashSet::new();
-    for chunk in ids.chunks(CHUNK) {
-        for x in card_delivery::Entity::find()
-            .filter(card_delivery::Column::CardId.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            done.insert((x.card_id, x.recipient_code));
-        }
-    }
+    let mut done: HashSet<(i32, String)> = deliveries_of(db, &ids)
+        .await?
+        .into_iter()
+        .map(|x| (x.card_id, x.recipient_code))
+        .collect();
     let mut rows = Vec::new();
     let mut log = Vec::new();
     for code in codes {
@@ -573,15 +585,9 @@ pub async fn lines(
     let current = current_cards(db, holder, codes).await?;
     let ids: Vec<i32> = current.values().map(|c| c.id).collect();
     let mut delivered: HashMap<i32, NaiveDate> = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        for d in card_delivery::Entity::find()
-            .filter(card_delivery::Column::CardId.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            let e = delivered.entry(d.card_id).or_insert(d.delivered_on);
-            *e = (*e).min(d.delivered_on);
-        }
+    for d in deliveries_of(db, &ids).await? {
+        let e = delivered.entry(d.card_id).or_insert(d.delivered_on);
+        *e = (*e).min(d.delivered_on);
     }
     let mut out: Vec<CardLine> = codes
         .iter()
@@ -908,19 +914,31 @@ pub async fn item_token(
         .and_then(|m| m.feedback_token))
 }
 
-/// Whether the household has a card printed on or before `on`.
-pub async fn has_card(
+/// Of these households, those with no card printed on or before `on`.
+pub async fn without_card(
     db: &impl ConnectionTrait,
-    household_code: &str,
+    households: &[String],
     on: NaiveDate,
-) -> Result<bool, DbErr> {
-    Ok(card::Entity::find()
-        .filter(card::Column::HolderKind.eq("household"))
-        .filter(card::Column::HolderCode.eq(household_code))
-        .filter(card::Column::PrintedOn.lte(on))
-        .one(db)
-        .await?
-        .is_some())
+) -> Result<Vec<String>, DbErr> {
+    let mut printed: HashSet<String> = HashSet::new();
+    for chunk in households.chunks(CHUNK) {
+        printed.extend(
+            card::Entity::find()
+                .select_only()
+                .column(card::Column::HolderCode)
+                .filter(card::Column::HolderKind.eq("household"))
+                .filter(card::Column::HolderCode.is_in(chunk.to_vec()))
+                .filter(card::Column::PrintedOn.lte(on))
+                .into_tuple::<String>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(households
+        .iter()
+        .filter(|h| !printed.contains(*h))
+        .cloned()
+        .collect())
 }
 
 /// The card lines of these households, with the head's and the linked cadre's names.
@@ -1056,11 +1074,11 @@ pub async fn current_secret(
     db: &impl ConnectionTrait,
     household_code: &str,
 ) -> Result<Option<String>, DbErr> {
-    Ok(card::Entity::find()
-        .filter(card::Column::HolderKind.eq("household"))
-        .filter(card::Column::HolderCode.eq(household_code))
-        .filter(card::Column::SupersededOn.is_null())
-        .one(db)
-        .await?
-        .and_then(|c| c.secret))
+    let code = household_code.to_string();
+    Ok(
+        current_cards(db, Holder::Household, std::slice::from_ref(&code))
+            .await?
+            .remove(&code)
+            .and_then(|c| c.secret),
+    )
 }

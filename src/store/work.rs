@@ -659,19 +659,9 @@ pub async fn record(
             activity: Some(saved.id),
             recipient: None,
         };
-        for h in &households {
-            let n = crate::store::cards::deliver(
-                &txn,
-                crate::domain::cards::Holder::Household,
-                std::slice::from_ref(h),
-                &delivery,
-                now,
-            )
-            .await?;
-            if n == 0 && !crate::store::cards::has_card(&txn, h, r.start).await? {
-                undelivered.push(h.clone());
-            }
-        }
+        let holder = crate::domain::cards::Holder::Household;
+        crate::store::cards::deliver(&txn, holder, &households, &delivery, now).await?;
+        undelivered = crate::store::cards::without_card(&txn, &households, r.start).await?;
     }
     history::append(
         &txn,

@@ -99,17 +99,6 @@ async fn set_card(app: &TestApp, id: i32, stale_since: Option<&str>, superseded_
     am.update(&db).await.unwrap();
 }
 
-async fn person_id(app: &TestApp, name: &str) -> i32 {
-    use lianxin::store::entities::person;
-    person::Entity::find()
-        .filter(person::Column::Name.eq(name))
-        .one(&app.db().await)
-        .await
-        .unwrap()
-        .expect("person")
-        .id
-}
-
 fn days_ago(n: i64) -> String {
     (lianxin::time::today() - chrono::Duration::days(n)).to_string()
 }

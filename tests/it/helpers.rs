@@ -255,6 +255,20 @@ impl TestApp {
     }
 }
 
+/// A person's row id, found by name through the API (as a client would).
+pub async fn person_id(app: &TestApp, name: &str) -> i64 {
+    let q: String = name.bytes().map(|b| format!("%{b:02X}")).collect();
+    let page = app.get_json(&format!("/api/v1/people?q={q}")).await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {page}"))["id"]
+        .as_i64()
+        .unwrap()
+}
+
 /// A valid ID number from 17 digits.
 pub fn id(first17: &str) -> String {
     let c = lianxin::domain::ids::check_char(first17).expect("17 digits");

@@ -5,24 +5,6 @@ use crate::helpers::*;
 use lianxin::domain::access::{AccessRole, Scope};
 use serde_json::{Value, json};
 
-async fn person_id(app: &TestApp, name: &str) -> i64 {
-    let page = app
-        .get_json(&format!("/api/v1/people?q={}", pct(name)))
-        .await;
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap_or_else(|| panic!("{name} in {page}"))["id"]
-        .as_i64()
-        .unwrap()
-}
-
-fn pct(s: &str) -> String {
-    s.bytes().map(|b| format!("%{b:02X}")).collect()
-}
-
 async fn post_json(client: &reqwest::Client, url: String, body: &Value) -> (u16, Value) {
     let r = client.post(url).json(body).send().await.expect("request");
     let status = r.status().as_u16();

@@ -148,6 +148,23 @@ async fn again(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
 }
 
+/// How a resident's form ends: back to the page with what was done, or the page again with
+/// what went wrong (and what they wrote).
+async fn settle(
+    s: &AppState,
+    c: &card::Model,
+    secret: &str,
+    staff: &Option<Extension<Caller>>,
+    res: Result<&str, StoreError>,
+    draft: String,
+) -> Result<Response, AppError> {
+    match res {
+        Ok(done) => Ok(Redirect::to(&format!("/k/{secret}?done={done}")).into_response()),
+        Err(StoreError::Invalid(e)) => again(s, c, secret, staff, e, draft).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn answerer(staff: &Option<Extension<Caller>>) -> Answerer<'_> {
     match staff {
         Some(c) => Answerer::Staff(&c.0),
@@ -194,12 +211,9 @@ async fn report(
         answerer(&staff),
         Utc::now(),
     )
-    .await;
-    match res {
-        Ok(_) => Ok(Redirect::to(&format!("/k/{secret}?done=report")).into_response()),
-        Err(StoreError::Invalid(e)) => again(&s, &c, &secret, &staff, e, f.matter).await,
-        Err(e) => Err(e.into()),
-    }
+    .await
+    .map(|_| "report");
+    settle(&s, &c, &secret, &staff, res, f.matter).await
 }
 
 #[derive(Deserialize)]
@@ -244,15 +258,13 @@ async fn answer(
         &f.note,
         Utc::now(),
     )
-    .await;
-    match res {
-        Ok(m) if m.status == "resolved" || m.answer.as_deref() != Some("not_solved") => {
-            Ok(Redirect::to(&format!("/k/{secret}?done=answer")).into_response())
-        }
-        Ok(_) => Ok(Redirect::to(&format!("/k/{secret}?done=reopened")).into_response()),
-        Err(StoreError::Invalid(e)) => again(&s, &c, &secret, &staff, e, String::new()).await,
-        Err(e) => Err(e.into()),
-    }
+    .await
+    // “Not solved” reopens the item at the level above.
+    .map(|m| match m.answer.as_deref() {
+        Some("not_solved") => "reopened",
+        _ => "answer",
+    });
+    settle(&s, &c, &secret, &staff, res, String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -275,11 +287,10 @@ async fn rate(
         Err(r) => return Ok(r),
     };
     let by = staff.as_ref().map(|c| c.0.account_id);
-    match store::rate(&s.db, &c, &f.rating, &f.note, by, Utc::now()).await {
-        Ok(()) => Ok(Redirect::to(&format!("/k/{secret}?done=rating")).into_response()),
-        Err(StoreError::Invalid(e)) => again(&s, &c, &secret, &staff, e, String::new()).await,
-        Err(e) => Err(e.into()),
-    }
+    let res = store::rate(&s.db, &c, &f.rating, &f.note, by, Utc::now())
+        .await
+        .map(|()| "rating");
+    settle(&s, &c, &secret, &staff, res, String::new()).await
 }
 
 // The office's side: where each card stands, printing, deliveries.
