@@ -14,6 +14,7 @@ mod m0008_item_key;
 mod m0009_policy_in_force;
 mod m0010_participant_invitation;
 mod m0011_cards;
+mod m0012_survey;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_policy_in_force::Migration),
             Box::new(m0010_participant_invitation::Migration),
             Box::new(m0011_cards::Migration),
+            Box::new(m0012_survey::Migration),
         ]
     }
 }

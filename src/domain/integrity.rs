@@ -24,6 +24,52 @@ pub struct IntegritySettings {
     pub pasted_notes_min_chars: u32,
     /// …on the records of at least this many households, by one author.
     pub pasted_notes_households: u32,
+    /// How many times as likely a flagged record is to be drawn for a spot check.
+    #[serde(default = "default_sample_weight")]
+    pub sample_weight: f64,
+}
+
+fn default_sample_weight() -> f64 {
+    3.0
+}
+
+impl IntegritySettings {
+    /// Thresholds outside what makes sense are named, so that a policy cannot switch a check
+    /// off by accident.
+    pub fn check(&self) -> Vec<String> {
+        let mut e = Vec::new();
+        for (name, v, lo, hi) in [
+            ("backfill_days", self.backfill_days, 1, 366),
+            ("backfill_batch", self.backfill_batch, 2, 10_000),
+            (
+                "max_household_visits_per_day",
+                self.max_household_visits_per_day,
+                1,
+                200,
+            ),
+            ("max_towns_per_day", self.max_towns_per_day, 1, 50),
+            (
+                "pasted_notes_min_chars",
+                self.pasted_notes_min_chars,
+                5,
+                2000,
+            ),
+            (
+                "pasted_notes_households",
+                self.pasted_notes_households,
+                2,
+                1000,
+            ),
+        ] {
+            if !(lo..=hi).contains(&v) {
+                e.push(format!("[integrity] {name}：应在{lo}到{hi}之间"));
+            }
+        }
+        if !(1.0..=100.0).contains(&self.sample_weight) {
+            e.push("[integrity] sample_weight：应在1到100之间".into());
+        }
+        e
+    }
 }
 
 impl Default for IntegritySettings {
@@ -35,6 +81,7 @@ impl Default for IntegritySettings {
             max_towns_per_day: 2,
             pasted_notes_min_chars: 15,
             pasted_notes_households: 3,
+            sample_weight: default_sample_weight(),
         }
     }
 }

@@ -2,6 +2,7 @@
 #[macro_use]
 pub mod labels;
 pub mod access;
+pub mod assessment;
 pub mod books;
 pub mod calendar;
 pub mod cards;
@@ -11,5 +12,6 @@ pub mod integrity;
 pub mod ledger;
 pub mod policy;
 pub mod rules;
+pub mod survey;
 pub mod text;
 pub mod work;

@@ -36,6 +36,13 @@ pub struct Policy {
     /// Thresholds of the integrity checks on work records.
     #[serde(default)]
     pub integrity: crate::domain::integrity::IntegritySettings,
+    /// The survey's template, sample sizes and the circulation's categories (PJ-1, PJ-2).
+    #[serde(default)]
+    pub survey: crate::domain::survey::SurveySettings,
+    /// The assessment's parts, weights and grades (PJ-4); the defaults when the policy has no
+    /// `[assessment]` (see `assessment()`).
+    #[serde(default, rename = "assessment")]
+    pub assessment_settings: Option<crate::domain::assessment::AssessmentSettings>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
 }
@@ -221,12 +228,24 @@ impl Policy {
             ledger: LedgerSettings::default(),
             cards: Default::default(),
             integrity: Default::default(),
+            survey: Default::default(),
+            assessment_settings: None,
             rules: vec![],
         })
     }
 
+    pub fn assessment(&self) -> crate::domain::assessment::AssessmentSettings {
+        self.assessment_settings.clone().unwrap_or_default()
+    }
+
     fn check(&self) -> Vec<String> {
         let mut errors = self.cards.check();
+        errors.extend(self.integrity.check());
+        errors.extend(self.survey.check());
+        if let Some(a) = &self.assessment_settings {
+            let ids: Vec<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
+            errors.extend(a.check(&ids));
+        }
         if self.ledger.hours().is_none_or(|(a, b)| a >= b) {
             errors.push("[ledger] reminder_hours：应为两个“时:分”，开始早于结束".to_string());
         }

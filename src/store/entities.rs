@@ -369,3 +369,99 @@ entity!(resident_rating, "resident_rating" {
     pub at: DateTimeUtc,
     pub on_behalf_account_id: Option<i32>,
 });
+
+entity!(survey, "survey" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub year: i32,
+    pub name: String,
+    pub seed: i64,
+    /// open, closed
+    pub status: String,
+    pub min_per_subject: i32,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub opened_on: Date,
+    pub closed_on: Option<Date>,
+    pub closed_by: Option<String>,
+    pub circulated_on: Option<Date>,
+    pub circulated_by: Option<String>,
+});
+
+entity!(survey_subject, "survey_subject" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub survey_id: i32,
+    pub kind: String,
+    pub code: String,
+    pub name: String,
+    pub person_id: Option<i32>,
+    pub region_code: String,
+    pub population: i32,
+});
+
+entity!(survey_sample, "survey_sample" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub survey_id: i32,
+    pub household_code: String,
+    pub village_code: String,
+    /// `,id,id,` of the subjects it answers about.
+    pub subjects: String,
+});
+
+entity!(survey_answer, "survey_answer" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub survey_id: i32,
+    pub household_code: String,
+    pub subject_id: i32,
+    pub rating: String,
+    /// phone, resident, paper
+    pub channel: String,
+    pub account_id: Option<i32>,
+    pub recorded_at: DateTimeUtc,
+    pub note: String,
+});
+
+entity!(spot_round, "spot_round" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub region_code: String,
+    pub from_date: Date,
+    pub to_date: Date,
+    pub per_cadre: i32,
+    pub seed: i64,
+    pub drawn_by: String,
+    pub drawn_at: DateTimeUtc,
+    pub drawn_on: Date,
+});
+
+entity!(spot_check, "spot_check" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub round_id: i32,
+    pub activity_id: i32,
+    pub person_id: i32,
+    pub unit_code: String,
+    pub flagged: bool,
+    pub method: Option<String>,
+    pub outcome: Option<String>,
+    pub note: String,
+    pub checked_by: Option<String>,
+    pub checked_on: Option<Date>,
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_on: Option<Date>,
+});
+
+entity!(assessment, "assessment" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub year: i32,
+    pub issued_on: Date,
+    pub issued_by: String,
+    pub issued_at: DateTimeUtc,
+    /// JSON: the scorecards as issued.
+    pub cards: String,
+});
