@@ -17,6 +17,7 @@ impl From<DbErr> for StoreError {
 }
 
 pub mod access;
+pub mod assessment;
 pub mod backup;
 pub mod books;
 pub mod bulk;
@@ -28,6 +29,8 @@ pub mod integrity;
 pub mod ledger;
 pub mod registry;
 pub mod rules;
+pub mod spot_checks;
+pub mod survey;
 pub mod work;
 
 #[path = "../../migrations/mod.rs"]

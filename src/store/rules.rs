@@ -463,6 +463,9 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
     let year_end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
     Ok(Facts {
         cards: crate::store::cards::facts(db, year_end).await?,
+        surveys: crate::store::survey::facts(db, year).await?,
+        spot_rounds: crate::store::spot_checks::facts(db, year).await?,
+        assessments: crate::store::assessment::facts(db, year).await?,
         earlier,
         only_person: only,
         items,
@@ -600,6 +603,7 @@ async fn activity_facts(
             companions,
             participants: vec![],
             targets: vec![],
+            disputed_on: None,
         });
     }
     let parts: Vec<(i32, i32)> = super::bulk::all(
@@ -645,6 +649,11 @@ async fn activity_facts(
     for (a, t) in targets {
         if let Some(i) = place(a) {
             activities[i].targets.push(t);
+        }
+    }
+    for (a, on) in crate::store::spot_checks::disputed(db).await? {
+        if let Some(i) = place(a) {
+            activities[i].disputed_on = Some(on);
         }
     }
     Ok(activities)

@@ -72,6 +72,9 @@ pub struct ActivityFact {
     pub companions: Option<i32>,
     pub participants: Vec<i32>,
     pub targets: Vec<String>,
+    /// A spot check could not confirm it on this day (PJ-3): from then it stops counting,
+    /// until the office decides it counts.
+    pub disputed_on: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug)]
@@ -132,6 +135,33 @@ pub struct CardFact {
     pub delivered: Vec<(String, NaiveDate)>,
 }
 
+/// A survey as the rules read it (PJ-1, PJ-2): when it closed and was circulated, and the
+/// subjects it asked about (kind and code).
+#[derive(Clone, Debug)]
+pub struct SurveyFact {
+    pub year: i32,
+    pub closed_on: Option<NaiveDate>,
+    pub circulated_on: Option<NaiveDate>,
+    pub subjects: Vec<(crate::domain::survey::SubjectKind, String)>,
+}
+
+/// A spot-check round as the rules read it (PJ-3): the region it drew in, the day it was
+/// drawn, and the days and methods of the checks made.
+#[derive(Clone, Debug)]
+pub struct SpotRoundFact {
+    pub region_path: String,
+    pub drawn_on: NaiveDate,
+    pub checks: Vec<(NaiveDate, String)>,
+}
+
+/// An issued assessment as the rules read it (PJ-4): the day, and per cadre the parts it
+/// could count.
+#[derive(Clone, Debug)]
+pub struct AssessmentFact {
+    pub issued_on: NaiveDate,
+    pub cadres: Vec<(i32, Vec<String>)>,
+}
+
 /// Everything the rules read for one year.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
@@ -144,6 +174,9 @@ pub struct Facts {
     pub items: Vec<ItemFact>,
     /// Every printed card version up to the as-of day.
     pub cards: Vec<CardFact>,
+    pub surveys: Vec<SurveyFact>,
+    pub spot_rounds: Vec<SpotRoundFact>,
+    pub assessments: Vec<AssessmentFact>,
     /// Records before the year by people with a term of office, back to its start.
     pub earlier: Vec<EarlierVisit>,
     pub calendar: crate::domain::calendar::Calendar,
@@ -163,11 +196,12 @@ impl Facts {
             .items
             .iter()
             .any(|i| i.registered_on > as_of || later(i.resolved_on) || later(i.closed_on));
-        if !items_later && !self.activities.iter().any(|a| a.end > as_of) {
+        let disputed = |a: &ActivityFact| a.disputed_on.is_some_and(|d| d <= as_of);
+        if !items_later && !self.activities.iter().any(|a| a.end > as_of || disputed(a)) {
             return None;
         }
         let mut f = self.clone();
-        f.activities.retain(|a| a.start <= as_of);
+        f.activities.retain(|a| a.start <= as_of && !disputed(a));
         for a in &mut f.activities {
             a.end = a.end.min(as_of);
         }

@@ -103,6 +103,7 @@ mod tests {
             let targets = ["T0", "U1", "V1", target_of(rule)];
             let one = |kind: ActivityKind, from: &str, to: &str| ActivityFact {
                 targets: targets.iter().map(|t| t.to_string()).collect(),
+                disputed_on: None,
                 hours: 40.0,
                 companions: Some(0),
                 ..act(kind, from, to, &[1], &[])
@@ -119,6 +120,43 @@ mod tests {
                 after.activities.push(one(*k, "2026-06-10", "2026-06-25"));
                 after.activities.push(one(*k, "2026-06-15", "2026-06-15"));
                 after.activities.push(one(*k, "2026-06-16", "2026-06-16"));
+            }
+            // The survey closed and circulated, a spot-check round drawn and made, and the
+            // assessment issued the day after; the record on the day disputed the day after.
+            after.surveys.push(crate::domain::rules::facts::SurveyFact {
+                year: 2026,
+                closed_on: Some(d("2026-06-16")),
+                circulated_on: Some(d("2026-06-16")),
+                subjects: vec![],
+            });
+            after
+                .spot_rounds
+                .push(crate::domain::rules::facts::SpotRoundFact {
+                    region_path: "/".into(),
+                    drawn_on: d("2026-06-16"),
+                    checks: vec![
+                        (d("2026-06-16"), "phone".into()),
+                        (d("2026-06-16"), "field".into()),
+                    ],
+                });
+            after
+                .assessments
+                .push(crate::domain::rules::facts::AssessmentFact {
+                    issued_on: d("2026-06-16"),
+                    cadres: vec![(
+                        1,
+                        crate::domain::assessment::PARTS
+                            .iter()
+                            .map(|p| p.to_string())
+                            .collect(),
+                    )],
+                });
+            for a in after
+                .activities
+                .iter_mut()
+                .filter(|a| a.start == d("2026-06-15"))
+            {
+                a.disputed_on = Some(d("2026-06-16"));
             }
             // Ledger items: open on the day; resolved, answered and closed the day after, and
             // one more registered the day after.
@@ -345,7 +383,7 @@ min = {min}
                 .filter(|o| o.status == Status::Met)
                 .collect();
             assert!(met.is_empty(), "{met:?}");
-            assert!(r.unmeasured.iter().any(|u| u.rule == "PJ-1"));
+            assert!(r.unmeasured.iter().any(|u| u.rule == "DY-7"));
         }
     }
 

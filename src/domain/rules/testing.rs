@@ -46,6 +46,7 @@ pub(crate) fn act(
         companions: None,
         participants: who.to_vec(),
         targets: targets.iter().map(|t| t.to_string()).collect(),
+        disputed_on: None,
     }
 }
 
@@ -247,6 +248,7 @@ pub(crate) fn record(
         companions: None,
         participants: vec![1],
         targets: vec![target.into()],
+        disputed_on: None,
     }
 }
 

@@ -88,6 +88,7 @@ mod tests {
             companions,
             participants: vec![1],
             targets: vec![target.into()],
+            disputed_on: None,
         };
         let f = Facts {
             people: vec![person(1, &[Role::TownLeadershipMember])],

@@ -456,6 +456,7 @@ mod tests {
             companions: None,
             participants: vec![1],
             targets: vec![target.into()],
+            disputed_on: None,
         };
         // DY-5: town T1 has villages V1 and V2 (V3 is in another town). A visit to a group
         // of V1 and one to a household of V2 (on 31 December) cover both.
@@ -537,6 +538,7 @@ mod tests {
             companions: None,
             participants: vec![1],
             targets: targets.iter().map(|t| t.to_string()).collect(),
+            disputed_on: None,
         };
         // CG-5: a village cadre responsible for group G1 with households A and B (C is
         // elsewhere): both twice, the last visit on 31 December.

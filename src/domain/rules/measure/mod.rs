@@ -25,6 +25,7 @@ pub mod items;
 pub mod links;
 pub mod on_dates;
 pub mod postings;
+pub mod survey;
 pub mod unmeasured;
 pub mod visits_per_target;
 
@@ -126,6 +127,14 @@ measures! {
     CardsDelivered(cards::CardsDelivered) = "cards_delivered",
     /// No card out of date in a holder's hands longer than the days allowed (LXK-3).
     CardsCurrent(cards::CardsCurrent) = "cards_current",
+    /// The year's survey closed, covering every team, unit and contact point (PJ-1).
+    SurveyHeld(survey::SurveyHeld) = "survey_held",
+    /// The year's survey results circulated (PJ-2).
+    SurveyCirculated(survey::SurveyCirculated) = "survey_circulated",
+    /// Spot checks drawn in the region and made by the named methods (PJ-3).
+    SpotChecked(survey::SpotChecked) = "spot_checked",
+    /// The cadre's scorecard in an issued assessment, with the named parts (PJ-4).
+    Assessed(survey::Assessed) = "assessed",
 }
 
 /// Activity kinds as a sentence says them: 入户走访或电话联系.

@@ -264,6 +264,7 @@ mod tests {
             companions: None,
             participants: vec![],
             targets: vec![target.into()],
+            disputed_on: None,
         };
         for day in ["2026-10-01", "2026-10-02", "2026-10-03"] {
             f.activities.push(on(ActivityKind::Reception, day, "C"));
