@@ -511,3 +511,67 @@ pub async fn print_scope(
     done.new_versions = new_versions;
     Ok(done)
 }
+
+/// A table on A4 pages: a title, a line under it, then the rows, the header repeated on each
+/// page. Widths are in points; text wider than its column is cut with “…”.
+pub fn table_pdf(
+    font: Font,
+    title: &str,
+    note: &str,
+    headers: &[&str],
+    widths: &[f32],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, String> {
+    const SIZE: f32 = 9.0;
+    const LINE: f32 = 15.0;
+    let margin = 40.0;
+    let mut doc = Document::new();
+    let per_page = ((PAGE_H - 2.0 * margin - 60.0) / LINE) as usize;
+    let chunks: Vec<&[Vec<String>]> = if rows.is_empty() {
+        vec![&[]]
+    } else {
+        rows.chunks(per_page.max(1)).collect()
+    };
+    let pages = chunks.len();
+    for (n, chunk) in chunks.into_iter().enumerate() {
+        let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or("页面尺寸无效")?;
+        let mut page = doc.start_page_with(settings);
+        let mut s = page.surface();
+        fill(&mut s, 0, 0, 0);
+        text(&mut s, &font, margin, margin + 16.0, 16.0, title);
+        text(
+            &mut s,
+            &font,
+            margin,
+            margin + 34.0,
+            SIZE,
+            &format!("{note}　第{}页，共{pages}页", n + 1),
+        );
+        rects(
+            &mut s,
+            &[(margin, margin + 40.0, PAGE_W - 2.0 * margin, 0.6)],
+        );
+        let mut y = margin + 58.0;
+        let row = |s: &mut Surface, y: f32, cells: &[&str]| {
+            let mut x = margin;
+            for (c, w) in cells.iter().zip(widths) {
+                let t = wrap(c, SIZE, w - 4.0, 1)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                text(s, &font, x, y, SIZE, &t);
+                x += w;
+            }
+        };
+        row(&mut s, y, headers);
+        rects(&mut s, &[(margin, y + 4.0, PAGE_W - 2.0 * margin, 0.4)]);
+        for r in chunk {
+            y += LINE;
+            let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+            row(&mut s, y, &cells);
+        }
+        s.finish();
+        page.finish();
+    }
+    doc.finish().map_err(|e| format!("生成 PDF 失败：{e:?}"))
+}

@@ -62,6 +62,14 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Drops the cached evaluation: after a step that changes a rule's reading at once (a
+    /// survey closed, a check recorded, an assessment issued).
+    pub async fn forget_reports(&self) {
+        *self.compliance.lock().await = None;
+    }
+}
+
 pub struct CachedReport {
     pub year: i32,
     pub as_of: chrono::NaiveDate,

@@ -43,6 +43,9 @@ pub enum Capability {
     /// Put an item under supervision 督办 (the supervision office: read everything, change
     /// nothing else).
     SuperviseItems,
+    /// Design, close and circulate the satisfaction survey (the statistics and organisation
+    /// departments, PJ-1/PJ-2).
+    RunSurvey,
 }
 
 impl AccessRole {
@@ -62,6 +65,7 @@ impl AccessRole {
             HandleItems => matches!(self, Admin | OrgDept | Office | Leader | VillageCadre),
             EditPolicy => matches!(self, Admin | OrgDept),
             SuperviseItems => self == Inspector,
+            RunSurvey => matches!(self, Admin | OrgDept),
         }
     }
 

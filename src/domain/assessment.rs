@@ -113,6 +113,12 @@ impl Tally {
         }
     }
 
+    /// A row fulfilled in part: `share` of it (0–1) counts as good.
+    pub fn add_share(&mut self, share: f64) {
+        self.all += 1.0;
+        self.good += share.clamp(0.0, 1.0);
+    }
+
     /// Per cent, or nothing to count.
     pub fn score(self) -> Option<f64> {
         (self.all > 0.0).then(|| self.good / self.all * 100.0)
@@ -122,7 +128,8 @@ impl Tally {
 /// What is counted for one cadre.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counted {
-    /// Rows of the visit rules met, of those judged (pending rows left out).
+    /// Rows of the visit rules: each row's fulfilment (what was done of what is owed, at most
+    /// all), so that a row still open in the year counts for what has been done.
     pub visits: Tally,
     pub cards: Tally,
     /// Items of the linked households the resident answered: those answered 已解决.

@@ -65,15 +65,21 @@ pub async fn scorecards(
         .collect();
     let mut counted: HashMap<i32, Counted> =
         people.iter().map(|p| (p.id, Counted::default())).collect();
-    // Visits and cards: the cadre's own rows of the named rules, pending rows left out.
+    // Visits and cards: the cadre's own rows of the named rules, each for the share of it
+    // done (a row still open in the year counts for what has been done).
     let by_code: HashMap<&str, i32> = people
         .iter()
         .map(|p| (p.id_number.as_str(), p.id))
         .collect();
     for o in &report.results {
-        if o.subject_kind != "person" || o.status == Status::Pending {
+        if o.subject_kind != "person" {
             continue;
         }
+        let share = if o.status == Status::Met || o.required <= 0.0 {
+            1.0
+        } else {
+            o.actual / o.required
+        };
         let Some(c) = by_code
             .get(o.subject_code.as_str())
             .and_then(|p| counted.get_mut(p))
@@ -81,9 +87,9 @@ pub async fn scorecards(
             continue;
         };
         if settings.visit_rules.contains(&o.rule) {
-            c.visits.add(o.status == Status::Met);
+            c.visits.add_share(share);
         } else if settings.card_rules.contains(&o.rule) {
-            c.cards.add(o.status == Status::Met);
+            c.cards.add_share(share);
         }
     }
     // Problems solved: the linked households' items the resident answered this year.

@@ -13,8 +13,8 @@ use crate::domain::rules::facts::SurveyFact;
 use crate::domain::survey::{Drawn, Eligible, Household, Outcome, SubjectKind, SurveySettings};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -724,4 +724,37 @@ pub async fn facts(
         });
     }
     Ok(out)
+}
+
+/// How many subjects of each kind, households drawn and households that answered.
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<(Vec<(&'static str, usize)>, usize, usize), StoreError> {
+    let subjects = survey_subject::Entity::find()
+        .filter(survey_subject::Column::SurveyId.eq(id))
+        .all(db)
+        .await?;
+    let kinds = SubjectKind::ALL
+        .iter()
+        .map(|k| {
+            (
+                k.zh(),
+                subjects.iter().filter(|s| s.kind == k.code()).count(),
+            )
+        })
+        .collect();
+    let sampled = survey_sample::Entity::find()
+        .filter(survey_sample::Column::SurveyId.eq(id))
+        .count(db)
+        .await? as usize;
+    let answered: Vec<String> = survey_answer::Entity::find()
+        .select_only()
+        .column(survey_answer::Column::HouseholdCode)
+        .distinct()
+        .filter(survey_answer::Column::SurveyId.eq(id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok((kinds, sampled, answered.len()))
 }

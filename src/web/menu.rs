@@ -75,6 +75,9 @@ pub fn entries(c: &Caller) -> Vec<Entry> {
     }
     if c.can(Capability::ManageLinks) {
         add("/integrity", "核查");
+        add("/surveys", "民意调查");
+        add("/spot-checks", "抽查");
+        add("/assessment", "考核");
     }
     if c.can(Capability::Import) || c.can(Capability::Export) {
         add("/import", "导入导出");

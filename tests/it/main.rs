@@ -12,4 +12,5 @@ mod helpers;
 mod ledger;
 mod registry;
 mod rules;
+mod survey;
 mod work;

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/k/{secret}/report", post(report))
         .route("/k/{secret}/items/{id}", post(answer))
         .route("/k/{secret}/rating", post(rate))
+        .route("/k/{secret}/survey", post(survey))
         .layer(DefaultBodyLimit::max(super::PUBLIC_BODY_LIMIT));
     Router::new()
         .route("/cards", get(office))
@@ -56,6 +57,8 @@ struct ResidentPage {
     error: Option<String>,
     staff: Option<String>,
     busy: bool,
+    /// The open survey the household was drawn for: its id, name and questions left.
+    survey: Option<(i32, String, Vec<crate::store::survey::Question>)>,
 }
 
 impl ResidentPage {
@@ -70,6 +73,7 @@ impl ResidentPage {
             error: None,
             staff: staff.as_ref().map(|c| c.0.display_name.clone()),
             busy: false,
+            survey: None,
         }
     }
 }
@@ -120,6 +124,7 @@ async fn home(
     };
     let h = store::resident_home(&s.db, &c, crate::time::today()).await?;
     let mut p = ResidentPage::new(&secret, h, &staff);
+    p.survey = survey_of(&s, &c).await?;
     p.message = match q.done.as_deref() {
         Some("report") => Some(
             "已经收到您反映的问题，村（社区）会登记办理。办理进度请看下面“本户反映的事项”。".into(),
@@ -127,6 +132,7 @@ async fn home(
         Some("answer") => Some("谢谢您的评价。".into()),
         Some("reopened") => Some("谢谢您的反馈。事项已重新打开，转上一级重新办理。".into()),
         Some("rating") => Some("谢谢您的评价！".into()),
+        Some("survey") => Some("谢谢您参加民意调查！".into()),
         _ => None,
     };
     Ok(render(&p)?.into_response())
@@ -143,6 +149,7 @@ async fn again(
 ) -> Result<Response, AppError> {
     let h = store::resident_home(&s.db, c, crate::time::today()).await?;
     let mut p = ResidentPage::new(secret, h, staff);
+    p.survey = survey_of(s, c).await?;
     p.error = Some(error);
     p.draft = draft;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
@@ -290,6 +297,74 @@ async fn rate(
     let res = store::rate(&s.db, &c, &f.rating, &f.note, by, Utc::now())
         .await
         .map(|()| "rating");
+    settle(&s, &c, &secret, &staff, res, String::new()).await
+}
+
+/// The open survey that drew this household, with the questions it has not answered.
+async fn survey_of(
+    s: &AppState,
+    c: &card::Model,
+) -> Result<Option<(i32, String, Vec<crate::store::survey::Question>)>, AppError> {
+    let Some(sv) = crate::store::survey::open_for(&s.db, &c.holder_code).await? else {
+        return Ok(None);
+    };
+    let settings = s.policy().survey.clone();
+    let qs = crate::store::survey::questionnaire(&s.db, &settings, sv.id, &c.holder_code)
+        .await?
+        .unwrap_or_default();
+    Ok((qs.iter().any(|q| q.answer.is_none())).then_some((sv.id, sv.name, qs)))
+}
+
+/// The resident's answers to the survey that drew the household (by a staff member's
+/// session: entered for them, with the account kept).
+async fn survey(
+    State(s): State<AppState>,
+    staff: Option<Extension<Caller>>,
+    ClientAddr(addr): ClientAddr,
+    Path(secret): Path<String>,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let c = match open(&s, &secret, &addr).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let Some(sv) = crate::store::survey::open_for(&s.db, &c.holder_code).await? else {
+        return again(
+            &s,
+            &c,
+            &secret,
+            &staff,
+            "调查已经结束，谢谢您".into(),
+            String::new(),
+        )
+        .await;
+    };
+    let mut answers = Vec::new();
+    for (k, v) in f.iter().take(100) {
+        if let (Some(id), Ok(r)) = (
+            k.strip_prefix('q').and_then(|x| x.parse::<i32>().ok()),
+            crate::domain::cards::Rating::parse(v),
+        ) {
+            answers.push((id, r));
+        }
+    }
+    answers.sort_by_key(|a| a.0);
+    let (account, by) = match &staff {
+        Some(c) => (Some(c.0.account_id), c.0.username.clone()),
+        None => (None, "群众".to_string()),
+    };
+    let res = crate::store::survey::answer(
+        &s.db,
+        sv.id,
+        &c.holder_code,
+        &answers,
+        "resident",
+        account,
+        &by,
+        Utc::now(),
+    )
+    .await
+    .map(|_| "survey");
     settle(&s, &c, &secret, &staff, res, String::new()).await
 }
 

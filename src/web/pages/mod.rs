@@ -1,6 +1,7 @@
 //! Server-rendered pages (zh-CN), with htmx for fragments.
 
 pub mod account;
+pub mod assessment;
 pub mod books;
 pub mod cards;
 pub mod compliance;
@@ -8,6 +9,7 @@ pub mod exchange;
 pub mod integrity;
 pub mod ledger;
 pub mod registry;
+pub mod survey;
 pub mod work;
 
 use crate::error::AppError;
@@ -26,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .merge(books::router())
         .merge(cards::router())
         .merge(integrity::router())
+        .merge(survey::router())
+        .merge(assessment::router())
         .merge(compliance::router())
         .merge(ledger::router()).layer(
         tower_http::set_header::SetResponseHeaderLayer::if_not_present(
