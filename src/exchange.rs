@@ -786,6 +786,37 @@ pub fn write_compliance(r: &crate::domain::rules::Report) -> Result<Vec<u8>, Xls
     wb.save_to_buffer()
 }
 
+/// A cell of a plain table written to a sheet.
+pub enum Cell {
+    Text(String),
+    Number(f64),
+}
+
+/// One sheet per `(name, headers, rows)`, the headers in bold: the survey's results and the
+/// assessment as the office downloads them.
+#[allow(clippy::type_complexity)]
+pub fn write_tables(sheets: &[(&str, &[&str], Vec<Vec<Cell>>)]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    for (name, headers, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*name)?;
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+            ws.set_column_width(c as u16, if c == 0 { 28 } else { 12 })?;
+        }
+        for (i, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                match cell {
+                    Cell::Text(t) => ws.write_string(i as u32 + 1, c as u16, t)?,
+                    Cell::Number(n) => ws.write_number(i as u32 + 1, c as u16, *n)?,
+                };
+            }
+        }
+    }
+    wb.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -962,35 +993,4 @@ mod tests {
             f.errors
         );
     }
-}
-
-/// A cell of a plain table written to a sheet.
-pub enum Cell {
-    Text(String),
-    Number(f64),
-}
-
-/// One sheet per `(name, headers, rows)`, the headers in bold: the survey's results and the
-/// assessment as the office downloads them.
-#[allow(clippy::type_complexity)]
-pub fn write_tables(sheets: &[(&str, &[&str], Vec<Vec<Cell>>)]) -> Result<Vec<u8>, XlsxError> {
-    let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
-    for (name, headers, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name)?;
-        for (c, h) in headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
-            ws.set_column_width(c as u16, if c == 0 { 28 } else { 12 })?;
-        }
-        for (i, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                match cell {
-                    Cell::Text(t) => ws.write_string(i as u32 + 1, c as u16, t)?,
-                    Cell::Number(n) => ws.write_number(i as u32 + 1, c as u16, *n)?,
-                };
-            }
-        }
-    }
-    wb.save_to_buffer()
 }

@@ -545,6 +545,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if let Err(e) = demo::hand_out_cards(&db, &policy.cards, "350999", today).await {
                     anyhow::bail!("演示数据的连心卡未能生成：{e:?}");
                 }
+                // The year's survey, spot checks and assessment, as far as the day allows.
+                demo::survey_and_assess(&db, &policy, today).await?;
             }
             let accounts = demo::create_accounts(&db).await?;
             println!("\n演示账号（密码均为 {}，仅供演示）：", demo::DEMO_PASSWORD);

@@ -450,4 +450,21 @@ mod tests {
             (Check::NoAuthor, vec![0])
         );
     }
+
+    #[test]
+    fn thresholds_that_would_switch_a_check_off_are_named() {
+        assert!(IntegritySettings::default().check().is_empty());
+        let off = IntegritySettings {
+            max_towns_per_day: 0,
+            pasted_notes_households: 1,
+            sample_weight: 0.5,
+            ..IntegritySettings::default()
+        };
+        let e = off.check();
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(
+            e[0].contains("max_towns_per_day") && e[0].contains("1到50"),
+            "{e:?}"
+        );
+    }
 }

@@ -55,7 +55,8 @@ pub struct Drawn {
 }
 
 /// Draws a round: up to `per_cadre` records of each cadre of the region (by the person's own
-/// region, or their unit's) that started between `from` and `to`, flagged ones weighing more.
+/// region, or their unit's) that started between `from` and `to`, flagged ones weighing more
+/// (`flagged`: the flagged records when already known, else found here).
 #[allow(clippy::too_many_arguments)]
 pub async fn draw(
     db: &sea_orm::DatabaseConnection,
@@ -65,6 +66,7 @@ pub async fn draw(
     to: NaiveDate,
     per_cadre: u32,
     seed: Option<u64>,
+    flagged: Option<&HashSet<i32>>,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Drawn, StoreError> {
@@ -114,14 +116,10 @@ pub async fn draw(
         .into_iter()
         .map(|a| a.id)
         .collect();
-    let mut flagged: HashSet<i32> = HashSet::new();
-    for year in from.year()..=to.year() {
-        for f in
-            crate::store::integrity::flags(db, &Visibility::everything(), settings, year).await?
-        {
-            flagged.extend(f.records);
-        }
-    }
+    let flagged = match flagged {
+        Some(f) => f.clone(),
+        None => flagged_records(db, settings, from, to).await?,
+    };
     let mut records = Vec::new();
     for chunk in acts.chunks(900) {
         for p in activity_participant::Entity::find()
@@ -211,6 +209,24 @@ pub async fn draw(
         checks: chosen.len(),
         flagged,
     })
+}
+
+/// The records an integrity check flags among those starting between `from` and `to`.
+pub async fn flagged_records(
+    db: &impl ConnectionTrait,
+    settings: &IntegritySettings,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<HashSet<i32>, StoreError> {
+    let mut flagged = HashSet::new();
+    for year in from.year()..=to.year() {
+        for f in
+            crate::store::integrity::flags(db, &Visibility::everything(), settings, year).await?
+        {
+            flagged.extend(f.records);
+        }
+    }
+    Ok(flagged)
 }
 
 /// The rounds whose region lies within `vis`, newest first.
@@ -304,7 +320,6 @@ pub async fn checks(db: &impl ConnectionTrait, round: i32) -> Result<Vec<Line>, 
         .into_iter()
         .map(|u| (u.code, u.name))
         .collect();
-    let mut targets = targets;
     Ok(checks
         .into_iter()
         .filter_map(|c| {

@@ -506,6 +506,7 @@ pub async fn open_for(
 /// Records a household's answers, in one transaction: only while the survey is open, only for
 /// the subjects it was drawn for. An answer already given the same way is not recorded again
 /// (a retried form); a different one is refused, naming the question.
+#[allow(clippy::too_many_arguments)]
 pub async fn answer(
     db: &sea_orm::DatabaseConnection,
     id: i32,

@@ -986,18 +986,7 @@ async fn a_card_is_printed_delivered_and_a_resident_reports_through_it() {
     b.done().await;
 
     // The resident: no login, large type, the phone's width.
-    let secret = {
-        use lianxin::store::entities::card;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        card::Entity::find()
-            .filter(card::Column::HolderCode.eq("H001"))
-            .one(&app.db().await)
-            .await
-            .unwrap()
-            .unwrap()
-            .secret
-            .unwrap()
-    };
+    let secret = card_secret(&app, "H001").await;
     let r = Browser::open(&app).await;
     r.go(&format!("/k/{secret}")).await;
     let t = r.wait_text("为您服务").await;
@@ -1050,6 +1039,130 @@ async fn a_card_is_printed_delivered_and_a_resident_reports_through_it() {
     assert!(!t.contains("打印") && !t.contains("登记所勾选"), "{t}");
     g.check("cards-cadre").await;
     g.go("/cards/print?region=3509100200").await;
+    g.wait_text("无权").await;
+    g.done().await;
+}
+
+/// Ticks the first choice of every question on the page (as a person taps them).
+async fn answer_all(b: &Browser, value: &str) {
+    let names = b
+        .js(&format!(
+            "return Array.from(new Set(Array.from(document.querySelectorAll('input[type=radio][value={value}]')).map(r => r.name)))"
+        ))
+        .await;
+    for n in names.as_array().cloned().unwrap_or_default() {
+        let n = n.as_str().unwrap_or_default().to_string();
+        b.click(&format!("input[name={n}][value={value}]")).await;
+    }
+}
+
+#[tokio::test]
+async fn a_survey_is_run_answered_by_phone_and_on_the_card_then_spot_checks_and_the_assessment() {
+    let (app, _) = county().await;
+    // The organisation department starts the year's survey.
+    let b = Browser::open(&app).await;
+    b.login("zuzhibu").await;
+    assert!(b.menu().await.iter().any(|m| m == "民意调查"));
+    b.go("/surveys").await;
+    b.wait_text("开展新的调查").await;
+    b.check("survey-index").await;
+    b.fill("input[name=name]", "2026年度民意调查").await;
+    b.click_text("按名册抽样并开始调查").await;
+    let t = b.wait_text("抽中户数").await;
+    assert!(t.contains("进行中") && t.contains("联户干部 2"), "{t}");
+    b.check("survey-show").await;
+    let survey = b.path().await;
+    b.done().await;
+
+    // The town office calls its drawn households: 王五 and 赵六 of 甲镇, not 钱七 of 丙镇.
+    let b = Browser::open(&app).await;
+    b.login("zhenban").await;
+    b.go(&format!("{survey}/calls")).await;
+    let t = b.wait_text("访问名单").await;
+    assert!(
+        t.contains("王五") && t.contains("赵六") && !t.contains("钱七"),
+        "{t}"
+    );
+    b.check("survey-calls").await;
+    b.click_text("王五").await;
+    let t = b.wait_text("县民意调查").await;
+    assert!(!t.contains("13700001111"), "masked until asked: {t}");
+    b.click_text("显示电话").await;
+    b.wait_text("13700001111").await;
+    b.check("survey-household").await;
+    answer_all(&b, "satisfied").await;
+    b.click_text("保存答卷").await;
+    let t = b.wait_text("答卷已保存").await;
+    assert!(t.contains("：满意（电话访问）"), "{t}");
+    b.check("survey-answered").await;
+    b.done().await;
+
+    // 赵六 answers on the page behind the household's card.
+    let r = app
+        .client
+        .get(app.url("/cards/print?region=3509100200"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let secret = card_secret(&app, "H002").await;
+    let r = Browser::open(&app).await;
+    r.go(&format!("/k/{secret}")).await;
+    r.wait_text("被随机抽中").await;
+    answer_all(&r, "basically_satisfied").await;
+    r.check("resident-survey").await;
+    r.click_text("提交答卷").await;
+    let t = r.wait_text("谢谢您参加民意调查").await;
+    assert!(!t.contains("被随机抽中"), "nothing left to answer: {t}");
+    r.done().await;
+
+    // Closed, the results can be read.
+    let b = Browser::open(&app).await;
+    b.login("zuzhibu").await;
+    b.go(&survey).await;
+    b.click_text("结束调查（之后不再收答卷，结果可以查看）")
+        .await;
+    b.wait_text("调查已结束").await;
+    b.click_text("查看结果").await;
+    let t = b.wait_text("满意率").await;
+    assert!(t.contains("县公安局") && t.contains("样本不足"), "{t}");
+    b.check("survey-results").await;
+    b.done().await;
+
+    // The town office draws a spot check of its records and records what a call found.
+    let b = Browser::open(&app).await;
+    b.login("zhenban").await;
+    assert!(b.menu().await.iter().any(|m| m == "抽查"));
+    b.go("/spot-checks").await;
+    b.wait_text("抽一轮").await;
+    b.check("spot-checks").await;
+    b.click_text("随机抽取").await;
+    let t = b.wait_text("待核实1条").await;
+    assert!(t.contains("入户走访") && t.contains("王五户"), "{t}");
+    b.click("input[name=method][value=phone]").await;
+    b.click("input[name=outcome][value=confirmed]").await;
+    b.click_text("保存核实结果").await;
+    let t = b.wait_text("待核实0条").await;
+    assert!(t.contains("核实：属实"), "{t}");
+    b.check("spot-check-round").await;
+    // The assessment of its cadres: 张三 (李四 links no household).
+    b.go("/assessment").await;
+    let t = b.wait_text("联户干部（").await;
+    assert!(t.contains("张三") && t.contains("按单位"), "{t}");
+    b.check("assessment").await;
+    b.done().await;
+
+    // A household-linking cadre has none of these.
+    let g = Browser::open(&app).await;
+    g.login("ganbu").await;
+    let menu = g.menu().await;
+    assert!(
+        !menu
+            .iter()
+            .any(|m| ["民意调查", "抽查", "考核"].contains(&m.as_str())),
+        "{menu:?}"
+    );
+    g.go("/surveys").await;
     g.wait_text("无权").await;
     g.done().await;
 }

@@ -253,7 +253,12 @@ async fn a_resident_reports_through_the_card_and_answers_on_the_same_page() {
     for guess in [
         "0123456789abcdef0123456789abcdef".to_string(),
         "abc".to_string(),
-        format!("{}0", &secret[..31]),
+        // The secret with its last digit changed.
+        format!(
+            "{}{}",
+            &secret[..31],
+            if secret.ends_with('0') { '1' } else { '0' }
+        ),
     ] {
         let r = resident
             .get(app.url(&format!("/k/{guess}")))

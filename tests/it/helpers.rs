@@ -256,6 +256,20 @@ impl TestApp {
 }
 
 /// A person's row id, found by name through the API (as a client would).
+/// The QR secret of a household's first printed card.
+pub async fn card_secret(app: &TestApp, household: &str) -> String {
+    use lianxin::store::entities::card;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    card::Entity::find()
+        .filter(card::Column::HolderCode.eq(household))
+        .one(&app.db().await)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no card for {household}"))
+        .secret
+        .unwrap()
+}
+
 pub async fn person_id(app: &TestApp, name: &str) -> i64 {
     let q: String = name.bytes().map(|b| format!("%{b:02X}")).collect();
     let page = app.get_json(&format!("/api/v1/people?q={q}")).await;

@@ -4,7 +4,7 @@
 //! one assessment whose scorecard is worked out again here from the report and the answers.
 
 use crate::helpers::*;
-use lianxin::store::entities::{audit, card, survey_answer, survey_sample, survey_subject};
+use lianxin::store::entities::{audit, survey_answer, survey_sample, survey_subject};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -158,14 +158,7 @@ async fn a_survey_from_design_to_circulation_then_spot_checks_and_the_assessment
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let h002 = card::Entity::find()
-        .filter(card::Column::HolderCode.eq("H002"))
-        .one(&app.db().await)
-        .await
-        .unwrap()
-        .unwrap()
-        .secret
-        .unwrap();
+    let h002 = card_secret(&app, "H002").await;
     let resident = plain_client();
     let (_, home) = page(&resident, app.url(&format!("/k/{h002}"))).await;
     assert!(home.contains("2026年度民意调查"), "{home}");

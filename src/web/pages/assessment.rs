@@ -134,7 +134,8 @@ async fn draw(
         to,
         per,
         None,
-        &caller.username,
+        None,
+        &caller.display_name,
         caller.now,
     )
     .await
@@ -230,7 +231,7 @@ async fn check(
         f.outcome.as_deref(),
         f.decision.as_deref().filter(|d| !d.is_empty()),
         &f.note,
-        &caller.username,
+        &caller.display_name,
         caller.now,
     )
     .await;
@@ -451,7 +452,8 @@ async fn issue(
         return Err(AppError::BadRequest("年度无效".into()));
     }
     let (_, cards) = computed(&s, &caller, f.year).await?;
-    match crate::store::assessment::issue(&s.db, f.year, &cards, &caller.username, caller.now).await
+    match crate::store::assessment::issue(&s.db, f.year, &cards, &caller.display_name, caller.now)
+        .await
     {
         Ok(_) => {
             s.forget_reports().await;

@@ -140,7 +140,7 @@ async fn create(
         year,
         &f.name,
         seed,
-        &caller.username,
+        &caller.display_name,
         caller.now,
     )
     .await
@@ -195,7 +195,7 @@ async fn show(
 
 async fn step(s: &AppState, caller: &Caller, id: i32, action: &str) -> Result<Response, AppError> {
     runs(caller)?;
-    match store::step(&s.db, id, action, &caller.username, caller.now).await {
+    match store::step(&s.db, id, action, &caller.display_name, caller.now).await {
         Ok(_) => {
             s.forget_reports().await;
             Ok(Redirect::to(&format!("/surveys/{id}?done={action}")).into_response())
@@ -372,7 +372,7 @@ async fn answer(
                 &answers,
                 &channel,
                 Some(caller.account_id),
-                &caller.username,
+                &caller.display_name,
                 caller.now,
             )
             .await
