@@ -14,7 +14,7 @@ use crate::domain::rules::facts::SpotRoundFact;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -108,35 +108,46 @@ pub async fn draw(
         })
         .map(|p| (p.id, p.unit_code))
         .collect();
-    let acts: Vec<i32> = activity::Entity::find()
-        .filter(activity::Column::StartDate.between(from, to))
-        .filter(activity::Column::Kind.is_in(KINDS))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
+    // The region's people's records of the kinds drawn, read from the people's side so that
+    // a town's round reads its own records, not the county's.
+    let ids: Vec<i32> = people.keys().copied().collect();
+    let mut taking: Vec<(i32, i32)> = Vec::new();
+    for chunk in ids.chunks(900) {
+        let rows: Vec<(i32, i32)> = activity_participant::Entity::find()
+            .select_only()
+            .column(activity_participant::Column::ActivityId)
+            .column(activity_participant::Column::PersonId)
+            .filter(activity_participant::Column::PersonId.is_in(chunk.to_vec()))
+            .filter(
+                activity_participant::Column::ActivityId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(activity::Column::Id)
+                        .from(activity::Entity)
+                        .and_where(activity::Column::StartDate.between(from, to))
+                        .and_where(activity::Column::Kind.is_in(KINDS))
+                        .to_owned(),
+                ),
+            )
+            .into_tuple()
+            .all(db)
+            .await?;
+        taking.extend(rows);
+    }
     let flagged = match flagged {
         Some(f) => f.clone(),
         None => flagged_records(db, settings, from, to).await?,
     };
-    let mut records = Vec::new();
-    for chunk in acts.chunks(900) {
-        for p in activity_participant::Entity::find()
-            .filter(activity_participant::Column::ActivityId.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            if let Some(u) = people.get(&p.person_id) {
-                records.push(Checkable {
-                    activity: p.activity_id,
-                    person: p.person_id,
-                    unit: u.clone(),
-                    flagged: flagged.contains(&p.activity_id),
-                });
-            }
-        }
-    }
+    let records: Vec<Checkable> = taking
+        .into_iter()
+        .filter_map(|(activity, person)| {
+            Some(Checkable {
+                activity,
+                person,
+                unit: people.get(&person)?.clone(),
+                flagged: flagged.contains(&activity),
+            })
+        })
+        .collect();
     let seed = match seed {
         Some(s) => s,
         None => {
