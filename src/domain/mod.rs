@@ -11,6 +11,7 @@ pub mod ids;
 pub mod integrity;
 pub mod ledger;
 pub mod policy;
+pub mod rota;
 pub mod rules;
 pub mod survey;
 pub mod text;
