@@ -15,6 +15,7 @@ mod m0009_policy_in_force;
 mod m0010_participant_invitation;
 mod m0011_cards;
 mod m0012_survey;
+mod m0013_rota;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_participant_invitation::Migration),
             Box::new(m0011_cards::Migration),
             Box::new(m0012_survey::Migration),
+            Box::new(m0013_rota::Migration),
         ]
     }
 }

@@ -43,6 +43,9 @@ pub struct Policy {
     /// `[assessment]` (see `assessment()`).
     #[serde(default, rename = "assessment")]
     pub assessment_settings: Option<crate::domain::assessment::AssessmentSettings>,
+    /// The kinds of rota, each named by the rule it serves (XF-2, CG-1 …).
+    #[serde(default, rename = "rota")]
+    pub rotas: Vec<crate::domain::rota::RotaKind>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
 }
@@ -230,6 +233,7 @@ impl Policy {
             integrity: Default::default(),
             survey: Default::default(),
             assessment_settings: None,
+            rotas: vec![],
             rules: vec![],
         })
     }
@@ -242,6 +246,21 @@ impl Policy {
         let mut errors = self.cards.check();
         errors.extend(self.integrity.check());
         errors.extend(self.survey.check());
+        for k in &self.rotas {
+            let at = format!("[[rota]] {}", k.rule);
+            if !self.rules.iter().any(|r| r.id == k.rule) {
+                errors.push(format!("{at}：没有这条规则"));
+            }
+            if k.roles.is_empty() {
+                errors.push(format!("{at} roles 不能为空"));
+            }
+            if !(1..=20).contains(&k.per_slot) {
+                errors.push(format!("{at} per_slot：应在1到20之间"));
+            }
+            if k.start >= k.end {
+                errors.push(format!("{at}：start 应早于 end"));
+            }
+        }
         if let Some(a) = &self.assessment_settings {
             let ids: Vec<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
             errors.extend(a.check(&ids));

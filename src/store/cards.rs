@@ -92,7 +92,7 @@ fn village_and_town<'a>(
 
 /// The supervision phone a resident of this town calls: the town's (or street's) party
 /// committee and government, else the county's leadership bodies (as on written replies).
-async fn supervision_phones(
+pub(crate) async fn supervision_phones(
     db: &impl ConnectionTrait,
 ) -> Result<(HashMap<String, String>, Option<String>), DbErr> {
     let units = unit::Entity::find()

@@ -465,3 +465,47 @@ entity!(assessment, "assessment" {
     /// JSON: the scorecards as issued.
     pub cards: String,
 });
+
+entity!(rota, "rota" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub rule: String,
+    pub scope_code: String,
+    pub from_date: Date,
+    pub to_date: Date,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+});
+
+entity!(rota_slot, "rota_slot" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub rota_id: i32,
+    pub day: Date,
+    pub person_id: i32,
+    /// planned, cancelled
+    pub status: String,
+    /// Raised on every change, as the calendar feed's SEQUENCE.
+    pub sequence: i32,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(rota_leave, "rota_leave" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub person_id: i32,
+    pub from_date: Date,
+    pub to_date: Date,
+    pub note: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+});
+
+entity!(calendar_feed, "calendar_feed" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub owner_kind: String,
+    pub owner_code: String,
+    pub secret: String,
+    pub created_at: DateTimeUtc,
+});

@@ -28,6 +28,7 @@ pub mod import;
 pub mod integrity;
 pub mod ledger;
 pub mod registry;
+pub mod rota;
 pub mod rules;
 pub mod spot_checks;
 pub mod survey;

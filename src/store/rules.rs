@@ -466,6 +466,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
         surveys: crate::store::survey::facts(db, year).await?,
         spot_rounds: crate::store::spot_checks::facts(db, year).await?,
         assessments: crate::store::assessment::facts(db, year).await?,
+        slots: crate::store::rota::facts(db, year).await?,
         earlier,
         only_person: only,
         items,

@@ -162,6 +162,15 @@ pub struct AssessmentFact {
     pub cadres: Vec<(i32, Vec<String>)>,
 }
 
+/// A planned rota slot (issue 17): the rule it serves, the rota's region, the day and who.
+#[derive(Clone, Debug)]
+pub struct SlotFact {
+    pub rule: String,
+    pub scope: String,
+    pub day: NaiveDate,
+    pub person: i32,
+}
+
 /// Everything the rules read for one year.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
@@ -177,6 +186,8 @@ pub struct Facts {
     pub surveys: Vec<SurveyFact>,
     pub spot_rounds: Vec<SpotRoundFact>,
     pub assessments: Vec<AssessmentFact>,
+    /// Planned rota slots of the year.
+    pub slots: Vec<SlotFact>,
     /// Records before the year by people with a term of office, back to its start.
     pub earlier: Vec<EarlierVisit>,
     pub calendar: crate::domain::calendar::Calendar,

@@ -6,7 +6,10 @@ use crate::domain::calendar::DateSet;
 use crate::domain::labels::ActivityKind;
 use crate::domain::policy::{CountedBy, Policy, Rule};
 use crate::domain::rules::context::{Context, Found, Rows};
+use crate::domain::rules::facts::SlotFact;
 use crate::domain::rules::period::{Period, days, period_zh};
+use chrono::NaiveDate;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Deserialize;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -33,15 +36,60 @@ impl Judge for OnDates {
     fn judge(&self, rule: &Rule, cx: &Context, rows: &mut Rows) {
         let kinds = &self.activity_kinds;
         let dates = self.dates;
+        // The rule's rota (issue 17): a planned day counts only when everyone planned on it
+        // kept it with a record of these kinds that day — by rotation, not by anyone.
+        let slots: Vec<&SlotFact> = cx
+            .facts
+            .slots
+            .iter()
+            .filter(|x| x.rule == rule.id)
+            .collect();
+        let kept: HashSet<(i32, NaiveDate)> = if slots.is_empty() {
+            HashSet::default()
+        } else {
+            let planned: HashSet<i32> = slots.iter().map(|x| x.person).collect();
+            let mut out = HashSet::default();
+            for a in cx
+                .facts
+                .activities
+                .iter()
+                .filter(|a| kinds.contains(&a.kind))
+            {
+                for p in a.participants.iter().filter(|p| planned.contains(p)) {
+                    let mut d = a.start;
+                    while d <= a.end {
+                        out.insert((*p, d));
+                        d += chrono::Duration::days(1);
+                    }
+                }
+            }
+            out
+        };
         for s in cx.subjects(rule) {
             let recs = cx.records(&s, self.by, kinds);
+            let mut rota: HashMap<NaiveDate, Vec<i32>> = HashMap::default();
+            for x in slots
+                .iter()
+                .filter(|x| x.scope == s.code || (s.person == Some(x.person)))
+            {
+                rota.entry(x.day).or_default().push(x.person);
+            }
             for p in &cx.periods {
                 let wanted = cx.facts.calendar.dates_at(dates, p.start, p.end, s.path);
                 // A month without a declared period: the rule does not apply in it.
                 if wanted.is_empty() {
                     continue;
                 }
-                let done = days(&recs, p);
+                let mut done = days(&recs, p);
+                for (day, who) in &rota {
+                    if *day >= p.start && *day <= p.end {
+                        if who.iter().all(|x| kept.contains(&(*x, *day))) {
+                            done.insert(*day);
+                        } else {
+                            done.remove(day);
+                        }
+                    }
+                }
                 let hit = wanted.iter().filter(|d| done.contains(d)).count() as f64;
                 let required = self.min.map(f64::from).unwrap_or(wanted.len() as f64);
                 let missed: Vec<String> = wanted
@@ -297,5 +345,58 @@ mod tests {
             (cg2.status, cg2.actual, cg2.required),
             (Status::Unmet, 2.0, 3.0)
         );
+    }
+
+    #[test]
+    fn a_planned_thursday_is_kept_only_by_whoever_the_rota_names() {
+        use crate::domain::rules::facts::SlotFact;
+        // XF-2 in the week of Thursday 8 January 2026: the county's reception.
+        let reception = |who: i32| {
+            let mut a = act(
+                ActivityKind::Reception,
+                "2026-01-08",
+                "2026-01-08",
+                &[who],
+                &[],
+            );
+            a.targets = vec!["C".into()];
+            a
+        };
+        let county = |acts: Vec<ActivityFact>, rota: bool| Facts {
+            people: vec![
+                person(1, &[Role::CountyPartyGovLeader]),
+                person(2, &[Role::CountyPartyGovLeader]),
+            ],
+            regions: vec![RegionFact {
+                code: "C".into(),
+                name: "县".into(),
+                level: Some(RegionLevel::County),
+                path: "/C/".into(),
+            }],
+            activities: acts,
+            slots: if rota {
+                vec![SlotFact {
+                    rule: "XF-2".into(),
+                    scope: "C".into(),
+                    day: d("2026-01-08"),
+                    person: 2,
+                }]
+            } else {
+                vec![]
+            },
+            ..Default::default()
+        };
+        let week = |f: &Facts| {
+            rows(f, "XF-2", "2026-01-11")
+                .into_iter()
+                .find(|r| r.0 == "2026-W02")
+                .map(|r| r.2)
+                .unwrap()
+        };
+        // Without a rota anyone's reception counts.
+        assert_eq!(week(&county(vec![reception(1)], false)), Status::Met);
+        // With one, only the person planned keeps the day.
+        assert_eq!(week(&county(vec![reception(1)], true)), Status::Unmet);
+        assert_eq!(week(&county(vec![reception(2)], true)), Status::Met);
     }
 }
