@@ -405,6 +405,107 @@ pub(super) async fn compliance(
     Ok(ExitCode::SUCCESS)
 }
 
+pub(super) async fn rota(config: &Config, action: super::RotaAction) -> anyhow::Result<ExitCode> {
+    use super::RotaAction;
+    use crate::store::StoreError;
+    let db = crate::store::connect(&config.database_url).await?;
+    crate::store::migrate(&db).await?;
+    let now = chrono::Utc::now();
+    let policy =
+        crate::store::rules::policy_in_force(&db, config.policy()?, crate::time::today()).await?;
+    let fail = |e: StoreError| -> anyhow::Result<ExitCode> {
+        match e {
+            StoreError::Invalid(m) | StoreError::Forbidden(m) => eprintln!("{m}"),
+            StoreError::NotFound(m) => eprintln!("找不到{m}"),
+            StoreError::Db(e) => eprintln!("数据库出错：{e}"),
+        }
+        Ok(ExitCode::from(2))
+    };
+    let person_of = |id: String| {
+        let db = db.clone();
+        async move {
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            crate::store::entities::person::Entity::find()
+                .filter(crate::store::entities::person::Column::IdNumber.eq(id.trim()))
+                .one(&db)
+                .await
+        }
+    };
+    match action {
+        RotaAction::Plan {
+            rule,
+            scope,
+            from,
+            to,
+        } => match crate::store::rota::plan(&db, &policy, &rule, &scope, from, to, "命令行", now)
+            .await
+        {
+            Ok((_, lines)) => {
+                for l in lines.iter().filter(|l| l.status == "planned") {
+                    println!("{}\t{}\t{}\t班次{}", l.day, l.id_number, l.name, l.slot);
+                }
+                eprintln!(
+                    "共{}班",
+                    lines.iter().filter(|l| l.status == "planned").count()
+                );
+            }
+            Err(e) => return fail(e),
+        },
+        RotaAction::Swap { a, b } => match crate::store::rota::swap(&db, a, b, "命令行", now).await
+        {
+            Ok(()) => println!("已调换班次{a}和班次{b}"),
+            Err(e) => return fail(e),
+        },
+        RotaAction::Leave {
+            person,
+            from,
+            to,
+            note,
+        } => {
+            let Some(p) = person_of(person.clone()).await? else {
+                eprintln!("找不到身份证号为{person}的人员");
+                return Ok(ExitCode::from(2));
+            };
+            match crate::store::rota::leave(&db, &policy, p.id, from, to, &note, "命令行", now)
+                .await
+            {
+                Ok(n) => println!("已登记{}请假（{from}至{to}），重新排了{n}份排班", p.name),
+                Err(e) => return fail(e),
+            }
+        }
+        RotaAction::Ics { person } => {
+            let Some(p) = person_of(person.clone()).await? else {
+                eprintln!("找不到身份证号为{person}的人员");
+                return Ok(ExitCode::from(2));
+            };
+            match crate::store::rota::events(&db, &policy, "person", &p.id.to_string()).await {
+                Ok(ev) => print!(
+                    "{}",
+                    crate::domain::rota::ics(&format!("{}的排班", p.name), &ev)
+                ),
+                Err(e) => return fail(e),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// After a day or a period is entered, the rotas still running are planned again.
+async fn replan_after_calendar(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<()> {
+    let today = crate::time::today();
+    let policy = crate::store::rules::policy_in_force(db, config.policy()?, today).await?;
+    match crate::store::rota::replan_running(db, &policy, today, "命令行", chrono::Utc::now()).await
+    {
+        Ok(0) => {}
+        Ok(n) => println!("已按新的日历重新排了{n}份排班（只改受影响的班次）"),
+        Err(e) => anyhow::bail!("重新排班失败：{e:?}"),
+    }
+    Ok(())
+}
+
 pub(super) async fn calendar(config: &Config, action: CalendarAction) -> anyhow::Result<ExitCode> {
     use crate::domain::calendar::DayKind;
     let db = crate::store::connect(&config.database_url).await?;
@@ -429,6 +530,7 @@ pub(super) async fn calendar(config: &Config, action: CalendarAction) -> anyhow:
                 "调休上班"
             };
             println!("已录入：{day} {zh}（{name}）");
+            replan_after_calendar(config, &db).await?;
         }
         CalendarAction::Declare {
             kind,
@@ -453,7 +555,10 @@ pub(super) async fn calendar(config: &Config, action: CalendarAction) -> anyhow:
             };
             match crate::store::rules::declare_period(&db, "命令行", p, chrono::Utc::now()).await?
             {
-                Ok(id) => println!("已宣布（编号 {id}）：{start} 至 {end}"),
+                Ok(id) => {
+                    println!("已宣布（编号 {id}）：{start} 至 {end}");
+                    replan_after_calendar(config, &db).await?;
+                }
                 Err(e) => anyhow::bail!(e),
             }
         }

@@ -120,6 +120,11 @@ pub enum Command {
         #[command(subcommand)]
         action: CalendarAction,
     },
+    /// 排班：plan 按工作日日历排班（再次执行即重新排，只改必须改的班次），swap 调班，leave 请假，ics 个人日历
+    Rota {
+        #[command(subcommand)]
+        action: RotaAction,
+    },
     /// 制度文件：check 检查一个制度文件是否有误
     Policy {
         #[command(subcommand)]
@@ -167,6 +172,39 @@ pub enum CalendarAction {
         /// 只对该区划及其下级有效（默认全县）
         #[arg(long)]
         region: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RotaAction {
+    /// lianxin rota plan --rule XF-2 --scope 350999 --from 2026-01-01 --to 2026-12-31
+    Plan {
+        #[arg(long)]
+        rule: String,
+        #[arg(long)]
+        scope: String,
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+    },
+    /// 调换两个班次的人员：lianxin rota swap 班次编号 班次编号
+    Swap { a: i32, b: i32 },
+    /// 请假（不排班），并重新排受影响的班次
+    Leave {
+        #[arg(long)]
+        person: String,
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 打印一个人的排班日历（iCalendar）
+    Ics {
+        #[arg(long)]
+        person: String,
     },
 }
 
@@ -399,6 +437,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
         } => commands::compliance(&config, year, as_of, &format, output.as_deref()).await,
         Command::Calendar { action } => commands::calendar(&config, action).await,
+        Command::Rota { action } => commands::rota(&config, action).await,
         Command::Backup { file } => {
             let db = crate::store::connect(&config.database_url).await?;
             let bytes = crate::store::backup::backup(&db, &config.database_url, &file).await?;

@@ -224,6 +224,17 @@ pub fn spring_festival(year: i32) -> Option<NaiveDate> {
     )
 }
 
+impl DateSet {
+    /// Sets that name working weekdays (每周四, 每周五, 工作日): a rota plans none of their days
+    /// that the official calendar makes a rest day.
+    pub fn on_working_days(self) -> bool {
+        matches!(
+            self,
+            DateSet::Thursdays | DateSet::Fridays | DateSet::WorkingDays
+        )
+    }
+}
+
 /// Sets of dates the rules name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

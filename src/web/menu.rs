@@ -78,6 +78,7 @@ pub fn entries(c: &Caller) -> Vec<Entry> {
         add("/surveys", "民意调查");
         add("/spot-checks", "抽查");
         add("/assessment", "考核");
+        add("/rotas", "排班");
     }
     if c.can(Capability::Import) || c.can(Capability::Export) {
         add("/import", "导入导出");

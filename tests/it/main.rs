@@ -11,6 +11,7 @@ mod exchange;
 mod helpers;
 mod ledger;
 mod registry;
+mod rota;
 mod rules;
 mod survey;
 mod work;

@@ -9,6 +9,7 @@ pub mod exchange;
 pub mod integrity;
 pub mod ledger;
 pub mod registry;
+pub mod rota;
 pub mod survey;
 pub mod work;
 
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(integrity::router())
         .merge(survey::router())
         .merge(assessment::router())
+        .merge(rota::router())
         .merge(compliance::router())
         .merge(ledger::router()).layer(
         tower_http::set_header::SetResponseHeaderLayer::if_not_present(

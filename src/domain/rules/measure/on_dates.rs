@@ -75,7 +75,12 @@ impl Judge for OnDates {
                 rota.entry(x.day).or_default().push(x.person);
             }
             for p in &cx.periods {
-                let wanted = cx.facts.calendar.dates_at(dates, p.start, p.end, s.path);
+                let mut wanted = cx.facts.calendar.dates_at(dates, p.start, p.end, s.path);
+                // Under a rota, a Thursday the official calendar makes a holiday has no
+                // reception to keep.
+                if !rota.is_empty() && dates.on_working_days() {
+                    wanted.retain(|d| cx.facts.calendar.is_working_day(*d));
+                }
                 // A month without a declared period: the rule does not apply in it.
                 if wanted.is_empty() {
                     continue;
