@@ -1,9 +1,7 @@
 //! Reading a year's work records for the integrity checks, within the caller's regions.
 
 use super::access::Visibility;
-use super::entities::{
-    activity, activity_participant, activity_target, household, ledger_item, region, unit,
-};
+use super::entities::{activity, activity_participant, activity_target, household, ledger_item};
 use crate::domain::integrity::{Flag, IntegritySettings, Record};
 use crate::domain::labels::ActivityKind;
 use chrono::NaiveDate;
@@ -55,24 +53,14 @@ pub async fn flags(
                 .push(t.target_code);
         }
     }
-    let paths: HashMap<String, String> = region::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.code, r.path))
-        .collect();
+    let paths = super::registry::region_paths(db).await?;
     let households: HashMap<String, String> = household::Entity::find()
         .all(db)
         .await?
         .into_iter()
         .map(|h| (h.code, h.region_code))
         .collect();
-    let units: HashMap<String, String> = unit::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.code, u.region_code))
-        .collect();
+    let units = super::registry::unit_regions(db).await?;
     let path_of = |code: &str| -> Option<&String> {
         let region = households
             .get(code)

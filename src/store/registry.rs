@@ -163,6 +163,34 @@ pub async fn region_counts(
     Ok((children, households, people))
 }
 
+/// Every region's path (`/county/town/…/`), by code: for placing people, units and records.
+pub async fn region_paths(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    let rows: Vec<(String, String)> = region::Entity::find()
+        .select_only()
+        .column(region::Column::Code)
+        .column(region::Column::Path)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Every unit's region, by code.
+pub async fn unit_regions(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    let rows: Vec<(String, String)> = unit::Entity::find()
+        .select_only()
+        .column(unit::Column::Code)
+        .column(unit::Column::RegionCode)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// `code → name` for the given region codes, in one query.
 pub async fn region_names(
     db: &impl ConnectionTrait,

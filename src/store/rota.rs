@@ -41,18 +41,8 @@ async fn eligible(
     k: &RotaKind,
     path: &str,
 ) -> Result<Vec<person::Model>, StoreError> {
-    let paths: HashMap<String, String> = region::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.code, r.path))
-        .collect();
-    let unit_region: HashMap<String, String> = unit::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.code, u.region_code))
-        .collect();
+    let paths = super::registry::region_paths(db).await?;
+    let unit_region = super::registry::unit_regions(db).await?;
     let within = |code: &str| paths.get(code).is_some_and(|p| p.starts_with(path));
     let mut cond = sea_orm::Condition::any();
     for r in &k.roles {

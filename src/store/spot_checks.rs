@@ -85,18 +85,8 @@ pub async fn draw(
     else {
         return Err(StoreError::Invalid(format!("区划“{region_code}”不存在")));
     };
-    let paths: HashMap<String, String> = region::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.code, r.path))
-        .collect();
-    let unit_region: HashMap<String, String> = unit::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.code, u.region_code))
-        .collect();
+    let paths = super::registry::region_paths(db).await?;
+    let unit_region = super::registry::unit_regions(db).await?;
     let within = |code: &str| paths.get(code).is_some_and(|p| p.starts_with(&root.path));
     let people: HashMap<i32, String> = person::Entity::find()
         .all(db)
@@ -449,12 +439,7 @@ pub async fn disputed(db: &impl ConnectionTrait) -> Result<Vec<(i32, NaiveDate)>
 
 /// The rounds drawn in `year`, as PJ-3 reads them.
 pub async fn facts(db: &impl ConnectionTrait, year: i32) -> Result<Vec<SpotRoundFact>, DbErr> {
-    let paths: HashMap<String, String> = region::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.code, r.path))
-        .collect();
+    let paths = super::registry::region_paths(db).await?;
     let (first, last) = (
         NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(),
         NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default(),

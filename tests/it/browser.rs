@@ -1166,3 +1166,44 @@ async fn a_survey_is_run_answered_by_phone_and_on_the_card_then_spot_checks_and_
     g.wait_text("无权").await;
     g.done().await;
 }
+
+#[tokio::test]
+async fn a_town_plans_its_reception_rota_and_residents_read_it_on_a_phone() {
+    let (app, _) = county().await;
+    let b = Browser::open(&app).await;
+    b.login("zhenban").await;
+    assert!(b.menu().await.iter().any(|m| m == "排班"));
+    b.go("/rotas").await;
+    b.wait_text("排一份").await;
+    b.check("rotas").await;
+    // 乡镇（街道）领导每日接访 for 甲镇 over a week of January.
+    b.js("document.querySelector('select[name=rule]').value = 'XF-4'")
+        .await;
+    b.js("document.querySelector('select[name=scope]').value = '3509100'")
+        .await;
+    b.js("document.querySelector('input[name=from]').value = '2027-01-04'")
+        .await;
+    b.js("document.querySelector('input[name=to]').value = '2027-01-10'")
+        .await;
+    b.click_text("开始排班").await;
+    let t = b.wait_text("调换所选甲、乙两个班次的人员").await;
+    assert!(t.contains("李四") && t.contains("2027-01-04"), "{t}");
+    b.check("rota-show").await;
+    b.done().await;
+
+    // A resident's phone, no login: who receives the public, where, and whom to call.
+    let r = Browser::open(&app).await;
+    r.go("/rota/3509100").await;
+    let t = r.wait_text("公开排班表").await;
+    assert!(
+        t.contains("乡镇（街道）领导每日接访")
+            && t.contains("李四")
+            && t.contains("乡镇（街道）群众接待室"),
+        "{t}"
+    );
+    assert!(r.menu().await.is_empty());
+    r.check("rota-public").await;
+    r.go("/rota/999").await;
+    r.wait_text("没有这个地方的排班表").await;
+    r.done().await;
+}

@@ -20,18 +20,6 @@ async fn current(app: &TestApp, household: &str) -> card::Model {
         .unwrap_or_else(|| panic!("no current card for {household}"))
 }
 
-async fn post_form(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String) {
-    let r = client.post(url).form(form).send().await.expect("request");
-    let status = r.status().as_u16();
-    let location = r
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .map(str::to_string);
-    let body = r.text().await.unwrap_or_default();
-    (status, location.unwrap_or(body))
-}
-
 async fn post_json(client: &reqwest::Client, url: String, body: &Value) -> (u16, Value) {
     let r = client.post(url).json(body).send().await.expect("request");
     let status = r.status().as_u16();

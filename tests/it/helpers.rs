@@ -256,6 +256,23 @@ impl TestApp {
 }
 
 /// A person's row id, found by name through the API (as a client would).
+/// Posts a form; the status and where it redirects to (or the body).
+pub async fn post_form(
+    client: &reqwest::Client,
+    url: String,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let r = client.post(url).form(form).send().await.expect("request");
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_string);
+    let body = r.text().await.unwrap_or_default();
+    (status, location.unwrap_or(body))
+}
+
 /// The QR secret of a household's first printed card.
 pub async fn card_secret(app: &TestApp, household: &str) -> String {
     use lianxin::store::entities::card;

@@ -9,18 +9,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use std::collections::HashMap;
 
-async fn post_form(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String) {
-    let r = client.post(url).form(form).send().await.expect("request");
-    let status = r.status().as_u16();
-    let location = r
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .map(str::to_string);
-    let body = r.text().await.unwrap_or_default();
-    (status, location.unwrap_or(body))
-}
-
 async fn page(client: &reqwest::Client, url: String) -> (u16, String) {
     let r = client.get(url).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())

@@ -31,11 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn office(caller: &Caller) -> Result<(), AppError> {
-    if caller.can(Capability::ManageLinks) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    crate::web::auth::require(caller, Capability::ManageLinks)
 }
 
 #[derive(Template)]

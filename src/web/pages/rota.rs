@@ -32,11 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn office(caller: &Caller) -> Result<(), AppError> {
-    if caller.can(Capability::ManageLinks) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    crate::web::auth::require(caller, Capability::ManageLinks)
 }
 
 #[derive(Template)]
@@ -312,6 +308,17 @@ struct PublicPage {
 }
 
 impl PublicPage {
+    /// 1月4日（星期一）
+    fn day_zh(&self, d: &NaiveDate) -> String {
+        const WEEK: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+        format!(
+            "{}月{}日（星期{}）",
+            d.month(),
+            d.day(),
+            WEEK[d.weekday().num_days_from_monday() as usize]
+        )
+    }
+
     fn about(&self, rule: &str) -> (String, String, String) {
         self.kinds
             .iter()

@@ -49,11 +49,7 @@ fn staff(caller: &Caller) -> Result<(), AppError> {
 }
 
 fn runs(caller: &Caller) -> Result<(), AppError> {
-    if caller.can(Capability::RunSurvey) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    crate::web::auth::require(caller, Capability::RunSurvey)
 }
 
 fn status_zh(s: &survey::Model) -> &'static str {
