@@ -10,7 +10,7 @@ use crate::domain::rota::{Candidate, Event, RotaKind, Slot, replan};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -609,6 +609,126 @@ pub async fn facts(
                 scope: r.scope_code.clone(),
                 day: s.day,
                 person: s.person_id,
+            })
+        })
+        .collect())
+}
+
+/// A slot as the inbox shows it: missed (its day passed without the work recorded) or coming.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Duty {
+    pub day: NaiveDate,
+    pub name: String,
+    pub person: String,
+    pub place: String,
+    pub missed: bool,
+}
+
+/// The caller's own slots of the coming week, and the missed slots of the last thirty days:
+/// their own, and (for an office) those of the rotas of the regions they see.
+pub async fn duty(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    vis: &crate::store::access::Visibility,
+    person: Option<i32>,
+    today: NaiveDate,
+) -> Result<Vec<Duty>, StoreError> {
+    use crate::domain::rules::measure::Measure;
+    use crate::store::entities::{activity, activity_participant};
+    let from = today - chrono::Duration::days(30);
+    let to = today + chrono::Duration::days(7);
+    let office = !vis.region_paths.is_empty() || vis.all;
+    let rotas: HashMap<i32, rota::Model> = rota::Entity::find()
+        .filter(rota::Column::ToDate.gte(from))
+        .filter(rota::Column::FromDate.lte(to))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    // Most inboxes, most days: no rota running.
+    if rotas.is_empty() || (person.is_none() && !office) {
+        return Ok(vec![]);
+    }
+    let paths = super::registry::region_paths(db).await?;
+    let slots: Vec<rota_slot::Model> = rota_slot::Entity::find()
+        .filter(rota_slot::Column::RotaId.is_in(rotas.keys().copied().collect::<Vec<_>>()))
+        .filter(rota_slot::Column::Status.eq("planned"))
+        .filter(rota_slot::Column::Day.between(from, to))
+        .order_by_asc(rota_slot::Column::Day)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|s| {
+            let mine = Some(s.person_id) == person;
+            let seen = office
+                && rotas
+                    .get(&s.rota_id)
+                    .and_then(|r| paths.get(&r.scope_code))
+                    .is_some_and(|p| vis.covers_region(p));
+            mine || (seen && s.day < today)
+        })
+        .take(2000)
+        .collect();
+    // Who recorded work of the rule's kinds on which day.
+    let ids: Vec<i32> = slots.iter().map(|s| s.person_id).collect();
+    let mut done: std::collections::HashSet<(i32, NaiveDate, String)> = Default::default();
+    for chunk in ids.chunks(900) {
+        let rows: Vec<(i32, NaiveDate, NaiveDate, String)> = activity_participant::Entity::find()
+            .select_only()
+            .column(activity_participant::Column::PersonId)
+            .column_as(activity::Column::StartDate, "s")
+            .column_as(activity::Column::EndDate, "e")
+            .column_as(activity::Column::Kind, "k")
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                activity_participant::Entity::belongs_to(activity::Entity)
+                    .from(activity_participant::Column::ActivityId)
+                    .to(activity::Column::Id)
+                    .into(),
+            )
+            .filter(activity_participant::Column::PersonId.is_in(chunk.to_vec()))
+            .filter(activity::Column::EndDate.gte(from))
+            .filter(activity::Column::StartDate.lte(today))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (p, s, e, k) in rows {
+            let mut d = s.max(from);
+            while d <= e.min(today) {
+                done.insert((p, d, k.clone()));
+                d += chrono::Duration::days(1);
+            }
+        }
+    }
+    let kinds_of = |rule: &str| -> Vec<&'static str> {
+        match policy
+            .rules
+            .iter()
+            .find(|r| r.id == rule)
+            .map(|r| &r.measure)
+        {
+            Some(Measure::OnDates(m)) => m.activity_kinds.iter().map(|k| k.code()).collect(),
+            _ => vec![],
+        }
+    };
+    let lines = with_people(db, slots.clone()).await?;
+    Ok(slots
+        .into_iter()
+        .zip(lines)
+        .filter_map(|(s, l)| {
+            let r = rotas.get(&s.rota_id)?;
+            let k = policy.rotas.iter().find(|k| k.rule == r.rule)?;
+            let kept = kinds_of(&r.rule)
+                .iter()
+                .any(|kind| done.contains(&(s.person_id, s.day, kind.to_string())));
+            let missed = s.day < today && !kept;
+            (missed || s.day >= today).then(|| Duty {
+                day: s.day,
+                name: k.name.clone(),
+                person: l.name,
+                place: k.place.clone(),
+                missed,
             })
         })
         .collect())

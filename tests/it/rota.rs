@@ -149,6 +149,17 @@ async fn the_county_leaders_thursdays_are_planned_swapped_kept_and_missed() {
             .all(|o| !(o["rule"] == "XF-2" && o["period"] == "2026-W01"))
     );
 
+    // The next person: the office's inbox on 20 January names the missed slot of the 15th
+    // (whoever was planned after the swap), not the kept one of the 8th.
+    let inbox = app.get_text("/inbox?date=2026-01-20").await;
+    let missed: Vec<&str> = inbox.split("<tr>").filter(|r| r.contains("缺岗")).collect();
+    assert_eq!(missed.len(), 1, "{inbox}");
+    assert!(
+        missed[0].contains("2026-01-15") && missed[0].contains(jan8[2]),
+        "{}",
+        missed[0]
+    );
+
     // The leader's calendar: the swapped slot has SEQUENCE 1, the others 0.
     let ics = run(&app, &["rota", "ics", "--person", jan15[1]]);
     let file = app.path("leader.ics");

@@ -48,6 +48,9 @@ struct InboxQuery {
 #[template(path = "ledger/inbox.html")]
 struct InboxPage {
     registered: Option<i32>,
+    /// Rota slots: one's own coming ones, and missed ones (one's own and, for an office, its
+    /// regions' rotas).
+    duty: Vec<crate::store::rota::Duty>,
     inbox: Inbox,
     sections: Vec<(&'static str, &'static str, Vec<ItemRow>)>,
 }
@@ -130,7 +133,16 @@ async fn inbox(
         let bytes = crate::exchange::write_book(&book)?;
         return Ok(xlsx(&book.title, bytes));
     }
+    let duty = crate::store::rota::duty(
+        &s.db,
+        &s.policy(),
+        &caller.visibility_for(crate::domain::access::Capability::HandleItems),
+        caller.person_id,
+        i.today,
+    )
+    .await?;
     Ok(render(&InboxPage {
+        duty,
         registered: q.registered,
         sections: sections(&i),
         inbox: i,
