@@ -202,6 +202,61 @@ async fn the_county_leaders_thursdays_are_planned_swapped_kept_and_missed() {
         "{text}"
     );
     assert!(full_id_numbers(&text).is_empty(), "{text}");
+    // The notice for the office door, as a PDF.
+    let pdf = plain_client()
+        .get(app.url("/rota/3509?format=pdf"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    let file = app.path("notice.pdf");
+    std::fs::write(&file, pdf.bytes().await.unwrap()).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args([file.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("青山县公开排班表") && text.contains("0598-12388"),
+        "{text}"
+    );
+
+    // The county government's calendar feed: every slot of its people, by a secret URL that
+    // a renewal retires.
+    let (st, page) = post_form(&app.client, app.url("/rotas/feed"), &[("unit", "ZF")]).await;
+    assert_eq!(st, 200, "{page}");
+    let url = page
+        .split("<code>")
+        .nth(1)
+        .and_then(|x| x.split("</code>").next())
+        .unwrap()
+        .to_string();
+    let path = &url[url.find("/calendar/").unwrap()..];
+    let feed = plain_client().get(app.url(path)).send().await.unwrap();
+    assert_eq!(feed.status(), 200);
+    let body = feed.text().await.unwrap();
+    assert_eq!(
+        body.matches("BEGIN:VEVENT").count(),
+        50,
+        "every slot of the unit's people"
+    );
+    let (_, again) = post_form(
+        &app.client,
+        app.url("/rotas/feed"),
+        &[("unit", "ZF"), ("renew", "1")],
+    )
+    .await;
+    assert!(!again.contains(path), "a new address");
+    assert_eq!(
+        plain_client()
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
     // A bad rule is named, with the rules that have rotas.
     let out = app.cli(&[
         "rota",

@@ -39,6 +39,8 @@ fn office(caller: &Caller) -> Result<(), AppError> {
 #[template(path = "rota/index.html")]
 struct IndexPage {
     kinds: Vec<(String, String)>,
+    /// The units whose calendar the office may subscribe to.
+    units: Vec<(String, String)>,
     regions: Vec<(String, String)>,
     rotas: Vec<(rota::Model, String, String)>,
     from: NaiveDate,
@@ -88,7 +90,20 @@ async fn index_page(
         })
         .collect();
     let today = crate::time::beijing_date(caller.now);
+    let units = {
+        use crate::store::entities::unit;
+        unit::Entity::find()
+            .order_by_asc(unit::Column::Code)
+            .all(&s.db)
+            .await?
+            .into_iter()
+            .filter(|u| regions.iter().any(|(c, _, _)| *c == u.region_code))
+            .take(500)
+            .map(|u| (u.code, u.name))
+            .collect()
+    };
     Ok(IndexPage {
+        units,
         kinds: policy
             .rotas
             .iter()
@@ -265,6 +280,8 @@ async fn swap(
 #[derive(Deserialize)]
 struct FeedForm {
     renew: Option<String>,
+    /// A unit's feed (its people's slots), for an office.
+    unit: Option<String>,
 }
 
 #[derive(Template)]
@@ -279,19 +296,28 @@ async fn feed(
     caller: Caller,
     Form(f): Form<FeedForm>,
 ) -> Result<Response, AppError> {
-    let Some(pid) = caller.person_id else {
-        return Err(AppError::Refused(
-            "只有关联了人员的账号才有个人排班日历".into(),
-        ));
+    let (kind, code) = match f.unit.filter(|u| !u.is_empty()) {
+        Some(u) => {
+            office(&caller)?;
+            let regions = regions_of(&s, &caller).await?;
+            let seen = crate::store::registry::unit(&s.db, &u)
+                .await?
+                .filter(|x| regions.iter().any(|(c, _, _)| *c == x.region_code));
+            if seen.is_none() {
+                return Err(AppError::NotFound("该单位".into()));
+            }
+            ("unit", u)
+        }
+        None => match caller.person_id {
+            Some(pid) => ("person", pid.to_string()),
+            None => {
+                return Err(AppError::Refused(
+                    "只有关联了人员的账号才有个人排班日历".into(),
+                ));
+            }
+        },
     };
-    let secret = store::feed_secret(
-        &s.db,
-        "person",
-        &pid.to_string(),
-        f.renew.is_some(),
-        caller.now,
-    )
-    .await?;
+    let secret = store::feed_secret(&s.db, kind, &code, f.renew.is_some(), caller.now).await?;
     let base = s.config.base_url.clone().unwrap_or_default();
     Ok(render(&FeedPage {
         url: format!("{}/calendar/{secret}.ics", base.trim_end_matches('/')),
@@ -334,12 +360,18 @@ fn busy(s: &AppState, addr: &str) -> bool {
 
 /// The published rota of a region: who receives the public when and where, and the
 /// supervision phone. No login; no ID numbers or phones of the people named.
+#[derive(Deserialize, Default)]
+struct PublicQuery {
+    format: Option<String>,
+}
+
 async fn public(
     State(s): State<AppState>,
     ClientAddr(addr): ClientAddr,
     Path(region): Path<String>,
+    Query(q): Query<PublicQuery>,
 ) -> Result<Response, AppError> {
-    let kinds = s
+    let kinds: Vec<(String, String, String, String)> = s
         .policy()
         .rotas
         .iter()
@@ -365,6 +397,9 @@ async fn public(
     }
     let today = crate::time::today();
     let p = store::public(&s.db, &region, today).await?;
+    if let (Some("pdf"), Some(p)) = (q.format.as_deref(), &p) {
+        return notice(&s, p, &kinds).await;
+    }
     let status = if p.is_some() {
         StatusCode::OK
     } else {
@@ -379,6 +414,46 @@ async fn public(
         })?,
     )
         .into_response())
+}
+
+/// The rota as a printable A4 notice to post at the office door.
+async fn notice(
+    s: &AppState,
+    p: &store::Published,
+    kinds: &[(String, String, String, String)],
+) -> Result<Response, AppError> {
+    let font = crate::print::load_font(s.config.card_font.as_deref()).map_err(AppError::Refused)?;
+    let mut rows = Vec::new();
+    for (r, lines) in &p.rotas {
+        let k = kinds.iter().find(|k| k.0 == r.rule);
+        for l in lines.iter().take(400) {
+            rows.push(vec![
+                l.day.format("%Y-%m-%d").to_string(),
+                k.map(|k| k.1.clone()).unwrap_or_default(),
+                k.map(|k| format!("{} {}", k.2, k.3)).unwrap_or_default(),
+                format!("{}（{}）", l.name, l.unit),
+            ]);
+        }
+    }
+    let title = format!("{}公开排班表", p.name);
+    let note = match &p.supervision_phone {
+        Some(ph) => format!("群众有事可按表找值班的领导干部当面反映。监督电话：{ph}"),
+        None => "群众有事可按表找值班的领导干部当面反映。".to_string(),
+    };
+    let bytes = tokio::task::spawn_blocking(move || {
+        crate::print::table_pdf(
+            font,
+            &title,
+            &note,
+            &["日期", "排班", "地点和时间", "值班人员"],
+            &[70.0, 130.0, 150.0, 165.0],
+            &rows,
+        )
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(AppError::Refused)?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf")], bytes).into_response())
 }
 
 /// A calendar feed: `/calendar/{secret}.ics`.
