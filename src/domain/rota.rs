@@ -39,6 +39,22 @@ fn one() -> usize {
     1
 }
 
+/// The days a rota of `kind` plans between `from` and `to` in the region at `path`: the rule's
+/// dates on the calendar (declared periods by region), less the official rest days for a
+/// weekday rota (每周四, 每周五, 工作日).
+pub fn days(
+    cal: &crate::domain::calendar::Calendar,
+    kind: &RotaKind,
+    from: NaiveDate,
+    to: NaiveDate,
+    path: Option<&str>,
+) -> Vec<NaiveDate> {
+    cal.dates_at(kind.dates, from, to, path)
+        .into_iter()
+        .filter(|d| !kind.dates.on_working_days() || cal.is_working_day(*d))
+        .collect()
+}
+
 /// One planned slot: a day and who serves on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Slot {
@@ -285,6 +301,72 @@ mod tests {
                 prop_assert!(r.cancel.iter().any(|c| c.day == a.day));
             }
         }
+    }
+
+    fn kind(dates: DateSet) -> RotaKind {
+        RotaKind {
+            rule: "XF-2".into(),
+            name: "接访".into(),
+            roles: vec![],
+            dates,
+            per_slot: 1,
+            everyone: false,
+            place: String::new(),
+            start: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_weekday_rota_plans_no_official_rest_day(start in 0i64..700, len in 0i64..120) {
+            let cal = crate::domain::calendar::Calendar::seeded();
+            let from = d("2025-01-01") + chrono::Duration::days(start);
+            let to = from + chrono::Duration::days(len);
+            for set in [DateSet::Thursdays, DateSet::Fridays, DateSet::WorkingDays] {
+                for day in super::days(&cal, &kind(set), from, to, None) {
+                    prop_assert!(cal.is_working_day(day), "{set:?} {day}");
+                    prop_assert!(day >= from && day <= to);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_day_of_a_sensitive_period_is_planned_and_filled() {
+        use crate::domain::calendar::{Calendar, DeclaredPeriod};
+        let cal = Calendar::seeded().with_periods([DeclaredPeriod {
+            sensitive: true,
+            region: None,
+            start: d("2026-10-01"),
+            end: d("2026-10-08"),
+            name: "国庆".into(),
+        }]);
+        let ds = super::days(
+            &cal,
+            &kind(DateSet::SensitiveDays),
+            d("2026-09-01"),
+            d("2026-10-31"),
+            None,
+        );
+        // Holidays included: a sensitive period is every day.
+        assert_eq!(ds.len(), 8);
+        let slots = plan(&ds, &people(3, &[(0, d("2026-10-02"))]), 1, &[]);
+        assert_eq!(slots.len(), 8);
+        assert!(
+            !slots
+                .iter()
+                .any(|s| s.person == 1 && s.day == d("2026-10-02"))
+        );
+        // The Thursday of National Day is not a weekday rota's.
+        let thu = super::days(
+            &cal,
+            &kind(DateSet::Thursdays),
+            d("2026-09-28"),
+            d("2026-10-11"),
+            None,
+        );
+        assert_eq!(thu, [d("2026-10-08")]);
     }
 
     #[test]

@@ -117,11 +117,7 @@ pub async fn plan(
         return Err(StoreError::Invalid(format!("区划“{scope}”不存在")));
     };
     let cal = crate::store::rules::calendar(db).await?;
-    let days: Vec<NaiveDate> = cal
-        .dates_at(k.dates, from, to, Some(&root.path))
-        .into_iter()
-        .filter(|d| !k.dates.on_working_days() || cal.is_working_day(*d))
-        .collect();
+    let days = crate::domain::rota::days(&cal, k, from, to, Some(&root.path));
     let txn = db.begin().await?;
     let people = eligible(&txn, k, &root.path).await?;
     if people.is_empty() {
