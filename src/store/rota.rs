@@ -40,6 +40,7 @@ async fn eligible(
     db: &impl ConnectionTrait,
     k: &RotaKind,
     path: &str,
+    unit: Option<&str>,
 ) -> Result<Vec<person::Model>, StoreError> {
     let paths = super::registry::region_paths(db).await?;
     let unit_region = super::registry::unit_regions(db).await?;
@@ -54,15 +55,52 @@ async fn eligible(
         .all(db)
         .await?
         .into_iter()
-        .filter(|p| {
-            let home = p
-                .region_code
-                .clone()
-                .or_else(|| unit_region.get(&p.unit_code).cloned())
-                .unwrap_or_default();
-            within(&home)
+        .filter(|p| match unit {
+            // A unit's rota: its own people.
+            Some(u) => p.unit_code == u,
+            None => {
+                let home = p
+                    .region_code
+                    .clone()
+                    .or_else(|| unit_region.get(&p.unit_code).cloned())
+                    .unwrap_or_default();
+                within(&home)
+            }
         })
         .collect())
+}
+
+/// A rota's scope: a region, or a unit (its people; the declared periods of its region).
+struct Scope {
+    name: String,
+    path: String,
+    unit: Option<String>,
+}
+
+async fn scope_of(db: &impl ConnectionTrait, code: &str) -> Result<Option<Scope>, StoreError> {
+    if let Some(r) = region::Entity::find()
+        .filter(region::Column::Code.eq(code))
+        .one(db)
+        .await?
+    {
+        return Ok(Some(Scope {
+            name: r.name,
+            path: r.path,
+            unit: None,
+        }));
+    }
+    let Some(u) = super::registry::unit(db, code).await? else {
+        return Ok(None);
+    };
+    let path = super::registry::region_paths(db)
+        .await?
+        .remove(&u.region_code)
+        .unwrap_or_default();
+    Ok(Some(Scope {
+        name: u.name,
+        path,
+        unit: Some(u.code),
+    }))
 }
 
 /// Each person's days away between `from` and `to`.
@@ -109,17 +147,15 @@ pub async fn plan(
             "期间：开始不晚于结束，不超过一年".into(),
         ));
     }
-    let Some(root) = region::Entity::find()
-        .filter(region::Column::Code.eq(scope))
-        .one(db)
-        .await?
-    else {
-        return Err(StoreError::Invalid(format!("区划“{scope}”不存在")));
+    let Some(root) = scope_of(db, scope).await? else {
+        return Err(StoreError::Invalid(format!(
+            "没有代码为“{scope}”的区划或单位"
+        )));
     };
     let cal = crate::store::rules::calendar(db).await?;
     let days = crate::domain::rota::days(&cal, k, from, to, Some(&root.path));
     let txn = db.begin().await?;
-    let people = eligible(&txn, k, &root.path).await?;
+    let people = eligible(&txn, k, &root.path, root.unit.as_deref()).await?;
     if people.is_empty() {
         return Err(StoreError::Invalid(format!(
             "{}范围内没有可排“{}”的人员",
@@ -531,20 +567,31 @@ pub async fn public(
     scope: &str,
     from: NaiveDate,
 ) -> Result<Option<Published>, StoreError> {
-    let Some(root) = region::Entity::find()
-        .filter(region::Column::Code.eq(scope))
-        .one(db)
-        .await?
-    else {
+    let Some(root) = scope_of(db, scope).await? else {
         return Ok(None);
     };
-    let within: Vec<String> = region::Entity::find()
-        .filter(region::Column::Path.starts_with(&root.path))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.code)
-        .collect();
+    let within: Vec<String> = match &root.unit {
+        Some(u) => vec![u.clone()],
+        None => {
+            let mut v: Vec<String> = region::Entity::find()
+                .filter(region::Column::Path.starts_with(&root.path))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|r| r.code)
+                .collect();
+            // And the rotas of the units in those regions.
+            v.extend(
+                unit::Entity::find()
+                    .filter(unit::Column::RegionCode.is_in(v.clone()))
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|u| u.code),
+            );
+            v
+        }
+    };
     let mut rotas = Vec::new();
     for r in rota::Entity::find()
         .filter(rota::Column::ScopeCode.is_in(within))

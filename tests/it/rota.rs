@@ -34,6 +34,11 @@ async fn leaders(app: &TestApp) -> Vec<String> {
             "{n},{who},1390000000{i},ZF,副县长,县级党政领导,3509,,,,\n"
         ));
     }
+    // And a deputy head of the county public security bureau (a heavy-petition unit, XF-5).
+    people.push_str(&format!(
+        "{},钱副局,13900000009,D1,副局长,县直单位领导班子成员,3509,,,,\n",
+        id("35099919730404044")
+    ));
     let r = app.import("people", "people.csv", people).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     ids
@@ -255,6 +260,38 @@ async fn the_county_leaders_thursdays_are_planned_swapped_kept_and_missed() {
             .unwrap()
             .status(),
         404
+    );
+
+    // A unit's rota: the bureau's leaders every working day of a week; published under its
+    // code.
+    let out = run(
+        &app,
+        &[
+            "rota",
+            "plan",
+            "--rule",
+            "XF-5",
+            "--scope",
+            "D1",
+            "--from",
+            "2027-03-01",
+            "--to",
+            "2027-03-07",
+        ],
+    );
+    assert_eq!(out.lines().count(), 5, "{out}");
+    assert!(out.lines().all(|l| l.contains("钱副局")), "{out}");
+    let text = plain_client()
+        .get(app.url("/rota/D1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("县公安局公开排班表") && text.contains("钱副局"),
+        "{text}"
     );
 
     // A bad rule is named, with the rules that have rotas.

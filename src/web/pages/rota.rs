@@ -65,6 +65,41 @@ async fn regions_of(
         .collect())
 }
 
+/// The units in the caller's regions (a unit's rota, a unit's calendar).
+async fn units_of(
+    s: &AppState,
+    regions: &[(String, String, String)],
+) -> Result<Vec<(String, String)>, AppError> {
+    use crate::store::entities::unit;
+    use sea_orm::{EntityTrait, QueryOrder};
+    Ok(unit::Entity::find()
+        .order_by_asc(unit::Column::Code)
+        .all(&s.db)
+        .await?
+        .into_iter()
+        .filter(|u| regions.iter().any(|(c, _, _)| *c == u.region_code))
+        .map(|u| (u.code, u.name))
+        .collect())
+}
+
+/// The name of a rota's scope, if the caller sees it.
+fn scope_name(
+    regions: &[(String, String, String)],
+    units: &[(String, String)],
+    code: &str,
+) -> Option<String> {
+    regions
+        .iter()
+        .find(|(c, _, _)| c == code)
+        .map(|(_, n, _)| n.clone())
+        .or_else(|| {
+            units
+                .iter()
+                .find(|(c, _)| c == code)
+                .map(|(_, n)| n.clone())
+        })
+}
+
 async fn index_page(
     s: &AppState,
     caller: &Caller,
@@ -73,13 +108,14 @@ async fn index_page(
     use sea_orm::{EntityTrait, QueryOrder};
     let policy = s.policy();
     let regions = regions_of(s, caller).await?;
+    let units = units_of(s, &regions).await?;
     let rotas = rota::Entity::find()
         .order_by_desc(rota::Column::Id)
         .all(&s.db)
         .await?
         .into_iter()
         .filter_map(|r| {
-            let (_, name, _) = regions.iter().find(|(c, _, _)| *c == r.scope_code)?.clone();
+            let name = scope_name(&regions, &units, &r.scope_code)?;
             let kind = policy
                 .rotas
                 .iter()
@@ -90,18 +126,6 @@ async fn index_page(
         })
         .collect();
     let today = crate::time::beijing_date(caller.now);
-    let units = {
-        use crate::store::entities::unit;
-        unit::Entity::find()
-            .order_by_asc(unit::Column::Code)
-            .all(&s.db)
-            .await?
-            .into_iter()
-            .filter(|u| regions.iter().any(|(c, _, _)| *c == u.region_code))
-            .take(500)
-            .map(|u| (u.code, u.name))
-            .collect()
-    };
     Ok(IndexPage {
         units,
         kinds: policy
@@ -149,10 +173,9 @@ async fn plan(
                 .into_response(),
         )
     };
-    if !regions_of(&s, &caller)
-        .await?
-        .iter()
-        .any(|(c, _, _)| *c == f.scope)
+    let page = index_page(&s, &caller, None).await?;
+    if !page.regions.iter().any(|(c, _)| *c == f.scope)
+        && !page.units.iter().any(|(c, _)| *c == f.scope)
     {
         return refuse("范围：请选择您所辖的区划".into()).await;
     }
@@ -199,11 +222,9 @@ async fn show_page(s: &AppState, caller: &Caller, id: i32) -> Result<ShowPage, A
         .one(&s.db)
         .await?
         .ok_or(AppError::NotFound("该排班".into()))?;
-    let Some((_, scope, _)) = regions_of(s, caller)
-        .await?
-        .into_iter()
-        .find(|(c, _, _)| *c == r.scope_code)
-    else {
+    let regions = regions_of(s, caller).await?;
+    let units = units_of(s, &regions).await?;
+    let Some(scope) = scope_name(&regions, &units, &r.scope_code) else {
         return Err(AppError::Forbidden);
     };
     let kind = s
@@ -300,10 +321,7 @@ async fn feed(
         Some(u) => {
             office(&caller)?;
             let regions = regions_of(&s, &caller).await?;
-            let seen = crate::store::registry::unit(&s.db, &u)
-                .await?
-                .filter(|x| regions.iter().any(|(c, _, _)| *c == x.region_code));
-            if seen.is_none() {
+            if !units_of(&s, &regions).await?.iter().any(|(c, _)| *c == u) {
                 return Err(AppError::NotFound("该单位".into()));
             }
             ("unit", u)
