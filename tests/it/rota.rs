@@ -294,6 +294,52 @@ async fn the_county_leaders_thursdays_are_planned_swapped_kept_and_missed() {
         "{text}"
     );
 
+    // Leave entered on the office's page: the leader's Thursday goes to someone else, and only
+    // that slot changes.
+    let rota_id = {
+        use lianxin::store::entities::rota;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        rota::Entity::find()
+            .filter(rota::Column::Rule.eq("XF-2"))
+            .one(&app.db().await)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let before = plan(&app);
+    let dec3 = before
+        .lines()
+        .find(|l| l.starts_with("2026-12-03"))
+        .unwrap()
+        .to_string();
+    let on_leave = dec3.split('\t').nth(1).unwrap().to_string();
+    let pid = person_id(&app, dec3.split('\t').nth(2).unwrap())
+        .await
+        .to_string();
+    let (st, to) = post_form(
+        &app.client,
+        app.url(&format!("/rotas/{rota_id}/leave")),
+        &[
+            ("person", &pid),
+            ("from", "2026-12-03"),
+            ("to", "2026-12-03"),
+            ("note", "外出学习"),
+        ],
+    )
+    .await;
+    assert_eq!(st, 303, "{to}");
+    let after = plan(&app);
+    let now = after.lines().find(|l| l.starts_with("2026-12-03")).unwrap();
+    assert!(!now.contains(&on_leave), "{now}");
+    let unchanged = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.starts_with("2026-12-03"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(unchanged(&before), unchanged(&after));
+
     // A bad rule is named, with the rules that have rotas.
     let out = app.cli(&[
         "rota",

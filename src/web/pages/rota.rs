@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/rotas", get(index).post(plan))
         .route("/rotas/{id}", get(show))
         .route("/rotas/{id}/swap", post(swap))
+        .route("/rotas/{id}/leave", post(leave))
         .route("/rotas/feed", post(feed))
         .route("/rota/{region}", get(public))
         .route("/calendar/{file}", get(calendar))
@@ -207,6 +208,8 @@ async fn plan(
 #[derive(Template)]
 #[template(path = "rota/show.html")]
 struct ShowPage {
+    /// The people on the rota, for the leave form.
+    people: Vec<(i32, String)>,
     r: rota::Model,
     kind: String,
     scope: String,
@@ -235,7 +238,11 @@ async fn show_page(s: &AppState, caller: &Caller, id: i32) -> Result<ShowPage, A
         .map(|k| k.name.clone())
         .unwrap_or_default();
     let lines = store::lines(&s.db, id, None).await?;
+    let mut people: Vec<(i32, String)> = lines.iter().map(|l| (l.person, l.name.clone())).collect();
+    people.sort();
+    people.dedup();
     Ok(ShowPage {
+        people,
         r,
         kind,
         scope,
@@ -259,6 +266,9 @@ async fn show(
     let mut p = show_page(&s, &caller, id).await?;
     if q.done.as_deref() == Some("swap") {
         p.message = Some("已调班，两人的手机日历会随之更新。".into());
+    }
+    if q.done.as_deref() == Some("leave") {
+        p.message = Some("已登记请假，这几天的班次已改排给其他人。".into());
     }
     Ok(render(&p)?.into_response())
 }
@@ -291,6 +301,59 @@ async fn swap(
             Ok(Redirect::to(&format!("/rotas/{id}?done=swap")).into_response())
         }
         Err(StoreError::Invalid(e)) | Err(StoreError::NotFound(e)) => {
+            p.error = Some(e);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct LeaveForm {
+    person: Option<i32>,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Leave entered by the office for someone on the rota: their slots in those days go to others.
+async fn leave(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Form(f): Form<LeaveForm>,
+) -> Result<Response, AppError> {
+    let mut p = show_page(&s, &caller, id).await?;
+    let person = f.person.filter(|x| p.lines.iter().any(|l| l.person == *x));
+    let (Some(person), Ok(from), Ok(to)) = (
+        person,
+        f.from.parse::<NaiveDate>(),
+        f.to.parse::<NaiveDate>(),
+    ) else {
+        p.error = Some("请假：请选择本排班里的人员，并填写开始和结束日期".into());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response());
+    };
+    let policy = s.policy();
+    match store::leave(
+        &s.db,
+        &policy,
+        person,
+        from,
+        to,
+        &f.note,
+        &caller.display_name,
+        caller.now,
+    )
+    .await
+    {
+        Ok(_) => {
+            s.forget_reports().await;
+            Ok(Redirect::to(&format!("/rotas/{id}?done=leave")).into_response())
+        }
+        Err(StoreError::Invalid(e)) => {
             p.error = Some(e);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
         }
