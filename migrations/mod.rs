@@ -16,6 +16,7 @@ mod m0010_participant_invitation;
 mod m0011_cards;
 mod m0012_survey;
 mod m0013_rota;
+mod m0014_decision;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_cards::Migration),
             Box::new(m0012_survey::Migration),
             Box::new(m0013_rota::Migration),
+            Box::new(m0014_decision::Migration),
         ]
     }
 }

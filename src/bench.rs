@@ -219,6 +219,57 @@ pub async fn compliance(
     Ok(())
 }
 
+/// Every household-linking cadre's scorecard for the year, as the assessment page computes
+/// them: the year's evaluation (read and judged), then the scorecards and the summaries per
+/// unit and region; median of `runs`.
+pub async fn assessment(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    year: i32,
+    runs: usize,
+) -> anyhow::Result<()> {
+    use crate::domain::assessment::summarise;
+    let as_of = NaiveDate::from_ymd_opt(year, 12, 31)
+        .unwrap_or_default()
+        .min(crate::web::view::today());
+    let settings = policy.assessment();
+    let (mut eval, mut cards_t) = (Vec::new(), Vec::new());
+    let (mut cards, mut units, mut regions) = (0, 0, 0);
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let facts = crate::store::rules::facts(db, year).await?;
+        let report = crate::domain::rules::evaluate(policy, &facts, year, as_of);
+        drop(facts);
+        eval.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let all = crate::store::assessment::scorecards(
+            db,
+            &settings,
+            &policy.integrity,
+            &report,
+            &crate::store::access::Visibility::everything(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        units = summarise(&all, |c| (c.unit.clone(), c.unit_name.clone()), &settings).len();
+        regions = summarise(&all, |c| (c.region.clone(), c.region.clone()), &settings).len();
+        cards_t.push(t.elapsed().as_secs_f64());
+        cards = all.len();
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{year}年考核（截至{as_of}）：{cards}名联户干部的考核表，{units}个单位、{regions}个区划的汇总；评估全年中位 {:.3} 秒，考核表中位 {:.3} 秒（{}次）；峰值内存 {:.0} MiB",
+        median(&mut eval),
+        median(&mut cards_t),
+        runs.max(1),
+        peak_rss_mib(),
+    );
+    Ok(())
+}
+
 /// Fills the configured database with synthetic ledger items until it holds `count`, spread
 /// over the county's households with a realistic mix of states, levels and deadlines around
 /// `today` — for load-testing the inboxes (`scripts/bench-inbox.sh`). Prints a session cookie

@@ -227,6 +227,14 @@ pub enum BenchWhat {
         #[arg(long)]
         by_rule: bool,
     },
+    /// 年度考核：在当前数据库上为全部联户干部计算考核表（含全年评估）并计时
+    Assessment {
+        #[arg(long)]
+        year: Option<i32>,
+        /// 重复次数（取中位数）
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// 联户安排方案：在临时库中生成一个镇（户数、干部数可调），计时读取、生成和确认
     Assign {
         #[arg(long, default_value_t = 10_000)]
@@ -493,6 +501,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .await?;
                     crate::bench::compliance(&db, &policy, year, runs, by_rule).await?;
                 }
+                BenchWhat::Assessment { year, runs } => {
+                    let db = crate::store::connect(&config.database_url).await?;
+                    crate::store::migrate(&db).await?;
+                    let year =
+                        year.unwrap_or_else(|| chrono::Datelike::year(&crate::web::view::today()));
+                    let policy = crate::store::rules::policy_in_force(
+                        &db,
+                        config.policy()?,
+                        crate::time::today(),
+                    )
+                    .await?;
+                    crate::bench::assessment(&db, &policy, year, runs).await?;
+                }
                 BenchWhat::Assign { households, cadres } => {
                     let dir = tempfile::tempdir()?;
                     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -586,6 +607,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 // The year's survey, spot checks and assessment, as far as the day allows.
                 demo::survey_and_assess(&db, &policy, today).await?;
+                // The county's and the towns' major decisions, with their consultations.
+                demo::decisions(&db, today).await?;
             }
             let accounts = demo::create_accounts(&db).await?;
             println!("\n演示账号（密码均为 {}，仅供演示）：", demo::DEMO_PASSWORD);

@@ -274,6 +274,16 @@ pub fn work_for_the_rules(policy: &Policy, w: &World) -> Vec<Vec<String>> {
         }
         m
     });
+    // A representatives' working group's members (工作小组成员).
+    let mut members_of: HashMap<&str, Vec<&str>> = HashMap::new();
+    for l in w.links {
+        if LinkKind::parse(&l[3]) == Ok(LinkKind::GroupMembership) && !l[1].is_empty() {
+            members_of
+                .entry(l[4].as_str())
+                .or_default()
+                .push(l[1].as_str());
+        }
+    }
     let mut of_unit: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut of_region: HashMap<&str, Vec<&str>> = HashMap::new();
     for p in w.people {
@@ -348,18 +358,19 @@ pub fn work_for_the_rules(policy: &Policy, w: &World) -> Vec<Vec<String>> {
             }
         } else if !who.unit_kinds.is_empty() || !who.unit_tags.is_empty() {
             for u in w.units {
-                let kind_ok = who.unit_kinds.is_empty()
-                    || UnitKind::parse(&u[2]).is_ok_and(|k| who.unit_kinds.contains(&k));
-                let tag_ok = who.unit_tags.is_empty()
-                    || u[5]
-                        .split('、')
-                        .any(|t| UnitTag::parse(t).is_ok_and(|t| who.unit_tags.contains(&t)));
-                if !(kind_ok && tag_ok) {
+                // As the engine binds them: a unit of one of the kinds or with one of the tags.
+                let kind_ok = UnitKind::parse(&u[2]).is_ok_and(|k| who.unit_kinds.contains(&k));
+                let tag_ok = u[5]
+                    .split('、')
+                    .any(|t| UnitTag::parse(t).is_ok_and(|t| who.unit_tags.contains(&t)));
+                if !(kind_ok || tag_ok) {
                     continue;
                 }
-                // A team or group has no staff of its own: its members live in its region.
+                // A team or group has no staff of its own: its linked members do its work, or
+                // else the people of its region.
                 let Some(people) = of_unit
                     .get(u[0].as_str())
+                    .or_else(|| members_of.get(u[0].as_str()))
                     .or_else(|| of_region.get(u[3].as_str()))
                     .or(Some(&leaders))
                     .filter(|p| !p.is_empty())

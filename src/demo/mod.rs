@@ -5,11 +5,13 @@
 //! files and imported through the one import path.
 
 mod cards;
+mod decisions;
 mod diligence;
 mod follow_up;
 mod survey;
 
 pub use cards::hand_out as hand_out_cards;
+pub use decisions::run as decisions;
 pub use follow_up::follow_up;
 pub use survey::run as survey_and_assess;
 
@@ -158,14 +160,14 @@ const PLACE_B: &[&str] = &[
     "峰", "塘", "岗",
 ];
 const DEPARTMENTS: &[(&str, &str)] = &[
-    ("县委组织部", ""),
+    ("县委组织部", "党代表联络机构"),
     ("县委宣传部", ""),
     ("县委统战部", ""),
     ("县委政法委", ""),
     ("县发展和改革局", ""),
     ("县教育局", "窗口服务"),
     ("县公安局", "执法管理、窗口服务、信访任务重"),
-    ("县民政局", "窗口服务"),
+    ("县民政局", "窗口服务、民政部门"),
     ("县司法局", "执法管理"),
     ("县财政局", ""),
     ("县人力资源和社会保障局", "窗口服务"),
@@ -188,7 +190,7 @@ const DEPARTMENTS: &[(&str, &str)] = &[
     ("县城市管理局", "执法管理"),
     ("县行政服务中心", "窗口服务"),
     ("县林业局", "执法管理"),
-    ("县总工会", ""),
+    ("县总工会", "工会"),
     ("团县委", ""),
     ("县妇联", ""),
     ("县税务局", "窗口服务"),
@@ -382,7 +384,7 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             let phone = format!("0598-73{:05}", 10_000 + i * 37);
             // Law-enforcement and window units print a 连心卡 (LXK-1): their desk phone,
             // what they serve and who answers for it.
-            let card = !tags.is_empty() && !tags.starts_with("信访");
+            let card = tags.contains("执法管理") || tags.contains("窗口服务");
             let desk = format!("0598-74{:05}", 10_000 + i * 41);
             let head = g.name();
             units.push(row(&[
@@ -446,6 +448,18 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             "",
             &format!("0598-76{:05}", 100 + i),
         ]));
+        // The town's (street's) party-building office (DDB-2) sits inside its government.
+        {
+            units.push(row(&[
+                &format!("O{code}"),
+                &format!("{region_name}党建办"),
+                "其他",
+                code,
+                &format!("T{code}"),
+                "党建办",
+                "",
+            ]));
+        }
         units.push(row(&[
             &format!("R{code}"),
             &format!("{region_name}党代表工作小组"),
@@ -693,15 +707,21 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             section_cadres.push(id.clone());
             liaison[ti].push(id);
         }
-        for _ in 0..shape.villages_per_town / 2 {
+        for k in 0..shape.villages_per_town / 2 {
             let id = g.id_number(1980, 1998);
             let (phone, name) = (g.phone(), g.name());
+            // A town's (street's) first cadre works in its party-building office.
+            let (unit, post) = if k == 0 {
+                (format!("O{code}"), "党建办干部")
+            } else {
+                (format!("T{code}"), "干部")
+            };
             people.push(row(&[
                 &id,
                 &name,
                 &phone,
-                &format!("T{code}"),
-                "干部",
+                &unit,
+                post,
                 "包村干部、党员、志愿者",
                 code,
                 "",
@@ -713,6 +733,7 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
         }
     }
     let mut village_members: Vec<Vec<String>> = Vec::new();
+    let mut convened = std::collections::HashSet::new();
     for v in villages.iter_mut() {
         let unit = format!("V{}", v.code);
         let branch = format!("B{}", v.code);
@@ -749,10 +770,16 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             v.cadres.push(id);
         }
         let mut pms = Vec::new();
+        // The town's representatives' working group: its villages' representatives are its
+        // members, and the first village's county representative convenes it (DDB-1) — except
+        // in the last town, whose group has not yet chosen one.
+        let group = format!("R{}", towns[v.town].0);
+        let convenes = convened.insert(v.town) && v.town + 1 < towns.len();
         for k in 0..shape.members_per_village {
             let id = g.id_number(1945, 2000);
             let (phone, name) = (g.phone(), g.name());
             let roles = match k {
+                0 if convenes => "党员、县党代表、党代表工作小组召集人",
                 0 => "党员、县党代表",
                 1 | 2 => "党员、镇党代表",
                 _ if k % 3 == 0 => "党员、志愿者",
@@ -761,6 +788,9 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             people.push(row(&[
                 &id, &name, &phone, &unit, "", roles, &v.code, "", "", "", &branch,
             ]));
+            if k < 3 {
+                links.push(row(&[&ys, &id, "", "工作小组成员", &group, "", ""]));
+            }
             pms.push(id);
         }
         village_members.push(pms);

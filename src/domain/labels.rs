@@ -85,6 +85,10 @@ labelled!(UnitTag, "单位标签" {
     LawEnforcement = "law_enforcement", "执法管理";
     WindowService = "window_service", "窗口服务";
     HeavyPetition = "heavy_petition", "信访任务重";
+    CivilAffairs = "civil_affairs", "民政部门";
+    TradeUnion = "trade_union", "工会";
+    RepresentativeLiaison = "representative_liaison", "党代表联络机构";
+    PartyBuildingOffice = "party_building_office", "党建办";
 });
 
 labelled!(Role, "角色" {
@@ -105,6 +109,7 @@ labelled!(Role, "角色" {
     BranchSecretary = "branch_secretary", "党支部书记";
     CountyRepresentative = "county_representative", "县党代表";
     TownRepresentative = "town_representative", "镇党代表";
+    Convener = "convener", "党代表工作小组召集人" | "召集人";
     Volunteer = "volunteer", "志愿者";
 });
 
@@ -169,6 +174,7 @@ labelled!(LinkKind, "关系类型" {
     CommunityRegistration = "community_registration", "社区报到";
     ServicePost = "service_post", "服务岗位";
     GrassrootsPosting = "grassroots_posting", "下基层锻炼";
+    GroupMembership = "group_membership", "工作小组成员";
 });
 
 /// What kind of object a link's target code names.
@@ -207,7 +213,9 @@ impl LinkKind {
             | VillageLiaison
             | VillageStationing
             | CommunityRegistration => &[T::Region],
-            ContactEnterprise | ContactKeyProject | ContactGrassrootsUnit => &[T::Unit],
+            ContactEnterprise | ContactKeyProject | ContactGrassrootsUnit | GroupMembership => {
+                &[T::Unit]
+            }
             ContactPoorHousehold
             | ContactOrdinaryHousehold
             | HouseholdLink
@@ -329,4 +337,12 @@ labelled!(
     Stabilise = "stabilise", "包稳控";
     Aid = "aid", "包救助";
     Law = "law", "包依法处理";
+});
+
+labelled!(
+    /// 三问决策的三个环节
+    DecisionStage, "决策环节" {
+    Before = "before", "事前问需" | "问需";
+    During = "during", "事中问计" | "问计";
+    After = "after", "事后问效" | "问效";
 });

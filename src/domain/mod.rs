@@ -6,6 +6,7 @@ pub mod assessment;
 pub mod books;
 pub mod calendar;
 pub mod cards;
+pub mod decision;
 pub mod formats;
 pub mod ids;
 pub mod integrity;

@@ -509,3 +509,31 @@ entity!(calendar_feed, "calendar_feed" {
     pub secret: String,
     pub created_at: DateTimeUtc,
 });
+
+entity!(decision, "decision" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub unit_code: String,
+    pub title: String,
+    pub decided_on: Date,
+    pub completed_on: Option<Date>,
+    #[serde(skip)]
+    pub client_key: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+});
+
+entity!(decision_consultation, "decision_consultation" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub decision_id: i32,
+    pub stage: String,
+    pub held_on: Date,
+    pub asked: String,
+    pub said: String,
+    pub changed: String,
+    #[serde(skip)]
+    pub client_key: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTimeUtc,
+});

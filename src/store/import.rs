@@ -6,7 +6,7 @@
 use super::entities::*;
 use super::history::{self, Change};
 use crate::domain::formats::*;
-use crate::domain::labels::{RegionLevel, TargetKind, join_codes};
+use crate::domain::labels::{LinkKind, RegionLevel, TargetKind, UnitKind, join_codes};
 use crate::domain::text::name_keys;
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -306,6 +306,13 @@ async fn run(
         .map(String::as_str)
         .chain(b.units.iter().map(|(_, r)| r.code.as_str()))
         .collect();
+    // Each unit's kind as it will be after this import (a file's row wins over the stored one).
+    let unit_kind: HashMap<&str, Option<UnitKind>> = known
+        .units
+        .iter()
+        .map(|(c, m)| (c.as_str(), UnitKind::from_code(&m.kind)))
+        .chain(b.units.iter().map(|(_, r)| (r.code.as_str(), Some(r.kind))))
+        .collect();
     for (o, r) in &b.units {
         if region_missing(r.region_code.as_str()) {
             errors.push(o.error("所属区划", r.region_code.as_str(), "区划不存在"));
@@ -441,6 +448,24 @@ async fn run(
                 errors.push(o.error("单位代码", u.as_str(), "单位不存在"))
             }
             _ => {}
+        }
+        if r.kind == LinkKind::GroupMembership {
+            if matches!(r.linker, Linker::Unit(_)) {
+                errors.push(o.error(
+                    "干部身份证号",
+                    "",
+                    "工作小组成员须填党代表的身份证号，不能填单位代码",
+                ));
+            }
+            if let Some(k) = unit_kind.get(r.target_code.as_str())
+                && *k != Some(UnitKind::RepresentativeGroup)
+            {
+                errors.push(o.error(
+                    "对象代码",
+                    &r.target_code,
+                    "工作小组成员的对象应为类型是“党代表工作小组”的单位",
+                ));
+            }
         }
         let kinds = r.kind.target_kinds();
         if !kinds.iter().any(|k| target_exists(*k, &r.target_code)) {

@@ -22,6 +22,7 @@ pub mod backup;
 pub mod books;
 pub mod bulk;
 pub mod cards;
+pub mod decisions;
 pub mod entities;
 pub mod history;
 pub mod import;

@@ -467,6 +467,11 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
         spot_rounds: crate::store::spot_checks::facts(db, year).await?,
         assessments: crate::store::assessment::facts(db, year).await?,
         slots: crate::store::rota::facts(db, year).await?,
+        decisions: if only.is_some() {
+            vec![]
+        } else {
+            crate::store::decisions::facts(db, year).await?
+        },
         earlier,
         only_person: only,
         items,

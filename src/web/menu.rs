@@ -79,6 +79,7 @@ pub fn entries(c: &Caller) -> Vec<Entry> {
         add("/spot-checks", "抽查");
         add("/assessment", "考核");
         add("/rotas", "排班");
+        add("/decisions", "三问决策");
     }
     if c.can(Capability::Import) || c.can(Capability::Export) {
         add("/import", "导入导出");

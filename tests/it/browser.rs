@@ -1207,3 +1207,52 @@ async fn a_town_plans_its_reception_rota_and_residents_read_it_on_a_phone() {
     r.wait_text("没有这个地方的排班表").await;
     r.done().await;
 }
+
+#[tokio::test]
+async fn a_town_office_records_a_decision_and_its_consultations_on_a_phone() {
+    let (app, _) = county().await;
+    let b = Browser::open(&app).await;
+    b.login("zhenban").await;
+    assert!(b.menu().await.iter().any(|m| m == "三问决策"));
+    b.go("/decisions?year=2026").await;
+    b.wait_text("登记一项重大决策").await;
+    b.fill("input[name=title]", "甲镇集镇污水管网改造").await;
+    b.js("document.querySelector('input[name=decided_on]').value = '2026-04-08'")
+        .await;
+    b.click_text("登记决策").await;
+    let t = b.wait_text("甲镇集镇污水管网改造").await;
+    assert!(
+        t.contains("甲镇党委政府") && t.contains("实施中") && t.contains("事前问需"),
+        "{t}"
+    );
+    // The consultation before: who was asked, what they said, what changed.
+    b.js("document.querySelector('details').open = true").await;
+    b.click("input[name=stage][value=before]").await;
+    b.js("document.querySelector('input[name=held_on]').value = '2026-03-20'")
+        .await;
+    b.fill("input[name=asked]", "集镇居民和商户代表40人").await;
+    b.fill("textarea[name=said]", "希望先改主街").await;
+    b.fill("textarea[name=changed]", "主街段提前到第一期").await;
+    b.click_text("保存征询记录").await;
+    let t = b.wait_text("希望先改主街").await;
+    assert!(
+        t.contains("尚缺：事中问计事后问效")
+            || (t.contains("事中问计") && !t.contains("三次征询都已登记")),
+        "{t}"
+    );
+    b.check("decisions").await;
+    b.done().await;
+
+    // The next person: the organisation department sees the town's decision and what it lacks.
+    let o = Browser::open(&app).await;
+    o.login("zuzhibu").await;
+    o.go("/decisions?year=2026").await;
+    let t = o.wait_text("甲镇集镇污水管网改造").await;
+    assert!(t.contains("集镇居民和商户代表40人"), "{t}");
+    o.done().await;
+    // A cadre has no such page.
+    let c = Browser::open(&app).await;
+    c.login("ganbu").await;
+    assert!(!c.menu().await.iter().any(|m| m == "三问决策"));
+    c.done().await;
+}

@@ -154,6 +154,18 @@ pub struct SpotRoundFact {
     pub checks: Vec<(NaiveDate, String)>,
 }
 
+/// A major decision as the rules read it (DY-7): its body, its days and the days of its three
+/// consultations.
+#[derive(Clone, Debug)]
+pub struct DecisionFact {
+    pub id: i32,
+    pub unit: String,
+    pub title: String,
+    pub decided_on: NaiveDate,
+    pub completed_on: Option<NaiveDate>,
+    pub held: Vec<(crate::domain::labels::DecisionStage, NaiveDate)>,
+}
+
 /// An issued assessment as the rules read it (PJ-4): the day, and per cadre the parts it
 /// could count.
 #[derive(Clone, Debug)]
@@ -188,6 +200,8 @@ pub struct Facts {
     pub assessments: Vec<AssessmentFact>,
     /// Planned rota slots of the year.
     pub slots: Vec<SlotFact>,
+    /// Major decisions of the year (DY-7).
+    pub decisions: Vec<DecisionFact>,
     /// Records before the year by people with a term of office, back to its start.
     pub earlier: Vec<EarlierVisit>,
     pub calendar: crate::domain::calendar::Calendar,

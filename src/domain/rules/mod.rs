@@ -383,7 +383,7 @@ min = {min}
                 .filter(|o| o.status == Status::Met)
                 .collect();
             assert!(met.is_empty(), "{met:?}");
-            assert!(r.unmeasured.iter().any(|u| u.rule == "DY-7"));
+            assert!(r.unmeasured.iter().any(|u| u.rule == "BF-7"));
         }
     }
 

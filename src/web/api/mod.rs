@@ -2,6 +2,7 @@
 
 pub mod cards;
 pub mod compliance;
+pub mod decisions;
 pub mod exchange;
 pub mod ledger;
 pub mod registry;
@@ -60,7 +61,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(work::router())
             .merge(ledger::router())
             .merge(compliance::router())
-            .merge(cards::router()),
+            .merge(cards::router())
+            .merge(decisions::router()),
     )
 }
 

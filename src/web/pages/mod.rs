@@ -5,6 +5,7 @@ pub mod assessment;
 pub mod books;
 pub mod cards;
 pub mod compliance;
+pub mod decision;
 pub mod exchange;
 pub mod integrity;
 pub mod ledger;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(survey::router())
         .merge(assessment::router())
         .merge(rota::router())
+        .merge(decision::router())
         .merge(compliance::router())
         .merge(ledger::router()).layer(
         tower_http::set_header::SetResponseHeaderLayer::if_not_present(

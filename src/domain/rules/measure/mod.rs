@@ -16,6 +16,7 @@ pub mod contact_points;
 pub mod count;
 pub mod covers;
 pub mod days;
+pub mod decisions;
 pub mod distinct_contacts;
 pub mod distinct_targets;
 pub mod hours;
@@ -23,6 +24,7 @@ pub mod household_coverage;
 pub mod household_forms;
 pub mod items;
 pub mod links;
+pub mod members;
 pub mod on_dates;
 pub mod postings;
 pub mod survey;
@@ -135,6 +137,10 @@ measures! {
     SpotChecked(survey::SpotChecked) = "spot_checked",
     /// The cadre's scorecard in an issued assessment, with the named parts (PJ-4).
     Assessed(survey::Assessed) = "assessed",
+    /// Members of a body holding a role (DDB-1's convener).
+    Members(members::Members) = "members",
+    /// Each major decision with its three consultations (DY-7).
+    Decisions(decisions::Decisions) = "decisions",
 }
 
 /// Activity kinds as a sentence says them: 入户走访或电话联系.
