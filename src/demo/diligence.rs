@@ -460,7 +460,15 @@ fn work(
     out: &mut Out,
 ) {
     let n = ps.len();
-    let place = s.target();
+    // Records counted only at the subject's linked places are made there.
+    let at_links = matches!(
+        rule.measure,
+        Measure::Count(measure::count::Count { at_links: true, .. })
+    );
+    let place = match targets.first() {
+        Some(t) if at_links => [t.clone()],
+        _ => s.target(),
+    };
     let mut k_i = 0usize;
     let mut next = || {
         k_i += 1;

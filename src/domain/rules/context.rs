@@ -256,6 +256,22 @@ impl<'a> Context<'a> {
         targets
     }
 
+    /// Whether a record's target `x` is the place `t` or lies under it (a village of a town,
+    /// a household of a village).
+    pub fn lies_at(&self, x: &str, t: &str) -> bool {
+        if x == t {
+            return true;
+        }
+        let mark = format!("/{t}/");
+        let ix = self.index;
+        let region = ix.regions.get(x).or_else(|| {
+            ix.village_of_household
+                .get(x)
+                .and_then(|v| ix.regions.get(v))
+        });
+        region.is_some_and(|r| r.path.contains(&mark))
+    }
+
     /// Villages and communities under a region path mark (`/town/`).
     pub fn villages_under(&self, mark: &str) -> impl Iterator<Item = &'a RegionFact> {
         self.facts.regions.iter().filter(move |r| {

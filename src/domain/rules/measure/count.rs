@@ -16,13 +16,20 @@ pub struct Count {
     pub max: Option<u32>,
     #[serde(default)]
     pub by: CountedBy,
+    /// Only records at one of the subject's linked targets (of the rule's `who.link_kinds`) or
+    /// at a place under one (LXD-5: stationed research at the contact point).
+    #[serde(default)]
+    pub at_links: bool,
 }
 
 impl Judge for Count {
-    const KEYS: &'static [&'static str] = &["activity_kinds", "min", "max", "by"];
+    const KEYS: &'static [&'static str] = &["activity_kinds", "min", "max", "by", "at_links"];
 
-    fn check(&self, _: &Rule, _: &Policy) -> Vec<String> {
+    fn check(&self, rule: &Rule, _: &Policy) -> Vec<String> {
         let mut errors = need_kinds(&self.activity_kinds);
+        if self.at_links && rule.who.link_kinds.is_empty() {
+            errors.push("at_links 须与 who.link_kinds 同用（在哪些联系对象处）".into());
+        }
         if self.max.is_some_and(|m| m < self.min) {
             errors.push("max 小于 min，自相矛盾".into());
         }
@@ -39,7 +46,15 @@ impl Judge for Count {
     fn judge(&self, rule: &Rule, cx: &Context, rows: &mut Rows) {
         let kinds = &self.activity_kinds;
         for s in cx.subjects(rule) {
-            let recs = cx.records(&s, self.by, kinds);
+            let mut recs = cx.records(&s, self.by, kinds);
+            if self.at_links {
+                let at = cx.linked_targets(&s, &rule.who.link_kinds);
+                recs.retain(|a| {
+                    a.targets
+                        .iter()
+                        .any(|x| at.iter().any(|t| cx.lies_at(x, t)))
+                });
+            }
             for p in &cx.periods {
                 let n = recs.iter().filter(|a| in_period(a, p)).count() as f64;
                 let detail = match self.max {
@@ -142,5 +157,41 @@ mod tests {
                 "{id}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod at_links {
+    use crate::domain::rules::testing::*;
+
+    #[test]
+    fn stationed_research_counts_at_the_contact_point_or_a_place_under_it_only() {
+        // LXD-5: leader 1's contact point is the town T0; V1 is a village of T0, V2 of T9.
+        let p = Policy::parse(DEFAULT).unwrap();
+        let rule = p.rule("LXD-5").unwrap().clone();
+        let at = |target: &str| {
+            let mut f = subject_facts(&rule);
+            f.regions = ["T0", "V1", "T9", "V2"]
+                .iter()
+                .zip(["/C/T0/", "/C/T0/V1/", "/C/T9/", "/C/T9/V2/"])
+                .map(|(c, path)| RegionFact {
+                    code: c.to_string(),
+                    name: c.to_string(),
+                    level: None,
+                    path: path.into(),
+                })
+                .collect();
+            f.activities.push(record(
+                ActivityKind::StationedResearch,
+                d("2026-05-06"),
+                3,
+                target,
+            ));
+            status_of(&f, "LXD-5", "2026", "2026-12-31").0
+        };
+        assert_eq!(at("T0"), Status::Met);
+        assert_eq!(at("V1"), Status::Met);
+        assert_eq!(at("V2"), Status::Unmet, "stationed research elsewhere");
+        assert_eq!(at("T9"), Status::Unmet);
     }
 }

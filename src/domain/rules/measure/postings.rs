@@ -3,7 +3,7 @@
 //! (DJC-1), the report at its end (DJC-2), the organisation department’s assessment (DJC-3).
 
 use super::Judge;
-use crate::domain::labels::LinkKind;
+use crate::domain::labels::{LinkKind, RegionLevel};
 use crate::domain::policy::{Policy, Rule};
 use crate::domain::rules::context::{Context, Found, Rows};
 use crate::domain::rules::period::Period;
@@ -70,7 +70,16 @@ impl Judge for Postings {
                 };
                 let (st, actual, required, detail) = match self.check {
                     PostingCheck::Length => {
-                        let line = l.front_line.as_deref().unwrap_or("");
+                        // A posting to a village or community is itself the rural front line
+                        // (entering another line stays possible).
+                        let rural = cx.index.regions.get(l.target.as_str()).is_some_and(|r| {
+                            matches!(r.level, Some(RegionLevel::Village | RegionLevel::Community))
+                        });
+                        let line = match l.front_line.as_deref() {
+                            Some(f) if !f.is_empty() => f,
+                            _ if rural => "农村",
+                            _ => "",
+                        };
                         let fronts = &self.front_lines;
                         let on_line = fronts.is_empty() || fronts.iter().any(|f| f == line);
                         let mut missing = Vec::new();
@@ -168,6 +177,24 @@ mod tests {
         let r = evaluate(&p, &f, 2026, d("2026-12-31"));
         let row = r.results.iter().find(|o| o.rule == "DJC-1").unwrap();
         assert_eq!(row.detail, "未登记锻炼一线");
+        // A posting to a village is itself the rural front line; to a town it is not.
+        for (level, met) in [
+            (RegionLevel::Village, Status::Met),
+            (RegionLevel::Town, Status::Unmet),
+        ] {
+            let mut f = facts(posting("2026-03-01", "2026-06-30", None));
+            f.regions.push(RegionFact {
+                code: "V1".into(),
+                name: "一村".into(),
+                level: Some(level),
+                path: "/C/T1/V1/".into(),
+            });
+            assert_eq!(
+                status_of(&f, "DJC-1", "2026", "2026-12-31").0,
+                met,
+                "{level:?}"
+            );
+        }
         // DJC-2 and DJC-3: pending until the posting ends, then the report and the
         // assessment are owed.
         let mut l = posting("2026-03-01", "2026-05-29", Some("信访"));

@@ -115,8 +115,16 @@ impl Judge for VisitsPerTarget {
                                 open.push(season.zh());
                             }
                         }
+                        // A missed time cannot be made up, but the row stays pending (and
+                        // unreachable) until its period ends (FORMATS.md).
+                        let ended = p.end <= cx.as_of;
                         let (st, detail) = if !missed.is_empty() {
-                            (Status::Unmet, format!("{}未走访", missed.join("、")))
+                            let st = if ended {
+                                Status::Unmet
+                            } else {
+                                Status::Pending
+                            };
+                            (st, format!("{}未走访", missed.join("、")))
                         } else if !open.is_empty() {
                             (Status::Pending, format!("还需在{}走访", open.join("、")))
                         } else {
@@ -128,7 +136,12 @@ impl Judge for VisitsPerTarget {
                             required: self.seasons.len() as f64,
                             detail,
                         };
-                        rows.decided(&s, p, found, st);
+                        if let Some(row) = rows.decided(&s, p, found, st)
+                            && st == Status::Pending
+                            && !missed.is_empty()
+                        {
+                            row.reachable = Some(false);
+                        }
                     }
                 }
                 continue;
@@ -268,6 +281,17 @@ mod tests {
             status_of(&f("2026-03-04"), "BF-2", "2026", "2026-02-10").0,
             Status::Pending
         );
+        // In June the window has passed: pending until the year ends, and no longer reachable;
+        // in February it still is.
+        let reach = |as_of: &str| {
+            let p = Policy::parse(DEFAULT).unwrap();
+            let r = evaluate(&p, &f("2026-03-04"), 2026, d(as_of));
+            let o = r.results.iter().find(|o| o.rule == "BF-2").unwrap();
+            (o.status, o.reachable)
+        };
+        assert_eq!(reach("2026-06-30"), (Status::Pending, Some(false)));
+        assert_eq!(reach("2026-02-10"), (Status::Pending, None));
+        assert_eq!(reach("2026-12-31"), (Status::Unmet, None));
         // BF-4: a county department's veteran-benefit household, visited by the department's
         // people at each of the four times; the 1 August visit is the last day of its window.
         let unit = |days: &[&str]| Facts {
