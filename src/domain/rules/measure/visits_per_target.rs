@@ -26,6 +26,9 @@ pub struct VisitsPerTarget {
     pub seasons: Vec<Season>,
     #[serde(default)]
     pub people_of_target: bool,
+    /// Distinct days at the target as well (LXD-11: four visits and four days).
+    #[serde(default)]
+    pub min_days: u32,
 }
 
 impl Judge for VisitsPerTarget {
@@ -35,6 +38,7 @@ impl Judge for VisitsPerTarget {
         "each_half",
         "seasons",
         "people_of_target",
+        "min_days",
     ];
 
     fn check(&self, rule: &Rule, _: &Policy) -> Vec<String> {
@@ -165,7 +169,27 @@ impl Judge for VisitsPerTarget {
                         // Enough visits, but not spread over both halves.
                         st_actual = min - 1.0;
                     }
-                    let detail = if h1_missed {
+                    let days = if self.min_days > 0 {
+                        let mut seen = std::collections::BTreeSet::new();
+                        for a in &mine {
+                            let mut d = a.start.max(p.start);
+                            while d <= a.end.min(p.end).min(cx.as_of) {
+                                seen.insert(d);
+                                d = d.succ_opt().unwrap_or(d + chrono::Duration::days(1));
+                            }
+                        }
+                        seen.len() as u32
+                    } else {
+                        0
+                    };
+                    let days_short = days < self.min_days;
+                    if days_short && st_actual >= min {
+                        // Enough visits, but not enough days there.
+                        st_actual = min - 1.0;
+                    }
+                    let detail = if days_short && n >= min {
+                        format!("到联系点{days}天，还需{}天", self.min_days - days)
+                    } else if h1_missed {
                         "上半年未走访".to_string()
                     } else if second < self.each_half && cx.as_of >= h2 {
                         format!("下半年还需走访{}次", self.each_half - second)
@@ -420,5 +444,40 @@ mod tests {
             };
             assert_eq!(judge(id, &visits), (Status::Met, Status::Unmet), "{id}");
         }
+    }
+}
+
+#[cfg(test)]
+mod days_there {
+    use crate::domain::rules::testing::*;
+
+    #[test]
+    fn four_visits_need_four_days_there_as_well() {
+        // LXD-11: four visits to the contact unit T0 on four days is met; four visits on three
+        // days (two the same day) is one day short.
+        let p = Policy::parse(DEFAULT).unwrap();
+        let rule = p.rule("LXD-11").unwrap().clone();
+        let with = |days: &[&str]| {
+            let mut f = subject_facts(&rule);
+            for day in days {
+                f.activities
+                    .push(record(ActivityKind::FieldVisit, d(day), 1, "T0"));
+            }
+            let r = evaluate(&p, &f, 2026, d("2026-12-31"));
+            let o = r
+                .results
+                .iter()
+                .find(|o| o.rule == "LXD-11")
+                .unwrap()
+                .clone();
+            (o.status, o.detail)
+        };
+        assert_eq!(
+            with(&["2026-03-02", "2026-05-06", "2026-08-11", "2026-11-03"]).0,
+            Status::Met
+        );
+        let (st, detail) = with(&["2026-03-02", "2026-03-02", "2026-08-11", "2026-11-03"]);
+        assert_eq!(st, Status::Unmet);
+        assert_eq!(detail, "到联系点3天，还需1天");
     }
 }
