@@ -454,7 +454,7 @@ impl<'p> InForce<'p> {
 
 /// The periods the engine judges over.
 /// A posting's rows carry the year they are judged in (the posting itself is the target).
-pub const PERIODS: &[&str] = &["year", "half", "quarter", "month", "week", "posting"];
+pub const PERIODS: &[&str] = &["year", "half", "quarter", "month", "week", "day", "posting"];
 
 const RULE_KEYS: &[&str] = &["id", "name", "text", "who", "period", "severity", "measure"];
 

@@ -70,7 +70,7 @@ async fn the_compliance_report_follows_the_formats_contract() {
         .map(|u| u["rule"].as_str().unwrap())
         .collect();
     assert!(
-        unmeasured.contains(&"DY-7") && unmeasured.contains(&"DDB-1"),
+        unmeasured.contains(&"BF-7") && unmeasured.contains(&"DDB-5"),
         "{unmeasured:?}"
     );
     assert!(!unmeasured.contains(&"XF-10"), "measured per petition now");
@@ -238,9 +238,14 @@ async fn the_overview_and_the_person_page_show_where_everyone_stands() {
         "{none}"
     );
     let waits = app
+        .get_text("/compliance/rule/BF-7?year=2026&as_of=2026-12-31")
+        .await;
+    assert!(waits.contains("暂不计算：服务项目登记尚未建设"), "{waits}");
+    // DY-7 is measured per decision: a county with no decision recorded has nothing to judge.
+    let decisions = app
         .get_text("/compliance/rule/DY-7?year=2026&as_of=2026-12-31")
         .await;
-    assert!(waits.contains("暂不计算：决策记录模块尚未建设"), "{waits}");
+    assert!(decisions.contains("本期没有需要评估的对象"), "{decisions}");
     let zhang = app.get_json("/api/v1/people?q=zs").await["items"][0]["id"]
         .as_i64()
         .unwrap();

@@ -73,6 +73,21 @@ pub fn periods(kind: &str, year: i32, as_of: NaiveDate) -> Vec<Period> {
             }
             out
         }
+        "day" => {
+            // Every day of the year (XF-4); with a date set of working days, the measure keeps
+            // only those (XF-5).
+            let mut out = Vec::new();
+            let mut d = ymd(year, 1, 1);
+            while d <= ymd(year, 12, 31).min(as_of) {
+                out.push(Period {
+                    label: d.format("%Y-%m-%d").to_string(),
+                    start: d,
+                    end: d,
+                });
+                d += Duration::days(1);
+            }
+            out
+        }
         _ => vec![Period {
             label: year.to_string(),
             start: ymd(year, 1, 1),
@@ -111,6 +126,13 @@ pub(crate) fn period_zh(p: &Period) -> String {
         l.replace("-Q", "年第") + "季度"
     } else if l.contains("-W") {
         l.replace("-W", "年第") + "周"
+    } else if l.len() == 10 {
+        format!(
+            "{}年{}月{}日",
+            &l[..4],
+            l[5..7].trim_start_matches('0'),
+            l[8..].trim_start_matches('0')
+        )
     } else if l.len() == 7 {
         format!("{}年{}月", &l[..4], l[5..].trim_start_matches('0'))
     } else {

@@ -343,7 +343,7 @@ pub fn resolve_year(
     Q { year, as_of }.resolve()
 }
 
-/// Rules judged per week or month: one row per subject (and target) for the pages, saying in
+/// Rules judged per day, week or month: one row per subject (and target) for the pages, saying in
 /// how many of its periods it was behind, so that a weekly rule is not a thousand person-weeks.
 /// The downloaded report keeps every period.
 pub fn fold_periods(policy: &crate::domain::policy::Policy, outcomes: &[&Outcome]) -> Vec<Outcome> {
@@ -354,6 +354,7 @@ pub fn fold_periods(policy: &crate::domain::policy::Policy, outcomes: &[&Outcome
         .filter_map(|r| match r.period.as_deref() {
             Some("week") => Some((r.id.as_str(), "周")),
             Some("month") => Some((r.id.as_str(), "个月")),
+            Some("day") => Some((r.id.as_str(), "天")),
             _ => None,
         })
         .collect();
@@ -575,6 +576,7 @@ fn period_end(label: &str) -> Option<NaiveDate> {
         Some(rest) if rest.starts_with("-W") => {
             NaiveDate::from_isoywd_opt(year, rest.get(2..)?.parse().ok()?, chrono::Weekday::Sun)
         }
+        Some(rest) if rest.len() == 6 => NaiveDate::parse_from_str(label, "%Y-%m-%d").ok(),
         Some(rest) => month_end(rest.get(1..)?.parse().ok()?),
         None => None,
     }

@@ -218,16 +218,35 @@ mod tests {
             }
             d0 += Duration::days(1);
         }
-        let (st, actual) = status_of(&f, "XF-5", "2026-10", "2026-11-20");
-        assert_eq!(st, Status::Unmet);
+        // A row per working day: none on the National Day holiday or a Sunday, met on the
+        // days kept, unmet on the 10th (a make-up working day, 调休).
         let out = evaluate(&Policy::parse(DEFAULT).unwrap(), &f, 2026, d("2026-11-20"));
-        let row = out
+        let of = |day: &str| {
+            out.results
+                .iter()
+                .find(|o| o.rule == "XF-5" && o.period == day)
+                .map(|o| (o.status, o.detail.clone()))
+        };
+        assert_eq!(of("2026-10-02"), None, "a holiday");
+        assert_eq!(of("2026-10-18"), None, "a Sunday");
+        assert_eq!(of("2026-10-12").map(|x| x.0), Some(Status::Met));
+        let (st, detail) = of("2026-10-10").unwrap();
+        assert_eq!(st, Status::Unmet);
+        assert!(detail.contains("10月10日"), "{detail}");
+        let working = out
             .results
             .iter()
-            .find(|o| o.rule == "XF-5" && o.period == "2026-10")
-            .unwrap();
-        assert_eq!(row.required, actual + 1.0);
-        assert!(row.detail.contains("10月10日"), "{}", row.detail);
+            .filter(|o| o.rule == "XF-5" && o.period.starts_with("2026-10"))
+            .count();
+        assert_eq!(
+            working,
+            cal.dates(
+                crate::domain::calendar::DateSet::WorkingDays,
+                d("2026-10-01"),
+                d("2026-10-31")
+            )
+            .len()
+        );
         f.activities.push(act(
             ActivityKind::Reception,
             "2026-10-10",
@@ -236,7 +255,7 @@ mod tests {
             &[],
         ));
         assert_eq!(
-            status_of(&f, "XF-5", "2026-10", "2026-11-20").0,
+            status_of(&f, "XF-5", "2026-10-10", "2026-11-20").0,
             Status::Met
         );
         assert!(out.notes.is_empty(), "2026 is a known year");
