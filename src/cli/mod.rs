@@ -608,7 +608,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 // The year's survey, spot checks and assessment, as far as the day allows.
                 demo::survey_and_assess(&db, &policy, today).await?;
                 // The county's and the towns' major decisions, with their consultations.
-                demo::decisions(&db, today).await?;
+                demo::decisions(&db, &policy, today).await?;
             }
             let accounts = demo::create_accounts(&db).await?;
             println!("\n演示账号（密码均为 {}，仅供演示）：", demo::DEMO_PASSWORD);

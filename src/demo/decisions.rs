@@ -30,7 +30,11 @@ type Plan = (
     )>,
 );
 
-pub async fn run(db: &DatabaseConnection, today: NaiveDate) -> anyhow::Result<()> {
+pub async fn run(
+    db: &DatabaseConnection,
+    policy: &crate::domain::policy::Policy,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
     use DecisionStage::*;
     let year = today.year();
     let day = |(m, d): (u32, u32)| NaiveDate::from_ymd_opt(year, m, d).unwrap_or(today);
@@ -143,7 +147,7 @@ pub async fn run(db: &DatabaseConnection, today: NaiveDate) -> anyhow::Result<()
             db,
             &vis,
             BY,
-            at(day(decided)),
+            decisions::At::of(policy, at(day(decided))),
             &NewDecision {
                 unit_code: code,
                 title,
@@ -162,7 +166,7 @@ pub async fn run(db: &DatabaseConnection, today: NaiveDate) -> anyhow::Result<()
                 db,
                 &vis,
                 BY,
-                at(day(on).max(d.decided_on)),
+                decisions::At::of(policy, at(day(on).max(d.decided_on))),
                 d.id,
                 &NewConsultation {
                     stage,

@@ -25,6 +25,29 @@ pub const BODIES: [UnitKind; 4] = [
     UnitKind::StreetOffice,
 ];
 
+/// When a write or a view happens, and the policy's window for the consultation after
+/// completion, so that a page says what is missing as the report judges it.
+#[derive(Clone, Copy, Debug)]
+pub struct At {
+    pub now: DateTime<Utc>,
+    pub after_days: u32,
+}
+
+impl At {
+    /// The window of the policy's DY-7 (any rule measured by `decisions`); 90 days without one.
+    pub fn of(policy: &crate::domain::policy::Policy, now: DateTime<Utc>) -> At {
+        let after_days = policy
+            .rules
+            .iter()
+            .find_map(|r| match &r.measure {
+                crate::domain::policy::Measure::Decisions(m) => Some(m.after_days),
+                _ => None,
+            })
+            .unwrap_or(90);
+        At { now, after_days }
+    }
+}
+
 const MAX_TITLE: usize = 200;
 const MAX_ASKED: usize = 500;
 const MAX_TEXT: usize = 2000;
@@ -140,7 +163,7 @@ pub async fn create(
     db: &sea_orm::DatabaseConnection,
     vis: &Visibility,
     actor: &str,
-    now: DateTime<Utc>,
+    at: At,
     d: &NewDecision,
 ) -> Result<DecisionView, StoreError> {
     let client_key = key(&d.client_key)?;
@@ -149,7 +172,7 @@ pub async fn create(
         .one(db)
         .await?
     {
-        let mut v = one(db, vis, m.id, now).await?;
+        let mut v = one(db, vis, m.id, at).await?;
         v.duplicate = true;
         return Ok(v);
     }
@@ -170,24 +193,13 @@ pub async fn create(
         completed_on: Set(d.completed_on),
         client_key: Set(client_key),
         created_by: Set(actor.to_string()),
-        created_at: Set(now),
+        created_at: Set(at.now),
     }
     .insert(&txn)
     .await?;
-    history::append(
-        &txn,
-        actor,
-        now,
-        vec![Change {
-            entity: "decision",
-            entity_key: m.id.to_string(),
-            action: "create",
-            changes: history::diff(None, &serde_json::to_value(&m).unwrap_or_default()),
-        }],
-    )
-    .await?;
+    remember(&txn, actor, at.now, m.id, "create", None, &m).await?;
     txn.commit().await?;
-    one(db, vis, m.id, now).await
+    one(db, vis, m.id, at).await
 }
 
 /// Enters (or corrects) the day the decision's carrying out was completed.
@@ -195,7 +207,7 @@ pub async fn complete(
     db: &sea_orm::DatabaseConnection,
     vis: &Visibility,
     actor: &str,
-    now: DateTime<Utc>,
+    at: At,
     id: i32,
     completed_on: NaiveDate,
 ) -> Result<DecisionView, StoreError> {
@@ -226,21 +238,10 @@ pub async fn complete(
         let mut a: decision::ActiveModel = m.into();
         a.completed_on = Set(Some(completed_on));
         let m = a.update(&txn).await?;
-        history::append(
-            &txn,
-            actor,
-            now,
-            vec![Change {
-                entity: "decision",
-                entity_key: id.to_string(),
-                action: "complete",
-                changes: history::diff(Some(&old), &serde_json::to_value(&m).unwrap_or_default()),
-            }],
-        )
-        .await?;
+        remember(&txn, actor, at.now, id, "complete", Some(&old), &m).await?;
         txn.commit().await?;
     }
-    one(db, vis, id, now).await
+    one(db, vis, id, at).await
 }
 
 /// Records one consultation of a decision, in its stage's window.
@@ -248,7 +249,7 @@ pub async fn consult(
     db: &sea_orm::DatabaseConnection,
     vis: &Visibility,
     actor: &str,
-    now: DateTime<Utc>,
+    at: At,
     id: i32,
     c: &NewConsultation,
 ) -> Result<DecisionView, StoreError> {
@@ -261,14 +262,14 @@ pub async fn consult(
         .await?
         .is_some()
     {
-        let mut v = one(db, vis, id, now).await?;
+        let mut v = one(db, vis, id, at).await?;
         v.duplicate = true;
         return Ok(v);
     }
     if let Some(e) = stage_window_error(c.stage, c.held_on, m.decided_on, m.completed_on) {
         return Err(StoreError::Invalid(format!("日期：{e}")));
     }
-    let today = crate::time::beijing_date(now);
+    let today = crate::time::beijing_date(at.now);
     if c.held_on > today {
         return Err(StoreError::Invalid(format!(
             "日期：{}还没有到，只能登记已经做过的征询",
@@ -289,24 +290,38 @@ pub async fn consult(
         changed: Set(changed),
         client_key: Set(client_key),
         recorded_by: Set(actor.to_string()),
-        recorded_at: Set(now),
+        recorded_at: Set(at.now),
     }
     .insert(&txn)
     .await?;
+    remember(&txn, actor, at.now, id, "consult", None, &row).await?;
+    txn.commit().await?;
+    one(db, vis, id, at).await
+}
+
+/// One step of a decision into the history, under the decision's number.
+async fn remember(
+    txn: &impl ConnectionTrait,
+    actor: &str,
+    now: DateTime<Utc>,
+    id: i32,
+    action: &'static str,
+    old: Option<&serde_json::Value>,
+    new: &impl Serialize,
+) -> Result<(), sea_orm::DbErr> {
+    let new = serde_json::to_value(new).unwrap_or_default();
     history::append(
-        &txn,
+        txn,
         actor,
         now,
         vec![Change {
             entity: "decision",
             entity_key: id.to_string(),
-            action: "consult",
-            changes: history::diff(None, &serde_json::to_value(&row).unwrap_or_default()),
+            action,
+            changes: history::diff(old, &new),
         }],
     )
-    .await?;
-    txn.commit().await?;
-    one(db, vis, id, now).await
+    .await
 }
 
 async fn find(db: &impl ConnectionTrait, id: i32) -> Result<decision::Model, StoreError> {
@@ -321,7 +336,7 @@ pub async fn one(
     db: &impl ConnectionTrait,
     vis: &Visibility,
     id: i32,
-    now: DateTime<Utc>,
+    at: At,
 ) -> Result<DecisionView, StoreError> {
     let m = find(db, id).await?;
     let u = body(db, vis, &m.unit_code).await.map_err(|e| match e {
@@ -334,14 +349,14 @@ pub async fn one(
         .order_by_asc(decision_consultation::Column::Id)
         .all(db)
         .await?;
-    Ok(view(m, u.name, cs, crate::time::beijing_date(now)))
+    Ok(view(m, u.name, cs, at))
 }
 
 fn view(
     m: decision::Model,
     unit_name: String,
     cs: Vec<decision_consultation::Model>,
-    today: NaiveDate,
+    at: At,
 ) -> DecisionView {
     let consultations: Vec<ConsultationView> = cs
         .into_iter()
@@ -360,9 +375,8 @@ fn view(
         })
         .collect();
     let held: Vec<DecisionStage> = consultations.iter().map(|c| c.stage).collect();
-    // The window after completion as the default policy sets it; the report judges with the
-    // county's own.
-    let st = standing(&held, m.decided_on, m.completed_on, 90, today);
+    let today = crate::time::beijing_date(at.now);
+    let st = standing(&held, m.decided_on, m.completed_on, at.after_days, today);
     DecisionView {
         id: m.id,
         unit_code: m.unit_code,
@@ -387,7 +401,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     vis: &Visibility,
     year: i32,
-    now: DateTime<Utc>,
+    at: At,
 ) -> Result<Vec<DecisionView>, StoreError> {
     let (from, to) = year_bounds(year);
     let ms = decision::Entity::find()
@@ -414,7 +428,6 @@ pub async fn list(
         .map(|u| (u.code, (u.name, u.region_code)))
         .collect();
     let paths = super::registry::region_paths(db).await?;
-    let today = crate::time::beijing_date(now);
     Ok(ms
         .into_iter()
         .filter_map(|m| {
@@ -422,7 +435,7 @@ pub async fn list(
             let path = paths.get(region).map(String::as_str).unwrap_or("");
             vis.covers_region(path).then(|| {
                 let c = cs.remove(&m.id).unwrap_or_default();
-                view(m, name.clone(), c, today)
+                view(m, name.clone(), c, at)
             })
         })
         .collect())

@@ -48,7 +48,9 @@ async fn list(
     if !(2000..=2100).contains(&year) {
         return Err(crate::error::AppError::BadRequest("year：应在2000到2100之间".into()).into());
     }
-    Ok(Json(store::list(&s.db, &vis, year, caller.now).await?))
+    Ok(Json(
+        store::list(&s.db, &vis, year, store::At::of(&s.policy(), caller.now)).await?,
+    ))
 }
 
 /// Records a major decision. The same `client_key` again answers with the decision already
@@ -61,7 +63,14 @@ async fn create(
     Json(d): Json<NewDecision>,
 ) -> Result<Json<DecisionView>, ApiError> {
     let vis = office(&caller)?;
-    let v = store::create(&s.db, &vis, &caller.display_name, caller.now, &d).await?;
+    let v = store::create(
+        &s.db,
+        &vis,
+        &caller.display_name,
+        store::At::of(&s.policy(), caller.now),
+        &d,
+    )
+    .await?;
     s.forget_reports().await;
     Ok(Json(v))
 }
@@ -74,7 +83,9 @@ async fn one(
     Path(id): Path<i32>,
 ) -> Result<Json<DecisionView>, ApiError> {
     let vis = office(&caller)?;
-    Ok(Json(store::one(&s.db, &vis, id, caller.now).await?))
+    Ok(Json(
+        store::one(&s.db, &vis, id, store::At::of(&s.policy(), caller.now)).await?,
+    ))
 }
 
 /// Records asking the people before (事前问需), during (事中问计) or after (事后问效), each in its
@@ -88,7 +99,15 @@ async fn consult(
     Json(c): Json<NewConsultation>,
 ) -> Result<Json<DecisionView>, ApiError> {
     let vis = office(&caller)?;
-    let v = store::consult(&s.db, &vis, &caller.display_name, caller.now, id, &c).await?;
+    let v = store::consult(
+        &s.db,
+        &vis,
+        &caller.display_name,
+        store::At::of(&s.policy(), caller.now),
+        id,
+        &c,
+    )
+    .await?;
     s.forget_reports().await;
     Ok(Json(v))
 }
@@ -112,7 +131,7 @@ async fn complete(
         &s.db,
         &vis,
         &caller.display_name,
-        caller.now,
+        store::At::of(&s.policy(), caller.now),
         id,
         c.completed_on,
     )

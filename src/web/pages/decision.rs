@@ -109,7 +109,7 @@ async fn page(
         year,
         this_year: crate::time::beijing_date(caller.now).year(),
         bodies: store::bodies(&s.db, &vis).await?,
-        decisions: store::list(&s.db, &vis, year, caller.now).await?,
+        decisions: store::list(&s.db, &vis, year, store::At::of(&s.policy(), caller.now)).await?,
         stages: DecisionStage::ALL,
         key: crate::store::access::new_secret()[..24].to_string(),
         refused,
@@ -169,7 +169,7 @@ async fn answer(
                     &s.db,
                     &caller.visibility_for(Capability::ManageLinks),
                     id,
-                    caller.now,
+                    store::At::of(&s.policy(), caller.now),
                 )
                 .await
                 .map(|v| v.decided_on.year())
@@ -205,7 +205,14 @@ async fn create(
             completed_on,
             client_key: f.client_key.clone(),
         };
-        store::create(&s.db, &vis, &caller.display_name, caller.now, &d).await
+        store::create(
+            &s.db,
+            &vis,
+            &caller.display_name,
+            store::At::of(&s.policy(), caller.now),
+            &d,
+        )
+        .await
     }
     .await;
     answer(&s, &caller, None, f, res).await
@@ -231,7 +238,15 @@ async fn consult(
             changed: f.changed.clone(),
             client_key: f.client_key.clone(),
         };
-        store::consult(&s.db, &vis, &caller.display_name, caller.now, id, &c).await
+        store::consult(
+            &s.db,
+            &vis,
+            &caller.display_name,
+            store::At::of(&s.policy(), caller.now),
+            id,
+            &c,
+        )
+        .await
     }
     .await;
     answer(&s, &caller, Some(id), f, res).await
@@ -247,7 +262,15 @@ async fn complete(
     let vis = caller.visibility_for(Capability::ManageLinks);
     let res = async {
         let on = date("实施完成日期", &f.completed_on)?;
-        store::complete(&s.db, &vis, &caller.display_name, caller.now, id, on).await
+        store::complete(
+            &s.db,
+            &vis,
+            &caller.display_name,
+            store::At::of(&s.policy(), caller.now),
+            id,
+            on,
+        )
+        .await
     }
     .await;
     answer(&s, &caller, Some(id), f, res).await

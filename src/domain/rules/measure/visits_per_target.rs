@@ -169,16 +169,10 @@ impl Judge for VisitsPerTarget {
                         // Enough visits, but not spread over both halves.
                         st_actual = min - 1.0;
                     }
+                    // The facts are already cut at the as-of day.
                     let days = if self.min_days > 0 {
-                        let mut seen = std::collections::BTreeSet::new();
-                        for a in &mine {
-                            let mut d = a.start.max(p.start);
-                            while d <= a.end.min(p.end).min(cx.as_of) {
-                                seen.insert(d);
-                                d = d.succ_opt().unwrap_or(d + chrono::Duration::days(1));
-                            }
-                        }
-                        seen.len() as u32
+                        let recs: Vec<&ActivityFact> = mine.iter().map(|a| **a).collect();
+                        crate::domain::rules::period::days(&recs, p).len() as u32
                     } else {
                         0
                     };
