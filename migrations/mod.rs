@@ -17,6 +17,7 @@ mod m0011_cards;
 mod m0012_survey;
 mod m0013_rota;
 mod m0014_decision;
+mod m0015_project_proposal;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_survey::Migration),
             Box::new(m0013_rota::Migration),
             Box::new(m0014_decision::Migration),
+            Box::new(m0015_project_proposal::Migration),
         ]
     }
 }

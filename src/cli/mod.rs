@@ -609,6 +609,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo::survey_and_assess(&db, &policy, today).await?;
                 // The county's and the towns' major decisions, with their consultations.
                 demo::decisions(&db, &policy, today).await?;
+                // Service projects of the units reported to communities; proposals of the
+                // liaison offices.
+                demo::community(&db, &policy, today).await?;
             }
             let accounts = demo::create_accounts(&db).await?;
             println!("\n演示账号（密码均为 {}，仅供演示）：", demo::DEMO_PASSWORD);

@@ -5,12 +5,14 @@
 //! files and imported through the one import path.
 
 mod cards;
+mod community;
 mod decisions;
 mod diligence;
 mod follow_up;
 mod survey;
 
 pub use cards::hand_out as hand_out_cards;
+pub use community::run as community;
 pub use decisions::run as decisions;
 pub use follow_up::follow_up;
 pub use survey::run as survey_and_assess;
@@ -1022,6 +1024,16 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             visits.push((id.clone(), h));
         }
     }
+    // Departments report to a community as units (双报到, BF-7); one in nine has not.
+    let communities: Vec<&Village> = villages.iter().filter(|v| v.community).collect();
+    for (di, (code, _)) in departments.iter().enumerate() {
+        if let Some(c) = communities
+            .get((di * 3) % communities.len().max(1))
+            .filter(|_| di % 9 != 4)
+        {
+            links.push(row(&[&ys, "", code, "社区报到", &c.code, "", ""]));
+        }
+    }
     for (di, (code, _)) in departments.iter().enumerate() {
         let v = &villages[(di * 5 + 2) % villages.len()];
         // One department in eight has no veteran-benefit household yet (BF-3).
@@ -1060,7 +1072,6 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             ]));
         }
     }
-    let communities: Vec<&Village> = villages.iter().filter(|v| v.community).collect();
     for (k, id) in in_service.iter().enumerate() {
         // One in-service party member in eleven has not reported to a community (ZY-4).
         if let Some(c) = communities
@@ -1068,6 +1079,15 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             .filter(|_| k % 11 != 6)
         {
             links.push(row(&[&ys, id, "", "社区报到", &c.code, "", ""]));
+            // Most pair with a hardship household of the community they report to (BF-8);
+            // one in seven has not yet.
+            if k % 7 != 4
+                && let Some(h) =
+                    find_hh(c, "低保户", k % 2).or_else(|| find_hh(c, "建档立卡贫困户", 0))
+            {
+                links.push(row(&[&ys, id, "", "一助一", &h, "", ""]));
+                visits.push((id.clone(), h));
+            }
             if k % 3 != 2 {
                 links.push(row(&[
                     &ys,

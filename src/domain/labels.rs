@@ -340,6 +340,13 @@ labelled!(
 });
 
 labelled!(
+    /// 党代表收集的问题形成的议案或建议 (DDB-5)
+    ProposalKind, "议案建议" {
+    Motion = "motion", "议案";
+    Suggestion = "suggestion", "建议";
+});
+
+labelled!(
     /// 三问决策的三个环节
     DecisionStage, "决策环节" {
     Before = "before", "事前问需" | "问需";

@@ -96,6 +96,9 @@ pub struct LedgerSettings {
     pub petition: Clock,
     /// A hotline call.
     pub hotline: Clock,
+    /// A representatives' proposal 议案/建议 forwarded to a unit, until its answer (DDB-5).
+    #[serde(default = "proposal_clock")]
+    pub proposal: Clock,
     /// An item is “due soon” this many working days before its deadline.
     pub due_soon_days: u32,
     /// Reminders are shown between these times (Beijing) on working days.
@@ -120,9 +123,19 @@ impl Default for LedgerSettings {
                 count: Counting::Working,
                 extension_days: 5,
             },
+            proposal: proposal_clock(),
             due_soon_days: 3,
             reminder_hours: ["08:30".into(), "17:30".into()],
         }
+    }
+}
+
+/// Three months to answer a proposal, once extended by at most one more.
+fn proposal_clock() -> Clock {
+    Clock {
+        days: 90,
+        count: Counting::Calendar,
+        extension_days: 30,
     }
 }
 
@@ -193,6 +206,9 @@ pub struct Who {
     /// Units with any of these tags (the rule binds the unit).
     #[serde(default)]
     pub unit_tags: Vec<crate::domain::labels::UnitTag>,
+    /// Units holding a link of these kinds (BF-7: a unit reported to a community, 双报到).
+    #[serde(default)]
+    pub unit_links: Vec<LinkKind>,
     /// Regions of these levels (the rule binds the region).
     #[serde(default)]
     pub region_levels: Vec<crate::domain::labels::RegionLevel>,

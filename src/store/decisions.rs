@@ -5,7 +5,7 @@
 use super::StoreError;
 use super::access::Visibility;
 use super::entities::{decision, decision_consultation, region, unit};
-use super::history::{self, Change};
+use super::history;
 use crate::domain::decision::{stage_window_error, standing};
 use crate::domain::labels::{DecisionStage, UnitKind};
 use crate::domain::rules::facts::DecisionFact;
@@ -105,7 +105,12 @@ pub struct ConsultationView {
     pub recorded_by: String,
 }
 
-fn bounded(field: &str, v: &str, max: usize, required: bool) -> Result<String, StoreError> {
+pub(crate) fn bounded(
+    field: &str,
+    v: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, StoreError> {
     let v = v.trim();
     if required && v.is_empty() {
         return Err(StoreError::Invalid(format!("{field}：不能为空")));
@@ -119,7 +124,7 @@ fn bounded(field: &str, v: &str, max: usize, required: bool) -> Result<String, S
     Ok(v.to_string())
 }
 
-fn key(client_key: &str) -> Result<String, StoreError> {
+pub(crate) fn key(client_key: &str) -> Result<String, StoreError> {
     let k = client_key.trim();
     if k.is_empty() || k.len() > 64 {
         return Err(StoreError::Invalid(
@@ -309,19 +314,7 @@ async fn remember(
     old: Option<&serde_json::Value>,
     new: &impl Serialize,
 ) -> Result<(), sea_orm::DbErr> {
-    let new = serde_json::to_value(new).unwrap_or_default();
-    history::append(
-        txn,
-        actor,
-        now,
-        vec![Change {
-            entity: "decision",
-            entity_key: id.to_string(),
-            action,
-            changes: history::diff(old, &new),
-        }],
-    )
-    .await
+    history::step(txn, "decision", actor, now, id, action, old, new).await
 }
 
 async fn find(db: &impl ConnectionTrait, id: i32) -> Result<decision::Model, StoreError> {
@@ -459,7 +452,7 @@ pub async fn bodies(
         .collect())
 }
 
-fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
+pub(crate) fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
     (
         NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(),
         NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default(),

@@ -537,3 +537,54 @@ entity!(decision_consultation, "decision_consultation" {
     pub recorded_by: String,
     pub recorded_at: DateTimeUtc,
 });
+
+entity!(service_project, "service_project" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub region_code: String,
+    pub title: String,
+    pub need: String,
+    pub listed_on: Date,
+    pub unit_code: Option<String>,
+    pub claimed_on: Option<Date>,
+    pub completed_on: Option<Date>,
+    pub took_part: String,
+    pub outcome: String,
+    pub confirmed_on: Option<Date>,
+    pub confirmed_by: String,
+    pub confirmation: String,
+    #[serde(skip)]
+    pub client_key: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+});
+
+entity!(proposal, "proposal" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub unit_code: String,
+    pub meeting: String,
+    pub kind: String,
+    pub title: String,
+    pub content: String,
+    pub raised_by: String,
+    pub submitted_on: Date,
+    pub forwarded_to: Option<String>,
+    pub forwarded_on: Option<Date>,
+    pub due_on: Option<Date>,
+    pub extended: bool,
+    pub answered_on: Option<Date>,
+    pub answer: String,
+    pub closed_on: Option<Date>,
+    #[serde(skip)]
+    pub client_key: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+});
+
+entity!(proposal_item, "proposal_item" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub proposal_id: i32,
+    pub item_id: i32,
+});

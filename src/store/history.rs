@@ -108,3 +108,31 @@ pub async fn of_links_to<C: ConnectionTrait>(
         .all(db)
         .await
 }
+
+/// One step of a record kept by its number (a decision, a project, a proposal) into the
+/// history: what changed from `old` (none for a new record) to `new`.
+#[allow(clippy::too_many_arguments)]
+pub async fn step<C: ConnectionTrait>(
+    db: &C,
+    entity: &'static str,
+    actor: &str,
+    at: DateTime<Utc>,
+    id: i32,
+    action: &'static str,
+    old: Option<&Value>,
+    new: &impl serde::Serialize,
+) -> Result<(), DbErr> {
+    let new = serde_json::to_value(new).unwrap_or_default();
+    append(
+        db,
+        actor,
+        at,
+        vec![Change {
+            entity,
+            entity_key: id.to_string(),
+            action,
+            changes: diff(old, &new),
+        }],
+    )
+    .await
+}

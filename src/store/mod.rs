@@ -28,6 +28,8 @@ pub mod history;
 pub mod import;
 pub mod integrity;
 pub mod ledger;
+pub mod projects;
+pub mod proposals;
 pub mod registry;
 pub mod rota;
 pub mod rules;

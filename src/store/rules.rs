@@ -472,6 +472,16 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
         } else {
             crate::store::decisions::facts(db, year).await?
         },
+        projects: if only.is_some() {
+            vec![]
+        } else {
+            crate::store::projects::facts(db, year).await?
+        },
+        proposals: if only.is_some() {
+            vec![]
+        } else {
+            crate::store::proposals::facts(db, year).await?
+        },
         earlier,
         only_person: only,
         items,

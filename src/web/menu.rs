@@ -80,6 +80,8 @@ pub fn entries(c: &Caller) -> Vec<Entry> {
         add("/assessment", "考核");
         add("/rotas", "排班");
         add("/decisions", "三问决策");
+        add("/projects", "服务项目");
+        add("/proposals", "议案建议");
     }
     if c.can(Capability::Import) || c.can(Capability::Export) {
         add("/import", "导入导出");

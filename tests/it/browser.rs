@@ -1256,3 +1256,106 @@ async fn a_town_office_records_a_decision_and_its_consultations_on_a_phone() {
     assert!(!c.menu().await.iter().any(|m| m == "三问决策"));
     c.done().await;
 }
+
+#[tokio::test]
+async fn a_town_office_runs_a_community_project_and_a_proposal_on_a_phone() {
+    let (app, _) = county().await;
+    crate::community::community_and_office(&app).await;
+    let b = Browser::open(&app).await;
+    b.login("zhenban").await;
+    let menu = b.menu().await;
+    assert!(
+        menu.iter().any(|m| m == "服务项目") && menu.iter().any(|m| m == "议案建议"),
+        "{menu:?}"
+    );
+    // The community's need, claimed by the unit reported there, completed, confirmed.
+    b.go("/projects?year=2026").await;
+    b.wait_text("登记社区需求").await;
+    b.js("document.querySelector('select[name=region_code]').value = '3509100300'")
+        .await;
+    b.fill("input[name=title]", "老旧楼道照明改造").await;
+    b.fill("textarea[name=need]", "3栋老楼楼道没有灯").await;
+    b.js("document.querySelector('input[name=listed_on]').value = '2026-03-01'")
+        .await;
+    b.click_text("登记需求").await;
+    let t = b.wait_text("待认领").await;
+    assert!(t.contains("城关社区") && t.contains("县公安局"), "{t}");
+    b.js("document.querySelector('input[name=claimed_on]').value = '2026-03-05'")
+        .await;
+    b.click_text("认领").await;
+    b.wait_text("认领单位：县公安局").await;
+    b.js("document.querySelector('details').open = true").await;
+    b.js("document.querySelector('input[name=completed_on]').value = '2026-05-20'")
+        .await;
+    b.fill("input[name=took_part]", "机关党员12人").await;
+    b.fill("textarea[name=outcome]", "装灯36盏").await;
+    b.click_text("保存完成情况").await;
+    b.wait_text("已完成待社区确认").await;
+    b.js("document.querySelector('details').open = true").await;
+    b.js("document.querySelector('input[name=confirmed_on]').value = '2026-05-25'")
+        .await;
+    b.fill("textarea[name=confirmation]", "居民代表验收，楼道亮了")
+        .await;
+    b.click_text("确认完成").await;
+    let t = b.wait_text("社区已确认").await;
+    assert!(
+        t.contains("居民代表验收，楼道亮了") && t.contains("装灯36盏"),
+        "{t}"
+    );
+    b.check("projects").await;
+
+    // A proposal of 甲镇党建办, forwarded to 县公安局 and answered.
+    b.go("/proposals?year=2026").await;
+    b.wait_text("登记议案建议").await;
+    b.fill("input[name=meeting]", "甲镇第十五次党代会").await;
+    b.click("input[name=kind][value=suggestion]").await;
+    b.fill("input[name=title]", "集镇停车难").await;
+    b.fill(
+        "textarea[name=content]",
+        "赶集日车辆乱停，建议划定临时停车区",
+    )
+    .await;
+    b.fill("input[name=raised_by]", "李四等3名党代表").await;
+    b.js("document.querySelector('input[name=submitted_on]').value = '2026-03-02'")
+        .await;
+    b.click_text("登记").await;
+    let t = b.wait_text("待交办").await;
+    assert!(
+        t.contains("建议：集镇停车难") && t.contains("甲镇党建办"),
+        "{t}"
+    );
+    b.js("document.querySelector('select[name=to_unit]').value = 'D1'")
+        .await;
+    b.js("document.querySelector('input[name=forwarded_on]').value = '2026-03-10'")
+        .await;
+    b.click_text("交办").await;
+    let t = b.wait_text("答复期限 2026-06-08").await;
+    assert!(t.contains("承办单位：县公安局"), "{t}");
+    b.js("document.querySelector('details').open = true").await;
+    b.js("document.querySelector('input[name=answered_on]').value = '2026-05-30'")
+        .await;
+    b.fill("textarea[name=answer]", "已划定临时停车区两处")
+        .await;
+    b.click_text("保存答复").await;
+    let t = b.wait_text("已划定临时停车区两处").await;
+    assert!(t.contains("已答复"), "{t}");
+    b.check("proposals").await;
+    b.done().await;
+
+    // The next person: the organisation department sees both; a cadre has neither menu.
+    let o = Browser::open(&app).await;
+    o.login("zuzhibu").await;
+    o.go("/proposals?year=2026").await;
+    o.wait_text("集镇停车难").await;
+    o.go("/projects?year=2026").await;
+    o.wait_text("老旧楼道照明改造").await;
+    o.done().await;
+    let c = Browser::open(&app).await;
+    c.login("ganbu").await;
+    let menu = c.menu().await;
+    assert!(
+        !menu.iter().any(|m| m == "服务项目" || m == "议案建议"),
+        "{menu:?}"
+    );
+    c.done().await;
+}

@@ -7,6 +7,7 @@ mod backup;
 mod browser;
 mod cards;
 mod cli;
+mod community;
 mod decisions;
 mod exchange;
 mod helpers;

@@ -62,18 +62,8 @@ async fn the_compliance_report_follows_the_formats_contract() {
                 .all(|o| o["status"] == "met" && o["subject_kind"] == "region"),
         "{lh1:?}"
     );
-    // Rules whose module is missing are listed, not dropped.
-    let unmeasured: Vec<&str> = r["unmeasured"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["rule"].as_str().unwrap())
-        .collect();
-    assert!(
-        unmeasured.contains(&"BF-7") && unmeasured.contains(&"DDB-5"),
-        "{unmeasured:?}"
-    );
-    assert!(!unmeasured.contains(&"XF-10"), "measured per petition now");
+    // Every rule is measured now: none listed as waiting for its module.
+    assert_eq!(r["unmeasured"], serde_json::json!([]));
     // The two matters of the March visit are items of H001 owned by 张三: never fed back.
     let lh5: Vec<&Value> = results.iter().filter(|o| o["rule"] == "LH-5").collect();
     assert_eq!(lh5.len(), 2, "{lh5:?}");
@@ -237,10 +227,14 @@ async fn the_overview_and_the_person_page_show_where_everyone_stands() {
         none.contains("本期没有需要评估的对象") && !none.contains("全部达标"),
         "{none}"
     );
+    // BF-7 binds units reported to a community, and the fixture has none.
     let waits = app
         .get_text("/compliance/rule/BF-7?year=2026&as_of=2026-12-31")
         .await;
-    assert!(waits.contains("暂不计算：服务项目登记尚未建设"), "{waits}");
+    assert!(
+        waits.contains("本期没有需要评估的对象") && !waits.contains("暂不计算"),
+        "{waits}"
+    );
     // DY-7 is measured per decision: a county with no decision recorded has nothing to judge.
     let decisions = app
         .get_text("/compliance/rule/DY-7?year=2026&as_of=2026-12-31")
@@ -491,7 +485,10 @@ async fn the_policy_page_shows_the_rules_and_checks_an_edit() {
         page.contains("XF-10") && page.contains("30日内书面答复"),
         "{page}"
     );
-    assert!(page.contains("暂不计算"), "unmeasured rules say why");
+    assert!(
+        page.contains("DDB-5") && page.contains("天内交办承办单位"),
+        "every rule with its threshold, DDB-5's too: {page}"
+    );
     // A misspelt threshold is named with its rule; nothing is downloaded.
     let text = lianxin::domain::policy::DEFAULT.replacen("by = \"target\"", "bye = \"target\"", 1);
     let r = c

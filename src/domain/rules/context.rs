@@ -156,11 +156,17 @@ impl<'a> Context<'a> {
         if facts.only_person.is_some() {
             return out;
         }
-        if !w.unit_kinds.is_empty() || !w.unit_tags.is_empty() {
+        if !w.unit_kinds.is_empty() || !w.unit_tags.is_empty() || !w.unit_links.is_empty() {
             for u in &facts.units {
                 let by_kind = u.kind.is_some_and(|k| w.unit_kinds.contains(&k));
                 let by_tag = u.tags.iter().any(|t| w.unit_tags.contains(t));
-                if by_kind || by_tag {
+                let by_link = !w.unit_links.is_empty()
+                    && self
+                        .index
+                        .links_of_unit
+                        .get(u.code.as_str())
+                        .is_some_and(|ls| ls.iter().any(|l| w.unit_links.contains(&l.kind)));
+                if by_kind || by_tag || by_link {
                     out.push(Subject {
                         kind: "unit",
                         code: &u.code,

@@ -166,6 +166,33 @@ pub struct DecisionFact {
     pub held: Vec<(crate::domain::labels::DecisionStage, NaiveDate)>,
 }
 
+/// A community service project of 双报到 as the rules read it (BF-7): the unit that claimed it,
+/// the day it was completed and the day the community confirmed it.
+#[derive(Clone, Debug)]
+pub struct ProjectFact {
+    pub id: i32,
+    pub community: String,
+    pub title: String,
+    pub unit: Option<String>,
+    pub completed_on: Option<NaiveDate>,
+    pub confirmed_on: Option<NaiveDate>,
+}
+
+/// A representatives' proposal 议案/建议 as the rules read it (DDB-5): the liaison office that
+/// compiled it, when it was forwarded and to whom, its deadline and answer.
+#[derive(Clone, Debug)]
+pub struct ProposalFact {
+    pub id: i32,
+    pub office: String,
+    pub meeting: String,
+    pub title: String,
+    pub submitted_on: NaiveDate,
+    pub forwarded_to: Option<String>,
+    pub forwarded_on: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+    pub answered_on: Option<NaiveDate>,
+}
+
 /// An issued assessment as the rules read it (PJ-4): the day, and per cadre the parts it
 /// could count.
 #[derive(Clone, Debug)]
@@ -202,6 +229,10 @@ pub struct Facts {
     pub slots: Vec<SlotFact>,
     /// Major decisions of the year (DY-7).
     pub decisions: Vec<DecisionFact>,
+    /// Community service projects listed up to the end of the year (BF-7).
+    pub projects: Vec<ProjectFact>,
+    /// Representatives' proposals submitted in the year (DDB-5).
+    pub proposals: Vec<ProposalFact>,
     /// Records before the year by people with a term of office, back to its start.
     pub earlier: Vec<EarlierVisit>,
     pub calendar: crate::domain::calendar::Calendar,

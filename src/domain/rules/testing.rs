@@ -179,6 +179,11 @@ pub(crate) fn subject_facts(rule: &Rule) -> Facts {
     for k in &w.link_kinds {
         f.links.push(link(1, *k, "T0"));
     }
+    for k in &w.unit_links {
+        let mut l = link(1, *k, "C1");
+        (l.person, l.unit) = (None, Some("U1".into()));
+        f.links.push(l);
+    }
     f
 }
 
@@ -202,7 +207,10 @@ pub(crate) fn judge(
     let base = || subject_facts(&rule);
     let subject = if !rule.who.region_levels.is_empty() {
         "V1"
-    } else if !rule.who.unit_kinds.is_empty() || !rule.who.unit_tags.is_empty() {
+    } else if !rule.who.unit_kinds.is_empty()
+        || !rule.who.unit_tags.is_empty()
+        || !rule.who.unit_links.is_empty()
+    {
         "U1"
     } else {
         "P1"

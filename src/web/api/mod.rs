@@ -5,6 +5,8 @@ pub mod compliance;
 pub mod decisions;
 pub mod exchange;
 pub mod ledger;
+pub mod projects;
+pub mod proposals;
 pub mod registry;
 pub mod work;
 
@@ -62,7 +64,9 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(ledger::router())
             .merge(compliance::router())
             .merge(cards::router())
-            .merge(decisions::router()),
+            .merge(decisions::router())
+            .merge(projects::router())
+            .merge(proposals::router()),
     )
 }
 

@@ -2,7 +2,7 @@
 //! its records of asking the people before, during and after, and what it still lacks. A form
 //! refused keeps what was typed.
 
-use super::render;
+use super::{Forms, form_date, render, year_of};
 use crate::domain::access::Capability;
 use crate::domain::labels::DecisionStage;
 use crate::error::AppError;
@@ -60,32 +60,20 @@ struct Page {
     bodies: Vec<(String, String)>,
     decisions: Vec<DecisionView>,
     stages: &'static [DecisionStage],
-    /// A fresh submission key for each form of this page.
-    key: String,
-    /// The refused form: the decision it was for (`None`: a new decision), the error and what
-    /// was typed.
-    refused: Option<(Option<i32>, String, Draft)>,
-    blank: Draft,
+    forms: Forms<Draft>,
 }
 
 impl Page {
-    /// What to show in a form: the refused one's typed values, else blank.
     fn draft(&self, of: Option<i32>) -> &Draft {
-        match &self.refused {
-            Some((which, _, d)) if *which == of => d,
-            _ => &self.blank,
-        }
+        self.forms.draft(of)
     }
     fn error(&self, of: Option<i32>) -> Option<&str> {
-        match &self.refused {
-            Some((which, e, _)) if *which == of => Some(e),
-            _ => None,
-        }
+        self.forms.error(of)
     }
     fn key_of(&self, of: Option<i32>) -> String {
         let d = self.draft(of);
         if d.client_key.is_empty() {
-            format!("{}-{}", self.key, of.unwrap_or(0))
+            format!("{}-{}", self.forms.key, of.unwrap_or(0))
         } else {
             d.client_key.clone()
         }
@@ -111,18 +99,8 @@ async fn page(
         bodies: store::bodies(&s.db, &vis).await?,
         decisions: store::list(&s.db, &vis, year, store::At::of(&s.policy(), caller.now)).await?,
         stages: DecisionStage::ALL,
-        key: crate::store::access::new_secret()[..24].to_string(),
-        refused,
-        blank: Draft::default(),
+        forms: Forms::new(refused),
     })
-}
-
-fn year_of(caller: &Caller, y: Option<i32>) -> Result<i32, AppError> {
-    let year = y.unwrap_or_else(|| crate::time::beijing_date(caller.now).year());
-    if !(2000..=2100).contains(&year) {
-        return Err(AppError::BadRequest("年度应在2000到2100之间".into()));
-    }
-    Ok(year)
 }
 
 async fn index(
@@ -132,12 +110,6 @@ async fn index(
 ) -> Result<Response, AppError> {
     let year = year_of(&caller, q.year)?;
     Ok(render(&page(&s, &caller, year, None).await?)?.into_response())
-}
-
-fn date(field: &str, raw: &str) -> Result<NaiveDate, StoreError> {
-    raw.trim()
-        .parse()
-        .map_err(|_| StoreError::Invalid(format!("{field}：请填写日期（年-月-日）")))
 }
 
 /// The page again with the refused form's error and values, or the saved decision.
@@ -196,12 +168,12 @@ async fn create(
     let res = async {
         let completed_on = match f.completed_on.trim() {
             "" => None,
-            c => Some(date("实施完成日期", c)?),
+            c => Some(form_date("实施完成日期", c)?),
         };
         let d = NewDecision {
             unit_code: f.unit_code.clone(),
             title: f.title.clone(),
-            decided_on: date("决策日期", &f.decided_on)?,
+            decided_on: form_date("决策日期", &f.decided_on)?,
             completed_on,
             client_key: f.client_key.clone(),
         };
@@ -232,7 +204,7 @@ async fn consult(
         })?;
         let c = NewConsultation {
             stage,
-            held_on: date("日期", &f.held_on)?,
+            held_on: form_date("日期", &f.held_on)?,
             asked: f.asked.clone(),
             said: f.said.clone(),
             changed: f.changed.clone(),
@@ -261,7 +233,7 @@ async fn complete(
     crate::web::auth::require(&caller, Capability::ManageLinks)?;
     let vis = caller.visibility_for(Capability::ManageLinks);
     let res = async {
-        let on = date("实施完成日期", &f.completed_on)?;
+        let on = form_date("实施完成日期", &f.completed_on)?;
         store::complete(
             &s.db,
             &vis,

@@ -9,6 +9,8 @@ pub mod decision;
 pub mod exchange;
 pub mod integrity;
 pub mod ledger;
+pub mod project;
+pub mod proposal;
 pub mod registry;
 pub mod rota;
 pub mod survey;
@@ -34,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .merge(assessment::router())
         .merge(rota::router())
         .merge(decision::router())
+        .merge(project::router())
+        .merge(proposal::router())
         .merge(compliance::router())
         .merge(ledger::router()).layer(
         tower_http::set_header::SetResponseHeaderLayer::if_not_present(
@@ -48,6 +52,60 @@ pub fn router() -> Router<AppState> {
 /// The largest body a page anyone can reach without logging in accepts (the login form, the
 /// resident's answer): enough for their fields, too little to hold the server's memory.
 pub const PUBLIC_BODY_LIMIT: usize = 16 * 1024;
+
+/// The year a page of records shows: the one asked for (2000–2100), else this year.
+pub(crate) fn year_of(
+    caller: &crate::store::access::Caller,
+    y: Option<i32>,
+) -> Result<i32, AppError> {
+    use chrono::Datelike;
+    let year = y.unwrap_or_else(|| crate::time::beijing_date(caller.now).year());
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::BadRequest("年度应在2000到2100之间".into()));
+    }
+    Ok(year)
+}
+
+/// A date typed into a form, or why it is not one.
+pub(crate) fn form_date(
+    field: &str,
+    raw: &str,
+) -> Result<chrono::NaiveDate, crate::store::StoreError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| crate::store::StoreError::Invalid(format!("{field}：请填写日期（年-月-日）")))
+}
+
+/// The forms of a page of records: the one refused (for which record, `None` for a new one),
+/// its error and what was typed, shown again; the others blank with a fresh submission key.
+pub(crate) struct Forms<D> {
+    pub refused: Option<(Option<i32>, String, D)>,
+    pub blank: D,
+    pub key: String,
+}
+
+impl<D: Default> Forms<D> {
+    pub fn new(refused: Option<(Option<i32>, String, D)>) -> Forms<D> {
+        Forms {
+            refused,
+            blank: D::default(),
+            key: crate::store::access::new_secret()[..24].to_string(),
+        }
+    }
+    /// What to show in a form: the refused one's typed values, else blank.
+    pub fn draft(&self, of: Option<i32>) -> &D {
+        match &self.refused {
+            Some((which, _, d)) if *which == of => d,
+            _ => &self.blank,
+        }
+    }
+    pub fn error(&self, of: Option<i32>) -> Option<&str> {
+        match &self.refused {
+            Some((which, e, _)) if *which == of => Some(e),
+            _ => None,
+        }
+    }
+}
 
 pub fn render(t: &impl Template) -> Result<Html<String>, AppError> {
     Ok(Html(t.render()?))

@@ -13,10 +13,14 @@ pub struct Links {
     pub min: u32,
     #[serde(default)]
     pub max: Option<u32>,
+    /// Each kind on its own must reach `min` (BF-8: a service post and a hardship pairing);
+    /// otherwise the kinds count together.
+    #[serde(default)]
+    pub each: bool,
 }
 
 impl Judge for Links {
-    const KEYS: &'static [&'static str] = &["link_kinds", "min", "max"];
+    const KEYS: &'static [&'static str] = &["link_kinds", "min", "max", "each"];
 
     fn check(&self, _: &Rule, _: &Policy) -> Vec<String> {
         let mut errors = Vec::new();
@@ -30,6 +34,14 @@ impl Judge for Links {
     }
 
     fn threshold(&self) -> String {
+        if self.each {
+            let each: Vec<String> = self
+                .link_kinds
+                .iter()
+                .map(|k| format!("{} ≥ {}", k.zh(), self.min))
+                .collect();
+            return each.join("，且");
+        }
         match self.max {
             Some(m) => format!("联系关系 {}–{m}", self.min),
             None => format!("联系关系 ≥ {}", self.min),
@@ -46,13 +58,33 @@ impl Judge for Links {
         for s in cx.subjects(rule) {
             let ls = cx.links(&s);
             for p in &cx.periods {
-                let n = ls
-                    .iter()
-                    .filter(|l| {
-                        self.link_kinds.contains(&l.kind) && l.start <= p.end && l.end >= p.start
-                    })
-                    .count() as f64;
+                let held = |kinds: &[LinkKind]| {
+                    ls.iter()
+                        .filter(|l| kinds.contains(&l.kind) && l.start <= p.end && l.end >= p.start)
+                        .count() as f64
+                };
                 let min = f64::from(self.min);
+                if self.each {
+                    let counts: Vec<(LinkKind, f64)> = self
+                        .link_kinds
+                        .iter()
+                        .map(|k| (*k, held(std::slice::from_ref(k))))
+                        .collect();
+                    let short: Vec<String> = counts
+                        .iter()
+                        .filter(|(_, n)| *n < min)
+                        .map(|(k, n)| format!("{}{}个", k.zh(), min - n))
+                        .collect();
+                    let found = Found {
+                        target: None,
+                        actual: counts.iter().map(|(_, n)| *n).fold(f64::INFINITY, f64::min),
+                        required: min,
+                        detail: format!("还需{}", short.join("、")),
+                    };
+                    rows.against(&s, p, found, None);
+                    continue;
+                }
+                let n = held(&self.link_kinds);
                 let detail = match self.max {
                     Some(m) if n > f64::from(m) => format!("{names}{}个，超过{}个", n, m),
                     Some(m) => format!("{names}应为{}–{}个，现有{}个", self.min, m, n),
@@ -76,7 +108,7 @@ mod tests {
 
     #[test]
     fn every_link_rule_is_met_at_its_minimum() {
-        for id in ["ZY-4", "BF-3", "BF-8", "CG-7"] {
+        for id in ["ZY-4", "BF-3", "CG-7"] {
             let links = |rule: &Rule, _: &Period, f: &mut Facts, delta: i32| {
                 let Measure::Links(measure::links::Links {
                     link_kinds, min, ..
@@ -95,5 +127,25 @@ mod tests {
             };
             assert_eq!(judge(id, &links), (Status::Met, Status::Unmet), "{id}");
         }
+    }
+
+    #[test]
+    fn bf8_needs_a_service_post_and_a_hardship_pairing_each() {
+        let p = Policy::parse(DEFAULT).unwrap();
+        let status = |kinds: &[LinkKind]| {
+            let mut f = subject_facts(p.rule("BF-8").unwrap());
+            for (i, k) in kinds.iter().enumerate() {
+                f.links.push(link(1, *k, &format!("H{i}")));
+            }
+            let r = evaluate(&p, &f, 2026, d("2026-12-31"));
+            let o = r.results.iter().find(|o| o.rule == "BF-8").unwrap().clone();
+            (o.status, o.detail)
+        };
+        use LinkKind::{HardshipPairing, ServicePost};
+        assert_eq!(status(&[ServicePost, HardshipPairing]).0, Status::Met);
+        let (st, why) = status(&[ServicePost, ServicePost]);
+        assert_eq!(st, Status::Unmet);
+        assert!(why.contains("一助一1个"), "{why}");
+        assert_eq!(status(&[HardshipPairing]).0, Status::Unmet);
     }
 }

@@ -27,6 +27,8 @@ pub mod links;
 pub mod members;
 pub mod on_dates;
 pub mod postings;
+pub mod projects;
+pub mod proposals;
 pub mod survey;
 pub mod unmeasured;
 pub mod visits_per_target;
@@ -141,6 +143,10 @@ measures! {
     Members(members::Members) = "members",
     /// Each major decision with its three consultations (DY-7).
     Decisions(decisions::Decisions) = "decisions",
+    /// Community service projects claimed, completed and confirmed (BF-7).
+    Projects(projects::Projects) = "projects",
+    /// Each representatives' proposal forwarded and answered in time (DDB-5).
+    Proposals(proposals::Proposals) = "proposals",
 }
 
 /// Activity kinds as a sentence says them: 入户走访或电话联系.
