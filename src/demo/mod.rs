@@ -1102,12 +1102,12 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
         }
     }
     // Every household linked to a cadre of its village or a party member living there
-    // (about 2% left unlinked, so coverage pages have something to show).
+    // (about 4% left unlinked, so coverage pages and LH-1 have something to show).
     for (vi, v) in villages.iter().enumerate() {
         let linkers: Vec<&String> = v.cadres.iter().chain(village_members[vi].iter()).collect();
-        let leaves_some = vi % 4 == 1;
+        let leaves_some = vi % 3 == 1;
         for (hi, h) in v.households.iter().enumerate() {
-            if leaves_some && g.rng.u8(..100) < 6 {
+            if leaves_some && g.rng.u8(..100) < 12 {
                 continue;
             }
             let who = linkers[hi % linkers.len()];

@@ -187,7 +187,7 @@ async fn earlier_visits(
 }
 
 /// A household's code, region and what its basic-information form holds (LH-4).
-type HouseholdRow = (String, String, bool, bool, bool);
+type HouseholdRow = (String, String, bool, bool, bool, String);
 
 fn household_rows() -> sea_orm::Select<household::Entity> {
     use sea_orm::sea_query::Query;
@@ -206,6 +206,7 @@ fn household_rows() -> sea_orm::Select<household::Entity> {
         ))
         .expr(Expr::col(household::Column::Situation).is_not_null())
         .expr(Expr::col(household::Column::IncomeSources).is_not_null())
+        .column(household::Column::HeadName)
 }
 
 pub async fn facts(db: &DatabaseConnection, year: i32) -> Result<Facts, DbErr> {
@@ -488,9 +489,10 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
         calendar: calendar(db).await?,
         households: households
             .iter()
-            .filter_map(|(c, r, members, situation, income)| {
+            .filter_map(|(c, r, members, situation, income, head)| {
                 Some(HouseholdFact {
                     code: c.clone(),
+                    head: head.clone(),
                     region: r.clone(),
                     village: village_of.get(r.as_str())?.to_string(),
                     has_members: *members,
@@ -1016,4 +1018,36 @@ pub async fn belonging(db: &impl ConnectionTrait) -> Result<Belonging, DbErr> {
         b.person.insert(id, (unit, town));
     }
     Ok(b)
+}
+
+/// The households whose own region is one of `regions` (a scope's places), by code.
+pub async fn households_in(
+    db: &impl ConnectionTrait,
+    regions: &[String],
+) -> Result<std::collections::HashSet<String>, DbErr> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in regions.chunks(500) {
+        let codes: Vec<String> = household::Entity::find()
+            .select_only()
+            .column(household::Column::Code)
+            .filter(household::Column::RegionCode.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(codes);
+    }
+    Ok(out)
+}
+
+/// Every household's own region, by code.
+pub async fn household_regions(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    let rows: Vec<(String, String)> = household::Entity::find()
+        .select_only()
+        .columns([household::Column::Code, household::Column::RegionCode])
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }

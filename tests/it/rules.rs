@@ -53,15 +53,15 @@ async fn the_compliance_report_follows_the_formats_contract() {
         (h002["status"].as_str(), h002["detail"].as_str()),
         (Some("unmet"), Some("上半年未走访"))
     );
-    // Every village is judged on coverage: all fixture households are linked.
+    // Every household is judged on its own: all fixture households are linked.
     let lh1: Vec<&Value> = results.iter().filter(|o| o["rule"] == "LH-1").collect();
+    assert_eq!(lh1.len(), 3, "{lh1:?}");
     assert!(
-        !lh1.is_empty()
-            && lh1
-                .iter()
-                .all(|o| o["status"] == "met" && o["subject_kind"] == "region"),
+        lh1.iter()
+            .all(|o| o["status"] == "met" && o["subject_kind"] == "household"),
         "{lh1:?}"
     );
+    assert_eq!(lh1[0]["subject_name"], "王五");
     // Every rule is measured now: none listed as waiting for its module.
     assert_eq!(r["unmeasured"], serde_json::json!([]));
     // The two matters of the March visit are items of H001 owned by 张三: never fed back.

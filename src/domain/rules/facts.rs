@@ -80,6 +80,8 @@ pub struct ActivityFact {
 #[derive(Clone, Debug)]
 pub struct HouseholdFact {
     pub code: String,
+    /// The head of household's name: a household's own row names it (LH-1).
+    pub head: String,
     /// Its own region (a group or the village).
     pub region: String,
     /// The village or community it belongs to (its group's village).

@@ -332,6 +332,7 @@ min = {min}
                 path: format!("/C/T1/{}/", "V1"),
             }],
             households: vec![HouseholdFact {
+                head: String::new(),
                 code: "H1".into(),
                 region: "V1".into(),
                 village: "V1".into(),

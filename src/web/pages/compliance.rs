@@ -75,11 +75,19 @@ async fn scope(
         .collect();
     let (year, as_of) = q.resolve()?;
     let (report, _) = s.report(year, as_of).await?;
+    // A household's own row (LH-1) belongs to the scope its region lies in.
+    let homes = if report.results.iter().any(|o| o.subject_kind == "household") {
+        let regions: Vec<String> = places.iter().cloned().collect();
+        crate::store::rules::households_in(&s.db, &regions).await?
+    } else {
+        Default::default()
+    };
     let mine: Vec<&Outcome> = report
         .results
         .iter()
         .filter(|o| match o.subject_kind {
             "person" => ids.contains_key(o.subject_code.as_str()),
+            "household" => homes.contains(&o.subject_code),
             _ => places.contains(&o.subject_code),
         })
         .collect();
@@ -104,6 +112,7 @@ async fn scope(
                     .map(|id| format!("/people/{id}")),
                 "unit" => Some(format!("/units/{}", o.subject_code)),
                 "region" => Some(format!("/regions/{}", o.subject_code)),
+                "household" => Some(format!("/households/{}", o.subject_code)),
                 _ => None,
             };
             (
@@ -697,6 +706,7 @@ async fn rule(
                     .map(|id| format!("/people/{id}")),
                 "unit" => Some(format!("/units/{}", o.subject_code)),
                 "region" => Some(format!("/regions/{}", o.subject_code)),
+                "household" => Some(format!("/households/{}", o.subject_code)),
                 _ => None,
             };
             Line::of(o, o.subject_name.clone(), link, as_of)
@@ -782,6 +792,7 @@ impl Line {
                 "person" => "人员",
                 "unit" => "单位",
                 "region" => "区划",
+                "household" => "户",
                 _ => "对象",
             },
             subject_name,
@@ -861,6 +872,12 @@ async fn compare(
     let by_unit = q.by.as_deref() == Some("unit");
     let (report, _) = s.report(year, as_of).await?;
     let b = crate::store::rules::belonging(&s.db).await?;
+    // Households' own rows (LH-1) count for the town their region lies in.
+    let homes = if !by_unit && report.results.iter().any(|o| o.subject_kind == "household") {
+        crate::store::rules::household_regions(&s.db).await?
+    } else {
+        Default::default()
+    };
     let policy = s.policy();
     // group → rule → [met, unmet, pending], over every assessed row (person-month, …)
     let mut tally: HashMap<String, HashMap<&str, [usize; 3]>> = HashMap::new();
@@ -871,6 +888,9 @@ async fn compare(
             ("unit", false) => b.unit_town.get(&o.subject_code).cloned().flatten(),
             ("unit", true) => Some(o.subject_code.clone()),
             ("region", false) => b.region_town.get(&o.subject_code).cloned().flatten(),
+            ("household", false) => homes
+                .get(&o.subject_code)
+                .and_then(|r| b.region_town.get(r).cloned().flatten()),
             _ => None,
         };
         let Some(group) = group else { continue };

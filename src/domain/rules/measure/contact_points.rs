@@ -101,6 +101,7 @@ mod tests {
         });
         for h in ["H1", "H2", "H3"] {
             f.households.push(HouseholdFact {
+                head: String::new(),
                 code: h.into(),
                 region: "V1".into(),
                 village: "V1".into(),
@@ -109,17 +110,28 @@ mod tests {
                 has_income: true,
             });
         }
+        // LH-1: a row per household, the one without a cadre named.
         f.links.push(link(1, LinkKind::HouseholdLink, "H1"));
         f.links.push(link(2, LinkKind::HouseholdLink, "H2"));
+        let lh1 = |f: &Facts| -> Vec<(String, &'static str, Status)> {
+            let p = Policy::parse(DEFAULT).unwrap();
+            evaluate(&p, f, 2026, d("2026-12-31"))
+                .results
+                .into_iter()
+                .filter(|o| o.rule == "LH-1")
+                .map(|o| (o.subject_code, o.subject_kind, o.status))
+                .collect()
+        };
         assert_eq!(
-            status_of(&f, "LH-1", "2026", "2026-12-31"),
-            (Status::Unmet, 0.666)
+            lh1(&f),
+            [
+                ("H1".into(), "household", Status::Met),
+                ("H2".into(), "household", Status::Met),
+                ("H3".into(), "household", Status::Unmet)
+            ]
         );
         f.links.push(link(2, LinkKind::HouseholdLink, "H3"));
-        assert_eq!(
-            status_of(&f, "LH-1", "2026", "2026-12-31"),
-            (Status::Met, 1.0)
-        );
+        assert!(lh1(&f).iter().all(|r| r.2 == Status::Met));
         // 一联五 counts filled slots; both hold 一村 as contact point: LXD-4 warns both.
         f.links.push(link(1, LinkKind::ContactVillage, "V1"));
         f.links.push(link(2, LinkKind::ContactVillage, "V1"));

@@ -316,6 +316,7 @@ mod tests {
         secretary.region = Some("V1".into());
         secretary.term_start = Some(d("2025-07-01"));
         let hh = |code: &str| HouseholdFact {
+            head: String::new(),
             code: code.into(),
             region: "V1".into(),
             village: "V1".into(),
@@ -392,6 +393,7 @@ mod tests {
                 people: vec![leader],
                 regions: vec![village("V1"), village("V2")],
                 households: vec![HouseholdFact {
+                    head: String::new(),
                     code: "H1".into(),
                     region: "V1".into(),
                     village: "V1".into(),
@@ -472,6 +474,7 @@ mod tests {
                 region("V3", RegionLevel::Village, "/C/T2/V3/"),
             ],
             households: vec![HouseholdFact {
+                head: String::new(),
                 code: "H9".into(),
                 region: "V2".into(),
                 village: "V2".into(),
@@ -501,6 +504,7 @@ mod tests {
             regions: vec![region("K1", RegionLevel::Community, "/C/S1/K1/")],
             households: (1..=6)
                 .map(|i| HouseholdFact {
+                    head: String::new(),
                     code: format!("K{i}"),
                     region: "K1".into(),
                     village: "K1".into(),
@@ -545,6 +549,7 @@ mod tests {
         let mut cadre = person(1, &[Role::VillageCadre]);
         cadre.areas = vec!["G1".into()];
         let hh = |code: &str, region: &str| HouseholdFact {
+            head: String::new(),
             code: code.into(),
             region: region.into(),
             village: "V1".into(),

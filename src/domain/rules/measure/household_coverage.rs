@@ -1,10 +1,12 @@
-//! The share of a village’s households with a link of these kinds (LH-3: every household has
-//! its cadre), as of the last day of the period that has come.
+//! The share of a village’s households with a link of these kinds, as of the last day of the
+//! period that has come; or, with `per_household`, a row for each household of the village
+//! (LH-1: every household has its cadre, and the report names the one without).
 
 use super::Judge;
 use crate::domain::labels::LinkKind;
 use crate::domain::policy::{Policy, Rule};
-use crate::domain::rules::context::{Context, Found, Rows};
+use crate::domain::rules::context::{Context, Found, Rows, Subject};
+use crate::domain::rules::facts::HouseholdFact;
 use chrono::NaiveDate;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Deserialize;
@@ -12,11 +14,15 @@ use serde::Deserialize;
 #[derive(Clone, Debug, Deserialize)]
 pub struct HouseholdCoverage {
     pub link_kinds: Vec<LinkKind>,
+    #[serde(default = "super::whole")]
     pub share: f64,
+    /// A row per household (subject kind `household`) instead of one per village.
+    #[serde(default)]
+    pub per_household: bool,
 }
 
 impl Judge for HouseholdCoverage {
-    const KEYS: &'static [&'static str] = &["link_kinds", "share"];
+    const KEYS: &'static [&'static str] = &["link_kinds", "share", "per_household"];
 
     fn check(&self, _: &Rule, _: &Policy) -> Vec<String> {
         let mut errors = Vec::new();
@@ -31,16 +37,16 @@ impl Judge for HouseholdCoverage {
     }
 
     fn threshold(&self) -> String {
+        if self.per_household {
+            return "每户都有联户干部".into();
+        }
         format!("联户覆盖 ≥ {:.0}%", self.share * 100.0)
     }
 
     fn judge(&self, rule: &Rule, cx: &Context, rows: &mut Rows) {
-        let mut per_village: HashMap<&str, Vec<&str>> = HashMap::default();
+        let mut per_village: HashMap<&str, Vec<&HouseholdFact>> = HashMap::default();
         for h in &cx.facts.households {
-            per_village
-                .entry(h.village.as_str())
-                .or_default()
-                .push(h.code.as_str());
+            per_village.entry(h.village.as_str()).or_default().push(h);
         }
         // Covered on the last day of the period that has come; one set per such day.
         let mut covered_on: HashMap<NaiveDate, HashSet<&str>> = HashMap::default();
@@ -62,9 +68,29 @@ impl Judge for HouseholdCoverage {
             };
             for p in &cx.periods {
                 let covered = covered_on.get(&p.end.min(cx.as_of)).unwrap_or(&none);
+                if self.per_household {
+                    for h in hh {
+                        let has = covered.contains(h.code.as_str());
+                        let me = Subject {
+                            kind: "household",
+                            code: &h.code,
+                            name: &h.head,
+                            person: None,
+                            path: s.path,
+                        };
+                        let found = Found {
+                            target: None,
+                            actual: f64::from(u8::from(has)),
+                            required: 1.0,
+                            detail: format!("{}（{}）还没有联户干部", h.head, h.code),
+                        };
+                        rows.against(&me, p, found, None);
+                    }
+                    continue;
+                }
                 let open: Vec<&str> = hh
                     .iter()
-                    .copied()
+                    .map(|h| h.code.as_str())
                     .filter(|h| !covered.contains(h))
                     .collect();
                 let got = (hh.len() - open.len()) as f64 / hh.len() as f64;

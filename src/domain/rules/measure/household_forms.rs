@@ -79,6 +79,7 @@ mod tests {
         };
         for (code, income) in [("H1", true), ("H2", false)] {
             f.households.push(HouseholdFact {
+                head: String::new(),
                 code: code.into(),
                 region: "V1".into(),
                 village: "V1".into(),

@@ -330,6 +330,7 @@ mod tests {
                 tags: vec![UnitTag::WindowService],
             }],
             households: vec![HouseholdFact {
+                head: String::new(),
                 code: "H1".into(),
                 region: "V1".into(),
                 village: "V1".into(),
