@@ -59,6 +59,9 @@ pub enum ItemSubject {
     #[serde(alias = "owner")]
     FirstHandler,
     CaseOwner,
+    /// The cadre linked to the item's household (联户干部) when it was registered: LH-5 binds
+    /// them for every problem their household raised, whatever its source.
+    Linker,
 }
 
 const CLOCKS: [&str; 3] = ["item", "petition", "hotline"];
@@ -91,6 +94,16 @@ impl Judge for Items {
 
     fn judge(&self, _: &Rule, cx: &Context, rows: &mut Rows) {
         let ix = cx.index;
+        // Household → its household links, for `by = "linker"`.
+        let mut linkers: rustc_hash::FxHashMap<&str, Vec<&crate::domain::rules::facts::LinkFact>> =
+            Default::default();
+        if self.by == ItemSubject::Linker {
+            for l in &cx.facts.links {
+                if l.kind == crate::domain::labels::LinkKind::HouseholdLink && l.person.is_some() {
+                    linkers.entry(l.target.as_str()).or_default().push(l);
+                }
+            }
+        }
         for i in &cx.facts.items {
             if i.registered_on.year() != cx.year
                 || i.registered_on > cx.as_of
@@ -110,6 +123,19 @@ impl Judge for Items {
                     person: None,
                     path: None,
                 },
+                ItemSubject::Linker => {
+                    let linker = i.household.as_deref().and_then(|h| {
+                        linkers
+                            .get(h)?
+                            .iter()
+                            .find(|l| l.start <= i.registered_on && l.end >= i.registered_on)
+                    });
+                    match linker.and_then(|l| ix.people.get(&l.person?)) {
+                        Some(p) => Subject::person(p),
+                        // Not a linked household's problem (or none named): LH-5 does not bind.
+                        None => continue,
+                    }
+                }
                 ItemSubject::FirstHandler | ItemSubject::CaseOwner => {
                     let who = if self.by == ItemSubject::FirstHandler {
                         i.first_handler
@@ -448,12 +474,32 @@ mod tests {
         let mut full = item(4, Letter, "petition");
         full.case_owner = Some(2);
         full.guarantees = 5;
-        let f = item_facts(vec![answered, waiting, case, full]);
-        // LH-5 under the owner (P1): answered met; the other pending to its deadline, then unmet.
+        let mut f = item_facts(vec![answered, waiting, case, full]);
+        // LH-5 binds the household's linked cadre: none linked, no row.
+        assert!(rows(&f, "LH-5", "2026-10-08").is_empty());
+        // Linked to P1: every item of H1 whatever its source, the letters too. Answered met;
+        // the others pending to their deadline, then unmet.
+        f.links.push(link(1, LinkKind::HouseholdLink, "H1"));
         let r = rows(&f, "LH-5", "2026-10-08");
-        assert_eq!(r.len(), 2);
-        assert_eq!((r[0].2, r[1].2), (Status::Met, Status::Pending));
+        assert_eq!(r.len(), 4);
+        assert_eq!(
+            r.iter().map(|r| r.2).collect::<Vec<_>>(),
+            [
+                Status::Met,
+                Status::Pending,
+                Status::Pending,
+                Status::Pending
+            ]
+        );
         assert_eq!(item_status(&f, "LH-5", "2026-10-09")[1].1, Status::Unmet);
+        let p = Policy::parse(DEFAULT).unwrap();
+        assert!(
+            evaluate(&p, &f, 2026, d("2026-10-08"))
+                .results
+                .iter()
+                .filter(|o| o.rule == "LH-5")
+                .all(|o| o.subject_code == "P1")
+        );
         // XF-9 under the case first_handler: four of five is pending, then unmet; five is met.
         let r = item_status(&f, "XF-9", "2026-10-08");
         assert_eq!(
