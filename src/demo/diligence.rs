@@ -409,12 +409,17 @@ pub fn work_for_the_rules(policy: &Policy, w: &World) -> Vec<Vec<String>> {
             let i = (hash(&[&rule.id]) % subjects.len() as u64) as usize;
             subjects[i].lags = true;
         }
+        // The targets' link kinds: the measure's own (CG-8), else the rule's `who`.
+        let target_kinds = match &rule.measure {
+            Measure::VisitsPerTarget(m) if !m.link_kinds.is_empty() => &m.link_kinds,
+            _ => &who.link_kinds,
+        };
         for s in &subjects {
             let targets: Vec<String> = links_of
                 .get(s.code.as_str())
                 .map(|l| {
                     l.iter()
-                        .filter(|(k, _)| who.link_kinds.contains(k))
+                        .filter(|(k, _)| target_kinds.contains(k))
                         .map(|(_, t)| t.to_string())
                         .collect()
                 })

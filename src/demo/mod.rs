@@ -1101,6 +1101,22 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             }
         }
     }
+    // Every village cadre pairs with a hardship household of the village (CG-8); one in
+    // eight has not yet.
+    for (vi, v) in villages.iter().enumerate() {
+        for (ci, id) in v.cadres.iter().enumerate() {
+            if (vi + ci) % 8 == 5 {
+                continue;
+            }
+            if let Some(h) = find_hh(v, "低保户", ci)
+                .or_else(|| find_hh(v, "五保户", 0))
+                .or_else(|| v.households.get(ci * 3).cloned())
+            {
+                links.push(row(&[&ys, id, "", "一助一", &h, "", ""]));
+                visits.push((id.clone(), h));
+            }
+        }
+    }
     // Every household linked to a cadre of its village or a party member living there
     // (about 4% left unlinked, so coverage pages and LH-1 have something to show).
     for (vi, v) in villages.iter().enumerate() {

@@ -179,6 +179,11 @@ pub(crate) fn subject_facts(rule: &Rule) -> Facts {
     for k in &w.link_kinds {
         f.links.push(link(1, *k, "T0"));
     }
+    if let Measure::VisitsPerTarget(m) = &rule.measure {
+        for k in &m.link_kinds {
+            f.links.push(link(1, *k, "T0"));
+        }
+    }
     for k in &w.unit_links {
         let mut l = link(1, *k, "C1");
         (l.person, l.unit) = (None, Some("U1".into()));

@@ -29,6 +29,11 @@ pub struct VisitsPerTarget {
     /// Distinct days at the target as well (LXD-11: four visits and four days).
     #[serde(default)]
     pub min_days: u32,
+    /// The targets: links of these kinds, with the subjects bound by `who` whether or not
+    /// they hold one; one without is a row of its own (CG-8: every village cadre pairs with a
+    /// hardship household). Empty: `who.link_kinds` names both.
+    #[serde(default)]
+    pub link_kinds: Vec<crate::domain::labels::LinkKind>,
 }
 
 impl Judge for VisitsPerTarget {
@@ -39,6 +44,7 @@ impl Judge for VisitsPerTarget {
         "seasons",
         "people_of_target",
         "min_days",
+        "link_kinds",
     ];
 
     fn check(&self, rule: &Rule, _: &Policy) -> Vec<String> {
@@ -53,8 +59,8 @@ impl Judge for VisitsPerTarget {
                 "each_half（{each_half}）的两倍大于 min（{min}），自相矛盾"
             ));
         }
-        if rule.who.link_kinds.is_empty() {
-            errors.push("who.link_kinds 须指明按哪种联系关系计算".into());
+        if rule.who.link_kinds.is_empty() && self.link_kinds.is_empty() {
+            errors.push("who.link_kinds 或 link_kinds 须指明按哪种联系关系计算".into());
         }
         errors
     }
@@ -93,7 +99,25 @@ impl Judge for VisitsPerTarget {
         for s in cx.subjects(rule) {
             // A person's own records, or a unit's: those of its people (BF-4).
             let recs = cx.records(&s, CountedBy::Participant, &self.activity_kinds);
-            let targets = cx.linked_targets(&s, &rule.who.link_kinds);
+            let kinds = if self.link_kinds.is_empty() {
+                &rule.who.link_kinds
+            } else {
+                &self.link_kinds
+            };
+            let targets = cx.linked_targets(&s, kinds);
+            if targets.is_empty() && !self.link_kinds.is_empty() {
+                let names: Vec<&str> = kinds.iter().map(|k| k.zh()).collect();
+                for p in &cx.periods {
+                    let found = Found {
+                        target: None,
+                        actual: 0.0,
+                        required: min,
+                        detail: format!("还没有{}对象", names.join("或")),
+                    };
+                    rows.against(&s, p, found, None);
+                }
+                continue;
+            }
             if !self.seasons.is_empty() {
                 // One visit in each of the named times of the year; a time that has
                 // passed without one is missed for good.
@@ -473,5 +497,24 @@ mod days_there {
         let (st, detail) = with(&["2026-03-02", "2026-03-02", "2026-08-11", "2026-11-03"]);
         assert_eq!(st, Status::Unmet);
         assert_eq!(detail, "到联系点3天，还需1天");
+    }
+
+    #[test]
+    fn a_village_cadre_without_a_paired_household_has_a_row_saying_so() {
+        // CG-8 binds every village cadre; one without a 一助一 pairing is behind every month.
+        let f = Facts {
+            people: vec![person(1, &[Role::VillageCadre])],
+            ..Default::default()
+        };
+        let r = rows(&f, "CG-8", "2026-12-31");
+        assert_eq!(r.len(), 12);
+        assert!(r.iter().all(|r| r.1.is_none() && r.2 == Status::Unmet));
+        let p = Policy::parse(DEFAULT).unwrap();
+        let o = evaluate(&p, &f, 2026, d("2026-12-31"))
+            .results
+            .into_iter()
+            .find(|o| o.rule == "CG-8")
+            .unwrap();
+        assert_eq!(o.detail, "还没有一助一对象");
     }
 }
