@@ -149,11 +149,7 @@ async fn proposals_for(
         .await?;
     let offices: Vec<&unit::Model> = units
         .iter()
-        .filter(|u| {
-            let tags = crate::domain::labels::split_codes(&u.tags);
-            tags.contains(&UnitTag::RepresentativeLiaison.code())
-                || tags.contains(&UnitTag::PartyBuildingOffice.code())
-        })
+        .filter(|u| proposals::is_liaison_office(&u.tags))
         .collect();
     let departments: Vec<&unit::Model> = units
         .iter()

@@ -202,7 +202,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    remember(&txn, actor, at.now, m.id, "create", None, &m).await?;
+    history::step(&txn, "decision", actor, at.now, m.id, "create", None, &m).await?;
     txn.commit().await?;
     one(db, vis, m.id, at).await
 }
@@ -243,7 +243,17 @@ pub async fn complete(
         let mut a: decision::ActiveModel = m.into();
         a.completed_on = Set(Some(completed_on));
         let m = a.update(&txn).await?;
-        remember(&txn, actor, at.now, id, "complete", Some(&old), &m).await?;
+        history::step(
+            &txn,
+            "decision",
+            actor,
+            at.now,
+            id,
+            "complete",
+            Some(&old),
+            &m,
+        )
+        .await?;
         txn.commit().await?;
     }
     one(db, vis, id, at).await
@@ -299,22 +309,9 @@ pub async fn consult(
     }
     .insert(&txn)
     .await?;
-    remember(&txn, actor, at.now, id, "consult", None, &row).await?;
+    history::step(&txn, "decision", actor, at.now, id, "consult", None, &row).await?;
     txn.commit().await?;
     one(db, vis, id, at).await
-}
-
-/// One step of a decision into the history, under the decision's number.
-async fn remember(
-    txn: &impl ConnectionTrait,
-    actor: &str,
-    now: DateTime<Utc>,
-    id: i32,
-    action: &'static str,
-    old: Option<&serde_json::Value>,
-    new: &impl Serialize,
-) -> Result<(), sea_orm::DbErr> {
-    history::step(txn, "decision", actor, now, id, action, old, new).await
 }
 
 async fn find(db: &impl ConnectionTrait, id: i32) -> Result<decision::Model, StoreError> {

@@ -191,15 +191,15 @@ async fn mine(
     db: &impl ConnectionTrait,
     vis: &Visibility,
     id: i32,
-) -> Result<service_project::Model, StoreError> {
+) -> Result<(service_project::Model, region::Model), StoreError> {
     let m = find(db, id).await?;
-    community(db, vis, &m.region_code)
+    let r = community(db, vis, &m.region_code)
         .await
         .map_err(|e| match e {
             StoreError::Forbidden(_) => StoreError::NotFound("没有这个服务项目".into()),
             e => e,
         })?;
-    Ok(m)
+    Ok((m, r))
 }
 
 async fn save(
@@ -241,7 +241,7 @@ pub async fn claim(
     id: i32,
     c: &Claim,
 ) -> Result<ProjectView, StoreError> {
-    let m = mine(db, vis, id).await?;
+    let (m, _) = mine(db, vis, id).await?;
     let code = c.unit_code.trim();
     let u = unit::Entity::find()
         .filter(unit::Column::Code.eq(code))
@@ -299,7 +299,7 @@ pub async fn complete(
     id: i32,
     c: &Completion,
 ) -> Result<ProjectView, StoreError> {
-    let m = mine(db, vis, id).await?;
+    let (m, _) = mine(db, vis, id).await?;
     let Some(claimed_on) = m.claimed_on else {
         return Err(StoreError::Invalid(
             "完成日期：项目还没有单位认领，认领后才能登记完成".into(),
@@ -341,7 +341,7 @@ pub async fn confirm(
     id: i32,
     c: &Confirmation,
 ) -> Result<ProjectView, StoreError> {
-    let m = mine(db, vis, id).await?;
+    let (m, _) = mine(db, vis, id).await?;
     if m.confirmed_on.is_some() {
         return one(db, vis, id).await;
     }
@@ -414,16 +414,12 @@ pub async fn one(
     vis: &Visibility,
     id: i32,
 ) -> Result<ProjectView, StoreError> {
-    let m = mine(db, vis, id).await?;
-    let r = region::Entity::find()
-        .filter(region::Column::Code.eq(&m.region_code))
-        .one(db)
-        .await?;
+    let (m, r) = mine(db, vis, id).await?;
     let u = match &m.unit_code {
         Some(c) => Some(unit_name(db, c).await?),
         None => None,
     };
-    Ok(view(m, r.map(|r| r.name).unwrap_or_default(), u))
+    Ok(view(m, r.name, u))
 }
 
 /// The projects listed in a year (or still open from earlier) in the caller's regions,

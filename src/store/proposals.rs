@@ -91,6 +91,18 @@ pub struct ProposalView {
     pub duplicate: bool,
 }
 
+/// Whether a unit's stored tags make it a liaison office that compiles proposals (党代表联络机构
+/// or 党建办).
+pub fn is_liaison_office(tags: &str) -> bool {
+    crate::domain::labels::split_codes(tags).iter().any(|t| {
+        [
+            UnitTag::RepresentativeLiaison.code(),
+            UnitTag::PartyBuildingOffice.code(),
+        ]
+        .contains(t)
+    })
+}
+
 /// The office's unit, if it is a liaison office the caller may keep proposals for.
 async fn office(
     db: &impl ConnectionTrait,
@@ -102,14 +114,7 @@ async fn office(
         .one(db)
         .await?
         .ok_or_else(|| StoreError::Invalid(format!("联络机构：单位代码“{code}”不存在")))?;
-    let tags = crate::domain::labels::split_codes(&u.tags);
-    if !tags.iter().any(|t| {
-        [
-            UnitTag::RepresentativeLiaison.code(),
-            UnitTag::PartyBuildingOffice.code(),
-        ]
-        .contains(t)
-    }) {
+    if !is_liaison_office(&u.tags) {
         return Err(StoreError::Invalid(format!(
             "联络机构：{}不是党代表联络办或党建办，议案建议由它们整理交办",
             u.name
@@ -553,14 +558,8 @@ pub async fn choices(
     let offices = all
         .iter()
         .filter(|u| {
-            let tags = crate::domain::labels::split_codes(&u.tags);
-            tags.iter().any(|t| {
-                [
-                    UnitTag::RepresentativeLiaison.code(),
-                    UnitTag::PartyBuildingOffice.code(),
-                ]
-                .contains(t)
-            }) && vis.covers_region(paths.get(&u.region_code).map(String::as_str).unwrap_or(""))
+            is_liaison_office(&u.tags)
+                && vis.covers_region(paths.get(&u.region_code).map(String::as_str).unwrap_or(""))
         })
         .map(|u| (u.code.clone(), u.name.clone()))
         .collect();
