@@ -18,6 +18,7 @@ mod m0012_survey;
 mod m0013_rota;
 mod m0014_decision;
 mod m0015_project_proposal;
+mod m0016_review_aid_publication;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_rota::Migration),
             Box::new(m0014_decision::Migration),
             Box::new(m0015_project_proposal::Migration),
+            Box::new(m0016_review_aid_publication::Migration),
         ]
     }
 }

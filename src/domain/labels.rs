@@ -317,6 +317,19 @@ labelled!(
     Resident = "resident", "群众自报";
 });
 
+labelled!(
+    /// 便民服务室受理的申请类别 (CG-9): what a village service room handles or relays.
+    ApplicationKind, "申请类别" {
+    MarriageBirth = "marriage_birth", "婚育证明";
+    HouseholdRegistration = "household_registration", "户籍迁移";
+    MedicalInsurance = "medical_insurance", "医疗保险";
+    MinimumLiving = "minimum_living", "低保";
+    BuildingPermit = "building_permit", "建房审批";
+    FarmSubsidy = "farm_subsidy", "农业补贴";
+    PartyTransfer = "party_transfer", "党员组织关系转接";
+    Other = "other", "其他事项" | "其他";
+});
+
 impl ItemSource {
     /// The time limit the item runs on: petitions (reception, letters, outreach) have the
     /// statutory clock of XF-10, hotline calls their own, everything else the ledger's.

@@ -43,6 +43,11 @@ pub enum Status {
     Resolved,
     FedBack,
     Closed,
+    /// A petition under 复查: the petitioner asked the level above to review the answer
+    /// (national clocks only).
+    Review,
+    /// Under 复核, the second and last review.
+    Recheck,
 }
 
 /// What the resident said of the outcome.
@@ -70,6 +75,10 @@ pub enum Action {
         on_behalf: bool,
     },
     Close,
+    /// The petitioner, not satisfied with the answer, asks for 复查 (then 复核): the level
+    /// above reviews it on its own clock. The store allows it only where the policy has
+    /// review steps.
+    RequestReview,
     /// The level above puts a late item under supervision 督办.
     Supervise,
     /// A record that changes no state: the reason an item is late, a notice given to the
@@ -96,6 +105,8 @@ pub struct Item {
     /// The answer was recorded by the owner for the resident (shown as such).
     pub answered_on_behalf: bool,
     pub supervised: bool,
+    /// Reviews asked for so far: 1 复查, 2 复核 (the last).
+    pub reviews: u8,
 }
 
 impl Item {
@@ -107,6 +118,7 @@ impl Item {
             last_answer: None,
             answered_on_behalf: false,
             supervised: false,
+            reviews: 0,
         }
     }
 
@@ -144,6 +156,9 @@ impl Item {
                 next.level = self.level.down().ok_or("村级事项不能退回")?;
                 next.status = Assigned;
             }
+            (Action::Extend, Review | Recheck) if office => {
+                return Err("复查、复核的期限不能延长".into());
+            }
             (Action::Extend, Registered | Assigned | InProgress | Escalated) if office => {
                 if self.extended {
                     return Err("已经延期过一次，不能再延期".into());
@@ -157,6 +172,20 @@ impl Item {
             }
             // The level an item was escalated (or reopened) to may settle it itself.
             (Action::Resolve, Escalated) if office => next.status = Resolved,
+            // The reviewing level gives its 复查意见 or 复核意见.
+            (Action::Resolve, Review | Recheck) if office => next.status = Resolved,
+            (Action::RequestReview, Resolved | FedBack | Closed) if office => {
+                next.status = match self.reviews {
+                    0 => Review,
+                    1 => Recheck,
+                    _ => return Err("复核意见为最终结论，不再受理复查、复核请求".into()),
+                };
+                next.reviews = self.reviews + 1;
+                // Reviewed by the level above (the county centre reviews its own).
+                next.level = self.level.up().unwrap_or(self.level);
+                next.last_answer = None;
+                next.answered_on_behalf = false;
+            }
             (Action::Feedback { answer, on_behalf }, Resolved) => {
                 match (actor, on_behalf) {
                     (Actor::Resident, false) | (Actor::FirstHandler, true) => {}
@@ -271,6 +300,8 @@ pub fn status_zh(s: Status) -> &'static str {
         Status::Resolved => "已办结",
         Status::FedBack => "已反馈",
         Status::Closed => "已销号",
+        Status::Review => "复查中",
+        Status::Recheck => "复核中",
     }
 }
 
@@ -284,6 +315,7 @@ pub fn action_zh(a: Action) -> &'static str {
         Action::Resolve => "办结",
         Action::Feedback { .. } => "反馈",
         Action::Close => "销号",
+        Action::RequestReview => "受理复查复核请求",
         Action::Supervise => "督办",
         Action::Note => "记录情况",
     }
@@ -303,6 +335,7 @@ mod tests {
             Just(Action::Extend),
             Just(Action::Resolve),
             Just(Action::Close),
+            Just(Action::RequestReview),
             Just(Action::Supervise),
             Just(Action::Note),
             (0..3u8, any::<bool>()).prop_map(|(a, on_behalf)| Action::Feedback {
@@ -330,6 +363,9 @@ mod tests {
             || matches!(i.last_answer, Some(Answer::Solved | Answer::PartlySolved)))
             && (i.status != Status::Escalated || i.level > Level::Village)
             && (i.status != Status::FedBack || i.last_answer.is_some())
+            && (i.status != Status::Review || i.reviews == 1)
+            && (i.status != Status::Recheck || i.reviews == 2)
+            && i.reviews <= 2
     }
 
     proptest! {
@@ -354,6 +390,43 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_petition_is_reviewed_once_and_rechecked_once_by_the_level_above() {
+        let town = Actor::Office(Level::Town);
+        let county = Actor::Office(Level::County);
+        let mut i = Item::new(Level::Village)
+            .apply(Action::Resolve, Actor::FirstHandler)
+            .unwrap();
+        // The petitioner asks for 复查: the town reviews, on its own clock, without extension.
+        i = i.apply(Action::RequestReview, town).unwrap();
+        assert_eq!(
+            (i.status, i.level, i.reviews),
+            (Status::Review, Level::Town, 1)
+        );
+        assert!(i.open());
+        assert!(i.apply(Action::Extend, town).is_err());
+        assert!(i.apply(Action::Resolve, Actor::FirstHandler).is_err());
+        i = i.apply(Action::Resolve, town).unwrap();
+        // Then 复核 at the county, whose answer is final.
+        i = i.apply(Action::RequestReview, county).unwrap();
+        assert_eq!(
+            (i.status, i.level, i.reviews),
+            (Status::Recheck, Level::County, 2)
+        );
+        i = i.apply(Action::Resolve, county).unwrap();
+        let why = i.apply(Action::RequestReview, county).unwrap_err();
+        assert!(why.contains("最终结论"), "{why}");
+        // Nobody below the reviewing level asks for it on the petitioner's behalf.
+        let fresh = Item::new(Level::Town)
+            .apply(Action::Resolve, Actor::Office(Level::Town))
+            .unwrap();
+        assert!(
+            fresh
+                .apply(Action::RequestReview, Actor::Office(Level::Village))
+                .is_err()
+        );
     }
 
     #[test]

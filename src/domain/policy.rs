@@ -17,6 +17,8 @@ pub use crate::domain::rules::measure::postings::PostingCheck;
 
 /// The policy shipped with lianxin.
 pub const DEFAULT: &str = include_str!("../../policy/default.toml");
+/// The default policy with the national 《信访工作条例》(2022) clocks for petitions.
+pub const NATIONAL_2022: &str = include_str!("../../policy/national-2022.toml");
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,6 +88,16 @@ pub struct Clock {
     pub extension_days: u32,
 }
 
+/// 复查 and 复核 of a petition: the petitioner asks within `request_days` of the answer (or of
+/// the 复查意见), the level above answers within `days`, counted as `count`; no extension.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewClock {
+    pub request_days: u32,
+    pub days: u32,
+    pub count: Counting,
+}
+
 /// The clocks of ledger items, petitions and hotline calls (TZ-2, XF-10, RX-1).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +111,10 @@ pub struct LedgerSettings {
     /// A representatives' proposal 议案/建议 forwarded to a unit, until its answer (DDB-5).
     #[serde(default = "proposal_clock")]
     pub proposal: Clock,
+    /// 复查 and 复核 of a petition's answer (national: asked within 30 days, answered within
+    /// 30); none where the county's text has no review steps.
+    #[serde(default)]
+    pub petition_review: Option<ReviewClock>,
     /// An item is “due soon” this many working days before its deadline.
     pub due_soon_days: u32,
     /// Reminders are shown between these times (Beijing) on working days.
@@ -124,6 +140,7 @@ impl Default for LedgerSettings {
                 extension_days: 5,
             },
             proposal: proposal_clock(),
+            petition_review: None,
             due_soon_days: 3,
             reminder_hours: ["08:30".into(), "17:30".into()],
         }
@@ -288,9 +305,20 @@ impl Policy {
             ("item", self.ledger.item),
             ("petition", self.ledger.petition),
             ("hotline", self.ledger.hotline),
+            ("proposal", self.ledger.proposal),
         ] {
-            if c.days == 0 {
-                errors.push(format!("[ledger.{name}] days：期限至少1天"));
+            if c.days == 0 || c.days > 366 {
+                errors.push(format!("[ledger] {name}.days：期限应在1到366天之间"));
+            }
+            if c.extension_days > 366 {
+                errors.push(format!("[ledger] {name}.extension_days：不应超过366天"));
+            }
+        }
+        if let Some(r) = self.ledger.petition_review {
+            for (k, v) in [("request_days", r.request_days), ("days", r.days)] {
+                if !(1..=366).contains(&v) {
+                    errors.push(format!("[ledger] petition_review.{k}：应在1到366天之间"));
+                }
             }
         }
         let mut seen = HashSet::new();
@@ -562,6 +590,42 @@ mod tests {
             Some(0.6)
         );
         assert_eq!(p.assignment.weight(&[Role::PartyMember]), None);
+    }
+
+    #[test]
+    fn the_national_variant_differs_from_the_default_only_in_its_petition_clocks() {
+        let p = Policy::parse(NATIONAL_2022).unwrap();
+        let c = p.ledger.petition;
+        assert_eq!((c.days, c.extension_days), (60, 30));
+        let r = p.ledger.petition_review.unwrap();
+        assert_eq!((r.request_days, r.days), (30, 30));
+        assert!(
+            Policy::parse(DEFAULT)
+                .unwrap()
+                .ledger
+                .petition_review
+                .is_none()
+        );
+        // Everything else is the default's, so that a change to one reaches the other.
+        let strip = |text: &str| {
+            let mut t: toml::Table = text.parse().unwrap();
+            t.remove("name");
+            t.remove("title");
+            let ledger = t.get_mut("ledger").unwrap().as_table_mut().unwrap();
+            ledger.remove("petition");
+            ledger.remove("petition_review");
+            let rules = t.get_mut("rule").unwrap().as_array_mut().unwrap();
+            rules.retain(|r| r.get("id").and_then(|v| v.as_str()) != Some("XF-10"));
+            t
+        };
+        assert_eq!(strip(DEFAULT), strip(NATIONAL_2022));
+        // A review clock of no days is refused by the check.
+        let bad = NATIONAL_2022.replace("request_days = 30", "request_days = 0");
+        let e = Policy::parse(&bad).unwrap_err();
+        assert!(
+            e.iter().any(|e| e.contains("petition_review.request_days")),
+            "{e:?}"
+        );
     }
 
     #[test]

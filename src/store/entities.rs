@@ -140,6 +140,9 @@ entity!(activity, "activity" {
     pub author_account_id: Option<i32>,
     pub author_person_id: Option<i32>,
     pub recorded_at: Option<DateTimeUtc>,
+    /// A condolence visit's aid: what was given, and its value in yuan.
+    pub aid: Option<String>,
+    pub aid_value: Option<f64>,
 });
 
 entity!(ledger_item, "ledger_item" {
@@ -184,6 +187,12 @@ entity!(ledger_item, "ledger_item" {
     pub version: i32,
     /// The key the registering form or client made once (`a{account}:{key}`).
     pub client_key: Option<String>,
+    /// A petition under the national clocks: 0 first handling, 1 复查, 2 复核.
+    pub review_round: i32,
+    /// The first handling's deadline, kept while a review runs on its own.
+    pub answer_due: Option<Date>,
+    /// The day the latest review (复查意见, 复核意见) was given.
+    pub reviewed_on: Option<Date>,
 });
 
 entity!(ledger_event, "ledger_event" {
@@ -587,4 +596,15 @@ entity!(proposal_item, "proposal_item" {
     pub id: i32,
     pub proposal_id: i32,
     pub item_id: i32,
+});
+
+// A representative's contact details made public (DDB-4): when and where.
+entity!(contact_publication, "contact_publication" {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub person_id: i32,
+    pub published_on: Date,
+    pub place: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
 });

@@ -23,7 +23,14 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// Statuses of an item still waiting for work.
-pub const OPEN: [&str; 4] = ["registered", "assigned", "in_progress", "escalated"];
+pub const OPEN: [&str; 6] = [
+    "registered",
+    "assigned",
+    "in_progress",
+    "escalated",
+    "review",
+    "recheck",
+];
 
 pub fn new_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
@@ -37,6 +44,8 @@ fn status_of(code: &str) -> Status {
         "resolved" => Status::Resolved,
         "fed_back" => Status::FedBack,
         "closed" => Status::Closed,
+        "review" => Status::Review,
+        "recheck" => Status::Recheck,
         _ => Status::Registered,
     }
 }
@@ -50,6 +59,8 @@ pub fn status_code(s: Status) -> &'static str {
         Status::Resolved => "resolved",
         Status::FedBack => "fed_back",
         Status::Closed => "closed",
+        Status::Review => "review",
+        Status::Recheck => "recheck",
     }
 }
 
@@ -120,6 +131,7 @@ pub fn action_zh(code: &str) -> &'static str {
         "take_case" => "包案",
         "guarantee" => "五包",
         "note" => "记录情况",
+        "review" => "受理复查复核请求",
         "handover" => "交接",
         _ => "其他",
     }
@@ -133,7 +145,13 @@ fn item_state(m: &ledger_item::Model) -> Item {
         last_answer: m.answer.as_deref().and_then(|a| parse_answer(a).ok()),
         answered_on_behalf: m.answered_on_behalf,
         supervised: m.supervised,
+        reviews: u8::try_from(m.review_round).unwrap_or(2),
     }
+}
+
+/// Whether a petition's answer may be taken to 复查 and 复核 under `policy`.
+pub fn reviewable(policy: &Policy, m: &ledger_item::Model) -> bool {
+    m.clock == "petition" && policy.ledger.petition_review.is_some()
 }
 
 pub fn clock_of<'a>(policy: &'a Policy, m: &ledger_item::Model) -> &'a Clock {
@@ -412,6 +430,24 @@ pub async fn register(
         }
         None => None,
     };
+    // CG-9: an application at the village service room names its kind, stored by its name.
+    let mut category = opt(&n.category);
+    if source == Ok(ItemSource::ServiceRoom) {
+        match category
+            .as_deref()
+            .map(crate::domain::labels::ApplicationKind::parse)
+        {
+            Some(Ok(k)) => category = Some(k.zh().to_string()),
+            _ => errors.push(format!(
+                "类别：便民服务室的申请须选择类别（{}）",
+                crate::domain::labels::ApplicationKind::ALL
+                    .iter()
+                    .map(|k| k.zh())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            )),
+        }
+    }
     let (Ok(ledger), Ok(source), Some(region), true) = (ledger, source, region, errors.is_empty())
     else {
         return Err(StoreError::Invalid(errors.join("；")));
@@ -427,7 +463,6 @@ pub async fn register(
         "hotline" => &policy.ledger.hotline,
         _ => &policy.ledger.item,
     };
-    let category = opt(&n.category);
     // A repeat petition of the same household on the same category joins the first one.
     let repeat_of = match (repeat, &household_code, &category) {
         (Some(r), _, _) => Some(r.repeat_of.unwrap_or(r.id)),
@@ -776,7 +811,7 @@ fn said(data: &serde_json::Value) -> String {
     out.join("；")
 }
 
-const STEPS: [&str; 14] = [
+const STEPS: [&str; 15] = [
     "assign",
     "start",
     "escalate",
@@ -791,6 +826,7 @@ const STEPS: [&str; 14] = [
     "take_case",
     "guarantee",
     "note",
+    "review",
 ];
 
 fn domain_action(code: &str, answer: Option<Answer>, on_behalf: bool) -> Option<Action> {
@@ -806,6 +842,7 @@ fn domain_action(code: &str, answer: Option<Answer>, on_behalf: bool) -> Option<
             on_behalf,
         },
         "close" => Action::Close,
+        "review" => Action::RequestReview,
         "supervise" => Action::Supervise,
         "overdue_reason" | "notice" | "take_case" | "guarantee" | "note" => Action::Note,
         _ => return None,
@@ -813,8 +850,15 @@ fn domain_action(code: &str, answer: Option<Answer>, on_behalf: bool) -> Option<
 }
 
 /// Which actors a note-like step is for, beyond what the state machine allows.
-fn step_allowed(code: &str, actor: Actor, caller: &Caller, m: &ledger_item::Model) -> bool {
+fn step_allowed(
+    policy: &Policy,
+    code: &str,
+    actor: Actor,
+    caller: &Caller,
+    m: &ledger_item::Model,
+) -> bool {
     match code {
+        "review" => reviewable(policy, m),
         "take_case" => actor == Actor::Office(Level::County) && m.clock == "petition",
         "guarantee" => {
             m.case_owner_person_id.is_some()
@@ -885,12 +929,20 @@ pub async fn act(
             "事项刚被他人办理过，请刷新后再操作".into(),
         ));
     }
+    if code == "review" && !reviewable(policy, &m) {
+        return Err(StoreError::Invalid(if m.clock == "petition" {
+            "本县制度未设复查、复核（执行《信访工作条例》的县使用 policy/national-2022.toml）"
+                .into()
+        } else {
+            "只有信访件可以请求复查、复核".into()
+        }));
+    }
     let (actors, _) = caller_actors(db, caller, &m).await?;
     let state = item_state(&m);
     let mut first_err = None;
     let mut chosen = None;
     for a in &actors {
-        if !step_allowed(code, *a, caller, &m) {
+        if !step_allowed(policy, code, *a, caller, &m) {
             continue;
         }
         match state.apply(action, *a) {
@@ -1001,10 +1053,61 @@ pub async fn act(
             data.insert("from".into(), serde_json::json!(old));
             data.insert("to".into(), serde_json::json!(new));
         }
+        "resolve" if m.review_round > 0 && matches!(m.status.as_str(), "review" | "recheck") => {
+            need_note(if m.status == "review" {
+                "复查意见（将书面答复信访人）"
+            } else {
+                "复核意见（将书面答复信访人）"
+            })?;
+            am.resolution = Set(Some(note.clone()));
+            am.reviewed_on = Set(Some(on));
+        }
         "resolve" => {
             need_note("办理结果（将反馈给群众）")?;
             am.resolution = Set(Some(note.clone()));
             am.resolved_on = Set(Some(on));
+        }
+        "review" => {
+            let Some(r) = policy.ledger.petition_review else {
+                return Err(StoreError::Invalid("本县制度未设复查、复核".into()));
+            };
+            need_note("信访人请求复查（复核）的事由")?;
+            let answered = m.reviewed_on.or(m.resolved_on).unwrap_or(on);
+            let last = answered + chrono::Duration::days(i64::from(r.request_days));
+            if on > last {
+                return Err(StoreError::Invalid(format!(
+                    "{}：应在收到{}之日起{}日内（{last}前）请求，已超过",
+                    action_zh(code),
+                    if m.review_round == 0 {
+                        "处理意见"
+                    } else {
+                        "复查意见"
+                    },
+                    r.request_days
+                )));
+            }
+            let due = ledger::deadline(cal, on, r.days, r.count);
+            if m.review_round == 0 {
+                am.answer_due = Set(m.deadline);
+            }
+            am.review_round = Set(i32::from(next.reviews));
+            am.deadline = Set(Some(due));
+            am.answer = Set(None);
+            am.answered_on_behalf = Set(false);
+            am.closed_on = Set(None);
+            data.insert("deadline".into(), serde_json::json!(due));
+            data.insert(
+                "reopened".into(),
+                serde_json::json!(format!(
+                    "{}，转{}办理，{due}前答复",
+                    if next.reviews == 1 {
+                        "受理复查请求"
+                    } else {
+                        "受理复核请求"
+                    },
+                    level_zh(level_code(next.level))
+                )),
+            );
         }
         "feedback" => {
             let a = answer.unwrap_or(Answer::Solved);
@@ -1336,6 +1439,7 @@ async fn names(
 /// An item with its history and the caller's possible steps.
 pub async fn view(
     db: &impl ConnectionTrait,
+    policy: &Policy,
     caller: &Caller,
     id: i32,
     today: NaiveDate,
@@ -1343,7 +1447,7 @@ pub async fn view(
     let Some(m) = find(db, caller, id).await? else {
         return Ok(None);
     };
-    view_of(db, caller, m, today).await.map(Some)
+    view_of(db, policy, caller, m, today).await.map(Some)
 }
 
 /// What the one who registered an item is told of it when they may not read it afterwards (a
@@ -1351,11 +1455,12 @@ pub async fn view(
 /// written — its number, ledger, level, status and deadline — with its content withheld.
 pub async fn receipt(
     db: &impl ConnectionTrait,
+    policy: &Policy,
     caller: &Caller,
     m: ledger_item::Model,
     today: NaiveDate,
 ) -> Result<ItemDetail, StoreError> {
-    let mut d = view_of(db, caller, m, today).await?;
+    let mut d = view_of(db, policy, caller, m, today).await?;
     d.matter = "（稳定工作事项已登记；内容只对有权查看的人显示）".into();
     d.resident_name = None;
     d.resident_phone = None;
@@ -1373,6 +1478,7 @@ pub async fn receipt(
 
 async fn view_of(
     db: &impl ConnectionTrait,
+    policy: &Policy,
     caller: &Caller,
     m: ledger_item::Model,
     today: NaiveDate,
@@ -1384,9 +1490,9 @@ async fn view_of(
         .filter(|code| {
             let action = domain_action(code, Some(Answer::Solved), true);
             action.is_some_and(|a| {
-                actors
-                    .iter()
-                    .any(|who| step_allowed(code, *who, caller, &m) && state.apply(a, *who).is_ok())
+                actors.iter().any(|who| {
+                    step_allowed(policy, code, *who, caller, &m) && state.apply(a, *who).is_ok()
+                })
             })
         })
         .map(|s| s.to_string())
@@ -1721,7 +1827,7 @@ pub async fn inbox(
         let open = OPEN.contains(&status.as_str());
         let waiting = match status.as_str() {
             "registered" => here || mine,
-            "escalated" | "fed_back" => here,
+            "escalated" | "fed_back" | "review" | "recheck" => here,
             "assigned" | "in_progress" => mine,
             _ => false,
         };

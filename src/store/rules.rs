@@ -40,11 +40,13 @@ async fn item_facts(
         case_owner_person_id: Option<i32>,
         registered_on: NaiveDate,
         deadline: Option<NaiveDate>,
+        answer_due: Option<NaiveDate>,
         resolved_on: Option<NaiveDate>,
         closed_on: Option<NaiveDate>,
         answer: Option<String>,
         overdue_reason: Option<String>,
         supervised: bool,
+        category: Option<String>,
     }
     let rows: Vec<Row> = ledger_item::Entity::find()
         .select_only()
@@ -60,11 +62,13 @@ async fn item_facts(
             C::CaseOwnerPersonId,
             C::RegisteredOn,
             C::Deadline,
+            C::AnswerDue,
             C::ResolvedOn,
             C::ClosedOn,
             C::Answer,
             C::OverdueReason,
             C::Supervised,
+            C::Category,
         ])
         .filter(C::RegisteredOn.between(first, last))
         .apply_if(only, |q, pid| {
@@ -78,14 +82,26 @@ async fn item_facts(
         .all(db)
         .await?;
     let mut guarantees: HashMap<i32, std::collections::HashSet<String>> = HashMap::new();
-    let events: Vec<(i32, String)> = ledger_event::Entity::find()
+    let mut told: HashMap<i32, NaiveDate> = HashMap::new();
+    let events: Vec<(i32, String, NaiveDate, String)> = ledger_event::Entity::find()
         .select_only()
-        .columns([ledger_event::Column::ItemId, ledger_event::Column::Data])
-        .filter(ledger_event::Column::Action.eq("guarantee"))
+        .columns([
+            ledger_event::Column::ItemId,
+            ledger_event::Column::Action,
+            ledger_event::Column::OnDate,
+            ledger_event::Column::Data,
+        ])
+        .filter(ledger_event::Column::Action.is_in(["guarantee", "notice"]))
         .into_tuple()
         .all(db)
         .await?;
-    for (item, data) in events {
+    for (item, action, on, data) in events {
+        if action == "notice" {
+            told.entry(item)
+                .and_modify(|d| *d = Ord::min(*d, on))
+                .or_insert(on);
+            continue;
+        }
         if let Some(g) = serde_json::from_str::<serde_json::Value>(&data)
             .ok()
             .and_then(|v| v.get("guarantee")?.as_str().map(str::to_string))
@@ -110,13 +126,17 @@ async fn item_facts(
                 first_handler: r.owner_person_id,
                 case_owner: r.case_owner_person_id,
                 registered_on: r.registered_on,
-                deadline: r.deadline,
+                // Under review the item runs on the review's clock; the first answer is judged
+                // against the first handling's deadline.
+                deadline: r.answer_due.or(r.deadline),
                 resolved_on: r.resolved_on,
                 closed_on: r.closed_on,
                 answered: r.answer.is_some(),
                 overdue_reason: r.overdue_reason.is_some(),
                 supervised: r.supervised,
                 guarantees: guarantees.get(&r.id).map(|g| g.len() as u8).unwrap_or(0),
+                told_on: told.get(&r.id).copied(),
+                category: r.category,
             })
         })
         .collect())
@@ -316,6 +336,23 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
             }),
     )
     .await?;
+    // Representatives' published contact details (DDB-4): a handful of rows a year.
+    let mut published: HashMap<i32, Vec<NaiveDate>> = HashMap::new();
+    for (pid, on) in contact_publication::Entity::find()
+        .select_only()
+        .columns([
+            contact_publication::Column::PersonId,
+            contact_publication::Column::PublishedOn,
+        ])
+        .apply_if(only, |q, pid| {
+            q.filter(contact_publication::Column::PersonId.eq(pid))
+        })
+        .into_tuple::<(i32, NaiveDate)>()
+        .all(db)
+        .await?
+    {
+        published.entry(pid).or_default().push(on);
+    }
     let units: Vec<(String, String, String, String)> = super::bulk::all(
         db,
         unit::Entity::find().select_only().columns([
@@ -517,6 +554,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
                         .collect(),
                     branch,
                     term_start,
+                    published: published.remove(&id).unwrap_or_default(),
                 },
             )
             .collect(),
@@ -542,9 +580,16 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
             .into_iter()
             .filter_map(
                 |(person, unit, kind, target, start, end, front_line, report_on, assessed)| {
+                    // A unit's link names its contact person, who does not hold it.
+                    let (person, contact) = if unit.is_some() {
+                        (None, person)
+                    } else {
+                        (person, None)
+                    };
                     Some(LinkFact {
                         person,
                         unit,
+                        contact,
                         kind: LinkKind::from_code(&kind)?,
                         target,
                         start: start.unwrap_or(first),

@@ -42,6 +42,8 @@ pub fn status_zh(code: &str) -> &'static str {
         "resolved" => "已办结",
         "fed_back" => "已反馈",
         "closed" => "已销号",
+        "review" => "复查中",
+        "recheck" => "复核中",
         _ => "其他",
     }
 }
@@ -481,6 +483,8 @@ fn activity_model(r: &Activity, fingerprint: String) -> activity::Model {
         author_account_id: None,
         author_person_id: None,
         recorded_at: None,
+        aid: r.aid.clone(),
+        aid_value: r.aid_value,
     }
 }
 

@@ -43,6 +43,18 @@ pub async fn fresh_database(dir: &Path) -> (String, Option<(String, String)>) {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with_policy(None).await
+}
+
+/// The shipped policy file of this name (`policy/national-2022.toml`).
+pub fn shipped_policy(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("policy")
+        .join(format!("{name}.toml"))
+}
+
+/// An app working under the county's own policy file (else the default).
+pub async fn spawn_app_with_policy(policy_file: Option<PathBuf>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, pg) = fresh_database(dir.path()).await;
     let config = Config {
@@ -50,6 +62,7 @@ pub async fn spawn_app() -> TestApp {
         database_url: database_url.clone(),
         data_dir: dir.path().join("data"),
         max_upload_mib: 16,
+        policy_file,
         ..Config::default()
     };
     let app = Application::build(config).await.expect("build app");

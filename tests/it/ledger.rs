@@ -888,3 +888,282 @@ async fn app_text(c: &reqwest::Client, url: String) -> String {
     assert_eq!(r.status(), 200, "{}", r.url());
     r.text().await.unwrap()
 }
+
+#[tokio::test]
+async fn under_the_national_clocks_a_petition_is_told_answered_in_60_days_reviewed_and_rechecked() {
+    let app = spawn_app_with_policy(Some(shipped_policy("national-2022"))).await;
+    let f = app.load_fixture().await;
+    let zhang = person(&app, &f.zhang).await;
+    for (name, role, scope) in [
+        ("cunwei", AccessRole::VillageCadre, "3509100200"),
+        ("zhenzhan", AccessRole::Office, "3509100"),
+    ] {
+        app.add_account(name, role, Scope::Region(scope.into()), None)
+            .await;
+    }
+    app.add_account("xian", AccessRole::Office, Scope::County, None)
+        .await;
+    let village = app.login("cunwei", PASSWORD).await;
+    let town = app.login("zhenzhan", PASSWORD).await;
+    let county = app.login("xian", PASSWORD).await;
+    let register = |body: Value| {
+        let village = village.clone();
+        let url = app.url("/api/v1/items");
+        async move {
+            let (status, v) = send(&village, url, &body).await;
+            assert_eq!(status, 201, "{body}: {v}");
+            v
+        }
+    };
+    // 60 calendar days from 1 September end on Saturday 31 October: Monday 2 November.
+    let letter = register(
+        json!({"ledger": "民生诉求", "source": "来信", "household_code": "H001",
+        "matter": "来信反映宅基地审批迟迟未办", "registered_on": "2026-09-01"}),
+    )
+    .await;
+    assert_eq!(letter["deadline"], "2026-11-02");
+    let id = letter["id"].as_i64().unwrap();
+    // A second letter is never told and answered on 5 September.
+    let other = register(
+        json!({"ledger": "民生诉求", "source": "来信", "household_code": "H001",
+        "matter": "来信反映道路破损", "registered_on": "2026-09-01"}),
+    )
+    .await;
+    let other = other["id"].as_i64().unwrap();
+    for item in [id, other] {
+        ok(
+            &app,
+            &village,
+            item,
+            json!({"action": "assign", "on": "2026-09-02",
+            "person_id": zhang}),
+        )
+        .await;
+    }
+    ok(
+        &app,
+        &village,
+        other,
+        json!({"action": "resolve", "on": "2026-09-05", "note": "已修复"}),
+    )
+    .await;
+
+    ok(
+        &app,
+        &village,
+        id,
+        json!({"action": "notice", "on": "2026-09-10",
+        "note": "告知已受理，60日内办结"}),
+    )
+    .await;
+    let v = ok(
+        &app,
+        &village,
+        id,
+        json!({"action": "resolve", "on": "2026-09-20",
+        "note": "经核查，审批材料已补齐，10月底前批复"}),
+    )
+    .await;
+    assert_eq!(v["status"], "resolved");
+    assert!(
+        v["may"].as_array().unwrap().iter().any(|m| m == "review"),
+        "{v}"
+    );
+
+    // The petitioner asks the town for 复查 on 10 October: 30 days, to Monday 9 November.
+    let v = ok(
+        &app,
+        &town,
+        id,
+        json!({"action": "review", "on": "2026-10-10",
+        "note": "信访人认为批复时间太晚，请求复查"}),
+    )
+    .await;
+    assert_eq!(
+        (v["status"].as_str(), v["level"].as_str()),
+        (Some("review"), Some("town"))
+    );
+    assert_eq!(v["deadline"], "2026-11-09");
+    assert_eq!(v["status_zh"], "复查中");
+    // No extension of a review, and a review without its reason is refused whole.
+    let (status, e) = Step::by(
+        &town,
+        json!({"action": "extend", "on": "2026-10-11", "note": "复杂"}),
+    )
+    .on(&app, id)
+    .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("不能延长"), "{e}");
+    let v = ok(
+        &app,
+        &town,
+        id,
+        json!({"action": "resolve", "on": "2026-10-20",
+        "note": "复查意见：维持原处理意见"}),
+    )
+    .await;
+    assert_eq!(v["status"], "resolved");
+    // 复核 at the county, then final.
+    let v = ok(
+        &app,
+        &county,
+        id,
+        json!({"action": "review", "on": "2026-11-01",
+        "note": "信访人不服复查意见，请求复核"}),
+    )
+    .await;
+    assert_eq!(
+        (v["status"].as_str(), v["level"].as_str()),
+        (Some("recheck"), Some("county"))
+    );
+    assert_eq!(v["deadline"], "2026-12-01");
+    ok(
+        &app,
+        &county,
+        id,
+        json!({"action": "resolve", "on": "2026-11-20",
+        "note": "复核意见：维持复查意见"}),
+    )
+    .await;
+    let (status, e) = Step::by(
+        &county,
+        json!({"action": "review", "on": "2026-11-25",
+        "note": "再次请求"}),
+    )
+    .on(&app, id)
+    .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("最终结论"), "{e}");
+    // The other letter's answer came on 5 September: a request on 10 October is too late.
+    let (status, e) = Step::by(
+        &town,
+        json!({"action": "review", "on": "2026-10-10",
+        "note": "请求复查"}),
+    )
+    .on(&app, other)
+    .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("已超过"), "{e}");
+    // Every step is in the item's history.
+    let (_, d) = fetch(&county, app.url(&format!("/api/v1/items/{id}"))).await;
+    let actions: Vec<&str> = d["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "register", "assign", "notice", "resolve", "review", "resolve", "review", "resolve"
+        ]
+    );
+
+    // XF-10 under the national policy: told in 15 days and answered in 60 is met; the letter
+    // never told is unmet though answered in four days.
+    let out = app.path("report.json");
+    let run = app
+        .cli_command(&[
+            "compliance",
+            "--year",
+            "2026",
+            "--as-of",
+            "2026-12-31",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .env("LIANXIN_POLICY_FILE", shipped_policy("national-2022"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(report["policy"], "national-2022");
+    let row = |item: i64| {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == "XF-10" && r["target_code"] == format!("H001#{item}"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no XF-10 row for {item}"))
+    };
+    assert_eq!(
+        (row(id)["status"].as_str(), row(id)["actual"].as_f64()),
+        (Some("met"), Some(2.0))
+    );
+    let r = row(other);
+    assert_eq!(r["status"], "unmet");
+    assert!(r["detail"].as_str().unwrap().contains("受理告知"), "{r}");
+}
+
+#[tokio::test]
+async fn the_default_policy_has_no_review_step() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    app.add_account(
+        "cunwei",
+        AccessRole::VillageCadre,
+        Scope::Region("3509100200".into()),
+        None,
+    )
+    .await;
+    let county = app.login("cunwei", PASSWORD).await;
+    let (status, v) = send(
+        &county,
+        app.url("/api/v1/items"),
+        &json!({"ledger": "民生诉求",
+        "source": "来信", "household_code": "H001", "matter": "来信反映路灯",
+        "registered_on": "2026-09-01"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["deadline"], "2026-10-08");
+    let id = v["id"].as_i64().unwrap();
+    let v = ok(
+        &app,
+        &county,
+        id,
+        json!({"action": "resolve", "on": "2026-09-05", "note": "已修"}),
+    )
+    .await;
+    assert!(
+        !v["may"].as_array().unwrap().iter().any(|m| m == "review"),
+        "{v}"
+    );
+    let (status, e) = Step::by(
+        &county,
+        json!({"action": "review", "on": "2026-09-06",
+        "note": "请求复查"}),
+    )
+    .on(&app, id)
+    .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("复查"), "{e}");
+}
+
+#[tokio::test]
+async fn a_service_room_application_names_its_kind() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let before = app.counts().await;
+    let body = |category: &str| {
+        json!({"ledger": "民生诉求", "source": "便民服务室", "region_code": "3509100200",
+            "category": category, "matter": "代办新农合续保", "registered_on": "2026-09-01"})
+    };
+    let (status, e) = send(&app.client, app.url("/api/v1/items"), &body("")).await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("便民服务室的申请须选择类别"), "{e}");
+    assert_eq!(app.counts().await, before, "nothing written");
+    let (status, v) = send(
+        &app.client,
+        app.url("/api/v1/items"),
+        &body("medical_insurance"),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["category"], "医疗保险");
+}

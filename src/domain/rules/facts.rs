@@ -19,6 +19,8 @@ pub struct PersonFact {
     pub branch: Option<String>,
     /// The first day of the current term of office 任期开始 (DY-3, CG-3).
     pub term_start: Option<NaiveDate>,
+    /// The days the person's contact details were made public (DDB-4).
+    pub published: Vec<NaiveDate>,
 }
 
 /// A record of an earlier year by someone whose term reaches back into it: who, what kind,
@@ -52,6 +54,8 @@ pub struct RegionFact {
 pub struct LinkFact {
     pub person: Option<i32>,
     pub unit: Option<String>,
+    /// A unit's link that names its contact person (BF-3); the person does not hold it.
+    pub contact: Option<i32>,
     pub kind: LinkKind,
     pub target: String,
     pub start: NaiveDate,
@@ -117,6 +121,10 @@ pub struct ItemFact {
     pub supervised: bool,
     /// How many of the five guarantees are recorded.
     pub guarantees: u8,
+    /// The first day the petitioner was told of it (a “notice” step, 受理告知).
+    pub told_on: Option<NaiveDate>,
+    /// Its category: a service-room application's kind (CG-9), or free text.
+    pub category: Option<String>,
 }
 
 /// One printed version of a contact card, with its deliveries (LXK-1..3, LH-3).
@@ -250,10 +258,12 @@ impl Facts {
     /// copy is made.
     pub fn cut_at(&self, as_of: NaiveDate) -> Option<Facts> {
         let later = |d: Option<NaiveDate>| d.is_some_and(|d| d > as_of);
-        let items_later = self
-            .items
-            .iter()
-            .any(|i| i.registered_on > as_of || later(i.resolved_on) || later(i.closed_on));
+        let items_later = self.items.iter().any(|i| {
+            i.registered_on > as_of
+                || later(i.resolved_on)
+                || later(i.closed_on)
+                || later(i.told_on)
+        });
         let disputed = |a: &ActivityFact| a.disputed_on.is_some_and(|d| d <= as_of);
         if !items_later && !self.activities.iter().any(|a| a.end > as_of || disputed(a)) {
             return None;
@@ -265,6 +275,9 @@ impl Facts {
         }
         f.items.retain(|i| i.registered_on <= as_of);
         for i in &mut f.items {
+            if later(i.told_on) {
+                i.told_on = None;
+            }
             if later(i.resolved_on) {
                 i.resolved_on = None;
                 i.closed_on = None;

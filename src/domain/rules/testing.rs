@@ -28,6 +28,7 @@ pub(crate) fn person(id: i32, roles: &[Role]) -> PersonFact {
         areas: vec![],
         branch: None,
         term_start: None,
+        published: vec![],
     }
 }
 
@@ -52,6 +53,7 @@ pub(crate) fn act(
 
 pub(crate) fn link(person: i32, kind: LinkKind, target: &str) -> LinkFact {
     LinkFact {
+        contact: None,
         person: Some(person),
         unit: None,
         kind,
@@ -106,6 +108,8 @@ pub(crate) fn item(id: i32, source: crate::domain::labels::ItemSource, clock: &s
         overdue_reason: false,
         supervised: false,
         guarantees: 0,
+        told_on: None,
+        category: None,
     }
 }
 
@@ -183,6 +187,12 @@ pub(crate) fn subject_facts(rule: &Rule) -> Facts {
         for k in &m.link_kinds {
             f.links.push(link(1, *k, "T0"));
         }
+    }
+    // DDB-4's subject has published its contact details; the measure's own test takes it away.
+    if let Measure::DistinctTargets(m) = &rule.measure
+        && m.contact_published
+    {
+        f.people[0].published.push(d("2026-01-01"));
     }
     for k in &w.unit_links {
         let mut l = link(1, *k, "C1");

@@ -37,7 +37,7 @@ pub async fn detail(
     id: i32,
     on: NaiveDate,
 ) -> Result<ItemDetail, AppError> {
-    ledger::view(&s.db, caller, id, on)
+    ledger::view(&s.db, &s.policy(), caller, id, on)
         .await
         .map_err(AppError::from)?
         .ok_or(AppError::NotFound("事项".into()))
@@ -71,9 +71,9 @@ async fn register(
         ),
     };
     // A write answers with what it wrote, also to a registrar who may not read it afterwards.
-    let written = match ledger::view(&s.db, &caller, m.id, on).await {
+    let written = match ledger::view(&s.db, &s.policy(), &caller, m.id, on).await {
         Ok(Some(d)) => d,
-        Ok(None) => ledger::receipt(&s.db, &caller, m, on)
+        Ok(None) => ledger::receipt(&s.db, &s.policy(), &caller, m, on)
             .await
             .map_err(AppError::from)?,
         Err(e) => return Err(AppError::from(e).into()),

@@ -173,6 +173,8 @@ struct NewPage {
     error: Option<String>,
     ledgers: Vec<(&'static str, &'static str)>,
     sources: Vec<(&'static str, &'static str)>,
+    /// The service room's application kinds (CG-9), offered as the category.
+    applications: Vec<&'static str>,
 }
 
 fn new_page(f: NewForm, error: Option<String>) -> NewPage {
@@ -185,6 +187,10 @@ fn new_page(f: NewForm, error: Option<String>) -> NewPage {
             .iter()
             .filter(|s| **s != ItemSource::Visit)
             .map(|s| (s.code(), s.zh()))
+            .collect(),
+        applications: crate::domain::labels::ApplicationKind::ALL
+            .iter()
+            .map(|k| k.zh())
             .collect(),
     }
 }
@@ -281,6 +287,7 @@ fn step_label(a: &str) -> &'static str {
         "take_case" => "确定包案领导",
         "guarantee" => "记录五包",
         "note" => "记录情况",
+        "review" => "受理复查（复核）请求",
         _ => "办理",
     }
 }
@@ -297,6 +304,7 @@ impl ItemPage {
             "overdue_reason" => "逾期原因",
             "notice" => "当场答复内容，或办理期限和渠道",
             "note" => "情况",
+            "review" => "信访人请求复查（复核）的事由",
             _ => "",
         }
     }

@@ -25,6 +25,11 @@ pub struct Items {
     /// Whose row it is: the village the item belongs to, its owner or its case owner.
     #[serde(default)]
     pub by: ItemSubject,
+    /// With `answered_in_time`: the petitioner is also told within this many calendar days of
+    /// registration whether the petition is accepted 受理告知 (a “notice” step; the national
+    /// 《信访工作条例》 sets 15).
+    #[serde(default)]
+    pub notice_days: Option<u32>,
 }
 
 /// What is checked of each ledger item.
@@ -67,14 +72,24 @@ pub enum ItemSubject {
 const CLOCKS: [&str; 3] = ["item", "petition", "hotline"];
 
 impl Judge for Items {
-    const KEYS: &'static [&'static str] = &["check", "clocks", "sources", "by"];
+    const KEYS: &'static [&'static str] = &["check", "clocks", "sources", "by", "notice_days"];
 
     fn check(&self, _: &Rule, _: &Policy) -> Vec<String> {
-        self.clocks
+        let mut errors: Vec<String> = self
+            .clocks
             .iter()
             .filter(|c| !CLOCKS.contains(&c.as_str()))
             .map(|c| format!("clocks 中的“{c}”无效，可选：item、petition、hotline"))
-            .collect()
+            .collect();
+        if let Some(n) = self.notice_days {
+            if self.check != ItemCheck::AnsweredInTime {
+                errors.push("notice_days 只用于 check = \"answered_in_time\"".into());
+            }
+            if !(1..=366).contains(&n) {
+                errors.push(format!("notice_days（{n}）应在1到366天之间"));
+            }
+        }
+        errors
     }
 
     fn threshold(&self) -> String {
@@ -89,7 +104,10 @@ impl Judge for Items {
             C::OnHouseholdPage => "记入该户的一户一页",
             C::EscalatedWhenOverdue => "本级到期未办结的逐级上报",
         };
-        format!("每件事项：{what}")
+        match self.notice_days {
+            Some(n) => format!("每件事项：{n}日内受理告知，{what}"),
+            None => format!("每件事项：{what}"),
+        }
     }
 
     fn judge(&self, _: &Rule, cx: &Context, rows: &mut Rows) {
@@ -150,10 +168,38 @@ impl Judge for Items {
                     }
                 }
             };
-            let Some((status, actual, required, detail)) = judge_item(self.check, i, cx.as_of)
+            let Some((mut status, mut actual, mut required, mut detail)) =
+                judge_item(self.check, i, cx.as_of)
             else {
                 continue;
             };
+            // A service-room application is named by its kind (CG-9: 婚育证明, 低保 …).
+            if i.source == ItemSource::ServiceRoom
+                && let Some(c) = &i.category
+            {
+                detail = if detail.is_empty() {
+                    c.clone()
+                } else {
+                    format!("{c}：{detail}")
+                };
+            }
+            if let Some(n) = self.notice_days {
+                let (told, why) = told_in_time(i, n, cx.as_of);
+                required += 1;
+                match told {
+                    Status::Met => actual += 1,
+                    Status::Unmet => status = Status::Unmet,
+                    Status::Pending if status == Status::Met => status = Status::Pending,
+                    _ => {}
+                }
+                if !why.is_empty() {
+                    detail = if detail.is_empty() {
+                        why
+                    } else {
+                        format!("{why}；{detail}")
+                    };
+                }
+            }
             // Judged in the year, by the policy in force on the day it was registered.
             let registered = Period {
                 label: cx.year.to_string(),
@@ -171,6 +217,18 @@ impl Judge for Items {
             };
             rows.decided(&subject, &registered, found, status);
         }
+    }
+}
+
+/// Whether the petitioner was told within `days` of registration that the petition is accepted
+/// (受理告知), and what is missing.
+fn told_in_time(i: &ItemFact, days: u32, as_of: NaiveDate) -> (Status, String) {
+    let by = i.registered_on + chrono::Duration::days(i64::from(days));
+    match i.told_on {
+        Some(t) if t <= by => (Status::Met, String::new()),
+        Some(t) => (Status::Unmet, format!("{t}才受理告知，应在{by}前")),
+        None if as_of > by => (Status::Unmet, format!("未在{by}前受理告知")),
+        None => (Status::Pending, format!("{by}前受理告知")),
     }
 }
 
@@ -365,6 +423,69 @@ mod tests {
             item_status(&f, "XF-1", "2026-09-30"),
             [(Some("H1#5".into()), Status::Unmet)]
         );
+    }
+
+    #[test]
+    fn under_the_national_clocks_a_petition_is_also_told_within_fifteen_days() {
+        use crate::domain::labels::ItemSource::*;
+        let national = Policy::parse(crate::domain::policy::NATIONAL_2022).unwrap();
+        let status = |f: &Facts, as_of: &str| -> Vec<(Status, f64, String)> {
+            evaluate(&national, f, 2026, d(as_of))
+                .results
+                .into_iter()
+                .filter(|o| o.rule == "XF-10")
+                .map(|o| (o.status, o.actual, o.detail))
+                .collect()
+        };
+        // Registered 1 Sep, answered 20 Sep: told on the 15th day is met, on the 16th unmet.
+        let answered = |id: i32, told: &str| {
+            let mut i = item(id, Letter, "petition");
+            i.resolved_on = Some(d("2026-09-20"));
+            i.status = "resolved".into();
+            i.told_on = Some(d(told));
+            i
+        };
+        let f = item_facts(vec![answered(1, "2026-09-16"), answered(2, "2026-09-17")]);
+        let r = status(&f, "2026-12-31");
+        assert_eq!((r[0].0, r[0].1), (Status::Met, 2.0));
+        assert_eq!((r[1].0, r[1].1), (Status::Unmet, 1.0));
+        assert!(r[1].2.contains("2026-09-17才受理告知"), "{}", r[1].2);
+        // Not yet told: pending until the 15th day, unmet after, even while the answer is due.
+        let f = item_facts(vec![item(3, Letter, "petition")]);
+        assert_eq!(status(&f, "2026-09-16")[0].0, Status::Pending);
+        let late = status(&f, "2026-09-17");
+        assert_eq!(late[0].0, Status::Unmet);
+        assert!(
+            late[0].2.contains("未在2026-09-16前受理告知"),
+            "{}",
+            late[0].2
+        );
+        // The default policy has no such part: the same item is pending on its answer.
+        assert_eq!(item_status(&f, "XF-10", "2026-09-17")[0].1, Status::Pending);
+    }
+
+    #[test]
+    fn a_service_room_application_is_answered_in_time_and_named_by_its_kind() {
+        use crate::domain::labels::ItemSource::*;
+        // CG-9: assigned and answered by the deadline (8 October) is met, a day late unmet;
+        // each row begins with the application's kind.
+        let mut in_time = item(1, ServiceRoom, "item");
+        in_time.resolved_on = Some(d("2026-10-08"));
+        in_time.category = Some("低保".into());
+        let mut late = item(2, ServiceRoom, "item");
+        late.resolved_on = Some(d("2026-10-09"));
+        late.category = Some("户籍迁移".into());
+        let f = item_facts(vec![in_time, late]);
+        let p = Policy::parse(DEFAULT).unwrap();
+        let rows: Vec<(Status, String)> = evaluate(&p, &f, 2026, d("2026-12-31"))
+            .results
+            .into_iter()
+            .filter(|o| o.rule == "CG-9")
+            .map(|o| (o.status, o.detail))
+            .collect();
+        assert_eq!(rows[0], (Status::Met, "低保".to_string()));
+        assert_eq!(rows[1].0, Status::Unmet);
+        assert!(rows[1].1.starts_with("户籍迁移："), "{}", rows[1].1);
     }
 
     #[test]
