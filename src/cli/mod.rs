@@ -612,6 +612,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 // Service projects of the units reported to communities; proposals of the
                 // liaison offices.
                 demo::community(&db, &policy, today).await?;
+                // Representatives' published contact details; service-room applications.
+                demo::representatives_and_service_rooms(&db, &policy, today).await?;
             }
             let accounts = demo::create_accounts(&db).await?;
             println!("\n演示账号（密码均为 {}，仅供演示）：", demo::DEMO_PASSWORD);

@@ -280,3 +280,109 @@ async fn proposals_for(
     }
     Ok(())
 }
+
+/// Representatives' contact details made public (DDB-4): six in seven by the spring, the rest
+/// not yet; and the applications village service rooms took (CG-9), one kind after another,
+/// each handled by a village cadre of the village, most in time, one in nine late.
+pub async fn representatives_and_service_rooms(
+    db: &DatabaseConnection,
+    policy: &crate::domain::policy::Policy,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    use crate::domain::labels::{ApplicationKind, Role};
+    use crate::store::entities::person;
+    use crate::store::representatives::{self as reps, NewPublication};
+    use sea_orm::{ActiveModelTrait, Set};
+    let year = today.year();
+    let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(year, m, d).unwrap_or(today);
+    let vis = Visibility::everything();
+    let representatives = person::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    person::Column::Roles
+                        .contains(format!(",{},", Role::CountyRepresentative.code())),
+                )
+                .add(
+                    person::Column::Roles
+                        .contains(format!(",{},", Role::TownRepresentative.code())),
+                ),
+        )
+        .order_by_asc(person::Column::Id)
+        .all(db)
+        .await?;
+    const PLACES: [&str; 3] = ["党代表工作室公示栏", "村务公开栏", "县委组织部网站"];
+    for (k, p) in representatives.iter().enumerate() {
+        let on = day(3, 1) + Duration::days((k % 25) as i64);
+        if k % 7 == 3 || on > today {
+            continue;
+        }
+        let n = NewPublication {
+            person_id: p.id,
+            published_on: on,
+            place: PLACES[k % PLACES.len()].into(),
+        };
+        reps::publish(db, &vis, n, BY, at(on)).await.map_err(err)?;
+    }
+    // Service rooms: the villages whose cadres keep duty there, a few applications each.
+    let cal = crate::store::rules::calendar(db).await?;
+    let clock = policy.ledger.item;
+    let cadres = person::Entity::find()
+        .filter(person::Column::Roles.contains(format!(",{},", Role::VillageCadre.code())))
+        .filter(person::Column::RegionCode.is_not_null())
+        .order_by_asc(person::Column::Id)
+        .all(db)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    let mut n = 0usize;
+    let mut written = Vec::new();
+    for c in cadres {
+        let Some(village) = c.region_code.clone() else {
+            continue;
+        };
+        if !seen.insert(village.clone()) || seen.len() % 3 != 1 {
+            continue;
+        }
+        for j in 0..3 {
+            n += 1;
+            let kind = ApplicationKind::ALL[n % ApplicationKind::ALL.len()];
+            let registered = day(1, 10) + Duration::days(((n * 37) % 300) as i64);
+            if registered > today {
+                continue;
+            }
+            let due = crate::domain::ledger::deadline(&cal, registered, clock.days, clock.count);
+            let handled = if n % 9 == 4 {
+                due + Duration::days(3)
+            } else {
+                registered + Duration::days(2 + (j as i64) * 2)
+            };
+            let done = handled <= today;
+            let saved = ledger_item::ActiveModel {
+                ledger: Set("livelihood".into()),
+                household_code: Set(None),
+                region_code: Set(village.clone()),
+                source: Set(ItemSource::ServiceRoom.code().into()),
+                activity_id: Set(None),
+                matter: Set(format!("代办{}", kind.zh())),
+                status: Set(if done { "resolved" } else { "assigned" }.into()),
+                level: Set("village".into()),
+                owner_person_id: Set(Some(c.id)),
+                owner_unit_code: Set(Some(c.unit_code.clone())),
+                registered_on: Set(registered),
+                deadline: Set(Some(due)),
+                closed_on: Set(None),
+                clock: Set("item".into()),
+                category: Set(Some(kind.zh().into())),
+                resolution: Set(done.then(|| "已办结（代办）".to_string())),
+                resolved_on: Set(done.then_some(handled)),
+                feedback_token: Set(Some(crate::store::ledger::new_token())),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            written.push(saved);
+        }
+    }
+    crate::store::ledger::log_registered(db, &written, BY, at(today)).await?;
+    Ok(())
+}

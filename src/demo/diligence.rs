@@ -258,7 +258,8 @@ pub fn work_for_the_rules(policy: &Policy, w: &World) -> Vec<Vec<String>> {
     // Links held by a person's ID number or a unit's code.
     let mut links_of: HashMap<&str, Vec<(LinkKind, &str)>> = HashMap::new();
     for l in w.links {
-        let holder = if l[1].is_empty() { &l[2] } else { &l[1] };
+        // A unit's link (优抚帮扶 may also name its contact person in the cadre column).
+        let holder = if l[2].is_empty() { &l[1] } else { &l[2] };
         if let Ok(k) = LinkKind::parse(&l[3]) {
             links_of
                 .entry(holder.as_str())
@@ -538,6 +539,7 @@ fn work(
         Measure::DistinctTargets(measure::distinct_targets::DistinctTargets {
             activity_kinds,
             min,
+            ..
         }) => {
             let k = activity_kinds[0];
             for (i, p) in ps.iter().enumerate() {

@@ -12,6 +12,7 @@ mod follow_up;
 mod survey;
 
 pub use cards::hand_out as hand_out_cards;
+pub use community::representatives_and_service_rooms;
 pub use community::run as community;
 pub use decisions::run as decisions;
 pub use follow_up::follow_up;
@@ -1041,7 +1042,17 @@ pub fn generate(size: Size, today: NaiveDate) -> Demo {
             .or_else(|| v.households.first().cloned())
             .filter(|_| di % 8 != 5)
         {
-            links.push(row(&[&ys, "", code, "优抚帮扶", &h, "", ""]));
+            // The pairing names a leader of the department as its contact person, except in
+            // one department in eleven, which has yet to name one (BF-3).
+            let contact = dept_leaders
+                .iter()
+                .filter(|(_, d)| *d == di)
+                .nth(2)
+                .or_else(|| dept_leaders.iter().find(|(_, d)| *d == di))
+                .filter(|_| di % 11 != 7)
+                .map(|(id, _)| id.as_str())
+                .unwrap_or("");
+            links.push(row(&[&ys, contact, code, "优抚帮扶", &h, "", ""]));
         }
     }
     for (ti, ids) in liaison.iter().enumerate() {

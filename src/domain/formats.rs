@@ -354,6 +354,8 @@ pub struct LinkRow {
     pub target_code: String,
     pub start: Option<NaiveDate>,
     pub end: Option<NaiveDate>,
+    /// 优抚帮扶 held by a unit may also name its contact person (BF-3) by ID number.
+    pub contact: Option<IdNumber>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -828,15 +830,25 @@ fn link_row(c: &mut Cells) -> Option<LinkRow> {
         start.ok()?,
         end.ok()?,
     );
+    let mut contact = None;
     let linker = match (cadre, unit) {
         (Some(p), None) => Linker::Person(p),
         (None, Some(u)) => Linker::Unit(u),
+        // A unit's veteran-benefit pairing names the person who keeps in touch (BF-3).
+        (Some(p), Some(u)) if kind == LinkKind::VeteranBenefitPairing => {
+            contact = Some(p);
+            Linker::Unit(u)
+        }
         (None, None) => {
             c.fail("干部身份证号", "", "干部身份证号和单位代码须填其一");
             return None;
         }
         (Some(_), Some(_)) => {
-            c.fail("单位代码", "", "干部身份证号和单位代码只能填一个");
+            c.fail(
+                "单位代码",
+                "",
+                "干部身份证号和单位代码只能填一个（优抚帮扶可同时填：单位结对，干部为联系人）",
+            );
             return None;
         }
     };
@@ -853,6 +865,7 @@ fn link_row(c: &mut Cells) -> Option<LinkRow> {
         target_code,
         start,
         end,
+        contact,
     })
 }
 

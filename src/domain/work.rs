@@ -352,6 +352,10 @@ pub struct RawActivity {
     pub matters: Vec<String>,
     /// The household's contact card was handed over on this visit (LH-3, LXK-2).
     pub card_delivered: bool,
+    /// 走访慰问: what was given (慰问金、米、油 …), and
+    pub aid: String,
+    /// its value in yuan.
+    pub aid_value: String,
 }
 
 /// A checked work record.
@@ -369,6 +373,19 @@ pub struct Activity {
     pub notes: Option<String>,
     pub matters: Vec<String>,
     pub card_delivered: bool,
+    /// A condolence visit's aid and its value in yuan.
+    pub aid: Option<String>,
+    pub aid_value: Option<f64>,
+}
+
+/// A condolence visit's aid as one line: “大米一袋、食用油一桶（价值300元）”.
+pub fn aid_line(aid: Option<&str>, value: Option<f64>) -> Option<String> {
+    let aid = aid.filter(|a| !a.trim().is_empty())?;
+    Some(match value {
+        Some(v) if v.fract() == 0.0 => format!("{aid}（价值{v:.0}元）"),
+        Some(v) => format!("{aid}（价值{v:.2}元）"),
+        None => aid.to_string(),
+    })
 }
 
 /// A field and what is wrong with it, in Chinese.
@@ -597,6 +614,31 @@ impl RawActivity {
         if matters.iter().any(|m| m.chars().count() > 500) {
             err("反映事项", "每条不能超过500字".into());
         }
+        let aid = Some(self.aid.trim().to_string()).filter(|a| !a.is_empty());
+        let aid_value = match self.aid_value.trim() {
+            "" => None,
+            v => match v.trim_end_matches('元').parse::<f64>() {
+                Ok(x) if (0.0..=1_000_000.0).contains(&x) => Some(x),
+                _ => {
+                    err("慰问价值(元)", format!("“{v}”应为0到1000000之间的数"));
+                    None
+                }
+            },
+        };
+        if (aid.is_some() || aid_value.is_some())
+            && kind.is_some_and(|k| k != ActivityKind::CondolenceVisit)
+        {
+            err("慰问物资", "只有“走访慰问”记录可填写慰问物资和价值".into());
+        }
+        if aid.as_ref().is_some_and(|a| a.chars().count() > 200) {
+            err("慰问物资", "不能超过200字".into());
+        }
+        if aid.is_none() && aid_value.is_some() {
+            err(
+                "慰问物资",
+                "填写了价值，请写明送了什么（如慰问金、米、油）".into(),
+            );
+        }
         match (kind, start, end, errors.is_empty()) {
             (Some(kind), Some(start), Some(end), true) => Ok(Activity {
                 client_key: key.to_string(),
@@ -611,6 +653,8 @@ impl RawActivity {
                 notes,
                 matters,
                 card_delivered: self.card_delivered,
+                aid,
+                aid_value,
             }),
             _ => Err(errors),
         }

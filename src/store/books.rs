@@ -25,6 +25,16 @@ fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
     )
 }
 
+/// A record's content, with a condolence visit's aid after it (BF-1, BF-4).
+fn notes_with_aid(a: &activity::Model) -> String {
+    let notes = a.notes.clone().unwrap_or_default();
+    match crate::domain::work::aid_line(a.aid.as_deref(), a.aid_value) {
+        Some(aid) if notes.is_empty() => format!("慰问：{aid}"),
+        Some(aid) => format!("{notes}；慰问：{aid}"),
+        None => notes,
+    }
+}
+
 fn kind_zh(code: &str) -> String {
     ActivityKind::from_code(code)
         .map(|k| k.zh())
@@ -200,7 +210,7 @@ pub async fn record_book(
                     })
                     .unwrap_or_default(),
                 r.names.get(&a.id).map(|n| n.join("、")).unwrap_or_default(),
-                a.notes.clone().unwrap_or_default(),
+                notes_with_aid(a),
                 a.matters.lines().collect::<Vec<_>>().join("；"),
                 follow_up(r.items.get(&a.id)),
             ]
@@ -358,7 +368,7 @@ pub async fn household_page(
                 when(a),
                 kind_zh(&a.kind),
                 r.names.get(&a.id).map(|n| n.join("、")).unwrap_or_default(),
-                a.notes.clone().unwrap_or_default(),
+                notes_with_aid(a),
                 a.matters.lines().collect::<Vec<_>>().join("；"),
             ]
         })
@@ -594,7 +604,7 @@ pub async fn village_book(
                     .unwrap_or_default(),
                 kind_zh(&a.kind),
                 r.names.get(&a.id).map(|n| n.join("、")).unwrap_or_default(),
-                a.notes.clone().unwrap_or_default(),
+                notes_with_aid(a),
                 a.matters.lines().collect::<Vec<_>>().join("；"),
             ]
         })

@@ -449,6 +449,12 @@ async fn run(
             }
             _ => {}
         }
+        if let Some(c) = &r.contact
+            && !unknown(Kind::People)
+            && !person_ids.contains(c.as_str())
+        {
+            errors.push(o.error("干部身份证号", &c.masked(), "联系人不存在（请先导入人员）"));
+        }
         if r.kind == LinkKind::GroupMembership {
             if matches!(r.linker, Linker::Unit(_)) {
                 errors.push(o.error(
@@ -873,11 +879,18 @@ async fn write(
         let rows = b.links.into_iter().filter_map(|(_, r)| {
             let (person, unit) = match &r.linker {
                 Linker::Person(p) => (Some(*person_id.get(p.as_str())?), None),
-                Linker::Unit(u) => (None, Some(u.as_str().to_string())),
+                // A unit's link may name its contact person (BF-3).
+                Linker::Unit(u) => (
+                    match &r.contact {
+                        Some(c) => Some(*person_id.get(c.as_str())?),
+                        None => None,
+                    },
+                    Some(u.as_str().to_string()),
+                ),
             };
             let key = match (person, &unit) {
-                (Some(p), _) => format!("{}|p{}|{}|{}", r.year, p, r.kind.code(), r.target_code),
-                (None, Some(u)) => format!("{}|u{}|{}|{}", r.year, u, r.kind.code(), r.target_code),
+                (_, Some(u)) => format!("{}|u{}|{}|{}", r.year, u, r.kind.code(), r.target_code),
+                (Some(p), None) => format!("{}|p{}|{}|{}", r.year, p, r.kind.code(), r.target_code),
                 (None, None) => return None,
             };
             let m = link::Model {
@@ -951,6 +964,9 @@ async fn write(
                     author_account_id: account,
                     author_person_id: None,
                     recorded_at: Some(now),
+                    // The exchange format has no aid columns: given aid is recorded on the form.
+                    aid: None,
+                    aid_value: None,
                 };
                 let mut am = activity::ActiveModel::from(m).reset_all();
                 am.not_set(activity::Column::Id);

@@ -31,6 +31,7 @@ pub mod ledger;
 pub mod projects;
 pub mod proposals;
 pub mod registry;
+pub mod representatives;
 pub mod rota;
 pub mod rules;
 pub mod spot_checks;

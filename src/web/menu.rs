@@ -82,6 +82,7 @@ pub fn entries(c: &Caller) -> Vec<Entry> {
         add("/decisions", "三问决策");
         add("/projects", "服务项目");
         add("/proposals", "议案建议");
+        add("/representatives", "党代表");
     }
     if c.can(Capability::Import) || c.can(Capability::Export) {
         add("/import", "导入导出");

@@ -285,6 +285,8 @@ pub struct ActivityView {
     pub hours: Option<f64>,
     pub notes: Option<String>,
     pub matters: Vec<String>,
+    /// A condolence visit's aid, as one line (“慰问金500元”).
+    pub aid: Option<String>,
 }
 
 impl ActivityView {
@@ -297,6 +299,7 @@ impl ActivityView {
             companions: m.companions,
             hours: m.hours,
             notes: m.notes.clone(),
+            aid: crate::domain::work::aid_line(m.aid.as_deref(), m.aid_value),
             matters: m
                 .matters
                 .lines()
@@ -529,6 +532,10 @@ pub fn field_zh(field: &str) -> &str {
         "front_line" => "锻炼岗位",
         "report_on" => "述职报告日期",
         "assessment" => "考核意见",
+        "aid" => "慰问物资",
+        "aid_value" => "慰问价值(元)",
+        "published_on" => "公开日期",
+        "place" => "公开的地方",
         other => other,
     }
 }

@@ -1359,3 +1359,95 @@ async fn a_town_office_runs_a_community_project_and_a_proposal_on_a_phone() {
     );
     c.done().await;
 }
+
+/// Issue 18's last pieces on a phone: a cadre records the aid given on a condolence visit (a
+/// wrong kind or a value without what was given is refused, nothing typed lost), and it shows
+/// on the household's page; the town office sees its representatives' working group with its
+/// convener and records that a representative's contact details were published.
+#[tokio::test]
+async fn aid_on_a_condolence_visit_and_a_representatives_contact_published_on_a_phone() {
+    let (app, f) = county().await;
+    let (a, b_id) = (id("35099919800101101"), id("35099919800101102"));
+    for (kind, file, body) in [
+        (
+            "units",
+            "units.csv",
+            "单位代码,单位名称,类型,所属区划,上级单位,标签,监督电话\nG1,甲镇第一党代表工作小组,党代表工作小组,3509100,,,\n".to_string(),
+        ),
+        (
+            "people",
+            "people.csv",
+            format!(
+                "身份证号,姓名,单位代码,角色,所属区划\n{a},钱代表,T1,镇党代表、党代表工作小组召集人,3509100\n{b_id},孙代表,T1,镇党代表,3509100\n"
+            ),
+        ),
+        (
+            "links",
+            "links.csv",
+            format!(
+                "年度,干部身份证号,单位代码,关系类型,对象代码\n2026,{a},,工作小组成员,G1\n2026,{b_id},,工作小组成员,G1\n"
+            ),
+        ),
+    ] {
+        let r = app.import(kind, file, body).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    let _ = f;
+    let b = Browser::open(&app).await;
+    b.login("ganbu").await;
+    b.go("/activities/new").await;
+    b.js("document.querySelector('select[name=kind]').value = 'household_visit'")
+        .await;
+    b.click("input[name=targets][value=H001]").await;
+    b.fill("textarea[name=notes]", "春节前看望王五一家").await;
+    b.fill("input[name=aid]", "慰问金").await;
+    b.fill("input[name=aid_value]", "500").await;
+    b.click("form[data-draft] button[type=submit]").await;
+    let t = b.wait_text("请修改以下内容").await;
+    assert!(t.contains("只有“走访慰问”记录可填写慰问物资"), "{t}");
+    assert_eq!(b.value("input[name=aid]").await, "慰问金");
+    assert_eq!(b.value("textarea[name=notes]").await, "春节前看望王五一家");
+    b.js("document.querySelector('select[name=kind]').value = 'condolence_visit'")
+        .await;
+    b.click("form[data-draft] button[type=submit]").await;
+    let t = b.wait_text("已保存。").await;
+    assert!(t.contains("慰问金（价值500元）"), "{t}");
+    b.check("condolence-aid").await;
+    b.go("/households/H001").await;
+    let t = b.wait_text("走访和工作记录").await;
+    assert!(t.contains("慰问金（价值500元）"), "{t}");
+
+    b.js("document.cookie = 'lx_session=; Max-Age=0; path=/'")
+        .await;
+    b.login("zhenban").await;
+    assert!(b.menu().await.iter().any(|m| m == "党代表"));
+    b.go("/representatives?year=2026").await;
+    let t = b.wait_text("甲镇第一党代表工作小组").await;
+    assert!(
+        t.contains("召集人：钱代表") && t.contains("孙代表") && t.contains("未公开2人"),
+        "{t}"
+    );
+    // Without where it was published: refused, the choice kept.
+    let sun = person_id(&app, "孙代表").await;
+    b.js(&format!(
+        "document.querySelector('select[name=person_id]').value = '{sun}'"
+    ))
+    .await;
+    b.js("document.querySelector('input[name=published_on]').value = '2026-03-02'")
+        .await;
+    b.js("document.querySelector('input[name=place]').removeAttribute('required')")
+        .await;
+    b.click_text("保存").await;
+    let t = b.wait_text("公开的地方").await;
+    assert!(t.contains("不能为空"), "{t}");
+    assert_eq!(b.value("select[name=person_id]").await, sun.to_string());
+    b.fill("input[name=place]", "党代表工作室公示栏").await;
+    b.click_text("保存").await;
+    let t = b.wait_text("已记录孙代表的联系方式公开").await;
+    assert!(
+        t.contains("2026-03-02 党代表工作室公示栏") && t.contains("未公开1人"),
+        "{t}"
+    );
+    b.check("representatives").await;
+    b.done().await;
+}

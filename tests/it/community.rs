@@ -361,3 +361,56 @@ async fn a_proposal_is_forwarded_answered_late_and_closed() {
         ["create", "forward", "answer", "close"]
     );
 }
+
+/// BF-3: a department's veteran-benefit pairing counts once it names its contact person, given
+/// in the same link row as the unit; only that kind may name both, and an unknown contact is
+/// refused with its row, nothing written.
+#[tokio::test]
+async fn a_veteran_benefit_pairing_names_its_contact_person() {
+    let app = spawn_app().await;
+    let f = app.load_fixture().await;
+    let bf3 = |app: &TestApp| {
+        rows_of(app, "BF-3")
+            .into_iter()
+            .find(|r| r["subject_code"] == "D1")
+            .expect("a BF-3 row for 县公安局")
+    };
+    // The fixture's pairing names no one.
+    let r = bf3(&app);
+    assert_eq!(r["status"], "unmet", "{r}");
+    assert!(
+        r["detail"].as_str().unwrap().contains("尚未明确联系人"),
+        "{r}"
+    );
+    let before = app.counts().await;
+    let head = "年度,干部身份证号,单位代码,关系类型,对象代码\n";
+    let bad = app
+        .import(
+            "links",
+            "links.csv",
+            format!(
+                "{head}2026,{},D1,联户,H003\n2026,{},D1,优抚帮扶,H003\n",
+                f.li,
+                id("35099919990101999")
+            ),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    let e = bad.text().await.unwrap();
+    assert!(
+        e.contains("只能填一个") && e.contains("联系人不存在"),
+        "{e}"
+    );
+    assert_eq!(app.counts().await, before, "nothing written");
+    let ok = app
+        .import(
+            "links",
+            "links.csv",
+            format!("{head}2026,{},D1,优抚帮扶,H003\n", f.li),
+        )
+        .await;
+    assert_eq!(ok.status(), 200, "{}", ok.text().await.unwrap());
+    // The same pairing (one link, now with its contact), met.
+    assert_eq!(app.counts().await["links"], before["links"]);
+    assert_eq!(bf3(&app)["status"], "met");
+}

@@ -460,9 +460,12 @@ min = {min}
             &with(sec.clone(), visits(9)),
         );
 
-        // DDB-4: fifty distinct people or households visited by a representative.
+        // DDB-4: fifty distinct people or households visited by a representative whose
+        // contact details are published (measured without them in distinct_targets).
+        let mut published = person(3, &[Role::TownRepresentative]);
+        published.published.push(d("2026-02-01"));
         let rep = Facts {
-            people: vec![person(3, &[Role::TownRepresentative])],
+            people: vec![published],
             ..Default::default()
         };
         // A second visit to H0 counts once.

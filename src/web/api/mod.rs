@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod projects;
 pub mod proposals;
 pub mod registry;
+pub mod representatives;
 pub mod work;
 
 use crate::startup::AppState;
@@ -66,7 +67,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(cards::router())
             .merge(decisions::router())
             .merge(projects::router())
-            .merge(proposals::router()),
+            .merge(proposals::router())
+            .merge(representatives::router()),
     )
 }
 

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod project;
 pub mod proposal;
 pub mod registry;
+pub mod representatives;
 pub mod rota;
 pub mod survey;
 pub mod work;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(decision::router())
         .merge(project::router())
         .merge(proposal::router())
+        .merge(representatives::router())
         .merge(compliance::router())
         .merge(ledger::router()).layer(
         tower_http::set_header::SetResponseHeaderLayer::if_not_present(

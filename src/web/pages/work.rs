@@ -257,6 +257,8 @@ fn raw_from_form(fields: Vec<(String, String)>) -> RawActivity {
             "companions" => r.companions = v,
             "hours" => r.hours = v,
             "notes" => r.notes = v,
+            "aid" => r.aid = v,
+            "aid_value" => r.aid_value = v,
             "matters" => r.matters.push(v),
             "card_delivered" => r.card_delivered = !v.is_empty(),
             _ => {}
@@ -379,6 +381,8 @@ fn raw_of(d: &work::ActivityDetail) -> RawActivity {
         notes: a.notes.clone().unwrap_or_default(),
         matters: a.matters.lines().map(str::to_string).collect(),
         card_delivered: false,
+        aid: a.aid.clone().unwrap_or_default(),
+        aid_value: a.aid_value.map(|v| v.to_string()).unwrap_or_default(),
     }
 }
 

@@ -376,6 +376,7 @@ mod tests {
         let mut f = Facts {
             units: vec![window_unit()],
             links: vec![LinkFact {
+                contact: None,
                 person: None,
                 unit: Some("U9".into()),
                 ..link(0, LinkKind::ContactServiceObject, "E1")

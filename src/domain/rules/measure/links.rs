@@ -17,10 +17,13 @@ pub struct Links {
     /// otherwise the kinds count together.
     #[serde(default)]
     pub each: bool,
+    /// A unit's link counts only when it names its contact person (BF-3: 明确联系人).
+    #[serde(default)]
+    pub named: bool,
 }
 
 impl Judge for Links {
-    const KEYS: &'static [&'static str] = &["link_kinds", "min", "max", "each"];
+    const KEYS: &'static [&'static str] = &["link_kinds", "min", "max", "each", "named"];
 
     fn check(&self, _: &Rule, _: &Policy) -> Vec<String> {
         let mut errors = Vec::new();
@@ -42,9 +45,14 @@ impl Judge for Links {
                 .collect();
             return each.join("，且");
         }
+        let named = if self.named {
+            "（明确联系人）"
+        } else {
+            ""
+        };
         match self.max {
-            Some(m) => format!("联系关系 {}–{m}", self.min),
-            None => format!("联系关系 ≥ {}", self.min),
+            Some(m) => format!("联系关系 {}–{m}{named}", self.min),
+            None => format!("联系关系 ≥ {}{named}", self.min),
         }
     }
 
@@ -84,10 +92,30 @@ impl Judge for Links {
                     rows.against(&s, p, found, None);
                     continue;
                 }
-                let n = held(&self.link_kinds);
+                let mut n = held(&self.link_kinds);
+                // Without a named contact a unit's pairing is held but not yet counted.
+                let unnamed = if self.named {
+                    let k = ls
+                        .iter()
+                        .filter(|l| {
+                            self.link_kinds.contains(&l.kind)
+                                && l.start <= p.end
+                                && l.end >= p.start
+                                && l.unit.is_some()
+                                && l.contact.is_none()
+                        })
+                        .count() as f64;
+                    n -= k;
+                    k
+                } else {
+                    0.0
+                };
                 let detail = match self.max {
                     Some(m) if n > f64::from(m) => format!("{names}{}个，超过{}个", n, m),
                     Some(m) => format!("{names}应为{}–{}个，现有{}个", self.min, m, n),
+                    None if unnamed > 0.0 => {
+                        format!("已结对{unnamed}户，尚未明确联系人")
+                    }
                     None => format!("还需{names}{}个", min - n),
                 };
                 let found = Found {
@@ -120,13 +148,35 @@ mod tests {
                 for i in 0..(*min as i32 + delta) {
                     let mut l = link(1, link_kinds[0], &format!("H{i}"));
                     if unit {
-                        (l.person, l.unit) = (None, Some("U1".into()));
+                        (l.person, l.unit, l.contact) = (None, Some("U1".into()), Some(1));
                     }
                     f.links.push(l);
                 }
             };
             assert_eq!(judge(id, &links), (Status::Met, Status::Unmet), "{id}");
         }
+    }
+
+    #[test]
+    fn bf3_counts_a_pairing_only_once_it_names_a_contact_person() {
+        let p = Policy::parse(DEFAULT).unwrap();
+        let rule = p.rule("BF-3").unwrap();
+        let mut f = subject_facts(rule);
+        let mut l = link(1, LinkKind::VeteranBenefitPairing, "H1");
+        (l.person, l.unit, l.contact) = (None, Some("U1".into()), None);
+        f.links.push(l);
+        let row = |f: &Facts| {
+            evaluate(&p, f, 2026, d("2026-12-31"))
+                .results
+                .into_iter()
+                .find(|o| o.rule == "BF-3")
+                .unwrap()
+        };
+        let r = row(&f);
+        assert_eq!((r.status, r.actual), (Status::Unmet, 0.0));
+        assert!(r.detail.contains("尚未明确联系人"), "{}", r.detail);
+        f.links[0].contact = Some(1);
+        assert_eq!(row(&f).status, Status::Met);
     }
 
     #[test]

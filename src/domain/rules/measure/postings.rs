@@ -141,6 +141,7 @@ mod tests {
     #[test]
     fn a_posting_lasts_90_days_on_a_front_line_with_its_report_and_assessment() {
         let posting = |start: &str, end: &str, line: Option<&str>| LinkFact {
+            contact: None,
             start: d(start),
             end: d(end),
             front_line: line.map(str::to_string),

@@ -345,6 +345,7 @@ mod tests {
                 tags: vec![],
             }],
             links: vec![LinkFact {
+                contact: None,
                 person: None,
                 unit: Some("U1".into()),
                 ..link(0, LinkKind::VeteranBenefitPairing, "H7")
