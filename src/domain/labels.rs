@@ -81,6 +81,8 @@ labelled!(UnitKind, "单位类型" {
     Other = "other", "其他";
 });
 
+// 组织部门 (organisation_department, DJC-3) is not in FORMATS.md's list: an extension the
+// import accepts, so that the department that assesses grassroots postings owns their rows.
 labelled!(UnitTag, "单位标签" {
     LawEnforcement = "law_enforcement", "执法管理";
     WindowService = "window_service", "窗口服务";
@@ -89,6 +91,7 @@ labelled!(UnitTag, "单位标签" {
     TradeUnion = "trade_union", "工会";
     RepresentativeLiaison = "representative_liaison", "党代表联络机构";
     PartyBuildingOffice = "party_building_office", "党建办";
+    OrganisationDepartment = "organisation_department", "组织部门";
 });
 
 labelled!(Role, "角色" {

@@ -3,9 +3,9 @@
 //! (DJC-1), the report at its end (DJC-2), the organisation department’s assessment (DJC-3).
 
 use super::Judge;
-use crate::domain::labels::{LinkKind, RegionLevel};
+use crate::domain::labels::{LinkKind, RegionLevel, UnitTag};
 use crate::domain::policy::{Policy, Rule};
-use crate::domain::rules::context::{Context, Found, Rows};
+use crate::domain::rules::context::{Context, Found, Rows, Subject};
 use crate::domain::rules::period::Period;
 use crate::domain::rules::report::Status;
 use serde::Deserialize;
@@ -18,6 +18,18 @@ pub struct Postings {
     /// 农村, 信访, 重点项目 …; any when empty.
     #[serde(default)]
     pub front_lines: Vec<String>,
+    /// Whose row each posting is: the posted person's (default) or the organisation
+    /// department's that owes it (DJC-3): the units tagged 组织部门, else the county.
+    #[serde(default)]
+    pub owed_by: PostingOwer,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PostingOwer {
+    #[default]
+    Posted,
+    OrganisationDepartment,
 }
 
 /// What is checked of each posting.
@@ -33,7 +45,7 @@ pub enum PostingCheck {
 }
 
 impl Judge for Postings {
-    const KEYS: &'static [&'static str] = &["check", "min_days", "front_lines"];
+    const KEYS: &'static [&'static str] = &["check", "min_days", "front_lines", "owed_by"];
 
     fn check(&self, rule: &Rule, _: &Policy) -> Vec<String> {
         let mut errors = Vec::new();
@@ -55,6 +67,38 @@ impl Judge for Postings {
     }
 
     fn judge(&self, rule: &Rule, cx: &Context, rows: &mut Rows) {
+        // The organisation department owing DJC-3: the units tagged so, else the county.
+        let mut owers: Vec<Subject> = Vec::new();
+        if self.owed_by == PostingOwer::OrganisationDepartment {
+            owers = cx
+                .facts
+                .units
+                .iter()
+                .filter(|u| u.tags.contains(&UnitTag::OrganisationDepartment))
+                .map(|u| Subject {
+                    kind: "unit",
+                    code: &u.code,
+                    name: &u.name,
+                    person: None,
+                    path: None,
+                })
+                .collect();
+            if owers.is_empty() {
+                owers.extend(
+                    cx.facts
+                        .regions
+                        .iter()
+                        .filter(|r| r.level == Some(RegionLevel::County))
+                        .map(|r| Subject {
+                            kind: "region",
+                            code: &r.code,
+                            name: &r.name,
+                            person: None,
+                            path: Some(&r.path),
+                        }),
+                );
+            }
+        }
         for s in cx.subjects(rule) {
             for l in cx.links(&s) {
                 if !rule.who.link_kinds.contains(&l.kind) {
@@ -122,13 +166,35 @@ impl Judge for Postings {
                     start: l.start,
                     end: l.end,
                 };
-                let found = Found {
-                    target: Some(l.target.clone()),
-                    actual,
-                    required,
-                    detail,
-                };
-                rows.decided(&s, &posting, found, st);
+                if owers.is_empty() {
+                    let found = Found {
+                        target: Some(l.target.clone()),
+                        actual,
+                        required,
+                        detail,
+                    };
+                    rows.decided(&s, &posting, found, st);
+                    continue;
+                }
+                // Under the department: the posted person is the target, named in the detail.
+                let place = cx
+                    .index
+                    .regions
+                    .get(l.target.as_str())
+                    .map_or(l.target.as_str(), |r| r.name.as_str());
+                for o in &owers {
+                    let found = Found {
+                        target: Some(s.code.to_string()),
+                        actual,
+                        required,
+                        detail: if detail.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{}（{place}）：{detail}", s.name)
+                        },
+                    };
+                    rows.decided(o, &posting, found, st);
+                }
             }
         }
     }
@@ -210,5 +276,51 @@ mod tests {
         for rule in ["DJC-2", "DJC-3"] {
             assert_eq!(status_of(&f, rule, "2026", "2026-06-30").0, Status::Met);
         }
+    }
+
+    #[test]
+    fn djc3_is_the_organisation_departments_row_naming_the_posted_cadre() {
+        let p = Policy::parse(DEFAULT).unwrap();
+        let mut f = Facts {
+            people: vec![person(1, &[Role::ReserveCadre])],
+            links: vec![LinkFact {
+                start: d("2026-03-01"),
+                end: d("2026-05-29"),
+                ..link(1, LinkKind::GrassrootsPosting, "V1")
+            }],
+            regions: vec![RegionFact {
+                code: "C".into(),
+                name: "青山县".into(),
+                level: Some(RegionLevel::County),
+                path: "/C/".into(),
+            }],
+            ..Default::default()
+        };
+        let djc3 = |f: &Facts| {
+            let r = evaluate(&p, f, 2026, d("2026-12-31"));
+            let o = r.results.into_iter().find(|o| o.rule == "DJC-3").unwrap();
+            (
+                o.subject_kind,
+                o.subject_code,
+                o.target_code,
+                o.status,
+                o.detail,
+            )
+        };
+        // No unit tagged 组织部门: the county owes it.
+        let (kind, code, target, st, detail) = djc3(&f);
+        assert_eq!((kind, code.as_str()), ("region", "C"));
+        assert_eq!((target.as_deref(), st), (Some("P1"), Status::Unmet));
+        assert!(detail.starts_with("人1（V1）："), "{detail}");
+        // The department tagged 组织部门 owes it, and meets it once the assessment is in.
+        f.units.push(UnitFact {
+            code: "ZZB".into(),
+            name: "县委组织部".into(),
+            kind: Some(UnitKind::CountyDepartment),
+            tags: vec![UnitTag::OrganisationDepartment],
+        });
+        assert_eq!(djc3(&f).1, "ZZB");
+        f.links[0].assessed = true;
+        assert_eq!(djc3(&f).3, Status::Met);
     }
 }
