@@ -1053,7 +1053,7 @@ pub async fn act(
             data.insert("from".into(), serde_json::json!(old));
             data.insert("to".into(), serde_json::json!(new));
         }
-        "resolve" if m.review_round > 0 && matches!(m.status.as_str(), "review" | "recheck") => {
+        "resolve" if matches!(m.status.as_str(), "review" | "recheck") => {
             need_note(if m.status == "review" {
                 "复查意见（将书面答复信访人）"
             } else {

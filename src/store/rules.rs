@@ -92,6 +92,16 @@ async fn item_facts(
             ledger_event::Column::Data,
         ])
         .filter(ledger_event::Column::Action.is_in(["guarantee", "notice"]))
+        // Only the events of the items read above: not every year's history.
+        .filter(
+            ledger_event::Column::ItemId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(C::Id)
+                    .from(ledger_item::Entity)
+                    .and_where(C::RegisteredOn.between(first, last))
+                    .to_owned(),
+            ),
+        )
         .into_tuple()
         .all(db)
         .await?;

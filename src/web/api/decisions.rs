@@ -1,7 +1,6 @@
 //! Decision records 三问决策 (DY-7) for machines: a body's major decisions and the records of
 //! asking the people before, during and after. The office (ManageLinks) within its regions.
 
-use crate::domain::access::Capability;
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::store::access::Caller;
@@ -21,10 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(complete))
 }
 
-fn office(caller: &Caller) -> Result<crate::store::access::Visibility, ApiError> {
-    crate::web::auth::require(caller, Capability::ManageLinks)?;
-    Ok(caller.visibility_for(Capability::ManageLinks))
-}
+use super::office;
 
 #[derive(Deserialize, IntoParams)]
 pub struct YearQuery {

@@ -56,6 +56,15 @@ impl utoipa::Modify for Security {
     }
 }
 
+/// The office's reach for the records it keeps (decisions, projects, proposals,
+/// representatives): refused without ManageLinks.
+pub(crate) fn office(
+    caller: &crate::store::access::Caller,
+) -> Result<crate::store::access::Visibility, crate::error::ApiError> {
+    crate::web::auth::require(caller, crate::domain::access::Capability::ManageLinks)?;
+    Ok(caller.visibility_for(crate::domain::access::Capability::ManageLinks))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
         "/api/v1",

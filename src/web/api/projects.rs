@@ -2,10 +2,9 @@
 //! by a unit reported to it, completed and confirmed by the community. The office (ManageLinks)
 //! within its regions.
 
-use crate::domain::access::Capability;
 use crate::error::{ApiError, AppError};
 use crate::startup::AppState;
-use crate::store::access::{Caller, Visibility};
+use crate::store::access::Caller;
 use crate::store::projects::{
     self as store, Claim, Completion, Confirmation, NewProject, ProjectView,
 };
@@ -25,10 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm))
 }
 
-fn office(caller: &Caller) -> Result<Visibility, ApiError> {
-    crate::web::auth::require(caller, Capability::ManageLinks)?;
-    Ok(caller.visibility_for(Capability::ManageLinks))
-}
+use super::office;
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {

@@ -2,10 +2,9 @@
 //! forwarded to a unit, answered on the ledger's proposal clock (one extension), closed. The
 //! office (ManageLinks) within its regions.
 
-use crate::domain::access::Capability;
 use crate::error::{ApiError, AppError};
 use crate::startup::AppState;
-use crate::store::access::{Caller, Visibility};
+use crate::store::access::Caller;
 use crate::store::proposals::{self as store, Answer, Close, Forward, NewProposal, ProposalView};
 use crate::store::rules::calendar;
 use axum::Json;
@@ -25,10 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(close))
 }
 
-fn office(caller: &Caller) -> Result<Visibility, ApiError> {
-    crate::web::auth::require(caller, Capability::ManageLinks)?;
-    Ok(caller.visibility_for(Capability::ManageLinks))
-}
+use super::office;
 
 fn today(caller: &Caller) -> chrono::NaiveDate {
     crate::time::beijing_date(caller.now)

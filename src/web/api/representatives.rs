@@ -2,10 +2,9 @@
 //! activities by quarter; each representative's published contact details (DDB-4). The office
 //! (ManageLinks) within its regions.
 
-use crate::domain::access::Capability;
 use crate::error::{ApiError, AppError};
 use crate::startup::AppState;
-use crate::store::access::{Caller, Visibility};
+use crate::store::access::Caller;
 use crate::store::representatives::{self as store, NewPublication, Overview, Publication};
 use axum::Json;
 use axum::extract::{Query, State};
@@ -20,10 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(publish))
 }
 
-fn office(caller: &Caller) -> Result<Visibility, ApiError> {
-    crate::web::auth::require(caller, Capability::ManageLinks)?;
-    Ok(caller.visibility_for(Capability::ManageLinks))
-}
+use super::office;
 
 #[derive(Deserialize, IntoParams)]
 pub struct YearQuery {
