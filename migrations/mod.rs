@@ -19,6 +19,7 @@ mod m0013_rota;
 mod m0014_decision;
 mod m0015_project_proposal;
 mod m0016_review_aid_publication;
+mod m0017_shared_state;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_decision::Migration),
             Box::new(m0015_project_proposal::Migration),
             Box::new(m0016_review_aid_publication::Migration),
+            Box::new(m0017_shared_state::Migration),
         ]
     }
 }

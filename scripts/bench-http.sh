@@ -40,7 +40,17 @@ port=$((20000 + RANDOM % 20000))
 export LIANXIN_LISTEN="127.0.0.1:$port"
 base="http://127.0.0.1:$port"
 echo "== the county demo on $backend"
-"$bin" demo --size county --today 2026-11-20 --no-serve > "$work/demo.log"
+# The demo takes minutes to build; LIANXIN_BENCH_KEEP=DIR keeps the SQLite county there between runs.
+keep="${LIANXIN_BENCH_KEEP:-}"
+if [ "$backend" = sqlite ] && [ -n "$keep" ] && [ -f "$keep/bench.db" ]; then
+  cp "$keep/bench.db" "$work/bench.db"; if [ -d "$keep/data" ]; then cp -r "$keep/data" "$work/data"; fi
+else
+  "$bin" demo --size county --today 2026-11-20 --no-serve > "$work/demo.log"
+  if [ "$backend" = sqlite ] && [ -n "$keep" ]; then
+    mkdir -p "$keep"
+    cp "$work/bench.db" "$keep/bench.db"; rm -rf "$keep/data"; if [ -d "$work/data" ]; then cp -r "$work/data" "$keep/data"; fi
+  fi
+fi
 "$bin" serve > "$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -fs "$base/healthz" > /dev/null 2>&1 && break; sleep 0.2; done

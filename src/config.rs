@@ -14,6 +14,11 @@ pub struct Config {
     pub listen: String,
     /// `sqlite://data/lianxin.db` or `postgres://user@host/db`.
     pub database_url: String,
+    /// A PostgreSQL hot standby of `database_url` (streaming replication) that the heavy reads
+    /// go to: the compliance evaluation, the record books, exports. They accept its lag (the
+    /// standby's replay delay, usually under a second); everything else reads the primary.
+    #[serde(default)]
+    pub replica_url: Option<String>,
     /// Where uploads waiting for confirmation and generated files are kept.
     pub data_dir: PathBuf,
     /// Largest accepted upload (an import file), in MiB: spooled to disk, never held in memory.
@@ -71,6 +76,7 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite://data/lianxin.db".into(),
+            replica_url: None,
             data_dir: PathBuf::from("data"),
             max_upload_mib: 64,
             max_request_kib: default_max_request_kib(),

@@ -9,6 +9,9 @@ use tokio::net::TcpListener;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Where heavy reads go (compliance, books, exports): the standby of `replica_url`, else
+    /// the same database as `db`.
+    pub reads: DatabaseConnection,
     pub config: Arc<Config>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Every version of the policy with the day it takes effect: the county's file
@@ -25,6 +28,10 @@ pub struct AppState {
     pub imports: Arc<tokio::sync::Semaphore>,
     /// Requests per minute to the resident's page, per card secret and per address.
     pub resident: Arc<crate::web::limit::ResidentLimits>,
+    /// Callers remembered between requests, checked against the database's epoch.
+    pub sessions: Arc<crate::store::access::Sessions>,
+    /// Writes are answered only once on the disk (SQLite's WAL flushed, shared under load).
+    pub durability: Arc<crate::store::Durability>,
 }
 
 impl AppState {
@@ -137,7 +144,7 @@ impl AppState {
         Arc<crate::domain::rules::Report>,
         chrono::DateTime<chrono::Utc>,
     )> {
-        let facts = crate::store::rules::facts(&self.db, year).await?;
+        let facts = crate::store::rules::facts(&self.reads, year).await?;
         let versions = self.policies();
         let used = versions.clone();
         let report = tokio::task::spawn_blocking(move || {
@@ -173,7 +180,13 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let db = crate::store::connect(&config.database_url).await?;
         crate::store::migrate(&db).await?;
-        Self::with_db(config, db).await
+        let mut app = Self::with_db(config, db).await?;
+        if let Some(url) = app.state.config.replica_url.clone() {
+            app.state.reads = crate::store::connect(&url)
+                .await
+                .map_err(|e| anyhow::anyhow!("无法连接只读副本：{e}"))?;
+        }
+        Ok(app)
     }
 
     pub async fn with_db(config: Config, db: DatabaseConnection) -> anyhow::Result<Application> {
@@ -188,10 +201,19 @@ impl Application {
             computing: Arc::new(tokio::sync::Mutex::new(())),
             imports: Arc::new(tokio::sync::Semaphore::new(1)),
             resident: Arc::new(crate::web::limit::ResidentLimits {
-                by_secret: crate::web::limit::Limiter::new(config.resident_per_secret_per_minute),
-                by_address: crate::web::limit::Limiter::new(config.resident_per_address_per_minute),
+                by_secret: crate::web::limit::Limiter::new(
+                    "k",
+                    config.resident_per_secret_per_minute,
+                ),
+                by_address: crate::web::limit::Limiter::new(
+                    "a",
+                    config.resident_per_address_per_minute,
+                ),
             }),
+            sessions: Arc::new(crate::store::access::Sessions::default()),
+            durability: Arc::new(crate::store::Durability::for_url(&config.database_url)),
             policies,
+            reads: db.clone(),
             db,
             config: Arc::new(config),
             metrics: crate::telemetry::metrics(),

@@ -597,23 +597,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if commands::report(result, started) != ExitCode::SUCCESS {
                     return Ok(ExitCode::FAILURE);
                 }
+                // Each step says what it does and how long it took: the county's take minutes.
+                let step = commands::Step::new();
                 // What the offices did with the year's items and postings.
+                step.start("各台账事项的办理与干部下派");
                 demo::follow_up(&db, today).await?;
+                step.done();
                 // The year's cards, printed in January and handed out since.
                 let policy =
                     crate::store::rules::policy_in_force(&db, config.policy()?, today).await?;
+                step.start("连心卡的印制与发放");
                 if let Err(e) = demo::hand_out_cards(&db, &policy.cards, "350999", today).await {
                     anyhow::bail!("演示数据的连心卡未能生成：{e:?}");
                 }
+                step.done();
                 // The year's survey, spot checks and assessment, as far as the day allows.
+                step.start("年度调查、抽查与考核");
                 demo::survey_and_assess(&db, &policy, today).await?;
+                step.done();
                 // The county's and the towns' major decisions, with their consultations.
+                step.start("重大决策及其征求意见");
                 demo::decisions(&db, &policy, today).await?;
+                step.done();
                 // Service projects of the units reported to communities; proposals of the
                 // liaison offices.
+                step.start("单位服务项目与联络站建议");
                 demo::community(&db, &policy, today).await?;
+                step.done();
                 // Representatives' published contact details; service-room applications.
+                step.start("党代表联系方式公示与服务室申办");
                 demo::representatives_and_service_rooms(&db, &policy, today).await?;
+                step.done();
             }
             let accounts = demo::create_accounts(&db).await?;
             println!("\n演示账号（密码均为 {}，仅供演示）：", demo::DEMO_PASSWORD);

@@ -662,16 +662,27 @@ pub async fn session_caller(
     address: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Caller>, DbErr> {
-    let Some(s) = session::Entity::find_by_id(sha256_hex(token))
-        .one(db)
+    Ok(session_lookup(db, &sha256_hex(token), address, now)
         .await?
-    else {
+        .map(|(c, _)| c))
+}
+
+/// A live session's caller and the moment the session ends.
+async fn session_lookup(
+    db: &impl ConnectionTrait,
+    hash: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Caller, DateTime<Utc>)>, DbErr> {
+    let Some(s) = session::Entity::find_by_id(hash).one(db).await? else {
         return Ok(None);
     };
     if s.revoked_at.is_some() || s.expires_at <= now {
         return Ok(None);
     }
-    live_caller(db, s.account_id, address, now).await
+    Ok(live_caller(db, s.account_id, address, now)
+        .await?
+        .map(|c| (c, s.expires_at)))
 }
 
 /// The caller behind an API token.
@@ -681,8 +692,17 @@ pub async fn token_caller(
     address: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Caller>, DbErr> {
+    token_lookup(db, &sha256_hex(token), address, now).await
+}
+
+async fn token_lookup(
+    db: &impl ConnectionTrait,
+    hash: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Caller>, DbErr> {
     let Some(t) = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(sha256_hex(token)))
+        .filter(api_token::Column::TokenHash.eq(hash))
         .one(db)
         .await?
     else {
@@ -692,6 +712,119 @@ pub async fn token_caller(
         return Ok(None);
     }
     live_caller(db, t.account_id, address, now).await
+}
+
+/// What ends remembered sessions in every process: raised by a logout, a changed or reset
+/// password, a disabled account, a revoked token, an import that may move regions.
+pub async fn raise_epoch(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    db.execute_unprepared("UPDATE auth_epoch SET n = n + 1 WHERE id = 1")
+        .await?;
+    Ok(())
+}
+
+async fn epoch(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    use sea_orm::Statement;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT n FROM auth_epoch WHERE id = 1",
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get_by_index::<i64>(0)?,
+        None => 0,
+    })
+}
+
+/// Callers remembered by the hash of their session cookie or API token, so that a request
+/// costs one read of the epoch instead of the session, the account, its grants and their
+/// regions. An entry is trusted only while the epoch it was read under is still the database's,
+/// for at most a minute, and never past the session's end: a logout, password change or
+/// disable in any process is seen by the next request everywhere.
+#[derive(Default)]
+pub struct Sessions {
+    remembered: std::sync::Mutex<rustc_hash::FxHashMap<String, Remembered>>,
+}
+
+struct Remembered {
+    caller: Caller,
+    ends: Option<DateTime<Utc>>,
+    epoch: i64,
+    at: std::time::Instant,
+}
+
+/// How many callers a process remembers; past it the memory starts over.
+const REMEMBERED: usize = 10_000;
+
+impl Sessions {
+    /// The caller behind a session cookie (`token = false`) or an API token.
+    pub async fn caller(
+        &self,
+        db: &impl ConnectionTrait,
+        secret: &str,
+        api_token: bool,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Caller>, DbErr> {
+        let hash = sha256_hex(secret);
+        let key = if api_token {
+            format!("t{hash}")
+        } else {
+            format!("s{hash}")
+        };
+        // Read before the lookup: a raise in between leaves the entry already stale.
+        let epoch = epoch(db).await?;
+        if let Some(mut c) = self.recall(&key, epoch, now) {
+            c.address = address.to_string();
+            c.now = now;
+            return Ok(Some(c));
+        }
+        let found = if api_token {
+            token_lookup(db, &hash, address, now)
+                .await?
+                .map(|c| (c, None))
+        } else {
+            session_lookup(db, &hash, address, now)
+                .await?
+                .map(|(c, ends)| (c, Some(ends)))
+        };
+        let mut m = match self.remembered.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match &found {
+            Some((c, ends)) => {
+                if m.len() >= REMEMBERED {
+                    m.clear();
+                }
+                m.insert(
+                    key,
+                    Remembered {
+                        caller: c.clone(),
+                        ends: *ends,
+                        epoch,
+                        at: std::time::Instant::now(),
+                    },
+                );
+            }
+            None => {
+                m.remove(&key);
+            }
+        }
+        Ok(found.map(|(c, _)| c))
+    }
+
+    fn recall(&self, key: &str, epoch: i64, now: DateTime<Utc>) -> Option<Caller> {
+        let m = match self.remembered.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let r = m.get(key)?;
+        (r.epoch == epoch
+            && r.at.elapsed() < std::time::Duration::from_secs(60)
+            && r.ends.is_none_or(|e| e > now))
+        .then(|| r.caller.clone())
+    }
 }
 
 async fn live_caller(
@@ -714,6 +847,7 @@ pub async fn logout(db: &impl ConnectionTrait, token: &str, caller: &Caller) -> 
         let mut am: session::ActiveModel = s.into();
         am.revoked_at = Set(Some(caller.now));
         am.update(db).await?;
+        raise_epoch(db).await?;
     }
     audit_by(db, caller, "logout", "account").await
 }
@@ -743,7 +877,7 @@ async fn revoke_all(
         .filter(api_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    raise_epoch(db).await
 }
 
 /// Sets a new password; `must_change` for an initial one handed out by an administrator.
@@ -802,6 +936,7 @@ pub async fn set_disabled(
     let mut am: account::ActiveModel = acc.into();
     am.disabled = Set(disabled);
     am.update(db).await?;
+    raise_epoch(db).await?;
     if disabled {
         revoke_all(db, id, actor.now).await?;
         api_token::Entity::update_many()
@@ -885,6 +1020,7 @@ pub async fn revoke_token(
     let mut am: api_token::ActiveModel = t.into();
     am.revoked_at = Set(Some(caller.now));
     am.update(db).await?;
+    raise_epoch(db).await?;
     audit_by(db, caller, "token_revoke", &format!("token:{name}")).await?;
     Ok(true)
 }

@@ -246,6 +246,9 @@ entity!(history, "history" {
     pub action: String,
     /// JSON: `{"field": [old, new]}`; personal data masked.
     pub changes: String,
+    /// What a link's history is about: the target's code (the key's last part), indexed so a
+    /// household's page finds its links' history without reading every link's.
+    pub about: Option<String>,
 });
 
 entity!(account, "account" {

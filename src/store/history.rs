@@ -60,6 +60,13 @@ fn mask(field: &str, v: Value) -> Value {
     }
 }
 
+/// A link's target: the part of its key after `year|holder|kind|`.
+fn about(entity: &str, key: &str) -> Option<String> {
+    (entity == "link")
+        .then(|| key.splitn(4, '|').nth(3).map(str::to_string))
+        .flatten()
+}
+
 pub async fn append<C: ConnectionTrait>(
     db: &C,
     actor: &str,
@@ -75,6 +82,7 @@ pub async fn append<C: ConnectionTrait>(
             entity_key: Set(c.entity_key.clone()),
             action: Set(c.action.to_string()),
             changes: Set(c.changes.to_string()),
+            about: Set(about(c.entity, &c.entity_key)),
         });
         history::Entity::insert_many(rows)
             .exec_without_returning(db)
@@ -102,8 +110,8 @@ pub async fn of_links_to<C: ConnectionTrait>(
     target: &str,
 ) -> Result<Vec<history::Model>, DbErr> {
     history::Entity::find()
+        .filter(history::Column::About.eq(target))
         .filter(history::Column::Entity.eq("link"))
-        .filter(history::Column::EntityKey.ends_with(format!("|{target}")))
         .order_by_desc(history::Column::Id)
         .all(db)
         .await

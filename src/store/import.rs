@@ -147,6 +147,8 @@ pub async fn import(
             // A phone, a duty or a name printed on a card may have changed.
             crate::store::cards::mark_stale(&txn, None, crate::time::beijing_date(opts.now))
                 .await?;
+            // A region may have moved: a remembered caller's region grants are read again.
+            crate::store::access::raise_epoch(&txn).await?;
             if let Some(d) = opts.hold_before_commit {
                 eprintln!("HOLDING_BEFORE_COMMIT");
                 tokio::time::sleep(d).await;

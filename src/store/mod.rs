@@ -80,3 +80,61 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     migrations::Migrator::up(db, None).await
 }
+
+/// Acknowledged writes that survive a power loss, with the disk's flushes shared under load.
+///
+/// SQLite commits in WAL mode with `synchronous = NORMAL`: the commit is written to the WAL but
+/// not flushed. Before a write's answer leaves, [`Durability::settle`] flushes the WAL once for
+/// every commit made so far; requests that arrive while a flush runs share the next one, so
+/// under load one flush covers many commits (group commit) instead of one flush per commit.
+/// PostgreSQL flushes its own WAL at commit (and groups them itself): nothing to do there.
+pub struct Durability {
+    wal: Option<std::path::PathBuf>,
+    issued: std::sync::atomic::AtomicU64,
+    flushed: tokio::sync::Mutex<u64>,
+}
+
+impl Durability {
+    /// For the database the URL names: the SQLite file's WAL, or nothing to flush.
+    pub fn for_url(url: &str) -> Durability {
+        let wal = url
+            .strip_prefix("sqlite://")
+            .map(|p| p.split('?').next().unwrap_or(p))
+            .filter(|p| !p.is_empty() && !p.contains(":memory:"))
+            .map(|p| std::path::PathBuf::from(format!("{p}-wal")));
+        Durability {
+            wal,
+            issued: std::sync::atomic::AtomicU64::new(0),
+            flushed: tokio::sync::Mutex::new(0),
+        }
+    }
+
+    /// Returns once every commit made before the call is on the disk.
+    pub async fn settle(&self) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let Some(wal) = &self.wal else {
+            return Ok(());
+        };
+        let ticket = self.issued.fetch_add(1, SeqCst) + 1;
+        let mut flushed = self.flushed.lock().await;
+        if *flushed >= ticket {
+            // A flush that began after this caller's commits has finished.
+            return Ok(());
+        }
+        // Every ticket issued up to now belongs to a commit already written: this flush covers it.
+        let upto = self.issued.load(SeqCst);
+        let path = wal.clone();
+        tokio::task::spawn_blocking(move || {
+            match std::fs::OpenOptions::new().write(true).open(&path) {
+                Ok(f) => f.sync_data(),
+                // No WAL: everything was checkpointed into the database file, flushed then.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        *flushed = upto;
+        Ok(())
+    }
+}

@@ -3,7 +3,7 @@
 //! [`Caller`] and get a login redirect (pages) or 401 (API) when there is none.
 
 use crate::startup::AppState;
-use crate::store::access::{self, Caller};
+use crate::store::access::Caller;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use axum::middleware::Next;
@@ -45,9 +45,9 @@ pub async fn authenticate(State(s): State<AppState>, mut req: Request, next: Nex
     let addr = address(req.extensions());
     let now = chrono::Utc::now();
     let caller = if let Some(t) = bearer(req.headers()) {
-        access::token_caller(&s.db, &t, &addr, now).await
+        s.sessions.caller(&s.db, &t, true, &addr, now).await
     } else if let Some(t) = session_token(req.headers()) {
-        access::session_caller(&s.db, &t, &addr, now).await
+        s.sessions.caller(&s.db, &t, false, &addr, now).await
     } else {
         Ok(None)
     };

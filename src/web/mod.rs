@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), durable))
         // Cross-site form and API writes are refused (Sec-Fetch-Site / Origin).
         .layer(tower_http::csrf::CsrfLayer::new())
         .layer(middleware::from_fn(track))
@@ -96,6 +97,17 @@ async fn logged_in(req: Request, next: Next) -> Response {
             .into_response();
     }
     next.run(req).await
+}
+
+/// A request that may have written is answered only after its commits are on the disk.
+async fn durable(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let writes = !req.method().is_safe();
+    let res = next.run(req).await;
+    if writes && let Err(e) = s.durability.settle().await {
+        tracing::error!("写入未能落盘：{e}");
+        return crate::error::AppError::Internal(anyhow::anyhow!("写入未能落盘")).into_response();
+    }
+    res
 }
 
 /// Counts and times requests by route (never by raw path: paths can hold codes).

@@ -514,6 +514,89 @@ async fn logout_and_disabling_end_sessions() {
     );
 }
 
+/// Two processes serve one county: a session opened at one works at the other, and a logout,
+/// a disabled account or a revoked token at one ends it at the other on the next request,
+/// although each process remembers the callers it has seen.
+#[tokio::test]
+async fn a_session_ended_in_one_process_is_ended_in_every_process() {
+    let app = spawn_app().await;
+    let second = app.second_process().await;
+    let status = |c: &reqwest::Client, base: &str, path: &str| {
+        let (c, url) = (c.clone(), format!("{base}{path}"));
+        async move { c.get(url).send().await.unwrap().status().as_u16() }
+    };
+    app.add_account("sun", R::OrgDept, Scope::County, None)
+        .await;
+    let sun = app.login("sun", PASSWORD).await;
+    // Both processes have seen (and remember) the session.
+    for base in [&app.address, &second] {
+        assert_eq!(status(&sun, base, "/households").await, 200, "{base}");
+    }
+    let r = sun.post(format!("{second}/logout")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        status(&sun, &app.address, "/households").await,
+        303,
+        "logged out at the second process: the first no longer lets the session in"
+    );
+
+    let sun = app.login("sun", PASSWORD).await;
+    for base in [&app.address, &second] {
+        assert_eq!(status(&sun, base, "/households").await, 200, "{base}");
+    }
+    let r = app
+        .client
+        .post(format!("{second}/admin/accounts/disable"))
+        .form(&[("username", "sun")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        status(&sun, &app.address, "/households").await,
+        303,
+        "disabled at the second process: the first ends the session"
+    );
+
+    // An API token revoked at one process is refused at the other.
+    let admin = app.login("admin", PASSWORD).await;
+    let token = new_token(&app, &admin).await;
+    let api = |base: &str| {
+        reqwest::Client::new()
+            .get(format!("{base}/api/v1/households"))
+            .bearer_auth(&token)
+    };
+    assert_eq!(api(&app.address).send().await.unwrap().status(), 200);
+    assert_eq!(api(&second).send().await.unwrap().status(), 200);
+    let page = admin
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let id = page
+        .split("/account/tokens/revoke")
+        .nth(1)
+        .and_then(|s| s.split("name=\"id\" value=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .expect("a revoke form for the token")
+        .to_string();
+    let r = admin
+        .post(format!("{second}/account/tokens/revoke"))
+        .form(&[("id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    assert_eq!(
+        api(&app.address).send().await.unwrap().status(),
+        401,
+        "revoked at the second process"
+    );
+}
+
 /// Makes an API token on the account page of the client's account; the token shown once.
 async fn new_token(app: &TestApp, c: &reqwest::Client) -> String {
     let page = c

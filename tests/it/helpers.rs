@@ -148,6 +148,22 @@ impl TestApp {
     }
 
     /// A client holding a session of this account.
+    /// A second lianxin process serving the same database (as behind one address): its
+    /// address. Cookies are kept per host, so a client's session goes to both.
+    pub async fn second_process(&self) -> String {
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: self.database_url.clone(),
+            data_dir: self.dir.path().join("data"),
+            max_upload_mib: 16,
+            ..Config::default()
+        };
+        let app = Application::build(config).await.expect("build second app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run());
+        address
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Client {
         let client = reqwest::Client::builder()
             .cookie_store(true)

@@ -131,7 +131,7 @@ async fn export(
     require(&caller, Capability::Export)?;
     let k = kind(&k)?;
     audit_export(&s, &caller, k).await?;
-    let rows = exchange::export_rows(&s.db, k, false).await?;
+    let rows = exchange::export_rows(&s.reads, k, false).await?;
     let bytes = exchange::write_xlsx(k.zh(), &exchange::headers(k), &rows)?;
     Ok(xlsx(k.key(), bytes))
 }

@@ -105,7 +105,7 @@ async fn record_book(
             .await?
             .ok_or(AppError::NotFound("该人员".into()))?
     };
-    let book = books::record_book(&s.db, &p, q.year()).await?;
+    let book = books::record_book(&s.reads, &p, q.year()).await?;
     answer(book, &q, &format!("/books/record/{}", p.id))
 }
 
@@ -118,7 +118,7 @@ async fn household_page(
     let h = reg::household(&s.db, &code, &caller.visibility())
         .await?
         .ok_or(AppError::NotFound("该户".into()))?;
-    let book = books::household_page(&s.db, &h).await?;
+    let book = books::household_page(&s.reads, &h).await?;
     answer(book, &q, &format!("/books/household/{code}"))
 }
 
@@ -129,7 +129,7 @@ async fn village_book(
     Query(q): Query<BookQuery>,
 ) -> Result<Response, AppError> {
     let r = region_in_reach(&s, &caller, &code, false).await?;
-    let book = books::village_book(&s.db, &s.policy(), &r, q.year(), q.day()).await?;
+    let book = books::village_book(&s.reads, &s.policy(), &r, q.year(), q.day()).await?;
     answer(book, &q, &format!("/books/village/{code}"))
 }
 
@@ -158,7 +158,7 @@ async fn unit_ledger(
         }
         Some(u)
     };
-    let book = books::unit_ledger(&s.db, &s.policy(), unit.as_ref(), q.year(), q.day()).await?;
+    let book = books::unit_ledger(&s.reads, &s.policy(), unit.as_ref(), q.year(), q.day()).await?;
     answer(book, &q, &format!("/books/ledger/{code}"))
 }
 
@@ -170,6 +170,6 @@ async fn volunteer(
     if !caller.visibility().all {
         return Err(AppError::Forbidden);
     }
-    let book = books::volunteer_hours(&s.db, q.year()).await?;
+    let book = books::volunteer_hours(&s.reads, q.year()).await?;
     answer(book, &q, "/books/volunteer")
 }

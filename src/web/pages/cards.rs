@@ -86,8 +86,8 @@ async fn open(
     addr: &str,
 ) -> Result<Result<card::Model, Response>, AppError> {
     let minute = minute_now();
-    let within = s.resident.by_address.allow(addr, minute)
-        && s.resident.by_secret.allow(&format!("k:{secret}"), minute);
+    let within = s.resident.by_address.allow(&s.db, addr, minute).await?
+        && s.resident.by_secret.allow(&s.db, secret, minute).await?;
     if !within {
         let mut p = ResidentPage::new(secret, None, &None);
         p.busy = true;

@@ -249,7 +249,7 @@ async fn export(
     require(&caller, Capability::Export)?;
     let k = Kind::parse(&k).map_err(AppError::NotFound)?;
     audit_export(&s, &caller, k).await?;
-    let rows = exchange::export_rows(&s.db, k, false).await?;
+    let rows = exchange::export_rows(&s.reads, k, false).await?;
     Ok(xlsx(
         k.key(),
         exchange::write_xlsx(k.zh(), &exchange::headers(k), &rows)?,

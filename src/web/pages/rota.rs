@@ -435,8 +435,8 @@ impl PublicPage {
     }
 }
 
-fn busy(s: &AppState, addr: &str) -> bool {
-    !s.resident.by_address.allow(addr, minute_now())
+async fn busy(s: &AppState, addr: &str) -> Result<bool, AppError> {
+    Ok(!s.resident.by_address.allow(&s.db, addr, minute_now()).await?)
 }
 
 /// The published rota of a region: who receives the public when and where, and the
@@ -465,7 +465,7 @@ async fn public(
             )
         })
         .collect();
-    if busy(&s, &addr) {
+    if busy(&s, &addr).await? {
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             render(&PublicPage {
@@ -543,7 +543,7 @@ async fn calendar(
     ClientAddr(addr): ClientAddr,
     Path(file): Path<String>,
 ) -> Result<Response, AppError> {
-    if busy(&s, &addr) {
+    if busy(&s, &addr).await? {
         return Ok((StatusCode::TOO_MANY_REQUESTS, "访问太频繁，请稍后再试").into_response());
     }
     let secret = file.strip_suffix(".ics").unwrap_or("");
