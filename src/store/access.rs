@@ -717,23 +717,13 @@ async fn token_lookup(
 /// What ends remembered sessions in every process: raised by a logout, a changed or reset
 /// password, a disabled account, a revoked token, an import that may move regions.
 pub async fn raise_epoch(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    db.execute_unprepared("UPDATE auth_epoch SET n = n + 1 WHERE id = 1")
+    db.execute_unprepared("UPDATE stamp SET n = n + 1 WHERE name = 'auth'")
         .await?;
     Ok(())
 }
 
 async fn epoch(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
-    use sea_orm::Statement;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT n FROM auth_epoch WHERE id = 1",
-        ))
-        .await?;
-    Ok(match row {
-        Some(r) => r.try_get_by_index::<i64>(0)?,
-        None => 0,
-    })
+    super::stamp(db, "auth").await
 }
 
 /// Callers remembered by the hash of their session cookie or API token, so that a request

@@ -154,6 +154,8 @@ pub async fn import(
                 tokio::time::sleep(d).await;
             }
             txn.commit().await?;
+            // Thousands of rows may have arrived: the planner's statistics are read again.
+            super::analyze(db).await?;
             Ok(outcome)
         }
         Err(e) => {

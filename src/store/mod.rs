@@ -77,6 +77,33 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
+/// A counter of the `stamp` table: `auth` (sessions to forget) or `registry` (raised by every
+/// write to households, people, regions, units and links).
+pub async fn stamp(db: &impl sea_orm::ConnectionTrait, name: &'static str) -> Result<i64, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => "SELECT n FROM stamp WHERE name = $1",
+        _ => "SELECT n FROM stamp WHERE name = ?",
+    };
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [name.into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get_by_index::<i64>(0)?,
+        None => 0,
+    })
+}
+
+/// Fresh statistics for the query planner, after a large write (an import): without them
+/// SQLite searched a year's links by kind and year instead of by household.
+pub async fn analyze(db: &impl sea_orm::ConnectionTrait) -> Result<(), DbErr> {
+    db.execute_unprepared("ANALYZE").await.map(|_| ())
+}
+
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     migrations::Migrator::up(db, None).await
 }

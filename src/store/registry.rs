@@ -32,6 +32,9 @@ impl<T> Page<T> {
     }
 }
 
+/// One page of a registry list. Its total is counted once and remembered, per query, while the
+/// `registry` stamp (raised by every write to households, people, regions, units and links, in
+/// any process) is unchanged: a county-wide list counted 100,000 rows on every page.
 async fn paged<C: ConnectionTrait, E: EntityTrait>(
     db: &C,
     q: Select<E>,
@@ -40,7 +43,55 @@ async fn paged<C: ConnectionTrait, E: EntityTrait>(
 where
     E::Model: Send + Sync,
 {
-    paged_by(db, q, page, PAGE_SIZE).await
+    use sea_orm::QueryTrait;
+    // Read before counting: a write in between leaves the remembered count already stale.
+    let stamp = super::stamp(db, "registry").await?;
+    let key = {
+        let st = q.build(db.get_database_backend());
+        format!("{}|{:?}", st.sql, st.values)
+    };
+    let total = match counts::recall(&key, stamp) {
+        Some(n) => n,
+        None => {
+            let n = q.clone().count(db).await?;
+            counts::remember(key, stamp, n);
+            n
+        }
+    };
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    // A page past the last shows the last: no offset can overflow, whatever the address says.
+    let page = page.clamp(1, pages);
+    let items = q.paginate(db, PAGE_SIZE).fetch_page(page - 1).await?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        pages,
+    })
+}
+
+/// Totals of registry lists by query, with the registry stamp they were counted under.
+mod counts {
+    use std::sync::{LazyLock, Mutex};
+
+    static COUNTS: LazyLock<Mutex<rustc_hash::FxHashMap<String, (i64, u64)>>> =
+        LazyLock::new(Default::default);
+
+    /// How many queries' totals a process remembers; past it the memory starts over.
+    const REMEMBERED: usize = 2_000;
+
+    pub(super) fn recall(key: &str, stamp: i64) -> Option<u64> {
+        let m = COUNTS.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(key).filter(|(s, _)| *s == stamp).map(|(_, n)| *n)
+    }
+
+    pub(super) fn remember(key: String, stamp: i64, n: u64) {
+        let mut m = COUNTS.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= REMEMBERED {
+            m.clear();
+        }
+        m.insert(key, (stamp, n));
+    }
 }
 
 /// One page of a query, with the totals a pager needs.

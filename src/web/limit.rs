@@ -31,7 +31,9 @@ impl Limiter {
             db.execute_raw(Statement::from_sql_and_values(
                 backend,
                 match backend {
-                    sea_orm::DatabaseBackend::Postgres => "DELETE FROM rate_count WHERE minute < $1",
+                    sea_orm::DatabaseBackend::Postgres => {
+                        "DELETE FROM rate_count WHERE minute < $1"
+                    }
                     _ => "DELETE FROM rate_count WHERE minute < ?",
                 },
                 [(minute - 1).into()],
@@ -93,10 +95,19 @@ mod tests {
             assert!(l.allow(db, "a", 10).await.expect("count"));
         }
         assert!(!l.allow(&two, "a", 10).await.expect("count"));
-        assert!(l.allow(&one, "b", 10).await.expect("count"), "another key has its own allowance");
-        assert!(l.allow(&two, "a", 11).await.expect("count"), "the next minute starts afresh");
         assert!(
-            Limiter::new("k", 3).allow(&one, "a", 10).await.expect("count"),
+            l.allow(&one, "b", 10).await.expect("count"),
+            "another key has its own allowance"
+        );
+        assert!(
+            l.allow(&two, "a", 11).await.expect("count"),
+            "the next minute starts afresh"
+        );
+        assert!(
+            Limiter::new("k", 3)
+                .allow(&one, "a", 10)
+                .await
+                .expect("count"),
             "a secret counts apart from an address spelled the same"
         );
     }

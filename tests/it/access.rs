@@ -589,12 +589,57 @@ async fn a_session_ended_in_one_process_is_ended_in_every_process() {
         .send()
         .await
         .unwrap();
-    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
     assert_eq!(
         api(&app.address).send().await.unwrap().status(),
         401,
         "revoked at the second process"
     );
+}
+
+/// A list's total is remembered between requests, but never past a change: a household
+/// imported through the second process, or written straight into the database, is counted by
+/// the first process's next page.
+#[tokio::test]
+async fn a_list_total_follows_writes_made_by_another_process() {
+    let app = spawn_app().await;
+    app.load_fixture().await;
+    let second = app.second_process().await;
+    let total = |base: String| {
+        let c = app.client.clone();
+        async move {
+            let v: serde_json::Value = c
+                .get(format!("{base}/api/v1/households"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["total"].as_u64().expect("a total")
+        }
+    };
+    assert_eq!(total(app.address.clone()).await, 3);
+    assert_eq!(total(app.address.clone()).await, 3, "remembered: the same");
+    let r = app
+        .client
+        .post(format!("{second}/api/v1/import/households?file=households.csv"))
+        .body("户编号,户主姓名,户主身份证号,所属区划,地址,联系电话,人口,类别,收入来源,生产生活状况\nH004,周八,,3509101200,丁村2号,,2,,务农,正常\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(total(app.address.clone()).await, 4, "imported at the second process");
+    let db = app.db().await;
+    sea_orm::ConnectionTrait::execute_unprepared(&db, "DELETE FROM household WHERE code = 'H004'")
+        .await
+        .unwrap();
+    assert_eq!(total(second.clone()).await, 3, "deleted outside lianxin");
+    assert_eq!(total(app.address.clone()).await, 3);
 }
 
 /// Makes an API token on the account page of the client's account; the token shown once.

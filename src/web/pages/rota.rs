@@ -436,7 +436,11 @@ impl PublicPage {
 }
 
 async fn busy(s: &AppState, addr: &str) -> Result<bool, AppError> {
-    Ok(!s.resident.by_address.allow(&s.db, addr, minute_now()).await?)
+    Ok(!s
+        .resident
+        .by_address
+        .allow(&s.db, addr, minute_now())
+        .await?)
 }
 
 /// The published rota of a region: who receives the public when and where, and the
