@@ -18,7 +18,8 @@ if ! command -v haproxy >/dev/null || ! command -v wrk >/dev/null; then
   $sudo apt-get update -qq && $sudo apt-get install -y -qq haproxy wrk >/dev/null
 fi
 pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-cargo build --release --locked --quiet --bin lianxin
+# The same build as scripts/bench-http.sh (the example shares its features), so the two share it.
+cargo build --release --locked --quiet --bin lianxin --example ceiling
 bin="$PWD/target/release/lianxin"
 work="$(mktemp -d)"
 chmod 755 "$work"
@@ -39,7 +40,7 @@ p_primary=$(port); p_standby=$((p_primary + 1)); p_a=$((p_primary + 2)); p_b=$((
 p_front=$((p_primary + 4)); p_stats=$((p_primary + 5))
 
 echo "== PostgreSQL primary on $p_primary, hot standby on $p_standby"
-as_pg "$pgbin/initdb" -q -D "$work/pg/primary" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+as_pg "$pgbin/initdb" -D "$work/pg/primary" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 cat >> "$work/pg/primary/postgresql.conf" <<CONF
 port = $p_primary
 listen_addresses = '127.0.0.1'
@@ -51,7 +52,7 @@ CONF
 as_pg "$pgbin/pg_ctl" -D "$work/pg/primary" -l "$work/pg/primary.log" -w start >/dev/null
 psql() { command psql -X -q -h 127.0.0.1 -U postgres "$@"; }
 psql -p "$p_primary" -c "CREATE DATABASE lianxin" postgres
-as_pg "$pgbin/pg_basebackup" -h 127.0.0.1 -p "$p_primary" -U postgres -D "$work/pg/standby" -R -X stream
+as_pg "$pgbin/pg_basebackup" -h 127.0.0.1 -p "$p_primary" -U postgres -D "$work/pg/standby" -R -X stream -c fast
 echo "port = $p_standby" >> "$work/pg/standby/postgresql.conf"
 as_pg "$pgbin/pg_ctl" -D "$work/pg/standby" -l "$work/pg/standby.log" -w start >/dev/null
 psql -p "$p_standby" -Atc "SELECT 'standby in recovery: ' || pg_is_in_recovery()" postgres
@@ -110,15 +111,18 @@ echo "the same session answered by both processes: yes"
 
 run="scale-$$-$RANDOM"
 cat > "$work/mix.lua" <<LUA
--- Three reads to one write: a list page, the county's standing (read from the standby), and
--- registering an item with a fresh client_key.
+-- Reads and writes: a list page, the county's standing now and then (read from the standby),
+-- and registering an item with a fresh client_key. Each thread counts the writes it saw
+-- answered (by the body: a written item names its matter; the long report may name it too).
 local n = 0
-local id = 0
-function setup(thread) id = id + 1; thread:set("id", id) end
+id = 0
+local threads = {}
+function setup(thread) id = id + 1; thread:set("id", id); table.insert(threads, thread) end
+function init(args) written = 0; failed = 0 end
 request = function()
   n = n + 1
-  local k = n % 4
-  if k == 0 then
+  local k = n % 8
+  if k == 0 or k == 4 then
     local body = string.format('{"ledger":"民生诉求","source":"群众自报","household_code":"$household","matter":"扩容压测事项","registered_on":"2026-11-20","client_key":"$run-%d-%d"}', id, n)
     return wrk.format("POST", "/api/v1/items", {["Content-Type"] = "application/json", ["Cookie"] = "$cookie"}, body)
   elseif k == 1 then
@@ -127,16 +131,25 @@ request = function()
     return wrk.format("GET", "/api/v1/households?page=" .. (n % 5 + 1), {["Cookie"] = "$cookie"})
   end
 end
+response = function(status, headers, body)
+  if status >= 300 then failed = failed + 1
+  elseif #body < 20000 and string.find(body, "扩容压测事项", 1, true) then written = written + 1 end
+end
+function done(summary, latency, requests)
+  local w, f = 0, 0
+  for _, t in ipairs(threads) do w = w + t:get("written"); f = f + t:get("failed") end
+  io.write(string.format("   writes answered 2xx: %d; answers not 2xx: %d\n", w, f))
+end
 LUA
 echo "== wrk: $conns connections for ${secs}s; process b (pid $b) is killed after $((secs / 2))s"
 ( sleep $((secs / 2)); kill -9 "$b"; echo "   killed b at $(date +%T)" ) &
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$work/mix.lua" "$base/" > "$work/wrk.out" || true
-grep -E "requests in|Requests/sec|Non-2xx|Socket errors|50%|99%" "$work/wrk.out" | sed 's/^/   /'
+grep -E "requests in|Requests/sec|Non-2xx|Socket errors|50%|99%|writes answered" "$work/wrk.out" | sed 's/^ *//; s/^/   /'
 stats="$(curl -fs "http://127.0.0.1:$p_stats/stats;csv")"
 echo "== haproxy (per server: answered, connection errors, response errors, retries, redispatches, status)"
 awk -F, '$1 == "lianxin" && $2 != "FRONTEND" { printf "   %-8s %8s answered  econ %s  eresp %s  wretr %s  wredis %s  %s\n", $2, $8, $14, $15, $16, $17, $18 }' <<< "$stats"
-written="$(psql -p "$p_primary" -Atc "SELECT count(*) FROM ledger_item WHERE client_key LIKE '$run-%'" lianxin)"
-distinct="$(psql -p "$p_primary" -Atc "SELECT count(DISTINCT client_key) FROM ledger_item WHERE client_key LIKE '$run-%'" lianxin)"
+written="$(psql -p "$p_primary" -Atc "SELECT count(*) FROM ledger_item WHERE client_key LIKE '%:$run-%'" lianxin)"
+distinct="$(psql -p "$p_primary" -Atc "SELECT count(DISTINCT client_key) FROM ledger_item WHERE client_key LIKE '%:$run-%'" lianxin)"
 echo "== writes: $written items recorded for $distinct distinct client keys (a retried write is recorded once)"
 echo "== the standby"
 psql -p "$p_primary" -Atc "SELECT '   replication: ' || state || ', replay lag ' || coalesce(replay_lag::text, '0 (caught up)') || ', bytes behind ' || (pg_current_wal_lsn() - replay_lsn) FROM pg_stat_replication" postgres
@@ -146,3 +159,5 @@ on_standby="$(psql -p "$p_standby" -Atc "SELECT count(*) FROM ledger_item" lianx
 echo "   ledger items: $on_primary on the primary, $on_standby on the standby a second later"
 if grep -q panicked "$work/a.log" "$work/b.log"; then echo "a process panicked"; exit 1; fi
 if [ "$written" != "$distinct" ]; then echo "a write was recorded twice"; exit 1; fi
+answered="$(awk '/writes answered 2xx/ { gsub(";", "", $4); print $4 }' "$work/wrk.out")"
+if [ -n "$answered" ] && [ "$written" -lt "$answered" ]; then echo "an answered write is missing"; exit 1; fi

@@ -99,11 +99,21 @@ async fn logged_in(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// A request that may have written is answered only after its commits are on the disk.
+/// A request that may have written takes this process's writing turn (SQLite) and is answered
+/// only after its commits are on the disk; the flush happens after the turn is passed on, so the
+/// next writer's commit joins the next flush. Logins are not queued behind the password hash.
 async fn durable(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let writes = !req.method().is_safe();
-    let res = next.run(req).await;
-    if writes && let Err(e) = s.durability.settle().await {
+    if !writes {
+        return next.run(req).await;
+    }
+    let res = if req.uri().path() == "/login" {
+        next.run(req).await
+    } else {
+        let _turn = s.durability.turn().await;
+        next.run(req).await
+    };
+    if let Err(e) = s.durability.settle().await {
         tracing::error!("写入未能落盘：{e}");
         return crate::error::AppError::Internal(anyhow::anyhow!("写入未能落盘")).into_response();
     }

@@ -633,7 +633,11 @@ async fn a_list_total_follows_writes_made_by_another_process() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    assert_eq!(total(app.address.clone()).await, 4, "imported at the second process");
+    assert_eq!(
+        total(app.address.clone()).await,
+        4,
+        "imported at the second process"
+    );
     let db = app.db().await;
     sea_orm::ConnectionTrait::execute_unprepared(&db, "DELETE FROM household WHERE code = 'H004'")
         .await
