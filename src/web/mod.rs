@@ -101,15 +101,33 @@ async fn logged_in(req: Request, next: Next) -> Response {
 
 /// A request that may have written takes this process's writing turn (SQLite) and is answered
 /// only after its commits are on the disk; the flush happens after the turn is passed on, so the
-/// next writer's commit joins the next flush. Logins are not queued behind the password hash.
+/// next writer's commit joins the next flush. The turn is taken only once the request's body
+/// has arrived, so a slow sender (a phone on a weak signal, or someone stalling on purpose)
+/// holds up nobody else; bodies larger than a form (an import's file) or of unknown length are
+/// not queued and wait on SQLite's own lock instead. Logins are not queued behind the hash.
 async fn durable(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let writes = !req.method().is_safe();
-    if !writes {
+    if req.method().is_safe() {
         return next.run(req).await;
     }
-    let res = if req.uri().path() == "/login" {
+    let limit = s.config.max_request_kib.saturating_mul(1024);
+    let small = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n <= limit);
+    let res = if !small || req.uri().path() == "/login" {
         next.run(req).await
     } else {
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+            return (
+                axum::http::StatusCode::BAD_REQUEST,
+                "请求内容未能完整收到，请重试",
+            )
+                .into_response();
+        };
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         let _turn = s.durability.turn().await;
         next.run(req).await
     };

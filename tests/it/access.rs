@@ -646,6 +646,35 @@ async fn a_list_total_follows_writes_made_by_another_process() {
     assert_eq!(total(app.address.clone()).await, 3);
 }
 
+/// Writes are answered one at a time per process on SQLite, but a sender whose body is still on
+/// its way (a weak signal, or someone stalling on purpose) holds up nobody: the turn is taken
+/// only once the body has arrived.
+#[tokio::test]
+async fn a_slow_sender_holds_up_no_other_write() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let host = app.address.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&host).await.unwrap();
+    slow.write_all(
+        format!(
+            "POST /k/abcdefabcdefabcdefabcdef/rating HTTP/1.1\r\nHost: {host}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nrating="
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    // The rest of that body never comes; another write goes through meanwhile.
+    let token = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        new_token(&app, &app.client),
+    )
+    .await
+    .expect("a write waited for a stalled sender");
+    assert!(token.starts_with("lx_"), "{token}");
+    drop(slow);
+}
+
 /// Makes an API token on the account page of the client's account; the token shown once.
 async fn new_token(app: &TestApp, c: &reqwest::Client) -> String {
     let page = c
