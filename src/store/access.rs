@@ -655,18 +655,6 @@ pub async fn login(
     Ok((token, acc))
 }
 
-/// The caller behind a session cookie, if the session is live and the account enabled.
-pub async fn session_caller(
-    db: &impl ConnectionTrait,
-    token: &str,
-    address: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<Caller>, DbErr> {
-    Ok(session_lookup(db, &sha256_hex(token), address, now)
-        .await?
-        .map(|(c, _)| c))
-}
-
 /// A live session's caller and the moment the session ends.
 async fn session_lookup(
     db: &impl ConnectionTrait,
@@ -686,15 +674,6 @@ async fn session_lookup(
 }
 
 /// The caller behind an API token.
-pub async fn token_caller(
-    db: &impl ConnectionTrait,
-    token: &str,
-    address: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<Caller>, DbErr> {
-    token_lookup(db, &sha256_hex(token), address, now).await
-}
-
 async fn token_lookup(
     db: &impl ConnectionTrait,
     hash: &str,
