@@ -60,6 +60,9 @@ psql -p "$p_standby" -Atc "SELECT 'standby in recovery: ' || pg_is_in_recovery()
 export LIANXIN_DATABASE_URL="postgres://postgres@127.0.0.1:$p_primary/lianxin"
 export LIANXIN_REPLICA_URL="postgres://postgres@127.0.0.1:$p_standby/lianxin"
 export LIANXIN_LOG=warn LIANXIN_DATA_DIR="$work/data"
+# haproxy passes on each client's address (option forwardfor): the per-address allowances of
+# logins and the resident's page count clients, not the proxy.
+export LIANXIN_TRUSTED_PROXIES="[127.0.0.1]"
 echo "== the small demo county on the primary"
 "$bin" demo --size small --today 2026-11-20 --no-serve > "$work/demo.log"
 
@@ -81,6 +84,7 @@ defaults
   retry-on conn-failure empty-response response-timeout
 frontend county
   bind 127.0.0.1:$p_front
+  option forwardfor
   default_backend lianxin
 backend lianxin
   balance roundrobin

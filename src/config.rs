@@ -57,6 +57,13 @@ pub struct Config {
     pub resident_per_secret_per_minute: u32,
     #[serde(default = "default_resident_per_address")]
     pub resident_per_address_per_minute: u32,
+    /// Proxies in front of lianxin (haproxy, nginx) whose `X-Forwarded-For` is believed: from
+    /// them, the client's address is the last one in that header that is not itself a trusted
+    /// proxy (for the per-address allowances of logins and the resident's page). From anyone
+    /// else the header is ignored: a client could write any address into it. In
+    /// `lianxin.toml`: `trusted_proxies = ["127.0.0.1"]`.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Where scheduled backups are written; none are made without it.
     #[serde(default)]
     pub backup_dir: Option<PathBuf>,
@@ -95,6 +102,7 @@ impl Default for Config {
             backup_dir: None,
             backup_every_hours: default_backup_every_hours(),
             backup_keep: default_backup_keep(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -132,6 +140,8 @@ impl Config {
             .merge(Env::prefixed("LIANXIN_").only(&[
                 "listen",
                 "database_url",
+                "replica_url",
+                "trusted_proxies",
                 "data_dir",
                 "max_upload_mib",
                 "max_request_kib",
@@ -187,5 +197,29 @@ impl Config {
             None => DEFAULT.to_string(),
         };
         Policy::parse(&text).map_err(|e| anyhow::anyhow!("制度文件有误：\n{}", e.join("\n")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn the_standby_and_the_trusted_proxies_can_be_named_in_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("LIANXIN_CONFIG", "none.toml");
+            jail.set_env("LIANXIN_REPLICA_URL", "postgres://standby/lianxin");
+            jail.set_env("LIANXIN_TRUSTED_PROXIES", "[127.0.0.1, \"::1\"]");
+            let c = Config::load()?;
+            assert_eq!(c.replica_url.as_deref(), Some("postgres://standby/lianxin"));
+            assert_eq!(
+                c.trusted_proxies,
+                vec![
+                    "127.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+                    "::1".parse().unwrap()
+                ]
+            );
+            Ok(())
+        });
     }
 }

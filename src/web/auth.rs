@@ -8,6 +8,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use std::net::IpAddr;
 use std::net::SocketAddr;
 
 pub const COOKIE: &str = "lx_session";
@@ -33,11 +34,55 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .map(|t| t.trim().to_string())
 }
 
+/// The client's address as [`client_address`] resolved it.
+#[derive(Clone)]
+struct ClientIp(IpAddr);
+
 pub fn address(req_parts: &axum::http::Extensions) -> String {
+    if let Some(ClientIp(ip)) = req_parts.get::<ClientIp>() {
+        return ip.to_string();
+    }
     req_parts
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The address a request came from: the peer's, or, when the peer is a trusted proxy, the last
+/// address in `X-Forwarded-For` that is not itself a trusted proxy (each proxy appends the
+/// address it heard from; the ones a client wrote come first and are not believed).
+pub fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for value in headers.get_all("x-forwarded-for").iter().rev() {
+        let Ok(text) = value.to_str() else {
+            return client;
+        };
+        for part in text.rsplit(',') {
+            match part.trim().parse::<IpAddr>() {
+                Ok(ip) if trusted.contains(&ip) => client = ip,
+                Ok(ip) => return ip,
+                Err(_) => return client,
+            }
+        }
+    }
+    client
+}
+
+/// Resolves the client's address once per request (see [`forwarded_client`]).
+pub async fn client_address(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    if !s.config.trusted_proxies.is_empty()
+        && let Some(peer) = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    {
+        let ip = forwarded_client(peer, req.headers(), &s.config.trusted_proxies);
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(req).await
 }
 
 /// Resolves the caller and stores it in the request's extensions.
@@ -131,4 +176,65 @@ pub fn secure(s: &AppState, headers: &HeaderMap) -> bool {
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+    use axum::http::HeaderMap;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_client_is_the_last_forwarded_address_that_is_not_a_trusted_proxy() {
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // A stranger's header is not believed.
+        assert_eq!(
+            forwarded_client(ip("5.6.7.8"), &forwarded(&["1.1.1.1"]), &proxies),
+            ip("5.6.7.8")
+        );
+        // Through one proxy: what the client wrote comes first and is passed over.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &forwarded(&["9.9.9.9, 5.6.7.8"]), &proxies),
+            ip("5.6.7.8")
+        );
+        // Through two proxies, the header split over two lines.
+        assert_eq!(
+            forwarded_client(
+                ip("10.0.0.1"),
+                &forwarded(&["9.9.9.9, 5.6.7.8", "10.0.0.2"]),
+                &proxies
+            ),
+            ip("5.6.7.8")
+        );
+        // Nothing forwarded, or nonsense: the nearest proxy's own word is all there is.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &forwarded(&[]), &proxies),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            forwarded_client(
+                ip("10.0.0.1"),
+                &forwarded(&["nonsense, 10.0.0.2"]),
+                &proxies
+            ),
+            ip("10.0.0.2")
+        );
+        // No trusted proxies: every header ignored.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &forwarded(&["5.6.7.8"]), &[]),
+            ip("10.0.0.1")
+        );
+    }
 }

@@ -47,6 +47,10 @@ pub fn router(state: AppState) -> Router {
         // Cross-site form and API writes are refused (Sec-Fetch-Site / Origin).
         .layer(tower_http::csrf::CsrfLayer::new())
         .layer(middleware::from_fn(track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::client_address,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),

@@ -395,6 +395,53 @@ async fn many_failures_from_one_address_are_refused() {
     assert_eq!(r.status(), 429);
 }
 
+/// Behind a trusted proxy each client's address is its own (one flood does not lock out the
+/// whole county behind the proxy); from anyone else `X-Forwarded-For` changes nothing.
+#[tokio::test]
+async fn failures_count_per_forwarded_address_only_behind_a_trusted_proxy() {
+    async fn fail_twenty(app: &TestApp, forwarded: &str) {
+        let c = plain_client();
+        for i in 0..20 {
+            let user = format!("ghost{i}");
+            let r = c
+                .post(app.url("/login"))
+                .header("x-forwarded-for", forwarded)
+                .form(&[("username", user.as_str()), ("password", "whatever-1")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 401);
+        }
+    }
+    async fn admin_from(app: &TestApp, forwarded: &str) -> u16 {
+        plain_client()
+            .post(app.url("/login"))
+            .header("x-forwarded-for", forwarded)
+            .form(&[("username", "admin"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+    let behind = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    fail_twenty(&behind, "203.0.113.7").await;
+    assert_eq!(admin_from(&behind, "203.0.113.7").await, 429);
+    assert_eq!(
+        admin_from(&behind, "203.0.113.7, 198.51.100.9").await,
+        303,
+        "another client behind the proxy is not refused"
+    );
+
+    let open = spawn_app().await;
+    fail_twenty(&open, "203.0.113.7").await;
+    assert_eq!(
+        admin_from(&open, "198.51.100.9").await,
+        429,
+        "a header written by the client changes nothing"
+    );
+}
+
 #[tokio::test]
 async fn an_initial_password_must_be_changed_before_anything_else() {
     let app = spawn_app().await;

@@ -55,16 +55,21 @@ pub fn shipped_policy(name: &str) -> PathBuf {
 
 /// An app working under the county's own policy file (else the default).
 pub async fn spawn_app_with_policy(policy_file: Option<PathBuf>) -> TestApp {
+    spawn_app_with(|c| c.policy_file = policy_file).await
+}
+
+/// An app whose configuration the test changes first.
+pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, pg) = fresh_database(dir.path()).await;
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".into(),
         database_url: database_url.clone(),
         data_dir: dir.path().join("data"),
         max_upload_mib: 16,
-        policy_file,
         ..Config::default()
     };
+    change(&mut config);
     let app = Application::build(config).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
