@@ -145,6 +145,9 @@ function done(summary, latency, requests)
   io.write(string.format("   writes answered 2xx: %d; answers not 2xx: %d\n", w, f))
 end
 LUA
+# Rows the standby returned: the heavy reads (the compliance report) are meant to go there.
+standby_rows() { psql -p "$p_standby" -Atc "SELECT tup_returned + tup_fetched FROM pg_stat_database WHERE datname = 'lianxin'" postgres; }
+standby_before="$(standby_rows)"
 echo "== wrk: $conns connections for ${secs}s; process b (pid $b) is killed after $((secs / 2))s"
 ( sleep $((secs / 2)); kill -9 "$b"; echo "   killed b at $(date +%T)" ) &
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$work/mix.lua" "$base/" > "$work/wrk.out" || true
@@ -161,6 +164,7 @@ sleep 1
 on_primary="$(psql -p "$p_primary" -Atc "SELECT count(*) FROM ledger_item" lianxin)"
 on_standby="$(psql -p "$p_standby" -Atc "SELECT count(*) FROM ledger_item" lianxin)"
 echo "   ledger items: $on_primary on the primary, $on_standby on the standby a second later"
+echo "   rows the standby returned during the run: $(( $(standby_rows) - standby_before ))"
 if grep -q panicked "$work/a.log" "$work/b.log"; then echo "a process panicked"; exit 1; fi
 if [ "$written" != "$distinct" ]; then echo "a write was recorded twice"; exit 1; fi
 answered="$(awk '/writes answered 2xx/ { gsub(";", "", $4); print $4 }' "$work/wrk.out")"

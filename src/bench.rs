@@ -88,7 +88,10 @@ pub async fn assignment(
     let started = Instant::now();
     exchange::import_files(
         db,
-        Ok(town_files(households, cadres, villages)),
+        Ok(town_files(households, cadres, villages)
+            .into_iter()
+            .map(Into::into)
+            .collect()),
         "基准测试",
         &ImportOptions::at(chrono::Utc::now()),
     )

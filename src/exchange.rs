@@ -2,13 +2,13 @@
 //! blank templates written as `.xlsx`. The layouts are those of FORMATS.md.
 
 use crate::domain::formats::{ImportError, Kind, Records, Sheet, index_headers, parse_sheet};
-use crate::store::import::ImportFile;
+use crate::store::import::{ImportFile, Source};
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use std::io::Cursor;
 use std::path::Path;
 
-fn file_error(file: &str, reason: String) -> ImportError {
+pub(crate) fn file_error(file: &str, reason: String) -> ImportError {
     ImportError {
         file: file.to_string(),
         row: 0,
@@ -219,7 +219,7 @@ pub fn load_file(kind: Kind, name: &str, bytes: &[u8]) -> ImportFile {
     }
 }
 
-fn unreadable(kind: Kind, name: &str, errors: Vec<ImportError>) -> ImportFile {
+pub(crate) fn unreadable(kind: Kind, name: &str, errors: Vec<ImportError>) -> ImportFile {
     let (records, _) = parse_sheet(kind, name, &Sheet::default());
     ImportFile {
         kind,
@@ -230,9 +230,10 @@ fn unreadable(kind: Kind, name: &str, errors: Vec<ImportError>) -> ImportFile {
     }
 }
 
-/// The FORMATS.md files of a folder, in import order.
-pub fn load_dir(dir: &Path) -> Result<Vec<ImportFile>, Vec<ImportError>> {
-    let mut found: Vec<(Kind, std::path::PathBuf)> = Vec::new();
+/// The FORMATS.md files of a folder, in import order; each is read only when the import
+/// reaches its kind.
+pub fn load_dir(dir: &Path) -> Result<Vec<Source>, Vec<ImportError>> {
+    let mut found: Vec<Source> = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(|e| {
         vec![file_error(
             &dir.display().to_string(),
@@ -249,7 +250,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<ImportFile>, Vec<ImportError>> {
         let ext_ok =
             name.to_lowercase().ends_with(".csv") || name.to_lowercase().ends_with(".xlsx");
         if let (true, Some(kind)) = (ext_ok, kind_of_file(&name)) {
-            found.push((kind, path));
+            found.push(Source::Path { kind, name, path });
         }
     }
     if found.is_empty() {
@@ -258,24 +259,8 @@ pub fn load_dir(dir: &Path) -> Result<Vec<ImportFile>, Vec<ImportError>> {
             "目录中没有可导入的文件（应为 regions、units、people、households、members、links、activities 的 .csv 或 .xlsx）".into(),
         )]);
     }
-    found.sort_by_key(|(k, _)| *k);
-    let mut files = Vec::new();
-    for (kind, path) in found {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("")
-            .to_string();
-        files.push(match std::fs::read(&path) {
-            Ok(bytes) => load_file(kind, &name, &bytes),
-            Err(e) => unreadable(
-                kind,
-                &name,
-                vec![file_error(&name, format!("无法读取文件：{e}"))],
-            ),
-        });
-    }
-    Ok(files)
+    found.sort_by_key(Source::kind);
+    Ok(found)
 }
 
 /// A workbook with one sheet: bold header row, then the rows as text.
@@ -433,7 +418,7 @@ pub fn records_len(r: &Records) -> usize {
 /// Checks and imports files in one transaction (see [`crate::store::import`]).
 pub async fn import_files(
     db: &sea_orm::DatabaseConnection,
-    files: Result<Vec<ImportFile>, Vec<ImportError>>,
+    files: Result<Vec<Source>, Vec<ImportError>>,
     actor: &str,
     opts: &crate::store::import::ImportOptions,
 ) -> Result<crate::store::import::Outcome, crate::store::import::ImportFailure> {

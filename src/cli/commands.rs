@@ -598,27 +598,3 @@ pub(super) async fn calendar(config: &Config, action: CalendarAction) -> anyhow:
     }
     Ok(ExitCode::SUCCESS)
 }
-
-/// One step of long work at the command line: its name when it starts, its time when done.
-pub(super) struct Step {
-    started: std::cell::Cell<Instant>,
-}
-
-impl Step {
-    pub(super) fn new() -> Step {
-        Step {
-            started: std::cell::Cell::new(Instant::now()),
-        }
-    }
-
-    pub(super) fn start(&self, what: &str) {
-        use std::io::Write;
-        print!("{what}……");
-        let _ = std::io::stdout().flush();
-        self.started.set(Instant::now());
-    }
-
-    pub(super) fn done(&self) {
-        println!("用时 {:.1} 秒", self.started.get().elapsed().as_secs_f64());
-    }
-}

@@ -2,6 +2,7 @@
 //! `main.rs` only parses and hands over.
 
 mod commands;
+mod progress;
 
 use crate::config::Config;
 use crate::demo::{self, Size};
@@ -13,6 +14,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
@@ -327,7 +329,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 let bytes =
                     std::fs::read(&path).with_context(|| format!("无法读取 {}", path.display()))?;
-                Ok(vec![exchange::load_file(kind, &name, &bytes)])
+                Ok(vec![exchange::load_file(kind, &name, &bytes).into()])
             };
             let db = crate::store::connect(&config.database_url).await?;
             crate::store::migrate(&db).await?;
@@ -346,9 +348,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 now: chrono::Utc::now(),
                 account: None,
+                progress: Some(Arc::default()),
             };
             let started = Instant::now();
+            let bar = opts.progress.clone().map(progress::ImportBar::follow);
             let result = exchange::import_files(&db, files, "命令行导入", &opts).await;
+            if let Some(b) = bar {
+                b.finish();
+            }
             // Imports from the command line are audited like those from the pages.
             if let Ok(o) = &result
                 && !o.dry_run
@@ -587,45 +594,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let started = Instant::now();
                 let d = demo::generate(size, today);
                 let files = Ok(d.import_files());
-                let result = exchange::import_files(
-                    &db,
-                    files,
-                    "演示数据",
-                    &ImportOptions::at(chrono::Utc::now()),
-                )
-                .await;
+                let opts = ImportOptions {
+                    progress: Some(Arc::default()),
+                    ..ImportOptions::at(chrono::Utc::now())
+                };
+                let bar = opts.progress.clone().map(progress::ImportBar::follow);
+                let result = exchange::import_files(&db, files, "演示数据", &opts).await;
+                if let Some(b) = bar {
+                    b.finish();
+                }
                 if commands::report(result, started) != ExitCode::SUCCESS {
                     return Ok(ExitCode::FAILURE);
                 }
                 // Each step says what it does and how long it took: the county's take minutes.
-                let step = commands::Step::new();
                 // What the offices did with the year's items and postings.
-                step.start("各台账事项的办理与干部下派");
+                let step = progress::Step::start("各台账事项的办理与干部下派");
                 demo::follow_up(&db, today).await?;
                 step.done();
                 // The year's cards, printed in January and handed out since.
                 let policy =
                     crate::store::rules::policy_in_force(&db, config.policy()?, today).await?;
-                step.start("连心卡的印制与发放");
+                let step = progress::Step::start("连心卡的印制与发放");
                 if let Err(e) = demo::hand_out_cards(&db, &policy.cards, "350999", today).await {
                     anyhow::bail!("演示数据的连心卡未能生成：{e:?}");
                 }
                 step.done();
                 // The year's survey, spot checks and assessment, as far as the day allows.
-                step.start("年度调查、抽查与考核");
+                let step = progress::Step::start("年度调查、抽查与考核");
                 demo::survey_and_assess(&db, &policy, today).await?;
                 step.done();
                 // The county's and the towns' major decisions, with their consultations.
-                step.start("重大决策及其征求意见");
+                let step = progress::Step::start("重大决策及其征求意见");
                 demo::decisions(&db, &policy, today).await?;
                 step.done();
                 // Service projects of the units reported to communities; proposals of the
                 // liaison offices.
-                step.start("单位服务项目与联络站建议");
+                let step = progress::Step::start("单位服务项目与联络站建议");
                 demo::community(&db, &policy, today).await?;
                 step.done();
                 // Representatives' published contact details; service-room applications.
-                step.start("党代表联系方式公示与服务室申办");
+                let step = progress::Step::start("党代表联系方式公示与服务室申办");
                 demo::representatives_and_service_rooms(&db, &policy, today).await?;
                 step.done();
             }

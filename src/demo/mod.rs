@@ -20,7 +20,7 @@ pub use survey::run as survey_and_assess;
 
 use crate::domain::formats::{Kind, Sheet, parse_sheet};
 use crate::domain::ids::IdNumber;
-use crate::store::import::ImportFile;
+use crate::store::import::{ImportFile, Source};
 use chrono::{Datelike, Duration, NaiveDate};
 use fastrand::Rng;
 
@@ -118,7 +118,7 @@ impl Demo {
     }
 
     /// The rows through the same parser as any imported file.
-    pub fn import_files(&self) -> Vec<ImportFile> {
+    pub fn import_files(&self) -> Vec<Source> {
         self.tables
             .iter()
             .map(|(kind, rows)| {
@@ -137,6 +137,7 @@ impl Demo {
                     unreadable: false,
                 }
             })
+            .map(Source::from)
             .collect()
     }
 }

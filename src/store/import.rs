@@ -10,11 +10,14 @@ use crate::domain::labels::{LinkKind, RegionLevel, TargetKind, UnitKind, join_co
 use crate::domain::text::name_keys;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    Statement, TransactionTrait,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// One parsed file to import, with the problems its rows already showed.
@@ -75,6 +78,8 @@ pub struct ImportOptions {
     /// The account that imports (none at the command line): imported records carry it, and
     /// the time, as who entered them and when.
     pub account: Option<i32>,
+    /// Where the import stands, for a progress bar to show while it runs.
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl ImportOptions {
@@ -86,57 +91,112 @@ impl ImportOptions {
             item_clock: None,
             now,
             account: None,
+            progress: None,
         }
     }
 }
 
-#[derive(Default)]
-struct Batch {
-    errors: Vec<ImportError>,
-    unreadable: HashSet<Kind>,
-    regions: Vec<(Origin, RegionRow)>,
-    units: Vec<(Origin, UnitRow)>,
-    people: Vec<(Origin, PersonRow)>,
-    households: Vec<(Origin, HouseholdRow)>,
-    members: Vec<(Origin, MemberRow)>,
-    links: Vec<(Origin, LinkRow)>,
-    activities: Vec<(Origin, ActivityRow)>,
+/// A file waiting its turn. A folder's files are read and parsed only when the import reaches
+/// their kind, and their rows are dropped once written: a county's folder is never in memory
+/// whole.
+pub enum Source {
+    Parsed(ImportFile),
+    Path {
+        kind: Kind,
+        name: String,
+        path: std::path::PathBuf,
+    },
 }
 
-impl Batch {
-    fn from_files(files: Vec<ImportFile>) -> Batch {
-        let mut b = Batch::default();
-        for f in files {
-            b.errors.extend(f.errors);
-            if f.unreadable {
-                b.unreadable.insert(f.kind);
-            }
-            match f.records {
-                Records::Regions(r) => b.regions.extend(r),
-                Records::Units(r) => b.units.extend(r),
-                Records::People(r) => b.people.extend(r),
-                Records::Households(r) => b.households.extend(r),
-                Records::Members(r) => b.members.extend(r),
-                Records::Links(r) => b.links.extend(r),
-                Records::Activities(r) => b.activities.extend(r),
-            }
+impl Source {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Source::Parsed(f) => f.kind,
+            Source::Path { kind, .. } => *kind,
         }
-        b
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Source::Parsed(f) => &f.name,
+            Source::Path { name, .. } => name,
+        }
+    }
+
+    fn open(self) -> ImportFile {
+        match self {
+            Source::Parsed(f) => f,
+            Source::Path { kind, name, path } => match std::fs::read(&path) {
+                Ok(bytes) => crate::exchange::load_file(kind, &name, &bytes),
+                Err(e) => crate::exchange::unreadable(
+                    kind,
+                    &name,
+                    vec![crate::exchange::file_error(
+                        &name,
+                        format!("无法读取文件：{e}"),
+                    )],
+                ),
+            },
+        }
+    }
+}
+
+impl From<ImportFile> for Source {
+    fn from(f: ImportFile) -> Source {
+        Source::Parsed(f)
+    }
+}
+
+/// Where a running import stands, for a progress bar to read while it runs: the file being
+/// worked on, its rows, how many of them are checked and how many written.
+#[derive(Debug, Default)]
+pub struct Progress {
+    file: std::sync::Mutex<String>,
+    rows: AtomicUsize,
+    checked: AtomicUsize,
+    written: AtomicUsize,
+}
+
+/// One reading of a [`Progress`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reading {
+    pub file: String,
+    pub rows: usize,
+    pub checked: usize,
+    pub written: usize,
+}
+
+impl Progress {
+    pub fn read(&self) -> Reading {
+        Reading {
+            file: self.file.lock().map(|f| f.clone()).unwrap_or_default(),
+            rows: self.rows.load(Ordering::Relaxed),
+            checked: self.checked.load(Ordering::Relaxed),
+            written: self.written.load(Ordering::Relaxed),
+        }
+    }
+
+    fn start(&self, file: String, rows: usize) {
+        if let Ok(mut f) = self.file.lock() {
+            *f = file;
+        }
+        self.rows.store(rows, Ordering::Relaxed);
+        self.checked.store(0, Ordering::Relaxed);
+        self.written.store(0, Ordering::Relaxed);
     }
 }
 
 pub async fn import(
     db: &DatabaseConnection,
-    files: Vec<ImportFile>,
+    files: Vec<Source>,
     actor: &str,
     opts: &ImportOptions,
 ) -> Result<Outcome, ImportFailure> {
-    let batch = Batch::from_files(files);
     let txn = db.begin().await?;
     let clock = opts
         .item_clock
         .unwrap_or(crate::domain::policy::LedgerSettings::default().item);
-    let result = run(&txn, batch, actor, &clock, opts.now, opts.account).await;
+    let result = run(&txn, files, actor, &clock, opts).await;
     match result {
         Ok(mut outcome) => {
             if opts.dry_run {
@@ -165,40 +225,1242 @@ pub async fn import(
     }
 }
 
-/// What already exists, keyed as the files refer to it.
-struct Known {
-    regions: HashMap<String, region::Model>,
-    units: HashMap<String, unit::Model>,
-    people: HashMap<String, person::Model>,
-    households: HashMap<String, household::Model>,
-    member_ids: HashSet<String>,
+/// Kind by kind, in the order their references run (a kind refers only to kinds before it):
+/// each kind's files are opened, their rows checked against what is stored and what came
+/// before, written, and dropped, keeping only the keys later kinds refer to. Once any row is
+/// bad, rows are still checked, so that every problem is reported, but no more are written;
+/// the caller rolls the transaction back.
+async fn run(
+    txn: &DatabaseTransaction,
+    mut files: Vec<Source>,
+    actor: &str,
+    clock: &crate::domain::policy::Clock,
+    opts: &ImportOptions,
+) -> Result<Outcome, ImportFailure> {
+    files.sort_by_key(Source::kind);
+    let mut r = Run {
+        txn,
+        actor,
+        account: opts.account,
+        clock,
+        now: opts.now,
+        progress: opts.progress.as_deref(),
+        errors: Vec::new(),
+        unreadable: HashSet::new(),
+        out: Outcome::default(),
+        tree: HashMap::new(),
+        unit_codes: HashSet::new(),
+        unit_kind: HashMap::new(),
+        person_ids: HashSet::new(),
+        household_codes: HashSet::new(),
+        member_ids: HashSet::new(),
+        person_id: HashMap::new(),
+        aside: Aside::triggers(txn).await?,
+    };
+    let mut files = files.into_iter().peekable();
+    for kind in Kind::ALL {
+        let mut mine = Vec::new();
+        while let Some(f) = files.next_if(|f| f.kind() == kind) {
+            mine.push(f);
+        }
+        let records = r.open(mine);
+        // The rows of the kind's files together.
+        macro_rules! rows {
+            ($variant:ident) => {{
+                let mut rows = Vec::new();
+                for f in records {
+                    if let Records::$variant(v) = f {
+                        rows.extend(v);
+                    }
+                }
+                rows
+            }};
+        }
+        match kind {
+            Kind::Regions => r.regions(rows!(Regions)).await?,
+            Kind::Units => r.units(rows!(Units)).await?,
+            Kind::People => r.people(rows!(People)).await?,
+            Kind::Households => r.households(rows!(Households)).await?,
+            Kind::Members => r.members(rows!(Members)).await?,
+            Kind::Links => r.links(rows!(Links)).await?,
+            Kind::Activities => r.activities(rows!(Activities)).await?,
+        }
+    }
+    if !r.errors.is_empty() {
+        let mut errors = r.errors;
+        errors.sort_by(|a, b| (a.file.as_str(), a.row).cmp(&(b.file.as_str(), b.row)));
+        errors.dedup();
+        return Err(ImportFailure::Invalid(errors));
+    }
+    r.aside.restore(txn).await?;
+    Ok(r.out)
 }
 
-async fn load_known(txn: &DatabaseTransaction) -> Result<Known, DbErr> {
-    let regions = region::Entity::find().all(txn).await?;
-    let units = unit::Entity::find().all(txn).await?;
-    let people = person::Entity::find().all(txn).await?;
-    let households = household::Entity::find().all(txn).await?;
-    let member_ids: Vec<Option<String>> = member::Entity::find()
-        .select_only()
-        .column(member::Column::IdNumber)
-        .filter(member::Column::IdNumber.is_not_null())
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(Known {
-        regions: regions.into_iter().map(|m| (m.code.clone(), m)).collect(),
-        units: units.into_iter().map(|m| (m.code.clone(), m)).collect(),
-        people: people
-            .into_iter()
-            .map(|m| (m.id_number.clone(), m))
-            .collect(),
-        households: households
+/// One import under way: what the kinds so far left for the kinds after them.
+struct Run<'a> {
+    txn: &'a DatabaseTransaction,
+    actor: &'a str,
+    account: Option<i32>,
+    clock: &'a crate::domain::policy::Clock,
+    now: DateTime<Utc>,
+    progress: Option<&'a Progress>,
+    errors: Vec<ImportError>,
+    /// Kinds whose file could not be read at all: references to them are not checked, to
+    /// avoid a flood of "not found".
+    unreadable: HashSet<Kind>,
+    out: Outcome,
+    /// Every region, stored or in the file, with its level and parent.
+    tree: HashMap<String, (RegionLevel, Option<String>)>,
+    unit_codes: HashSet<String>,
+    /// Each unit's kind as it will be after this import (a file's row wins over the stored one).
+    unit_kind: HashMap<String, Option<UnitKind>>,
+    person_ids: HashSet<String>,
+    household_codes: HashSet<String>,
+    /// The ID numbers of household members and heads.
+    member_ids: HashSet<String>,
+    /// ID number → row id, once people are written (only while writing).
+    person_id: HashMap<String, i32>,
+    aside: Aside,
+}
+
+impl Run<'_> {
+    /// Nothing is written once a row is bad.
+    fn writing(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    fn open(&mut self, sources: Vec<Source>) -> Vec<Records> {
+        if let (Some(p), Some(first)) = (self.progress, sources.first()) {
+            let names: Vec<&str> = sources.iter().map(Source::name).collect();
+            p.start(format!("{}（{}）", first.kind().zh(), names.join("、")), 0);
+        }
+        let mut out = Vec::new();
+        for s in sources {
+            let f = s.open();
+            self.errors.extend(f.errors);
+            if f.unreadable {
+                self.unreadable.insert(f.kind);
+            }
+            out.push(f.records);
+        }
+        out
+    }
+
+    fn counted(&self, rows: usize) {
+        if let Some(p) = self.progress {
+            p.rows.store(rows, Ordering::Relaxed);
+        }
+    }
+
+    fn checked(&self, rows: usize) {
+        if let Some(p) = self.progress {
+            p.checked.store(rows, Ordering::Relaxed);
+        }
+    }
+
+    fn unknown(&self, k: Kind) -> bool {
+        self.unreadable.contains(&k)
+    }
+
+    fn region_level(&self, code: &str) -> Option<RegionLevel> {
+        self.tree.get(code).map(|t| t.0)
+    }
+
+    fn region_missing(&self, code: &str) -> bool {
+        !self.unknown(Kind::Regions) && self.region_level(code).is_none()
+    }
+
+    fn unit_missing(&self, code: &str) -> bool {
+        !self.unknown(Kind::Units) && !self.unit_codes.contains(code)
+    }
+
+    fn person_missing(&self, id_number: &str) -> bool {
+        !self.unknown(Kind::People) && !self.person_ids.contains(id_number)
+    }
+
+    fn target_exists(&self, kind: TargetKind, code: &str) -> bool {
+        match kind {
+            TargetKind::Region => self.unknown(Kind::Regions) || self.tree.contains_key(code),
+            TargetKind::Unit => self.unknown(Kind::Units) || self.unit_codes.contains(code),
+            TargetKind::Household => {
+                self.unknown(Kind::Households) || self.household_codes.contains(code)
+            }
+            TargetKind::Person => {
+                self.unknown(Kind::People)
+                    || self.unknown(Kind::Members)
+                    || self.person_ids.contains(code)
+                    || self.member_ids.contains(code)
+            }
+            TargetKind::Any => true,
+        }
+    }
+
+    /// Sets aside the indexes of the tables a kind's `adding` rows go to (see [`Aside`]).
+    async fn set_aside(&mut self, tables: &[&'static str], adding: usize) -> Result<(), DbErr> {
+        for t in tables {
+            self.aside.indexes(self.txn, t, adding).await?;
+        }
+        Ok(())
+    }
+
+    fn tally(&mut self, kind: Kind, t: Tally) {
+        self.out.tallies.insert(kind.key().into(), t);
+    }
+
+    /// Rows matched on their code: written with their history (keyed by the code) and counted.
+    async fn write_coded<E, A>(
+        &mut self,
+        kind: Kind,
+        models: impl IntoIterator<Item = (String, E::Model)>,
+        known: &HashMap<String, E::Model>,
+        copy_id: impl Fn(&mut E::Model, &E::Model),
+        id: E::Column,
+        entity: &'static str,
+    ) -> Result<(), DbErr>
+    where
+        E: EntityTrait,
+        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + From<E::Model> + Send + Clone,
+        E::Model: IntoActiveModel<A> + Clone + PartialEq + Serialize,
+    {
+        let mut t = Tally::default();
+        Writer::new(self.txn, self.progress, self.actor, self.now)
+            .rows::<E, A, _>(models, known, copy_id, id, Some(entity), &mut t)
+            .await?;
+        self.tally(kind, t);
+        Ok(())
+    }
+
+    // ---- regions: levels, parents, and the path of every region ----
+    async fn regions(&mut self, rows: Vec<(Origin, RegionRow)>) -> Result<(), DbErr> {
+        self.counted(rows.len());
+        let known: HashMap<String, region::Model> = region::Entity::find()
+            .all(self.txn)
+            .await?
             .into_iter()
             .map(|m| (m.code.clone(), m))
-            .collect(),
-        member_ids: member_ids.into_iter().flatten().collect(),
-    })
+            .collect();
+        duplicates(
+            &rows,
+            |r| r.code.as_str().to_string(),
+            "区划代码",
+            |r| r.code.as_str().to_string(),
+            &mut self.errors,
+        );
+        let mut tree: HashMap<String, (RegionLevel, Option<String>)> = known
+            .values()
+            .filter_map(|m| {
+                Some((
+                    m.code.clone(),
+                    (RegionLevel::from_code(&m.level)?, m.parent_code.clone()),
+                ))
+            })
+            .collect();
+        for (_, r) in &rows {
+            tree.insert(
+                r.code.as_str().to_string(),
+                (
+                    r.level,
+                    r.parent_code.as_ref().map(|p| p.as_str().to_string()),
+                ),
+            );
+        }
+        for (o, r) in &rows {
+            if let Some(p) = &r.parent_code {
+                match tree.get(p.as_str()) {
+                    None => self.errors.push(o.error(
+                        "上级代码",
+                        p.as_str(),
+                        "上级区划不存在（文件和系统中都没有）",
+                    )),
+                    Some((pl, _)) if !r.level.allowed_parents().contains(pl) => {
+                        self.errors.push(o.error(
+                            "上级代码",
+                            p.as_str(),
+                            format!("{}不能隶属于{}", r.level.zh(), pl.zh()),
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let paths = region_paths(&tree);
+        for (o, r) in &rows {
+            if !paths.contains_key(r.code.as_str())
+                && r.parent_code
+                    .as_ref()
+                    .is_some_and(|p| tree.contains_key(p.as_str()))
+            {
+                self.errors.push(o.error(
+                    "上级代码",
+                    r.parent_code.as_ref().map(|p| p.as_str()).unwrap_or(""),
+                    "上级关系形成循环",
+                ));
+            }
+        }
+        self.checked(rows.len());
+        self.tree = tree;
+        if !self.writing() {
+            return Ok(());
+        }
+        // Parents before children: ordered by the depth of the path.
+        let in_file: HashSet<String> = rows
+            .iter()
+            .map(|(_, r)| r.code.as_str().to_string())
+            .collect();
+        let mut models: Vec<(String, region::Model)> = rows
+            .into_iter()
+            .map(|(_, r)| {
+                let (pinyin, initials) = name_keys(&r.name);
+                let code = r.code.as_str().to_string();
+                let m = region::Model {
+                    id: 0,
+                    path: paths.get(&code).cloned().unwrap_or_default(),
+                    code: code.clone(),
+                    name: r.name,
+                    level: r.level.code().to_string(),
+                    parent_code: r.parent_code.map(|p| p.as_str().to_string()),
+                    tags: join_codes(r.tags.iter().map(|t| t.code())),
+                    pinyin,
+                    initials,
+                    duty_phone: r.duty_phone,
+                };
+                (code, m)
+            })
+            .collect();
+        models.sort_by_key(|(_, m)| m.path.matches('/').count());
+        // Stored regions under a moved parent get their new path.
+        let moved: Vec<(String, region::Model)> = known
+            .values()
+            .filter(|m| !in_file.contains(&m.code))
+            .filter_map(|m| {
+                let p = paths.get(&m.code)?;
+                (p != &m.path).then(|| {
+                    (
+                        m.code.clone(),
+                        region::Model {
+                            path: p.clone(),
+                            ..m.clone()
+                        },
+                    )
+                })
+            })
+            .collect();
+        let copy_id = |n: &mut region::Model, o: &region::Model| n.id = o.id;
+        let mut t = Tally::default();
+        let w = Writer::new(self.txn, self.progress, self.actor, self.now);
+        w.rows::<region::Entity, region::ActiveModel, _>(
+            models,
+            &known,
+            copy_id,
+            region::Column::Id,
+            Some("region"),
+            &mut t,
+        )
+        .await?;
+        w.rows::<region::Entity, region::ActiveModel, _>(
+            moved,
+            &known,
+            copy_id,
+            region::Column::Id,
+            None,
+            &mut Tally::default(),
+        )
+        .await?;
+        self.tally(Kind::Regions, t);
+        Ok(())
+    }
+
+    // ---- units ----
+    async fn units(&mut self, rows: Vec<(Origin, UnitRow)>) -> Result<(), DbErr> {
+        self.counted(rows.len());
+        let known: HashMap<String, unit::Model> = unit::Entity::find()
+            .all(self.txn)
+            .await?
+            .into_iter()
+            .map(|m| (m.code.clone(), m))
+            .collect();
+        duplicates(
+            &rows,
+            |r| r.code.as_str().to_string(),
+            "单位代码",
+            |r| r.code.as_str().to_string(),
+            &mut self.errors,
+        );
+        self.unit_codes = known
+            .keys()
+            .cloned()
+            .chain(rows.iter().map(|(_, r)| r.code.as_str().to_string()))
+            .collect();
+        self.unit_kind = known
+            .iter()
+            .map(|(c, m)| (c.clone(), UnitKind::from_code(&m.kind)))
+            .chain(
+                rows.iter()
+                    .map(|(_, r)| (r.code.as_str().to_string(), Some(r.kind))),
+            )
+            .collect();
+        for (o, r) in &rows {
+            if self.region_missing(r.region_code.as_str()) {
+                self.errors
+                    .push(o.error("所属区划", r.region_code.as_str(), "区划不存在"));
+            }
+            if let Some(p) = &r.parent_code
+                && self.unit_missing(p.as_str())
+            {
+                self.errors
+                    .push(o.error("上级单位", p.as_str(), "上级单位不存在"));
+            }
+        }
+        self.checked(rows.len());
+        if !self.writing() {
+            return Ok(());
+        }
+        let models = rows.into_iter().map(|(_, r)| {
+            let (pinyin, initials) = name_keys(&r.name);
+            let code = r.code.as_str().to_string();
+            let m = unit::Model {
+                id: 0,
+                code: code.clone(),
+                name: r.name,
+                kind: r.kind.code().to_string(),
+                region_code: r.region_code.as_str().to_string(),
+                parent_code: r.parent_code.map(|p| p.as_str().to_string()),
+                tags: join_codes(r.tags.iter().map(|t| t.code())),
+                supervision_phone: r.supervision_phone,
+                pinyin,
+                initials,
+                phone: r.phone,
+                service_scope: r.service_scope,
+                duties: r.duties,
+                responsible: r.responsible,
+            };
+            (code, m)
+        });
+        self.write_coded::<unit::Entity, unit::ActiveModel>(
+            Kind::Units,
+            models,
+            &known,
+            |n, o| n.id = o.id,
+            unit::Column::Id,
+            "unit",
+        )
+        .await
+    }
+
+    // ---- people; history is keyed by the person's row id, never by the ID number ----
+    async fn people(&mut self, rows: Vec<(Origin, PersonRow)>) -> Result<(), DbErr> {
+        self.counted(rows.len());
+        let known: HashMap<String, person::Model> = person::Entity::find()
+            .all(self.txn)
+            .await?
+            .into_iter()
+            .map(|m| (m.id_number.clone(), m))
+            .collect();
+        duplicates(
+            &rows,
+            |r| r.id_number.as_str().to_string(),
+            "身份证号",
+            |r| r.id_number.masked(),
+            &mut self.errors,
+        );
+        for (o, r) in &rows {
+            if self.unit_missing(r.unit_code.as_str()) {
+                self.errors
+                    .push(o.error("单位代码", r.unit_code.as_str(), "单位不存在"));
+            }
+            if let Some(rc) = &r.region_code
+                && self.region_missing(rc.as_str())
+            {
+                self.errors
+                    .push(o.error("所属区划", rc.as_str(), "区划不存在"));
+            }
+            for a in &r.area_codes {
+                if self.region_missing(a.as_str()) {
+                    self.errors
+                        .push(o.error("责任片区", a.as_str(), "区划不存在"));
+                }
+            }
+            if let Some(bc) = &r.branch_code
+                && self.unit_missing(bc.as_str())
+            {
+                self.errors
+                    .push(o.error("所属党支部", bc.as_str(), "党支部单位不存在"));
+            }
+        }
+        self.person_ids = known
+            .keys()
+            .cloned()
+            .chain(rows.iter().map(|(_, r)| r.id_number.as_str().to_string()))
+            .collect();
+        self.checked(rows.len());
+        if !self.writing() {
+            return Ok(());
+        }
+        let models = rows.into_iter().map(|(_, r)| {
+            let (pinyin, initials) = name_keys(&r.name);
+            let key = r.id_number.as_str().to_string();
+            let m = person::Model {
+                id: 0,
+                id_number: key.clone(),
+                name: r.name,
+                phone: r.phone.map(|p| p.as_str().to_string()),
+                unit_code: r.unit_code.as_str().to_string(),
+                post: r.post,
+                roles: join_codes(r.roles.iter().map(|x| x.code())),
+                region_code: r.region_code.map(|c| c.as_str().to_string()),
+                area_codes: join_codes(r.area_codes.iter().map(|c| c.as_str())),
+                term_start: r.term_start,
+                grassroots_experience: r.grassroots_experience,
+                branch_code: r.branch_code.map(|c| c.as_str().to_string()),
+                pinyin,
+                initials,
+            };
+            (key, m)
+        });
+        let mut t = Tally::default();
+        // A new person's row id exists only once written: the history follows the rows.
+        let planned = plan(models, &known, |n, o| n.id = o.id, &mut t);
+        apply::<person::Entity, person::ActiveModel>(self.txn, &planned, person::Column::Id)
+            .await?;
+        self.person_id =
+            id_map::<person::Entity>(self.txn, person::Column::IdNumber, person::Column::Id)
+                .await?;
+        let person_id = &self.person_id;
+        let log = changes("person", &planned, |p| {
+            person_id
+                .get(&p.key)
+                .map(|i| i.to_string())
+                .unwrap_or_default()
+        });
+        history::append(self.txn, self.actor, self.now, log).await?;
+        if let Some(p) = self.progress {
+            p.written.store(planned.len(), Ordering::Relaxed);
+        }
+        self.tally(Kind::People, t);
+        Ok(())
+    }
+
+    // ---- households ----
+    async fn households(&mut self, rows: Vec<(Origin, HouseholdRow)>) -> Result<(), DbErr> {
+        self.counted(rows.len());
+        // Whole rows only when there are rows to compare them with; else the keys.
+        let known: HashMap<String, household::Model> = if rows.is_empty() {
+            HashMap::new()
+        } else {
+            household::Entity::find()
+                .all(self.txn)
+                .await?
+                .into_iter()
+                .map(|m| (m.code.clone(), m))
+                .collect()
+        };
+        let stored: Vec<(String, Option<String>)> = if rows.is_empty() {
+            household::Entity::find()
+                .select_only()
+                .column(household::Column::Code)
+                .column(household::Column::HeadIdNumber)
+                .into_tuple()
+                .all(self.txn)
+                .await?
+        } else {
+            known
+                .values()
+                .map(|m| (m.code.clone(), m.head_id_number.clone()))
+                .collect()
+        };
+        duplicates(
+            &rows,
+            |r| r.code.as_str().to_string(),
+            "户编号",
+            |r| r.code.as_str().to_string(),
+            &mut self.errors,
+        );
+        for (o, r) in &rows {
+            match self.region_level(r.region_code.as_str()) {
+                None if self.unknown(Kind::Regions) => {}
+                None => self
+                    .errors
+                    .push(o.error("所属区划", r.region_code.as_str(), "区划不存在")),
+                Some(l) if !l.holds_households() => self.errors.push(o.error(
+                    "所属区划",
+                    r.region_code.as_str(),
+                    format!("户只能属于村、社区或组，不能直接属于{}", l.zh()),
+                )),
+                _ => {}
+            }
+        }
+        let mut heads = HashSet::new();
+        for (code, head) in stored {
+            self.household_codes.insert(code);
+            heads.extend(head);
+        }
+        for (_, r) in &rows {
+            self.household_codes.insert(r.code.as_str().to_string());
+            if let Some(h) = &r.head_id_number {
+                heads.insert(h.as_str().to_string());
+            }
+        }
+        self.member_ids.extend(heads);
+        self.checked(rows.len());
+        if !self.writing() {
+            return Ok(());
+        }
+        self.set_aside(&["household", "history"], rows.len())
+            .await?;
+        let models = rows.into_iter().map(|(_, r)| {
+            let (pinyin, initials) = name_keys(&r.head_name);
+            let code = r.code.as_str().to_string();
+            let m = household::Model {
+                id: 0,
+                code: code.clone(),
+                head_name: r.head_name,
+                head_id_number: r.head_id_number.map(|i| i.as_str().to_string()),
+                region_code: r.region_code.as_str().to_string(),
+                address: r.address,
+                phone: r.phone,
+                size: r.size,
+                tags: join_codes(r.tags.iter().map(|t| t.code())),
+                income_sources: r.income_sources,
+                situation: r.situation,
+                pinyin,
+                initials,
+            };
+            (code, m)
+        });
+        self.write_coded::<household::Entity, household::ActiveModel>(
+            Kind::Households,
+            models,
+            &known,
+            |n, o| n.id = o.id,
+            household::Column::Id,
+            "household",
+        )
+        .await
+    }
+
+    // ---- members, matched within their household ----
+    async fn members(&mut self, rows: Vec<(Origin, MemberRow)>) -> Result<(), DbErr> {
+        self.counted(rows.len());
+        let stored: Vec<Option<String>> = member::Entity::find()
+            .select_only()
+            .column(member::Column::IdNumber)
+            .filter(member::Column::IdNumber.is_not_null())
+            .into_tuple()
+            .all(self.txn)
+            .await?;
+        self.member_ids.extend(stored.into_iter().flatten());
+        duplicates(
+            &rows,
+            |r| format!("{}|{}", r.household_code.as_str(), r.key()),
+            "姓名",
+            |r| r.name.clone(),
+            &mut self.errors,
+        );
+        for (o, r) in &rows {
+            if !self.unknown(Kind::Households)
+                && !self.household_codes.contains(r.household_code.as_str())
+            {
+                self.errors
+                    .push(o.error("户编号", r.household_code.as_str(), "户不存在"));
+            }
+            if let Some(i) = &r.id_number {
+                self.member_ids.insert(i.as_str().to_string());
+            }
+        }
+        self.checked(rows.len());
+        let mut t = Tally::default();
+        if !self.writing() {
+            return Ok(());
+        }
+        self.set_aside(&["member", "history"], rows.len()).await?;
+        if !rows.is_empty() {
+            let household_id = id_map::<household::Entity>(
+                self.txn,
+                household::Column::Code,
+                household::Column::Id,
+            )
+            .await?;
+            let code_of: HashMap<i32, &str> =
+                household_id.iter().map(|(c, i)| (*i, c.as_str())).collect();
+            let existing: HashMap<String, member::Model> = member::Entity::find()
+                .all(self.txn)
+                .await?
+                .into_iter()
+                .map(|m| (format!("{}|{}", m.household_id, m.member_key), m))
+                .collect();
+            let models = rows.into_iter().filter_map(|(_, r)| {
+                let hid = *household_id.get(r.household_code.as_str())?;
+                let (pinyin, initials) = name_keys(&r.name);
+                let m = member::Model {
+                    id: 0,
+                    household_id: hid,
+                    member_key: r.key(),
+                    name: r.name,
+                    id_number: r.id_number.map(|i| i.as_str().to_string()),
+                    relation: r.relation,
+                    phone: r.phone.map(|p| p.as_str().to_string()),
+                    employment: r.employment,
+                    health: r.health,
+                    pinyin,
+                    initials,
+                };
+                Some((format!("{}|{}", hid, m.member_key), m))
+            });
+            Writer::new(self.txn, self.progress, self.actor, self.now)
+                .keyed_rows::<member::Entity, member::ActiveModel, _, _>(
+                    models,
+                    &existing,
+                    |n, o| n.id = o.id,
+                    member::Column::Id,
+                    "member",
+                    |p| {
+                        code_of
+                            .get(&p.new.household_id)
+                            .map(|c| c.to_string())
+                            .unwrap_or_default()
+                    },
+                    &mut t,
+                )
+                .await?;
+        }
+        self.tally(Kind::Members, t);
+        Ok(())
+    }
+
+    // ---- links ----
+    async fn links(&mut self, rows: Vec<(Origin, LinkRow)>) -> Result<(), DbErr> {
+        self.counted(rows.len());
+        duplicates(
+            &rows,
+            link_key_text,
+            "对象代码",
+            |r| r.target_code.clone(),
+            &mut self.errors,
+        );
+        for (o, r) in &rows {
+            match &r.linker {
+                Linker::Person(p) if self.person_missing(p.as_str()) => self.errors.push(o.error(
+                    "干部身份证号",
+                    &p.masked(),
+                    "人员不存在（请先导入人员）",
+                )),
+                Linker::Unit(u) if self.unit_missing(u.as_str()) => {
+                    self.errors
+                        .push(o.error("单位代码", u.as_str(), "单位不存在"))
+                }
+                _ => {}
+            }
+            if let Some(c) = &r.contact
+                && self.person_missing(c.as_str())
+            {
+                self.errors.push(o.error(
+                    "干部身份证号",
+                    &c.masked(),
+                    "联系人不存在（请先导入人员）",
+                ));
+            }
+            if r.kind == LinkKind::GroupMembership {
+                if matches!(r.linker, Linker::Unit(_)) {
+                    self.errors.push(o.error(
+                        "干部身份证号",
+                        "",
+                        "工作小组成员须填党代表的身份证号，不能填单位代码",
+                    ));
+                }
+                if let Some(k) = self.unit_kind.get(r.target_code.as_str())
+                    && *k != Some(UnitKind::RepresentativeGroup)
+                {
+                    self.errors.push(o.error(
+                        "对象代码",
+                        &r.target_code,
+                        "工作小组成员的对象应为类型是“党代表工作小组”的单位",
+                    ));
+                }
+            }
+            let kinds = r.kind.target_kinds();
+            if !kinds.iter().any(|k| self.target_exists(*k, &r.target_code)) {
+                let wanted: Vec<&str> = kinds.iter().map(|k| k.zh()).collect();
+                self.errors.push(o.error(
+                    "对象代码",
+                    &shown_code(&r.target_code),
+                    format!("{}的对象应为已有的{}", r.kind.zh(), wanted.join("或")),
+                ));
+            }
+        }
+        self.checked(rows.len());
+        if !self.writing() {
+            return Ok(());
+        }
+        self.set_aside(&["link", "history"], rows.len()).await?;
+        let mut t = Tally::default();
+        if !rows.is_empty() {
+            let existing: HashMap<String, link::Model> = link::Entity::find()
+                .all(self.txn)
+                .await?
+                .into_iter()
+                .map(|m| (m.link_key.clone(), m))
+                .collect();
+            let person_id = &self.person_id;
+            let models = rows.into_iter().filter_map(|(_, r)| {
+                let (person, unit) = match &r.linker {
+                    Linker::Person(p) => (Some(*person_id.get(p.as_str())?), None),
+                    // A unit's link may name its contact person (BF-3).
+                    Linker::Unit(u) => (
+                        match &r.contact {
+                            Some(c) => Some(*person_id.get(c.as_str())?),
+                            None => None,
+                        },
+                        Some(u.as_str().to_string()),
+                    ),
+                };
+                let key = match (person, &unit) {
+                    (_, Some(u)) => {
+                        format!("{}|u{}|{}|{}", r.year, u, r.kind.code(), r.target_code)
+                    }
+                    (Some(p), None) => {
+                        format!("{}|p{}|{}|{}", r.year, p, r.kind.code(), r.target_code)
+                    }
+                    (None, None) => return None,
+                };
+                let m = link::Model {
+                    id: 0,
+                    link_key: key.clone(),
+                    year: r.year,
+                    person_id: person,
+                    unit_code: unit,
+                    kind: r.kind.code().to_string(),
+                    target_code: r.target_code,
+                    start_date: r.start,
+                    end_date: r.end,
+                    front_line: None,
+                    report_on: None,
+                    assessment: None,
+                };
+                Some((key, m))
+            });
+            // What a posting gathered through the pages is not in the file: keep it.
+            Writer::new(self.txn, self.progress, self.actor, self.now)
+                .rows::<link::Entity, link::ActiveModel, _>(
+                    models,
+                    &existing,
+                    |n, o| {
+                        n.id = o.id;
+                        n.front_line.clone_from(&o.front_line);
+                        n.report_on = o.report_on;
+                        n.assessment.clone_from(&o.assessment);
+                    },
+                    link::Column::Id,
+                    Some("link"),
+                    &mut t,
+                )
+                .await?;
+        }
+        self.tally(Kind::Links, t);
+        Ok(())
+    }
+
+    // ---- activities: a record is never updated by import; the same row again is skipped ----
+    async fn activities(&mut self, rows: Vec<(Origin, ActivityRow)>) -> Result<(), DbErr> {
+        self.counted(rows.len());
+        let fingerprints: Vec<String> = rows.iter().map(|(_, r)| r.fingerprint()).collect();
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for ((o, _), fp) in rows.iter().zip(&fingerprints) {
+            if let Some(row) = first.get(fp.as_str()) {
+                self.errors
+                    .push(o.error("内容", "", format!("与{} 第{}行重复", o.file, row)));
+            } else {
+                first.insert(fp, o.row);
+            }
+        }
+        drop(first);
+        let any_target = [
+            TargetKind::Region,
+            TargetKind::Unit,
+            TargetKind::Household,
+            TargetKind::Person,
+        ];
+        for (o, r) in &rows {
+            for p in &r.participants {
+                if self.person_missing(p.as_str()) {
+                    self.errors
+                        .push(o.error("参加人身份证号", &p.masked(), "人员不存在"));
+                }
+            }
+            for t in &r.target_codes {
+                if !any_target.iter().any(|k| self.target_exists(*k, t)) {
+                    self.errors.push(o.error(
+                        "对象代码",
+                        &shown_code(t),
+                        "对象不存在（应为区划代码、单位代码、户编号或身份证号）",
+                    ));
+                }
+            }
+            if !r.matters.is_empty()
+                && !r.target_codes.iter().any(|t| {
+                    self.target_exists(TargetKind::Household, t)
+                        || self.target_exists(TargetKind::Region, t)
+                })
+            {
+                self.errors.push(o.error(
+                    "反映事项",
+                    &r.matters.join("；"),
+                    "反映事项须有走访对象（户编号或村、社区代码），才能记入台账",
+                ));
+            }
+        }
+        self.checked(rows.len());
+        if !self.writing() {
+            return Ok(());
+        }
+        self.set_aside(
+            &["activity", "activity_participant", "activity_target"],
+            rows.len(),
+        )
+        .await?;
+        let mut t = Tally::default();
+        if !rows.is_empty() {
+            let existing: HashSet<String> = activity::Entity::find()
+                .select_only()
+                .column(activity::Column::Fingerprint)
+                .into_tuple()
+                .all(self.txn)
+                .await?
+                .into_iter()
+                .collect();
+            let mut fresh = Vec::new();
+            for ((_, r), fp) in rows.into_iter().zip(fingerprints) {
+                if existing.contains(&fp) {
+                    t.unchanged += 1;
+                } else {
+                    t.created += 1;
+                    fresh.push((fp, r));
+                }
+            }
+            drop(existing);
+            let mut raised = Vec::new();
+            for chunk in fresh.chunks(CHUNK) {
+                self.activity_chunk(chunk, &mut raised).await?;
+            }
+            let items =
+                crate::store::work::register_matters(self.txn, &raised, self.clock, self.now)
+                    .await?;
+            self.out.tallies.insert(
+                "ledger_items".into(),
+                Tally {
+                    created: items.len(),
+                    ..Tally::default()
+                },
+            );
+        }
+        self.tally(Kind::Activities, t);
+        Ok(())
+    }
+
+    /// Writes some new records with their participants and targets; the matters they raise
+    /// are gathered to become ledger items once all are written.
+    async fn activity_chunk(
+        &self,
+        chunk: &[(String, ActivityRow)],
+        raised: &mut Vec<crate::store::work::Raised>,
+    ) -> Result<(), DbErr> {
+        let models: Vec<activity::ActiveModel> = chunk
+            .iter()
+            .map(|(fp, r)| {
+                let m = activity::Model {
+                    id: 0,
+                    fingerprint: fp.clone(),
+                    start_date: r.start_date,
+                    end_date: r.end_date,
+                    kind: r.kind.code().to_string(),
+                    companions: r.companions,
+                    hours: r.hours,
+                    notes: r.notes.clone(),
+                    matters: r.matters.join("\n"),
+                    // Who entered it and when: the importing account, at the import.
+                    author_account_id: self.account,
+                    author_person_id: None,
+                    recorded_at: Some(self.now),
+                    // The exchange format has no aid columns: given aid is recorded on the form.
+                    aid: None,
+                    aid_value: None,
+                };
+                let mut am = activity::ActiveModel::from(m).reset_all();
+                am.not_set(activity::Column::Id);
+                am
+            })
+            .collect();
+        activity::Entity::insert_many(models)
+            .exec_without_returning(self.txn)
+            .await?;
+        let ids: HashMap<String, i32> = activity::Entity::find()
+            .select_only()
+            .column(activity::Column::Fingerprint)
+            .column(activity::Column::Id)
+            .filter(activity::Column::Fingerprint.is_in(chunk.iter().map(|(fp, _)| fp.as_str())))
+            .into_tuple::<(String, i32)>()
+            .all(self.txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut parts = Vec::new();
+        let mut targets = Vec::new();
+        for (fp, r) in chunk {
+            let Some(aid) = ids.get(fp) else { continue };
+            if !r.matters.is_empty() {
+                raised.push(crate::store::work::Raised {
+                    activity_id: *aid,
+                    on: r.start_date,
+                    source: crate::store::work::ItemSource::Visit,
+                    targets: r.target_codes.clone(),
+                    first_handler: r
+                        .participants
+                        .first()
+                        .and_then(|p| self.person_id.get(p.as_str()).copied()),
+                    matters: r.matters.clone(),
+                });
+            }
+            let mut seen = HashSet::new();
+            for p in &r.participants {
+                if let Some(pid) = self.person_id.get(p.as_str())
+                    && seen.insert(*pid)
+                {
+                    parts.push(activity_participant::ActiveModel {
+                        activity_id: sea_orm::Set(*aid),
+                        person_id: sea_orm::Set(*pid),
+                    });
+                }
+            }
+            let mut seen = HashSet::new();
+            for c in &r.target_codes {
+                if seen.insert(c) {
+                    targets.push(activity_target::ActiveModel {
+                        activity_id: sea_orm::Set(*aid),
+                        target_code: sea_orm::Set(c.clone()),
+                    });
+                }
+            }
+        }
+        for part in parts.chunks(CHUNK * 4) {
+            activity_participant::Entity::insert_many(part.to_vec())
+                .exec_without_returning(self.txn)
+                .await?;
+        }
+        for part in targets.chunks(CHUNK * 4) {
+            activity_target::Entity::insert_many(part.to_vec())
+                .exec_without_returning(self.txn)
+                .await?;
+        }
+        if let Some(p) = self.progress {
+            p.written.fetch_add(chunk.len(), Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// SQLite only. An import holds SQLite's one write lock from its first write to its commit, so
+/// nothing else writes meanwhile. The registry's row triggers (an UPDATE of the stamp for every
+/// row written: 290,000 for a county) are set aside and the stamp raised once; so are the
+/// secondary indexes of a table the import at least doubles, built again in one pass at the end
+/// instead of one random insertion per row. Both are put back from their own definitions in the
+/// schema before the commit; a rollback puts them back by itself. Unique constraints declared
+/// on columns stay (SQLite cannot drop them), and every lookup the import makes uses those.
+#[derive(Default)]
+struct Aside {
+    sqlite: bool,
+    tables: HashSet<&'static str>,
+    restore: Vec<String>,
+}
+
+impl Aside {
+    async fn triggers(txn: &DatabaseTransaction) -> Result<Aside, DbErr> {
+        if txn.get_database_backend() != DbBackend::Sqlite {
+            return Ok(Aside::default());
+        }
+        let mut aside = Aside {
+            sqlite: true,
+            ..Aside::default()
+        };
+        let found = schema(txn, "trigger", None).await?;
+        if !found.is_empty() {
+            aside
+                .restore
+                .push("UPDATE stamp SET n = n + 1 WHERE name = 'registry'".into());
+        }
+        for (name, sql) in found {
+            if name.starts_with("stamp_") {
+                txn.execute_unprepared(&format!("DROP TRIGGER \"{name}\""))
+                    .await?;
+                aside.restore.push(sql);
+            }
+        }
+        Ok(aside)
+    }
+
+    /// Sets aside the secondary indexes of `table` when `adding` rows at least double it.
+    async fn indexes(
+        &mut self,
+        txn: &DatabaseTransaction,
+        table: &'static str,
+        adding: usize,
+    ) -> Result<(), DbErr> {
+        if !self.sqlite || adding == 0 || self.tables.contains(table) {
+            return Ok(());
+        }
+        let stored = txn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                format!("SELECT count(*) FROM \"{table}\""),
+            ))
+            .await?
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .transpose()?
+            .unwrap_or(0);
+        if i64::try_from(adding).unwrap_or(i64::MAX) < stored {
+            return Ok(());
+        }
+        self.tables.insert(table);
+        for (name, sql) in schema(txn, "index", Some(table)).await? {
+            txn.execute_unprepared(&format!("DROP INDEX \"{name}\""))
+                .await?;
+            self.restore.push(sql);
+        }
+        Ok(())
+    }
+
+    async fn restore(self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
+        for sql in self.restore {
+            txn.execute_unprepared(&sql).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The triggers or indexes SQLite's schema defines (with their SQL; not those SQLite made for
+/// a column's constraint).
+async fn schema(
+    txn: &DatabaseTransaction,
+    kind: &str,
+    table: Option<&str>,
+) -> Result<Vec<(String, String)>, DbErr> {
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "SELECT name, sql FROM sqlite_master WHERE type = ? AND sql IS NOT NULL \
+             AND (? IS NULL OR tbl_name = ?) ORDER BY name",
+            [kind.into(), table.into(), table.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?)))
+        .collect()
+}
+
+/// Writes a kind's rows a chunk at a time (compared with what is stored, inserted or
+/// updated, their history appended), so that no more than a chunk is held twice.
+struct Writer<'a> {
+    txn: &'a DatabaseTransaction,
+    progress: Option<&'a Progress>,
+    actor: &'a str,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(
+        txn: &'a DatabaseTransaction,
+        progress: Option<&'a Progress>,
+        actor: &'a str,
+        now: DateTime<Utc>,
+    ) -> Writer<'a> {
+        Writer {
+            txn,
+            progress,
+            actor,
+            now,
+        }
+    }
+
+    /// Rows whose history is keyed by their own key (a code), or that keep none.
+    async fn rows<E, A, I>(
+        &self,
+        rows: I,
+        existing: &HashMap<String, E::Model>,
+        copy_id: impl Fn(&mut E::Model, &E::Model),
+        id: E::Column,
+        entity: Option<&'static str>,
+        tally: &mut Tally,
+    ) -> Result<(), DbErr>
+    where
+        E: EntityTrait,
+        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + From<E::Model> + Send + Clone,
+        E::Model: IntoActiveModel<A> + Clone + PartialEq + Serialize,
+        I: IntoIterator<Item = (String, E::Model)>,
+    {
+        match entity {
+            Some(entity) => {
+                self.keyed_rows::<E, A, I, _>(
+                    rows,
+                    existing,
+                    copy_id,
+                    id,
+                    entity,
+                    |p| p.key.clone(),
+                    tally,
+                )
+                .await
+            }
+            None => {
+                let mut rows = rows.into_iter();
+                loop {
+                    let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
+                    if chunk.is_empty() {
+                        return Ok(());
+                    }
+                    let planned = plan(chunk, existing, &copy_id, tally);
+                    apply::<E, A>(self.txn, &planned, id).await?;
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn keyed_rows<E, A, I, K>(
+        &self,
+        rows: I,
+        existing: &HashMap<String, E::Model>,
+        copy_id: impl Fn(&mut E::Model, &E::Model),
+        id: E::Column,
+        entity: &'static str,
+        key: K,
+        tally: &mut Tally,
+    ) -> Result<(), DbErr>
+    where
+        E: EntityTrait,
+        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + From<E::Model> + Send + Clone,
+        E::Model: IntoActiveModel<A> + Clone + PartialEq + Serialize,
+        I: IntoIterator<Item = (String, E::Model)>,
+        K: Fn(&Planned<E::Model>) -> String,
+    {
+        let mut rows = rows.into_iter();
+        loop {
+            let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let n = chunk.len();
+            let planned = plan(chunk, existing, &copy_id, tally);
+            apply::<E, A>(self.txn, &planned, id).await?;
+            history::append(
+                self.txn,
+                self.actor,
+                self.now,
+                changes(entity, &planned, &key),
+            )
+            .await?;
+            if let Some(p) = self.progress {
+                p.written.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// Reports the second and later rows that repeat a key.
@@ -208,7 +1470,7 @@ fn duplicates<T>(
     column: &str,
     shown: impl Fn(&T) -> String,
     errors: &mut Vec<ImportError>,
-) -> HashSet<String> {
+) {
     let mut first: HashMap<String, usize> = HashMap::new();
     for (o, r) in rows {
         let k = key(r);
@@ -218,327 +1480,6 @@ fn duplicates<T>(
             first.insert(k, o.row);
         }
     }
-    first.into_keys().collect()
-}
-
-async fn run(
-    txn: &DatabaseTransaction,
-    mut b: Batch,
-    actor: &str,
-    clock: &crate::domain::policy::Clock,
-    now: DateTime<Utc>,
-    account: Option<i32>,
-) -> Result<Outcome, ImportFailure> {
-    let known = load_known(txn).await?;
-    let mut errors = std::mem::take(&mut b.errors);
-    let unknown = |k: Kind| b.unreadable.contains(&k);
-
-    // ---- regions: levels, parents, and the path of every region ----
-    duplicates(
-        &b.regions,
-        |r| r.code.as_str().to_string(),
-        "区划代码",
-        |r| r.code.as_str().to_string(),
-        &mut errors,
-    );
-    let mut tree: HashMap<String, (RegionLevel, Option<String>)> = known
-        .regions
-        .values()
-        .filter_map(|m| {
-            Some((
-                m.code.clone(),
-                (RegionLevel::from_code(&m.level)?, m.parent_code.clone()),
-            ))
-        })
-        .collect();
-    for (_, r) in &b.regions {
-        tree.insert(
-            r.code.as_str().to_string(),
-            (
-                r.level,
-                r.parent_code.as_ref().map(|p| p.as_str().to_string()),
-            ),
-        );
-    }
-    for (o, r) in &b.regions {
-        if let Some(p) = &r.parent_code {
-            match tree.get(p.as_str()) {
-                None => errors.push(o.error(
-                    "上级代码",
-                    p.as_str(),
-                    "上级区划不存在（文件和系统中都没有）",
-                )),
-                Some((pl, _)) if !r.level.allowed_parents().contains(pl) => errors.push(o.error(
-                    "上级代码",
-                    p.as_str(),
-                    format!("{}不能隶属于{}", r.level.zh(), pl.zh()),
-                )),
-                _ => {}
-            }
-        }
-    }
-    let paths = region_paths(&tree);
-    for (o, r) in &b.regions {
-        if !paths.contains_key(r.code.as_str())
-            && r.parent_code
-                .as_ref()
-                .is_some_and(|p| tree.contains_key(p.as_str()))
-        {
-            errors.push(o.error(
-                "上级代码",
-                r.parent_code.as_ref().map(|p| p.as_str()).unwrap_or(""),
-                "上级关系形成循环",
-            ));
-        }
-    }
-    let region_level = |code: &str| tree.get(code).map(|t| t.0);
-    let region_missing = |code: &str| !unknown(Kind::Regions) && region_level(code).is_none();
-    let unit_missing =
-        |codes: &HashSet<&str>, code: &str| !unknown(Kind::Units) && !codes.contains(code);
-
-    // ---- units ----
-    duplicates(
-        &b.units,
-        |r| r.code.as_str().to_string(),
-        "单位代码",
-        |r| r.code.as_str().to_string(),
-        &mut errors,
-    );
-    let unit_codes: HashSet<&str> = known
-        .units
-        .keys()
-        .map(String::as_str)
-        .chain(b.units.iter().map(|(_, r)| r.code.as_str()))
-        .collect();
-    // Each unit's kind as it will be after this import (a file's row wins over the stored one).
-    let unit_kind: HashMap<&str, Option<UnitKind>> = known
-        .units
-        .iter()
-        .map(|(c, m)| (c.as_str(), UnitKind::from_code(&m.kind)))
-        .chain(b.units.iter().map(|(_, r)| (r.code.as_str(), Some(r.kind))))
-        .collect();
-    for (o, r) in &b.units {
-        if region_missing(r.region_code.as_str()) {
-            errors.push(o.error("所属区划", r.region_code.as_str(), "区划不存在"));
-        }
-        if let Some(p) = &r.parent_code
-            && unit_missing(&unit_codes, p.as_str())
-        {
-            errors.push(o.error("上级单位", p.as_str(), "上级单位不存在"));
-        }
-    }
-
-    // ---- people ----
-    duplicates(
-        &b.people,
-        |r| r.id_number.as_str().to_string(),
-        "身份证号",
-        |r| r.id_number.masked(),
-        &mut errors,
-    );
-    for (o, r) in &b.people {
-        if unit_missing(&unit_codes, r.unit_code.as_str()) {
-            errors.push(o.error("单位代码", r.unit_code.as_str(), "单位不存在"));
-        }
-        if let Some(rc) = &r.region_code
-            && region_missing(rc.as_str())
-        {
-            errors.push(o.error("所属区划", rc.as_str(), "区划不存在"));
-        }
-        for a in &r.area_codes {
-            if region_missing(a.as_str()) {
-                errors.push(o.error("责任片区", a.as_str(), "区划不存在"));
-            }
-        }
-        if let Some(bc) = &r.branch_code
-            && unit_missing(&unit_codes, bc.as_str())
-        {
-            errors.push(o.error("所属党支部", bc.as_str(), "党支部单位不存在"));
-        }
-    }
-    let person_ids: HashSet<&str> = known
-        .people
-        .keys()
-        .map(String::as_str)
-        .chain(b.people.iter().map(|(_, r)| r.id_number.as_str()))
-        .collect();
-
-    // ---- households and members ----
-    duplicates(
-        &b.households,
-        |r| r.code.as_str().to_string(),
-        "户编号",
-        |r| r.code.as_str().to_string(),
-        &mut errors,
-    );
-    for (o, r) in &b.households {
-        match region_level(r.region_code.as_str()) {
-            None if unknown(Kind::Regions) => {}
-            None => errors.push(o.error("所属区划", r.region_code.as_str(), "区划不存在")),
-            Some(l) if !l.holds_households() => errors.push(o.error(
-                "所属区划",
-                r.region_code.as_str(),
-                format!("户只能属于村、社区或组，不能直接属于{}", l.zh()),
-            )),
-            _ => {}
-        }
-    }
-    let household_codes: HashSet<&str> = known
-        .households
-        .keys()
-        .map(String::as_str)
-        .chain(b.households.iter().map(|(_, r)| r.code.as_str()))
-        .collect();
-    duplicates(
-        &b.members,
-        |r| format!("{}|{}", r.household_code.as_str(), r.key()),
-        "姓名",
-        |r| r.name.clone(),
-        &mut errors,
-    );
-    for (o, r) in &b.members {
-        if !unknown(Kind::Households) && !household_codes.contains(r.household_code.as_str()) {
-            errors.push(o.error("户编号", r.household_code.as_str(), "户不存在"));
-        }
-    }
-    let member_ids: HashSet<&str> = known
-        .member_ids
-        .iter()
-        .map(String::as_str)
-        .chain(
-            b.members
-                .iter()
-                .filter_map(|(_, r)| r.id_number.as_ref().map(|i| i.as_str())),
-        )
-        .chain(
-            b.households
-                .iter()
-                .filter_map(|(_, r)| r.head_id_number.as_ref().map(|i| i.as_str())),
-        )
-        .chain(
-            known
-                .households
-                .values()
-                .filter_map(|h| h.head_id_number.as_deref()),
-        )
-        .collect();
-    let target_exists = |kind: TargetKind, code: &str| match kind {
-        TargetKind::Region => unknown(Kind::Regions) || tree.contains_key(code),
-        TargetKind::Unit => unknown(Kind::Units) || unit_codes.contains(code),
-        TargetKind::Household => unknown(Kind::Households) || household_codes.contains(code),
-        TargetKind::Person => {
-            unknown(Kind::People)
-                || unknown(Kind::Members)
-                || person_ids.contains(code)
-                || member_ids.contains(code)
-        }
-        TargetKind::Any => true,
-    };
-
-    // ---- links ----
-    duplicates(
-        &b.links,
-        link_key_text,
-        "对象代码",
-        |r| r.target_code.clone(),
-        &mut errors,
-    );
-    for (o, r) in &b.links {
-        match &r.linker {
-            Linker::Person(p) if !unknown(Kind::People) && !person_ids.contains(p.as_str()) => {
-                errors.push(o.error("干部身份证号", &p.masked(), "人员不存在（请先导入人员）"))
-            }
-            Linker::Unit(u) if unit_missing(&unit_codes, u.as_str()) => {
-                errors.push(o.error("单位代码", u.as_str(), "单位不存在"))
-            }
-            _ => {}
-        }
-        if let Some(c) = &r.contact
-            && !unknown(Kind::People)
-            && !person_ids.contains(c.as_str())
-        {
-            errors.push(o.error("干部身份证号", &c.masked(), "联系人不存在（请先导入人员）"));
-        }
-        if r.kind == LinkKind::GroupMembership {
-            if matches!(r.linker, Linker::Unit(_)) {
-                errors.push(o.error(
-                    "干部身份证号",
-                    "",
-                    "工作小组成员须填党代表的身份证号，不能填单位代码",
-                ));
-            }
-            if let Some(k) = unit_kind.get(r.target_code.as_str())
-                && *k != Some(UnitKind::RepresentativeGroup)
-            {
-                errors.push(o.error(
-                    "对象代码",
-                    &r.target_code,
-                    "工作小组成员的对象应为类型是“党代表工作小组”的单位",
-                ));
-            }
-        }
-        let kinds = r.kind.target_kinds();
-        if !kinds.iter().any(|k| target_exists(*k, &r.target_code)) {
-            let wanted: Vec<&str> = kinds.iter().map(|k| k.zh()).collect();
-            errors.push(o.error(
-                "对象代码",
-                &shown_code(&r.target_code),
-                format!("{}的对象应为已有的{}", r.kind.zh(), wanted.join("或")),
-            ));
-        }
-    }
-
-    // ---- activities ----
-    duplicates(
-        &b.activities,
-        |r| r.fingerprint(),
-        "内容",
-        |_| String::new(),
-        &mut errors,
-    );
-    let any_target = [
-        TargetKind::Region,
-        TargetKind::Unit,
-        TargetKind::Household,
-        TargetKind::Person,
-    ];
-    for (o, r) in &b.activities {
-        for p in &r.participants {
-            if !unknown(Kind::People) && !person_ids.contains(p.as_str()) {
-                errors.push(o.error("参加人身份证号", &p.masked(), "人员不存在"));
-            }
-        }
-        for t in &r.target_codes {
-            if !any_target.iter().any(|k| target_exists(*k, t)) {
-                errors.push(o.error(
-                    "对象代码",
-                    &shown_code(t),
-                    "对象不存在（应为区划代码、单位代码、户编号或身份证号）",
-                ));
-            }
-        }
-        if !r.matters.is_empty()
-            && !r.target_codes.iter().any(|t| {
-                target_exists(TargetKind::Household, t) || target_exists(TargetKind::Region, t)
-            })
-        {
-            errors.push(o.error(
-                "反映事项",
-                &r.matters.join("；"),
-                "反映事项须有走访对象（户编号或村、社区代码），才能记入台账",
-            ));
-        }
-    }
-
-    if !errors.is_empty() {
-        errors.sort_by(|a, b| (a.file.as_str(), a.row).cmp(&(b.file.as_str(), b.row)));
-        errors.dedup();
-        return Err(ImportFailure::Invalid(errors));
-    }
-
-    write(txn, b, known, &paths, (actor, account), clock, now)
-        .await
-        .map_err(ImportFailure::Db)
 }
 
 use crate::domain::ids::shown_code;
@@ -674,379 +1615,6 @@ fn changes<M: Serialize>(
             }
         })
         .collect()
-}
-
-async fn write(
-    txn: &DatabaseTransaction,
-    b: Batch,
-    known: Known,
-    paths: &HashMap<String, String>,
-    (actor, account): (&str, Option<i32>),
-    clock: &crate::domain::policy::Clock,
-    now: DateTime<Utc>,
-) -> Result<Outcome, DbErr> {
-    let mut out = Outcome::default();
-    let mut log: Vec<Change> = Vec::new();
-
-    // Regions, parents before children: order by depth of the path.
-    let mut t = Tally::default();
-    let mut rows: Vec<(String, region::Model)> = b
-        .regions
-        .into_iter()
-        .map(|(_, r)| {
-            let (pinyin, initials) = name_keys(&r.name);
-            let code = r.code.as_str().to_string();
-            let m = region::Model {
-                id: 0,
-                path: paths.get(&code).cloned().unwrap_or_default(),
-                code: code.clone(),
-                name: r.name,
-                level: r.level.code().to_string(),
-                parent_code: r.parent_code.map(|p| p.as_str().to_string()),
-                tags: join_codes(r.tags.iter().map(|t| t.code())),
-                pinyin,
-                initials,
-                duty_phone: r.duty_phone,
-            };
-            (code, m)
-        })
-        .collect();
-    rows.sort_by_key(|(_, m)| m.path.matches('/').count());
-    let moved: Vec<(String, region::Model)> = known
-        .regions
-        .values()
-        .filter(|m| !rows.iter().any(|(c, _)| c == &m.code))
-        .filter_map(|m| {
-            let p = paths.get(&m.code)?;
-            (p != &m.path).then(|| {
-                (
-                    m.code.clone(),
-                    region::Model {
-                        path: p.clone(),
-                        ..m.clone()
-                    },
-                )
-            })
-        })
-        .collect();
-    let mut ignored = Tally::default();
-    let planned = plan(rows, &known.regions, |n, o| n.id = o.id, &mut t);
-    let planned_moved = plan(moved, &known.regions, |n, o| n.id = o.id, &mut ignored);
-    apply::<region::Entity, region::ActiveModel>(txn, &planned, region::Column::Id).await?;
-    apply::<region::Entity, region::ActiveModel>(txn, &planned_moved, region::Column::Id).await?;
-    log.extend(changes("region", &planned, |p| p.key.clone()));
-    out.tallies.insert(Kind::Regions.key().into(), t);
-
-    // Units.
-    let mut t = Tally::default();
-    let rows = b.units.into_iter().map(|(_, r)| {
-        let (pinyin, initials) = name_keys(&r.name);
-        let code = r.code.as_str().to_string();
-        let m = unit::Model {
-            id: 0,
-            code: code.clone(),
-            name: r.name,
-            kind: r.kind.code().to_string(),
-            region_code: r.region_code.as_str().to_string(),
-            parent_code: r.parent_code.map(|p| p.as_str().to_string()),
-            tags: join_codes(r.tags.iter().map(|t| t.code())),
-            supervision_phone: r.supervision_phone,
-            pinyin,
-            initials,
-            phone: r.phone,
-            service_scope: r.service_scope,
-            duties: r.duties,
-            responsible: r.responsible,
-        };
-        (code, m)
-    });
-    let planned = plan(rows, &known.units, |n, o| n.id = o.id, &mut t);
-    apply::<unit::Entity, unit::ActiveModel>(txn, &planned, unit::Column::Id).await?;
-    log.extend(changes("unit", &planned, |p| p.key.clone()));
-    out.tallies.insert(Kind::Units.key().into(), t);
-
-    // People; history is keyed by the person's row id, never by the ID number.
-    let mut t = Tally::default();
-    let rows = b.people.into_iter().map(|(_, r)| {
-        let (pinyin, initials) = name_keys(&r.name);
-        let key = r.id_number.as_str().to_string();
-        let m = person::Model {
-            id: 0,
-            id_number: key.clone(),
-            name: r.name,
-            phone: r.phone.map(|p| p.as_str().to_string()),
-            unit_code: r.unit_code.as_str().to_string(),
-            post: r.post,
-            roles: join_codes(r.roles.iter().map(|x| x.code())),
-            region_code: r.region_code.map(|c| c.as_str().to_string()),
-            area_codes: join_codes(r.area_codes.iter().map(|c| c.as_str())),
-            term_start: r.term_start,
-            grassroots_experience: r.grassroots_experience,
-            branch_code: r.branch_code.map(|c| c.as_str().to_string()),
-            pinyin,
-            initials,
-        };
-        (key, m)
-    });
-    let planned = plan(rows, &known.people, |n, o| n.id = o.id, &mut t);
-    apply::<person::Entity, person::ActiveModel>(txn, &planned, person::Column::Id).await?;
-    let person_id =
-        id_map::<person::Entity>(txn, person::Column::IdNumber, person::Column::Id).await?;
-    log.extend(changes("person", &planned, |p| {
-        person_id
-            .get(&p.key)
-            .map(|i| i.to_string())
-            .unwrap_or_default()
-    }));
-    out.tallies.insert(Kind::People.key().into(), t);
-
-    // Households.
-    let mut t = Tally::default();
-    let rows = b.households.into_iter().map(|(_, r)| {
-        let (pinyin, initials) = name_keys(&r.head_name);
-        let code = r.code.as_str().to_string();
-        let m = household::Model {
-            id: 0,
-            code: code.clone(),
-            head_name: r.head_name,
-            head_id_number: r.head_id_number.map(|i| i.as_str().to_string()),
-            region_code: r.region_code.as_str().to_string(),
-            address: r.address,
-            phone: r.phone,
-            size: r.size,
-            tags: join_codes(r.tags.iter().map(|t| t.code())),
-            income_sources: r.income_sources,
-            situation: r.situation,
-            pinyin,
-            initials,
-        };
-        (code, m)
-    });
-    let planned = plan(rows, &known.households, |n, o| n.id = o.id, &mut t);
-    apply::<household::Entity, household::ActiveModel>(txn, &planned, household::Column::Id)
-        .await?;
-    log.extend(changes("household", &planned, |p| p.key.clone()));
-    out.tallies.insert(Kind::Households.key().into(), t);
-
-    // Members, matched within their household.
-    let mut t = Tally::default();
-    if !b.members.is_empty() {
-        let household_id =
-            id_map::<household::Entity>(txn, household::Column::Code, household::Column::Id)
-                .await?;
-        let code_of: HashMap<i32, &str> =
-            household_id.iter().map(|(c, i)| (*i, c.as_str())).collect();
-        let existing: HashMap<String, member::Model> = member::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (format!("{}|{}", m.household_id, m.member_key), m))
-            .collect();
-        let rows = b.members.into_iter().filter_map(|(_, r)| {
-            let hid = *household_id.get(r.household_code.as_str())?;
-            let (pinyin, initials) = name_keys(&r.name);
-            let m = member::Model {
-                id: 0,
-                household_id: hid,
-                member_key: r.key(),
-                name: r.name,
-                id_number: r.id_number.map(|i| i.as_str().to_string()),
-                relation: r.relation,
-                phone: r.phone.map(|p| p.as_str().to_string()),
-                employment: r.employment,
-                health: r.health,
-                pinyin,
-                initials,
-            };
-            Some((format!("{}|{}", hid, m.member_key), m))
-        });
-        let planned = plan(rows, &existing, |n, o| n.id = o.id, &mut t);
-        apply::<member::Entity, member::ActiveModel>(txn, &planned, member::Column::Id).await?;
-        log.extend(changes("member", &planned, |p| {
-            code_of
-                .get(&p.new.household_id)
-                .map(|c| c.to_string())
-                .unwrap_or_default()
-        }));
-    }
-    out.tallies.insert(Kind::Members.key().into(), t);
-
-    // Links.
-    let mut t = Tally::default();
-    if !b.links.is_empty() {
-        let existing: HashMap<String, link::Model> = link::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.link_key.clone(), m))
-            .collect();
-        let rows = b.links.into_iter().filter_map(|(_, r)| {
-            let (person, unit) = match &r.linker {
-                Linker::Person(p) => (Some(*person_id.get(p.as_str())?), None),
-                // A unit's link may name its contact person (BF-3).
-                Linker::Unit(u) => (
-                    match &r.contact {
-                        Some(c) => Some(*person_id.get(c.as_str())?),
-                        None => None,
-                    },
-                    Some(u.as_str().to_string()),
-                ),
-            };
-            let key = match (person, &unit) {
-                (_, Some(u)) => format!("{}|u{}|{}|{}", r.year, u, r.kind.code(), r.target_code),
-                (Some(p), None) => format!("{}|p{}|{}|{}", r.year, p, r.kind.code(), r.target_code),
-                (None, None) => return None,
-            };
-            let m = link::Model {
-                id: 0,
-                link_key: key.clone(),
-                year: r.year,
-                person_id: person,
-                unit_code: unit,
-                kind: r.kind.code().to_string(),
-                target_code: r.target_code,
-                start_date: r.start,
-                end_date: r.end,
-                front_line: None,
-                report_on: None,
-                assessment: None,
-            };
-            Some((key, m))
-        });
-        // What a posting gathered through the pages is not in the file: keep it.
-        let planned = plan(
-            rows,
-            &existing,
-            |n, o| {
-                n.id = o.id;
-                n.front_line.clone_from(&o.front_line);
-                n.report_on = o.report_on;
-                n.assessment.clone_from(&o.assessment);
-            },
-            &mut t,
-        );
-        apply::<link::Entity, link::ActiveModel>(txn, &planned, link::Column::Id).await?;
-        log.extend(changes("link", &planned, |p| p.key.clone()));
-    }
-    out.tallies.insert(Kind::Links.key().into(), t);
-
-    // Activities: a record is never updated by import; the same row again is skipped.
-    let mut t = Tally::default();
-    if !b.activities.is_empty() {
-        let existing: HashSet<String> = activity::Entity::find()
-            .select_only()
-            .column(activity::Column::Fingerprint)
-            .into_tuple()
-            .all(txn)
-            .await?
-            .into_iter()
-            .collect();
-        let mut fresh = Vec::new();
-        for (_, r) in b.activities {
-            let fp = r.fingerprint();
-            if existing.contains(&fp) {
-                t.unchanged += 1;
-            } else {
-                t.created += 1;
-                fresh.push((fp, r));
-            }
-        }
-        let models: Vec<activity::ActiveModel> = fresh
-            .iter()
-            .map(|(fp, r)| {
-                let m = activity::Model {
-                    id: 0,
-                    fingerprint: fp.clone(),
-                    start_date: r.start_date,
-                    end_date: r.end_date,
-                    kind: r.kind.code().to_string(),
-                    companions: r.companions,
-                    hours: r.hours,
-                    notes: r.notes.clone(),
-                    matters: r.matters.join("\n"),
-                    // Who entered it and when: the importing account, at the import.
-                    author_account_id: account,
-                    author_person_id: None,
-                    recorded_at: Some(now),
-                    // The exchange format has no aid columns: given aid is recorded on the form.
-                    aid: None,
-                    aid_value: None,
-                };
-                let mut am = activity::ActiveModel::from(m).reset_all();
-                am.not_set(activity::Column::Id);
-                am
-            })
-            .collect();
-        for chunk in models.chunks(CHUNK) {
-            activity::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
-        }
-        let ids =
-            id_map::<activity::Entity>(txn, activity::Column::Fingerprint, activity::Column::Id)
-                .await?;
-        let mut parts = Vec::new();
-        let mut targets = Vec::new();
-        let mut raised = Vec::new();
-        for (fp, r) in &fresh {
-            let Some(aid) = ids.get(fp) else { continue };
-            if !r.matters.is_empty() {
-                raised.push(crate::store::work::Raised {
-                    activity_id: *aid,
-                    on: r.start_date,
-                    source: crate::store::work::ItemSource::Visit,
-                    targets: r.target_codes.clone(),
-                    first_handler: r
-                        .participants
-                        .first()
-                        .and_then(|p| person_id.get(p.as_str()).copied()),
-                    matters: r.matters.clone(),
-                });
-            }
-            let mut seen = HashSet::new();
-            for p in &r.participants {
-                if let Some(pid) = person_id.get(p.as_str())
-                    && seen.insert(*pid)
-                {
-                    parts.push(activity_participant::ActiveModel {
-                        activity_id: sea_orm::Set(*aid),
-                        person_id: sea_orm::Set(*pid),
-                    });
-                }
-            }
-            let mut seen = HashSet::new();
-            for c in &r.target_codes {
-                if seen.insert(c) {
-                    targets.push(activity_target::ActiveModel {
-                        activity_id: sea_orm::Set(*aid),
-                        target_code: sea_orm::Set(c.clone()),
-                    });
-                }
-            }
-        }
-        for chunk in parts.chunks(CHUNK * 4) {
-            activity_participant::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
-        }
-        for chunk in targets.chunks(CHUNK * 4) {
-            activity_target::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
-        }
-        let items = crate::store::work::register_matters(txn, &raised, clock, now).await?;
-        out.tallies.insert(
-            "ledger_items".into(),
-            Tally {
-                created: items.len(),
-                ..Tally::default()
-            },
-        );
-    }
-    out.tallies.insert(Kind::Activities.key().into(), t);
-
-    history::append(txn, actor, now, log).await?;
-    Ok(out)
 }
 
 /// `key column → id` for a whole table.

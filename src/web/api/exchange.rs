@@ -7,7 +7,6 @@ use crate::error::{ApiError, AppError};
 use crate::exchange;
 use crate::startup::AppState;
 use crate::store::access::{self, Caller};
-use crate::store::import::ImportFile;
 use crate::store::import::{ImportFailure, ImportOptions, Outcome};
 use crate::web::auth::require;
 use axum::Json;
@@ -62,7 +61,7 @@ async fn import(
     // One import reads its file at a time; others wait their turn with theirs on disk.
     let _turn = s.imports.acquire().await?;
     let bytes = received.bytes().await?;
-    let files = Ok(vec![exchange::load_file(k, &q.file, &bytes)]);
+    let files = Ok(vec![exchange::load_file(k, &q.file, &bytes).into()]);
     drop(bytes);
     let opts = ImportOptions {
         dry_run: q.dry_run,
@@ -73,6 +72,7 @@ async fn import(
         item_clock: Some(s.policy().ledger.item),
         now: caller.now,
         account: Some(caller.account_id),
+        progress: None,
     };
     match run_import(&s, &caller, files, &opts, &q.file).await {
         Ok(o) => Ok(Json(o)),
@@ -151,7 +151,7 @@ async fn template(_: Caller, Path(k): Path<String>) -> Result<Response, ApiError
 pub async fn run_import(
     s: &AppState,
     caller: &Caller,
-    files: Result<Vec<ImportFile>, Vec<ImportError>>,
+    files: Result<Vec<crate::store::import::Source>, Vec<ImportError>>,
     opts: &ImportOptions,
     file: &str,
 ) -> Result<Outcome, ImportFailure> {

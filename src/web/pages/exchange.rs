@@ -128,7 +128,7 @@ async fn upload(
     let name = sanitize(&name);
     let _turn = s.imports.acquire().await?;
     let bytes = received.bytes().await?;
-    let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
+    let files = Ok(vec![exchange::load_file(kind, &name, &bytes).into()]);
     drop(bytes);
     let opts = ImportOptions {
         dry_run: true,
@@ -200,7 +200,7 @@ async fn confirm(
     ))?;
     let _turn = s.imports.acquire().await?;
     let bytes = tokio::fs::read(&path).await?;
-    let files = Ok(vec![exchange::load_file(kind, &name, &bytes)]);
+    let files = Ok(vec![exchange::load_file(kind, &name, &bytes).into()]);
     drop(bytes);
     let result = run_import(
         &s,
