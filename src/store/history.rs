@@ -4,8 +4,8 @@
 use super::entities::history;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QueryTrait, Set, Statement,
 };
 use serde_json::{Map, Value};
 
@@ -73,22 +73,35 @@ pub async fn append<C: ConnectionTrait>(
     at: DateTime<Utc>,
     changes: Vec<Change>,
 ) -> Result<(), DbErr> {
-    for chunk in changes.chunks(2000) {
-        let rows = chunk.iter().map(|c| history::ActiveModel {
-            id: NotSet,
-            at: Set(at),
-            actor: Set(actor.to_string()),
-            entity: Set(c.entity.to_string()),
-            entity_key: Set(c.entity_key.clone()),
-            action: Set(c.action.to_string()),
-            changes: Set(c.changes.to_string()),
-            about: Set(about(c.entity, &c.entity_key)),
-        });
-        history::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
+    for statement in statements(db.get_database_backend(), actor, at, &changes) {
+        db.execute_raw(statement).await?;
     }
     Ok(())
+}
+
+/// The inserts that append `changes`, to run in order (an import hands them to its writer).
+pub fn statements(
+    backend: DbBackend,
+    actor: &str,
+    at: DateTime<Utc>,
+    changes: &[Change],
+) -> Vec<Statement> {
+    changes
+        .chunks(2000)
+        .map(|chunk| {
+            let rows = chunk.iter().map(|c| history::ActiveModel {
+                id: NotSet,
+                at: Set(at),
+                actor: Set(actor.to_string()),
+                entity: Set(c.entity.to_string()),
+                entity_key: Set(c.entity_key.clone()),
+                action: Set(c.action.to_string()),
+                changes: Set(c.changes.to_string()),
+                about: Set(about(c.entity, &c.entity_key)),
+            });
+            history::Entity::insert_many(rows).build(backend)
+        })
+        .collect()
 }
 
 pub async fn of<C: ConnectionTrait>(

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
-    Statement, TransactionTrait,
+    QueryTrait, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -232,6 +232,77 @@ pub async fn import(
 /// the caller rolls the transaction back.
 async fn run(
     txn: &DatabaseTransaction,
+    files: Vec<Source>,
+    actor: &str,
+    clock: &crate::domain::policy::Clock,
+    opts: &ImportOptions,
+) -> Result<Outcome, ImportFailure> {
+    // The rows' statements are built on this thread while SQLite's own thread runs the ones
+    // before them: the two take turns no more.
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let produce = async move {
+        let pipe = Pipe(tx);
+        produce(txn, &pipe, files, actor, clock, opts).await
+    };
+    let (written, produced) = tokio::join!(Pipe::execute(txn, rx), produce);
+    // SQLite's error first: the producer's is only that the writer stopped.
+    written?;
+    produced
+}
+
+/// Statements to run in order on the import's transaction, built ahead of their turn.
+struct Pipe(tokio::sync::mpsc::Sender<Job>);
+
+enum Job {
+    Run(Statement),
+    /// Answered once every statement before it has run.
+    Barrier(tokio::sync::oneshot::Sender<()>),
+}
+
+impl Pipe {
+    async fn run(&self, statement: Statement) -> Result<(), DbErr> {
+        self.0
+            .send(Job::Run(statement))
+            .await
+            .map_err(|_| Pipe::stopped())
+    }
+
+    /// Waits until every statement sent so far has run: before a read of what they wrote, and
+    /// before a write made directly on the transaction.
+    async fn flush(&self) -> Result<(), DbErr> {
+        let (done, ran) = tokio::sync::oneshot::channel();
+        self.0
+            .send(Job::Barrier(done))
+            .await
+            .map_err(|_| Pipe::stopped())?;
+        ran.await.map_err(|_| Pipe::stopped())
+    }
+
+    fn stopped() -> DbErr {
+        DbErr::Custom("导入写入中断".into())
+    }
+
+    async fn execute(
+        txn: &DatabaseTransaction,
+        mut jobs: tokio::sync::mpsc::Receiver<Job>,
+    ) -> Result<(), DbErr> {
+        while let Some(job) = jobs.recv().await {
+            match job {
+                Job::Run(statement) => {
+                    txn.execute_raw(statement).await?;
+                }
+                Job::Barrier(done) => {
+                    let _ = done.send(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn produce(
+    txn: &DatabaseTransaction,
+    pipe: &Pipe,
     mut files: Vec<Source>,
     actor: &str,
     clock: &crate::domain::policy::Clock,
@@ -240,6 +311,7 @@ async fn run(
     files.sort_by_key(Source::kind);
     let mut r = Run {
         txn,
+        pipe,
         actor,
         account: opts.account,
         clock,
@@ -264,6 +336,8 @@ async fn run(
             mine.push(f);
         }
         let records = r.open(mine);
+        // What the kinds before wrote is read from here on.
+        pipe.flush().await?;
         // The rows of the kind's files together.
         macro_rules! rows {
             ($variant:ident) => {{
@@ -292,6 +366,7 @@ async fn run(
         errors.dedup();
         return Err(ImportFailure::Invalid(errors));
     }
+    pipe.flush().await?;
     r.aside.restore(txn).await?;
     Ok(r.out)
 }
@@ -299,6 +374,7 @@ async fn run(
 /// One import under way: what the kinds so far left for the kinds after them.
 struct Run<'a> {
     txn: &'a DatabaseTransaction,
+    pipe: &'a Pipe,
     actor: &'a str,
     account: Option<i32>,
     clock: &'a crate::domain::policy::Clock,
@@ -395,6 +471,14 @@ impl Run<'_> {
         }
     }
 
+    async fn history(&self, log: &[Change]) -> Result<(), DbErr> {
+        let backend = self.txn.get_database_backend();
+        for statement in history::statements(backend, self.actor, self.now, log) {
+            self.pipe.run(statement).await?;
+        }
+        Ok(())
+    }
+
     /// Sets aside the indexes of the tables a kind's `adding` rows go to (see [`Aside`]).
     async fn set_aside(&mut self, tables: &[&'static str], adding: usize) -> Result<(), DbErr> {
         for t in tables {
@@ -423,7 +507,7 @@ impl Run<'_> {
         E::Model: IntoActiveModel<A> + Clone + PartialEq + Serialize,
     {
         let mut t = Tally::default();
-        Writer::new(self.txn, self.progress, self.actor, self.now)
+        Writer::new(self.txn, self.pipe, self.progress, self.actor, self.now)
             .rows::<E, A, _>(models, known, copy_id, id, Some(entity), &mut t)
             .await?;
         self.tally(kind, t);
@@ -547,7 +631,7 @@ impl Run<'_> {
             .collect();
         let copy_id = |n: &mut region::Model, o: &region::Model| n.id = o.id;
         let mut t = Tally::default();
-        let w = Writer::new(self.txn, self.progress, self.actor, self.now);
+        let w = Writer::new(self.txn, self.pipe, self.progress, self.actor, self.now);
         w.rows::<region::Entity, region::ActiveModel, _>(
             models,
             &known,
@@ -720,8 +804,14 @@ impl Run<'_> {
         let mut t = Tally::default();
         // A new person's row id exists only once written: the history follows the rows.
         let planned = plan(models, &known, |n, o| n.id = o.id, &mut t);
-        apply::<person::Entity, person::ActiveModel>(self.txn, &planned, person::Column::Id)
-            .await?;
+        apply::<person::Entity, person::ActiveModel>(
+            self.txn,
+            self.pipe,
+            &planned,
+            person::Column::Id,
+        )
+        .await?;
+        self.pipe.flush().await?;
         self.person_id =
             id_map::<person::Entity>(self.txn, person::Column::IdNumber, person::Column::Id)
                 .await?;
@@ -732,7 +822,7 @@ impl Run<'_> {
                 .map(|i| i.to_string())
                 .unwrap_or_default()
         });
-        history::append(self.txn, self.actor, self.now, log).await?;
+        self.history(&log).await?;
         if let Some(p) = self.progress {
             p.written.store(planned.len(), Ordering::Relaxed);
         }
@@ -906,7 +996,7 @@ impl Run<'_> {
                 };
                 Some((format!("{}|{}", hid, m.member_key), m))
             });
-            Writer::new(self.txn, self.progress, self.actor, self.now)
+            Writer::new(self.txn, self.pipe, self.progress, self.actor, self.now)
                 .keyed_rows::<member::Entity, member::ActiveModel, _, _>(
                     models,
                     &existing,
@@ -1039,7 +1129,7 @@ impl Run<'_> {
                 Some((key, m))
             });
             // What a posting gathered through the pages is not in the file: keep it.
-            Writer::new(self.txn, self.progress, self.actor, self.now)
+            Writer::new(self.txn, self.pipe, self.progress, self.actor, self.now)
                 .rows::<link::Entity, link::ActiveModel, _>(
                     models,
                     &existing,
@@ -1137,10 +1227,35 @@ impl Run<'_> {
                 }
             }
             drop(existing);
+            // The records first, then (their ids read back once) who took part and whom
+            // they concern.
+            self.pipe.flush().await?;
+            let before: Option<i32> = activity::Entity::find()
+                .select_only()
+                .column_as(activity::Column::Id.max(), "id")
+                .into_tuple::<Option<i32>>()
+                .one(self.txn)
+                .await?
+                .flatten();
+            for chunk in fresh.chunks(CHUNK) {
+                self.activity_chunk(chunk).await?;
+            }
+            self.pipe.flush().await?;
+            let ids: HashMap<String, i32> = activity::Entity::find()
+                .select_only()
+                .column(activity::Column::Fingerprint)
+                .column(activity::Column::Id)
+                .filter(activity::Column::Id.gt(before.unwrap_or(0)))
+                .into_tuple::<(String, i32)>()
+                .all(self.txn)
+                .await?
+                .into_iter()
+                .collect();
             let mut raised = Vec::new();
             for chunk in fresh.chunks(CHUNK) {
-                self.activity_chunk(chunk, &mut raised).await?;
+                self.activity_links(chunk, &ids, &mut raised).await?;
             }
+            self.pipe.flush().await?;
             let items =
                 crate::store::work::register_matters(self.txn, &raised, self.clock, self.now)
                     .await?;
@@ -1156,13 +1271,8 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Writes some new records with their participants and targets; the matters they raise
-    /// are gathered to become ledger items once all are written.
-    async fn activity_chunk(
-        &self,
-        chunk: &[(String, ActivityRow)],
-        raised: &mut Vec<crate::store::work::Raised>,
-    ) -> Result<(), DbErr> {
+    /// Writes some new records.
+    async fn activity_chunk(&self, chunk: &[(String, ActivityRow)]) -> Result<(), DbErr> {
         let models: Vec<activity::ActiveModel> = chunk
             .iter()
             .map(|(fp, r)| {
@@ -1189,19 +1299,20 @@ impl Run<'_> {
                 am
             })
             .collect();
-        activity::Entity::insert_many(models)
-            .exec_without_returning(self.txn)
-            .await?;
-        let ids: HashMap<String, i32> = activity::Entity::find()
-            .select_only()
-            .column(activity::Column::Fingerprint)
-            .column(activity::Column::Id)
-            .filter(activity::Column::Fingerprint.is_in(chunk.iter().map(|(fp, _)| fp.as_str())))
-            .into_tuple::<(String, i32)>()
-            .all(self.txn)
-            .await?
-            .into_iter()
-            .collect();
+        self.pipe
+            .run(activity::Entity::insert_many(models).build(self.txn.get_database_backend()))
+            .await
+    }
+
+    /// Writes the participants and targets of some new records; the matters they raise are
+    /// gathered to become ledger items once all are written.
+    async fn activity_links(
+        &self,
+        chunk: &[(String, ActivityRow)],
+        ids: &HashMap<String, i32>,
+        raised: &mut Vec<crate::store::work::Raised>,
+    ) -> Result<(), DbErr> {
+        let backend = self.txn.get_database_backend();
         let mut parts = Vec::new();
         let mut targets = Vec::new();
         for (fp, r) in chunk {
@@ -1240,14 +1351,14 @@ impl Run<'_> {
                 }
             }
         }
-        for part in parts.chunks(CHUNK * 4) {
-            activity_participant::Entity::insert_many(part.to_vec())
-                .exec_without_returning(self.txn)
+        if !parts.is_empty() {
+            self.pipe
+                .run(activity_participant::Entity::insert_many(parts).build(backend))
                 .await?;
         }
-        for part in targets.chunks(CHUNK * 4) {
-            activity_target::Entity::insert_many(part.to_vec())
-                .exec_without_returning(self.txn)
+        if !targets.is_empty() {
+            self.pipe
+                .run(activity_target::Entity::insert_many(targets).build(backend))
                 .await?;
         }
         if let Some(p) = self.progress {
@@ -1359,6 +1470,7 @@ async fn schema(
 /// updated, their history appended), so that no more than a chunk is held twice.
 struct Writer<'a> {
     txn: &'a DatabaseTransaction,
+    pipe: &'a Pipe,
     progress: Option<&'a Progress>,
     actor: &'a str,
     now: DateTime<Utc>,
@@ -1367,12 +1479,14 @@ struct Writer<'a> {
 impl<'a> Writer<'a> {
     fn new(
         txn: &'a DatabaseTransaction,
+        pipe: &'a Pipe,
         progress: Option<&'a Progress>,
         actor: &'a str,
         now: DateTime<Utc>,
     ) -> Writer<'a> {
         Writer {
             txn,
+            pipe,
             progress,
             actor,
             now,
@@ -1416,7 +1530,7 @@ impl<'a> Writer<'a> {
                         return Ok(());
                     }
                     let planned = plan(chunk, existing, &copy_id, tally);
-                    apply::<E, A>(self.txn, &planned, id).await?;
+                    apply::<E, A>(self.txn, self.pipe, &planned, id).await?;
                 }
             }
         }
@@ -1448,14 +1562,13 @@ impl<'a> Writer<'a> {
             }
             let n = chunk.len();
             let planned = plan(chunk, existing, &copy_id, tally);
-            apply::<E, A>(self.txn, &planned, id).await?;
-            history::append(
-                self.txn,
-                self.actor,
-                self.now,
-                changes(entity, &planned, &key),
-            )
-            .await?;
+            apply::<E, A>(self.txn, self.pipe, &planned, id).await?;
+            let log = changes(entity, &planned, &key);
+            for statement in
+                history::statements(self.txn.get_database_backend(), self.actor, self.now, &log)
+            {
+                self.pipe.run(statement).await?;
+            }
             if let Some(p) = self.progress {
                 p.written.fetch_add(n, Ordering::Relaxed);
             }
@@ -1567,6 +1680,7 @@ const CHUNK: usize = 1000;
 
 async fn apply<E, A>(
     txn: &DatabaseTransaction,
+    pipe: &Pipe,
     planned: &[Planned<E::Model>],
     id: E::Column,
 ) -> Result<(), DbErr>
@@ -1586,7 +1700,12 @@ where
         .collect();
     while !inserts.is_empty() {
         let chunk: Vec<A> = inserts.drain(..CHUNK.min(inserts.len())).collect();
-        E::insert_many(chunk).exec_without_returning(txn).await?;
+        pipe.run(E::insert_many(chunk).build(txn.get_database_backend()))
+            .await?;
+    }
+    // Changed rows (a re-import) are few: written directly, once the inserts before have run.
+    if planned.iter().any(|p| p.old.is_some()) {
+        pipe.flush().await?;
     }
     for p in planned.iter().filter(|p| p.old.is_some()) {
         A::from(p.new.clone()).reset_all().update(txn).await?;

@@ -499,7 +499,11 @@ async fn a_bad_row_in_the_last_file_read_takes_back_every_kind_written_before_it
     let schema = "SELECT type || ' ' || name || ' ' || sql FROM sqlite_master \
                   WHERE sql IS NOT NULL ORDER BY 1";
     let sqlite = app.database_url.starts_with("sqlite");
-    let schema_before = if sqlite { rows_of(&db, schema).await } else { vec![] };
+    let schema_before = if sqlite {
+        rows_of(&db, schema).await
+    } else {
+        vec![]
+    };
     let stamp_before = lianxin::store::stamp(&db, "registry").await.unwrap();
     let progress = std::sync::Arc::new(Progress::default());
     let opts = ImportOptions {
@@ -530,10 +534,13 @@ async fn a_bad_row_in_the_last_file_read_takes_back_every_kind_written_before_it
 
 async fn rows_of(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<String> {
     use sea_orm::ConnectionTrait;
-    db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get_by_index::<String>(0).unwrap())
-        .collect()
+    db.query_all_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        sql,
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get_by_index::<String>(0).unwrap())
+    .collect()
 }
