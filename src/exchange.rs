@@ -1,7 +1,9 @@
 //! Files in and out: `.csv` and `.xlsx` read into [`Sheet`]s, registry lists and
 //! blank templates written as `.xlsx`. The layouts are those of FORMATS.md.
 
-use crate::domain::formats::{ImportError, Kind, Records, Sheet, index_headers, parse_sheet};
+use crate::domain::formats::{
+    ImportError, Kind, Records, Sheet, index_headers, parse_rows, parse_sheet,
+};
 use crate::store::import::{ImportFile, Source};
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
@@ -24,29 +26,7 @@ pub fn read_sheet(file: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
     let mut rows: Vec<Vec<String>> = if lower.ends_with(".xlsx") {
         read_xlsx(file, bytes)?
     } else if lower.ends_with(".csv") {
-        let text = std::str::from_utf8(bytes).map_err(|_| {
-            file_error(
-                file,
-                "CSV文件不是UTF-8编码（请在Excel中另存为“CSV UTF-8”）".into(),
-            )
-        })?;
-        let text = text.trim_start_matches('\u{feff}');
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let mut out = Vec::new();
-        for (i, rec) in reader.records().enumerate() {
-            let rec = rec.map_err(|e| ImportError {
-                file: file.to_string(),
-                row: i + 1,
-                column: String::new(),
-                value: String::new(),
-                reason: format!("CSV格式错误：{e}"),
-            })?;
-            out.push(rec.iter().map(str::to_string).collect());
-        }
-        out
+        csv_rows(file, csv_text(file, bytes)?).collect::<Result<_, _>>()?
     } else {
         return Err(file_error(file, "只支持 .xlsx 和 .csv 文件".into()));
     };
@@ -55,6 +35,39 @@ pub fn read_sheet(file: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
     }
     let headers = rows.remove(0);
     Ok(Sheet { headers, rows })
+}
+
+fn csv_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        file_error(
+            file,
+            "CSV文件不是UTF-8编码（请在Excel中另存为“CSV UTF-8”）".into(),
+        )
+    })?;
+    Ok(text.trim_start_matches('\u{feff}'))
+}
+
+/// A CSV file's rows, header first, one at a time.
+fn csv_rows<'a>(
+    file: &'a str,
+    text: &'a str,
+) -> impl Iterator<Item = Result<Vec<String>, ImportError>> + 'a {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .into_records()
+        .enumerate()
+        .map(move |(i, rec)| {
+            rec.map(|r| r.iter().map(str::to_string).collect())
+                .map_err(|e| ImportError {
+                    file: file.to_string(),
+                    row: i + 1,
+                    column: String::new(),
+                    value: String::new(),
+                    reason: format!("CSV格式错误：{e}"),
+                })
+        })
 }
 
 /// What one `.xlsx` may unpack to: its parts together (a zip bomb of 1 MB that expands to 1 GB is
@@ -198,24 +211,36 @@ pub fn kind_of_file(name: &str) -> Option<Kind> {
 }
 
 /// Reads and parses one file; its problems travel with it, so the import can
-/// report them together with every reference problem of the other rows.
+/// report them together with every reference problem of the other rows. A CSV file is parsed
+/// row by row as it is read.
 pub fn load_file(kind: Kind, name: &str, bytes: &[u8]) -> ImportFile {
-    let sheet = match read_sheet(name, bytes) {
-        Ok(s) => s,
-        Err(e) => return unreadable(kind, name, vec![e]),
-    };
-    match index_headers(kind, name, &sheet.headers) {
-        Err(errors) => unreadable(kind, name, errors),
-        Ok(_) => {
-            let (records, errors) = parse_sheet(kind, name, &sheet);
-            ImportFile {
-                kind,
-                name: name.to_string(),
-                records,
-                errors,
-                unreadable: false,
+    let parsed = if name.to_lowercase().ends_with(".csv") {
+        csv_text(name, bytes).and_then(|text| {
+            let mut rows = csv_rows(name, text);
+            let headers = rows
+                .next()
+                .ok_or_else(|| file_error(name, "文件是空的，第一行应为表头".into()))??;
+            if let Err(errors) = index_headers(kind, name, &headers) {
+                return Ok(Err(errors));
             }
-        }
+            parse_rows(kind, name, &headers, rows).map(Ok)
+        })
+    } else {
+        read_sheet(name, bytes).map(|sheet| match index_headers(kind, name, &sheet.headers) {
+            Err(errors) => Err(errors),
+            Ok(_) => Ok(parse_sheet(kind, name, &sheet)),
+        })
+    };
+    match parsed {
+        Err(e) => unreadable(kind, name, vec![e]),
+        Ok(Err(errors)) => unreadable(kind, name, errors),
+        Ok(Ok((records, errors))) => ImportFile {
+            kind,
+            name: name.to_string(),
+            records,
+            errors,
+            unreadable: false,
+        },
     }
 }
 

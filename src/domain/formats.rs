@@ -616,15 +616,35 @@ pub fn index_headers(
 
 /// Parses every row of a sheet; returns the records and every error found.
 pub fn parse_sheet(kind: Kind, file: &str, sheet: &Sheet) -> (Records, Vec<ImportError>) {
+    let rows = sheet
+        .rows
+        .iter()
+        .map(|r| Ok::<_, ImportError>(r.as_slice()));
+    match parse_rows(kind, file, &sheet.headers, rows) {
+        Ok(parsed) => parsed,
+        Err(e) => (empty(kind), vec![e]),
+    }
+}
+
+/// Parses rows as they are read (a CSV file row by row, never a whole sheet of strings in
+/// memory). A row that cannot be read at all ends the file with that error.
+pub fn parse_rows<C: AsRef<[String]>>(
+    kind: Kind,
+    file: &str,
+    headers: &[String],
+    rows: impl Iterator<Item = Result<C, ImportError>>,
+) -> Result<(Records, Vec<ImportError>), ImportError> {
     let mut errors = Vec::new();
-    let index = match index_headers(kind, file, &sheet.headers) {
+    let index = match index_headers(kind, file, headers) {
         Ok(i) => i,
-        Err(e) => return (empty(kind), e),
+        Err(e) => return Ok((empty(kind), e)),
     };
     macro_rules! rows {
         ($variant:ident, $f:ident) => {{
             let mut out = Vec::new();
-            for (i, cells) in sheet.rows.iter().enumerate() {
+            for (i, cells) in rows.enumerate() {
+                let cells = cells?;
+                let cells = cells.as_ref();
                 if cells.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
@@ -654,7 +674,7 @@ pub fn parse_sheet(kind: Kind, file: &str, sheet: &Sheet) -> (Records, Vec<Impor
         Kind::Links => rows!(Links, link_row),
         Kind::Activities => rows!(Activities, activity_row),
     };
-    (records, errors)
+    Ok((records, errors))
 }
 
 fn empty(kind: Kind) -> Records {
