@@ -471,14 +471,6 @@ impl Run<'_> {
         }
     }
 
-    async fn history(&self, log: &[Change]) -> Result<(), DbErr> {
-        let backend = self.txn.get_database_backend();
-        for statement in history::statements(backend, self.actor, self.now, log) {
-            self.pipe.run(statement).await?;
-        }
-        Ok(())
-    }
-
     /// Sets aside the indexes of the tables a kind's `adding` rows go to (see [`Aside`]).
     async fn set_aside(&mut self, tables: &[&'static str], adding: usize) -> Result<(), DbErr> {
         for t in tables {
@@ -822,7 +814,9 @@ impl Run<'_> {
                 .map(|i| i.to_string())
                 .unwrap_or_default()
         });
-        self.history(&log).await?;
+        Writer::new(self.txn, self.pipe, self.progress, self.actor, self.now)
+            .history(&log)
+            .await?;
         if let Some(p) = self.progress {
             p.written.store(planned.len(), Ordering::Relaxed);
         }
@@ -1493,6 +1487,15 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// Queues the history of some rows, after their own writes.
+    async fn history(&self, log: &[Change]) -> Result<(), DbErr> {
+        let backend = self.txn.get_database_backend();
+        for statement in history::statements(backend, self.actor, self.now, log) {
+            self.pipe.run(statement).await?;
+        }
+        Ok(())
+    }
+
     /// Rows whose history is keyed by their own key (a code), or that keep none.
     async fn rows<E, A, I>(
         &self,
@@ -1563,12 +1566,7 @@ impl<'a> Writer<'a> {
             let n = chunk.len();
             let planned = plan(chunk, existing, &copy_id, tally);
             apply::<E, A>(self.txn, self.pipe, &planned, id).await?;
-            let log = changes(entity, &planned, &key);
-            for statement in
-                history::statements(self.txn.get_database_backend(), self.actor, self.now, &log)
-            {
-                self.pipe.run(statement).await?;
-            }
+            self.history(&changes(entity, &planned, &key)).await?;
             if let Some(p) = self.progress {
                 p.written.fetch_add(n, Ordering::Relaxed);
             }

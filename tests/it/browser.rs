@@ -851,6 +851,12 @@ async fn an_import_filled_as_excel_fills_it_names_the_scientific_notation() {
         b.click("form[action='/import'] button").await;
         b.click_text("确认导入").await;
         b.wait_text("导入完成").await;
+        // The confirmation says what was written: two regions, then one unit.
+        let created = b.find("td[data-label='新增']").await.text().await.unwrap();
+        assert_eq!(created, if kind == "regions" { "2" } else { "1" }, "{kind}");
+        if kind == "regions" {
+            b.check("import-done").await;
+        }
     }
     b.go("/import").await;
     b.find("select[name=kind]")
