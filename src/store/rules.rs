@@ -256,6 +256,8 @@ pub async fn person_facts(
 
 async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Result<Facts, DbErr> {
     use sea_orm::sea_query::Query;
+    let clock = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!(target: "lianxin::facts", "{what}: {:.1} ms", clock.elapsed().as_secs_f64() * 1000.0);
     let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
     // The county's records (most of the rows) are read on a connection of their own while the
@@ -346,6 +348,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
             }),
     )
     .await?;
+    lap("people");
     // Representatives' published contact details (DDB-4): a handful of rows a year.
     let mut published: HashMap<i32, Vec<NaiveDate>> = HashMap::new();
     for (pid, on) in contact_publication::Entity::find()
@@ -400,6 +403,7 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
             })
             .collect()
     };
+    lap("published, units, regions");
     let households: Vec<HouseholdRow> = super::bulk::all(
         db,
         household_rows().apply_if(only, |q, _| q.filter(household::Column::Id.lt(0))),
@@ -441,13 +445,16 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
             }),
     )
     .await?;
+    lap("households, links");
     let activities = match reading {
         Some(task) => task
             .await
             .map_err(|e| DbErr::Custom(format!("读取工作记录失败：{e}")))??,
         None => activity_facts(db, first, last, only).await?,
     };
+    lap("activities");
     let items = item_facts(db, first, last, &village_of, only).await?;
+    lap("items");
     let earlier = earlier_visits(db, people.iter().filter_map(|p| p.8), first, only).await?;
     // One person's households: those their records name and those of the places they link.
     let households = match only {
@@ -506,15 +513,24 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
             out
         }
     };
+    lap("earlier");
     // One person's evaluation binds no unit: their rows would be thrown away.
     let units = if only.is_some() { vec![] } else { units };
     let year_end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+    let cards = crate::store::cards::facts(db, year_end).await?;
+    lap("cards");
+    let surveys = crate::store::survey::facts(db, year).await?;
+    lap("surveys");
+    let spot_rounds = crate::store::spot_checks::facts(db, year).await?;
+    let assessments = crate::store::assessment::facts(db, year).await?;
+    let slots = crate::store::rota::facts(db, year).await?;
+    lap("spot checks, assessments, slots");
     Ok(Facts {
-        cards: crate::store::cards::facts(db, year_end).await?,
-        surveys: crate::store::survey::facts(db, year).await?,
-        spot_rounds: crate::store::spot_checks::facts(db, year).await?,
-        assessments: crate::store::assessment::facts(db, year).await?,
-        slots: crate::store::rota::facts(db, year).await?,
+        cards,
+        surveys,
+        spot_rounds,
+        assessments,
+        slots,
         decisions: if only.is_some() {
             vec![]
         } else {
