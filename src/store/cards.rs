@@ -738,42 +738,72 @@ pub async fn service_objects(
     Ok(codes)
 }
 
-/// Every card version with its deliveries, for the rules.
+/// Every card version with its deliveries, for the rules. A county has a card per household
+/// (100,000 and more): read as plain columns in bulk (`store::bulk`), not as whole rows.
 pub async fn facts(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     as_of: NaiveDate,
 ) -> Result<Vec<crate::domain::rules::CardFact>, DbErr> {
-    let cards = card::Entity::find()
-        .filter(card::Column::PrintedOn.lte(as_of))
-        .all(db)
-        .await?;
+    use sea_orm::QuerySelect;
+    #[allow(clippy::type_complexity)] // the columns of one bulk read, as they come
+    let cards: Vec<(
+        i32,
+        String,
+        String,
+        i32,
+        NaiveDate,
+        Option<NaiveDate>,
+        String,
+    )> = super::bulk::all(
+        db,
+        card::Entity::find()
+            .select_only()
+            .columns([
+                card::Column::Id,
+                card::Column::HolderKind,
+                card::Column::HolderCode,
+                card::Column::Version,
+                card::Column::PrintedOn,
+                card::Column::StaleSince,
+                card::Column::Facts,
+            ])
+            .filter(card::Column::PrintedOn.lte(as_of)),
+    )
+    .await?;
     let mut deliveries: HashMap<i32, Vec<(String, NaiveDate)>> = HashMap::new();
-    for d in card_delivery::Entity::find()
-        .filter(card_delivery::Column::DeliveredOn.lte(as_of))
-        .all(db)
-        .await?
-    {
-        deliveries
-            .entry(d.card_id)
-            .or_default()
-            .push((d.recipient_code, d.delivered_on));
+    let rows: Vec<(i32, String, NaiveDate)> = super::bulk::all(
+        db,
+        card_delivery::Entity::find()
+            .select_only()
+            .columns([
+                card_delivery::Column::CardId,
+                card_delivery::Column::RecipientCode,
+                card_delivery::Column::DeliveredOn,
+            ])
+            .filter(card_delivery::Column::DeliveredOn.lte(as_of)),
+    )
+    .await?;
+    for (card_id, recipient, on) in rows {
+        deliveries.entry(card_id).or_default().push((recipient, on));
     }
     Ok(cards
         .into_iter()
-        .filter_map(|c| {
-            let holder = Holder::from_code(&c.holder_kind)?;
-            let v = printed(&c);
-            Some(crate::domain::rules::CardFact {
-                holder,
-                version: c.version,
-                printed_on: c.printed_on,
-                stale_since: c.stale_since,
-                printed: v.values.keys().cloned().collect(),
-                cadre: v.cadre,
-                delivered: deliveries.remove(&c.id).unwrap_or_default(),
-                code: c.holder_code,
-            })
-        })
+        .filter_map(
+            |(id, holder_kind, holder_code, version, printed_on, stale_since, facts)| {
+                let holder = Holder::from_code(&holder_kind)?;
+                let v: Values = serde_json::from_str(&facts).unwrap_or_default();
+                Some(crate::domain::rules::CardFact {
+                    holder,
+                    version,
+                    printed_on,
+                    stale_since,
+                    printed: v.values.keys().cloned().collect(),
+                    cadre: v.cadre,
+                    delivered: deliveries.remove(&id).unwrap_or_default(),
+                    code: holder_code,
+                })
+            },
+        )
         .collect())
 }
 
