@@ -177,7 +177,7 @@ pub async fn compliance(
     let mut rows = 0;
     for _ in 0..runs.max(1) {
         let t = Instant::now();
-        let facts = crate::store::rules::facts(db, year).await?;
+        let facts = crate::store::rules::facts(db, year).await?.as_of(as_of);
         read.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let r = crate::domain::rules::evaluate(policy, &facts, year, as_of);
@@ -187,7 +187,7 @@ pub async fn compliance(
     if by_rule {
         // Each rule alone: what it adds to the indexes every evaluation builds first.
         println!("最慢的规则（单独评估，含建索引）：");
-        let facts = crate::store::rules::facts(db, year).await?;
+        let facts = crate::store::rules::facts(db, year).await?.as_of(as_of);
         let mut by_rule: Vec<(f64, String)> = policy
             .rules
             .iter()
@@ -240,7 +240,7 @@ pub async fn assessment(
     let (mut cards, mut units, mut regions) = (0, 0, 0);
     for _ in 0..runs.max(1) {
         let t = Instant::now();
-        let facts = crate::store::rules::facts(db, year).await?;
+        let facts = crate::store::rules::facts(db, year).await?.as_of(as_of);
         let report = crate::domain::rules::evaluate(policy, &facts, year, as_of);
         drop(facts);
         eval.push(t.elapsed().as_secs_f64());
@@ -419,7 +419,9 @@ pub async fn person(
     let mut rows = 0;
     for id in ids.iter().step_by(step).take(count) {
         let t = Instant::now();
-        let facts = crate::store::rules::person_facts(db, year, *id).await?;
+        let facts = crate::store::rules::person_facts(db, year, *id)
+            .await?
+            .as_of(as_of);
         let r = crate::domain::rules::evaluate(policy, &facts, year, as_of);
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         rows += r.results.len();

@@ -149,7 +149,7 @@ impl AppState {
         let used = versions.clone();
         let report = tokio::task::spawn_blocking(move || {
             let in_force: Vec<_> = versions.iter().map(|v| v.in_force()).collect();
-            crate::domain::rules::evaluate_dated(&in_force, &facts, year, as_of)
+            crate::domain::rules::evaluate_dated(&in_force, &facts.as_of(as_of), year, as_of)
         })
         .await?;
         let report = Arc::new(report);

@@ -372,7 +372,7 @@ pub(super) async fn compliance(
             .unwrap_or(today)
             .min(today)
     });
-    let facts = crate::store::rules::facts(&db, year).await?;
+    let facts = crate::store::rules::facts(&db, year).await?.as_of(as_of);
     let in_force: Vec<_> = versions.iter().map(|v| v.in_force()).collect();
     let report = crate::domain::rules::evaluate_dated(&in_force, &facts, year, as_of);
     // The report names people by ID number (FORMATS.md): its export is audited like any other.

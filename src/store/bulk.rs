@@ -11,13 +11,16 @@
 use chrono::NaiveDate;
 use sea_orm::sea_query::Value;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait, Select,
-    TryGetable, TryGetableMany,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryResult, QueryTrait,
+    Select, TryGetable, TryGetableMany,
 };
 
-/// A row type both drivers can decode: tuples of plain column types.
-pub trait BulkRow: TryGetableMany + Sized {
+/// A row type both drivers can decode: tuples of plain column types, or a struct of more
+/// columns than a tuple holds that reads them in the select's order on SQLite and by name
+/// elsewhere.
+pub trait BulkRow: Sized {
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+    fn from_result(row: &QueryResult) -> Result<Self, DbErr>;
 }
 
 macro_rules! bulk_row {
@@ -25,6 +28,9 @@ macro_rules! bulk_row {
         impl<$($t: TryGetable + rusqlite::types::FromSql),+> BulkRow for ($($t,)+) {
             fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
                 Ok(($(row.get::<_, $t>($i)?,)+))
+            }
+            fn from_result(row: &QueryResult) -> Result<Self, DbErr> {
+                <Self as TryGetableMany>::try_get_many_by_index(row).map_err(DbErr::from)
             }
         }
     };
@@ -43,8 +49,14 @@ pub async fn all<T: BulkRow, E: EntityTrait>(
     db: &DatabaseConnection,
     select: Select<E>,
 ) -> Result<Vec<T>, DbErr> {
-    if db.get_database_backend() != DbBackend::Sqlite {
-        return select.into_tuple::<T>().all(db).await;
+    let backend = db.get_database_backend();
+    if backend != DbBackend::Sqlite {
+        return db
+            .query_all_raw(select.build(backend))
+            .await?
+            .iter()
+            .map(T::from_result)
+            .collect();
     }
     on_sqlite(db, select.build(DbBackend::Sqlite)).await
 }
@@ -61,7 +73,7 @@ pub async fn statement<T: BulkRow>(
             .query_all_raw(statement)
             .await?
             .iter()
-            .map(|r| T::try_get_many_by_index(r).map_err(DbErr::from))
+            .map(T::from_result)
             .collect();
     }
     on_sqlite(db, statement).await

@@ -20,7 +20,7 @@ fn codes<T>(stored: &str, parse: fn(&str) -> Option<T>) -> Vec<T> {
 
 /// The ledger items registered in the year, with how many of the five guarantees each has.
 async fn item_facts(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     first: NaiveDate,
     last: NaiveDate,
     village_of: &HashMap<&str, &str>,
@@ -48,63 +48,93 @@ async fn item_facts(
         supervised: bool,
         category: Option<String>,
     }
-    let rows: Vec<Row> = ledger_item::Entity::find()
-        .select_only()
-        .columns([
-            C::Id,
-            C::Source,
-            C::Clock,
-            C::RegionCode,
-            C::HouseholdCode,
-            C::Status,
-            C::Level,
-            C::OwnerPersonId,
-            C::CaseOwnerPersonId,
-            C::RegisteredOn,
-            C::Deadline,
-            C::AnswerDue,
-            C::ResolvedOn,
-            C::ClosedOn,
-            C::Answer,
-            C::OverdueReason,
-            C::Supervised,
-            C::Category,
-        ])
-        .filter(C::RegisteredOn.between(first, last))
-        .apply_if(only, |q, pid| {
-            q.filter(
-                sea_orm::Condition::any()
-                    .add(C::OwnerPersonId.eq(pid))
-                    .add(C::CaseOwnerPersonId.eq(pid)),
-            )
-        })
-        .into_model::<Row>()
-        .all(db)
-        .await?;
+    impl super::bulk::BulkRow for Row {
+        fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+            Ok(Row {
+                id: r.get(0)?,
+                source: r.get(1)?,
+                clock: r.get(2)?,
+                region_code: r.get(3)?,
+                household_code: r.get(4)?,
+                status: r.get(5)?,
+                level: r.get(6)?,
+                owner_person_id: r.get(7)?,
+                case_owner_person_id: r.get(8)?,
+                registered_on: r.get(9)?,
+                deadline: r.get(10)?,
+                answer_due: r.get(11)?,
+                resolved_on: r.get(12)?,
+                closed_on: r.get(13)?,
+                answer: r.get(14)?,
+                overdue_reason: r.get(15)?,
+                supervised: r.get(16)?,
+                category: r.get(17)?,
+            })
+        }
+        fn from_result(r: &sea_orm::QueryResult) -> Result<Self, DbErr> {
+            <Row as sea_orm::FromQueryResult>::from_query_result(r, "")
+        }
+    }
+    // The year's items (a county registers tens of thousands) as plain columns in bulk.
+    let rows: Vec<Row> = super::bulk::all(
+        db,
+        ledger_item::Entity::find()
+            .select_only()
+            .columns([
+                C::Id,
+                C::Source,
+                C::Clock,
+                C::RegionCode,
+                C::HouseholdCode,
+                C::Status,
+                C::Level,
+                C::OwnerPersonId,
+                C::CaseOwnerPersonId,
+                C::RegisteredOn,
+                C::Deadline,
+                C::AnswerDue,
+                C::ResolvedOn,
+                C::ClosedOn,
+                C::Answer,
+                C::OverdueReason,
+                C::Supervised,
+                C::Category,
+            ])
+            .filter(C::RegisteredOn.between(first, last))
+            .apply_if(only, |q, pid| {
+                q.filter(
+                    sea_orm::Condition::any()
+                        .add(C::OwnerPersonId.eq(pid))
+                        .add(C::CaseOwnerPersonId.eq(pid)),
+                )
+            }),
+    )
+    .await?;
     let mut guarantees: HashMap<i32, std::collections::HashSet<String>> = HashMap::new();
     let mut told: HashMap<i32, NaiveDate> = HashMap::new();
-    let events: Vec<(i32, String, NaiveDate, String)> = ledger_event::Entity::find()
-        .select_only()
-        .columns([
-            ledger_event::Column::ItemId,
-            ledger_event::Column::Action,
-            ledger_event::Column::OnDate,
-            ledger_event::Column::Data,
-        ])
-        .filter(ledger_event::Column::Action.is_in(["guarantee", "notice"]))
-        // Only the events of the items read above: not every year's history.
-        .filter(
-            ledger_event::Column::ItemId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(C::Id)
-                    .from(ledger_item::Entity)
-                    .and_where(C::RegisteredOn.between(first, last))
-                    .to_owned(),
+    let events: Vec<(i32, String, NaiveDate, String)> = super::bulk::all(
+        db,
+        ledger_event::Entity::find()
+            .select_only()
+            .columns([
+                ledger_event::Column::ItemId,
+                ledger_event::Column::Action,
+                ledger_event::Column::OnDate,
+                ledger_event::Column::Data,
+            ])
+            .filter(ledger_event::Column::Action.is_in(["guarantee", "notice"]))
+            // Only the events of the items read above: not every year's history.
+            .filter(
+                ledger_event::Column::ItemId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(C::Id)
+                        .from(ledger_item::Entity)
+                        .and_where(C::RegisteredOn.between(first, last))
+                        .to_owned(),
+                ),
             ),
-        )
-        .into_tuple()
-        .all(db)
-        .await?;
+    )
+    .await?;
     for (item, action, on, data) in events {
         if action == "notice" {
             told.entry(item)
@@ -513,11 +543,12 @@ async fn facts_of(db: &DatabaseConnection, year: i32, only: Option<i32>) -> Resu
             out
         }
     };
-    lap("earlier");
+    lap("earlier visits, one person's households");
     // One person's evaluation binds no unit: their rows would be thrown away.
     let units = if only.is_some() { vec![] } else { units };
     let year_end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
-    let cards = crate::store::cards::facts(db, year_end).await?;
+    let named: Option<Vec<String>> = only.map(|_| households.iter().map(|h| h.0.clone()).collect());
+    let cards = crate::store::cards::facts(db, year_end, named.as_deref()).await?;
     lap("cards");
     let surveys = crate::store::survey::facts(db, year).await?;
     lap("surveys");

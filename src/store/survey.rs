@@ -701,7 +701,7 @@ pub async fn results(
 
 /// The year's surveys as the rules read them (PJ-1, PJ-2).
 pub async fn facts(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     year: i32,
 ) -> Result<Vec<SurveyFact>, sea_orm::DbErr> {
     let mut out = Vec::new();
@@ -710,12 +710,18 @@ pub async fn facts(
         .all(db)
         .await?
     {
-        let subjects = survey_subject::Entity::find()
-            .filter(survey_subject::Column::SurveyId.eq(s.id))
-            .all(db)
-            .await?
+        // Every cadre, unit and region of the county (some 10,000 rows): plain columns in bulk.
+        let rows: Vec<(String, String)> = super::bulk::all(
+            db,
+            survey_subject::Entity::find()
+                .select_only()
+                .columns([survey_subject::Column::Kind, survey_subject::Column::Code])
+                .filter(survey_subject::Column::SurveyId.eq(s.id)),
+        )
+        .await?;
+        let subjects = rows
             .into_iter()
-            .filter_map(|x| Some((SubjectKind::parse(&x.kind)?, x.code)))
+            .filter_map(|(kind, code)| Some((SubjectKind::parse(&kind)?, code)))
             .collect();
         out.push(SurveyFact {
             year: s.year,

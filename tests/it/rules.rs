@@ -422,6 +422,28 @@ async fn one_persons_evaluation_gives_the_same_rows_as_the_countys() {
         let r = app.import(kind, &format!("{kind}.csv"), body).await;
         assert_eq!(r.status(), 200);
     }
+    // 乙村's cards printed, H001's delivered today: a person reads only the cards of the
+    // households their rows name (LH-3), and must still judge them as the county does.
+    let r = app
+        .client
+        .get(app.url("/cards/print?region=3509100200"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let today = lianxin::time::today();
+    let (status, _) = post_form(
+        &app.client,
+        app.url("/cards/deliveries"),
+        &[
+            ("holder", "household"),
+            ("codes", "H001"),
+            ("on", &today.to_string()),
+            ("back", "region=3509100200"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
     let db = app.db().await;
     let policy = Policy::default_policy();
     let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
@@ -458,6 +480,16 @@ async fn one_persons_evaluation_gives_the_same_rows_as_the_countys() {
         assert!(!expected.is_empty(), "{} has rows", p.name);
         assert_eq!(of(&mine), expected, "{}", p.name);
     }
+    let lh3 = county
+        .results
+        .iter()
+        .find(|o| {
+            o.rule == "LH-3"
+                && o.subject_code == f.zhang.as_str()
+                && o.target_code.as_deref() == Some("H001")
+        })
+        .unwrap();
+    assert_eq!(lh3.status, lianxin::domain::rules::Status::Met, "{lh3:?}");
     let tx3 = county
         .results
         .iter()

@@ -137,10 +137,9 @@ pub struct CardFact {
     pub printed_on: NaiveDate,
     /// The first day its facts no longer matched the registry.
     pub stale_since: Option<NaiveDate>,
-    /// The keys of the fields it printed with a value.
+    /// The keys of the fields a unit's card printed with a value (LXK-1). A household card's
+    /// fields are judged by no rule and left unread: empty.
     pub printed: Vec<String>,
-    /// The linked cadre a household card names.
-    pub cadre: Option<i32>,
     /// Who it reached and when: the household itself, or a unit card's service object.
     pub delivered: Vec<(String, NaiveDate)>,
 }
@@ -257,6 +256,26 @@ impl Facts {
     /// resolved) as it was then. `None` when nothing lies after it, the common case, so that no
     /// copy is made.
     pub fn cut_at(&self, as_of: NaiveDate) -> Option<Facts> {
+        if !self.reaches_past(as_of) {
+            return None;
+        }
+        let mut f = self.clone();
+        f.cut(as_of);
+        Some(f)
+    }
+
+    /// These facts as they stood on `as_of`, cut in place: what the callers that own the facts
+    /// they read use, so that the evaluation does not copy the county's records (a few hundred
+    /// megabytes) to leave out the few after the day or disputed by it.
+    pub fn as_of(mut self, as_of: NaiveDate) -> Facts {
+        if self.reaches_past(as_of) {
+            self.cut(as_of);
+        }
+        self
+    }
+
+    /// Whether anything is dated after `as_of`, or a record is disputed by then.
+    fn reaches_past(&self, as_of: NaiveDate) -> bool {
         let later = |d: Option<NaiveDate>| d.is_some_and(|d| d > as_of);
         let items_later = self.items.iter().any(|i| {
             i.registered_on > as_of
@@ -264,17 +283,22 @@ impl Facts {
                 || later(i.closed_on)
                 || later(i.told_on)
         });
+        items_later
+            || self
+                .activities
+                .iter()
+                .any(|a| a.end > as_of || a.disputed_on.is_some_and(|d| d <= as_of))
+    }
+
+    fn cut(&mut self, as_of: NaiveDate) {
+        let later = |d: Option<NaiveDate>| d.is_some_and(|d| d > as_of);
         let disputed = |a: &ActivityFact| a.disputed_on.is_some_and(|d| d <= as_of);
-        if !items_later && !self.activities.iter().any(|a| a.end > as_of || disputed(a)) {
-            return None;
-        }
-        let mut f = self.clone();
-        f.activities.retain(|a| a.start <= as_of && !disputed(a));
-        for a in &mut f.activities {
+        self.activities.retain(|a| a.start <= as_of && !disputed(a));
+        for a in &mut self.activities {
             a.end = a.end.min(as_of);
         }
-        f.items.retain(|i| i.registered_on <= as_of);
-        for i in &mut f.items {
+        self.items.retain(|i| i.registered_on <= as_of);
+        for i in &mut self.items {
             if later(i.told_on) {
                 i.told_on = None;
             }
@@ -288,6 +312,5 @@ impl Facts {
                 i.status = if i.answered { "fed_back" } else { "resolved" }.into();
             }
         }
-        Some(f)
     }
 }

@@ -193,6 +193,10 @@ mod tests {
                     .collect()
             };
             assert_eq!(rows(&before), rows(&after), "{}", rule.id);
+            // Cut in place by its owner (what the store's callers do), the same rows.
+            let owned = after.clone().as_of(as_of);
+            assert!(owned.activities.len() < after.activities.len());
+            assert_eq!(rows(&owned), rows(&after), "{} cut in place", rule.id);
         }
     }
 

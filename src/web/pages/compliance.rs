@@ -734,7 +734,9 @@ pub async fn person_lines(
     code: &str,
     t: NaiveDate,
 ) -> Result<Vec<Line>, AppError> {
-    let facts = crate::store::rules::person_facts(&s.db, t.year(), person_id).await?;
+    let facts = crate::store::rules::person_facts(&s.db, t.year(), person_id)
+        .await?
+        .as_of(t);
     let versions = s.policies();
     let in_force: Vec<_> = versions.iter().map(|v| v.in_force()).collect();
     let report = crate::domain::rules::evaluate_dated(&in_force, &facts, t.year(), t);

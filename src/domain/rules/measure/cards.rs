@@ -284,7 +284,6 @@ mod tests {
             printed_on: d(printed),
             stale_since: None,
             printed: vec![],
-            cadre: None,
             delivered: vec![],
         }
     }
