@@ -58,7 +58,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         }
     }
     let mut opts = ConnectOptions::new(url.to_string());
-    opts.sqlx_logging(false)
+    // The statements a request runs, for whoever profiles it (`LIANXIN_LOG=sqlx::query=info`):
+    // their text only, never the bound values.
+    let statements = std::env::var("LIANXIN_LOG").is_ok_and(|l| l.contains("sqlx::query"));
+    opts.sqlx_logging(statements)
         .acquire_timeout(Duration::from_secs(30))
         .max_connections(if url.starts_with("sqlite") { 4 } else { 10 })
         .map_sqlx_sqlite_opts(|o| {
