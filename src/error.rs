@@ -34,6 +34,11 @@ pub struct ErrorBody {
 }
 
 impl AppError {
+    /// What the person is told (an internal error: its number only; the details are logged).
+    pub fn message(&self) -> String {
+        self.parts().1
+    }
+
     fn parts(&self) -> (StatusCode, String) {
         match self {
             AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("未找到{what}")),

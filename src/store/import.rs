@@ -328,6 +328,7 @@ async fn produce(
         member_ids: HashSet::new(),
         person_id: HashMap::new(),
         aside: Aside::triggers(txn).await?,
+        reporting: false,
     };
     let mut files = files.into_iter().peekable();
     for kind in Kind::ALL {
@@ -397,6 +398,8 @@ struct Run<'a> {
     /// ID number → row id, once people are written (only while writing).
     person_id: HashMap<String, i32>,
     aside: Aside,
+    /// The kind being run had files: its counts are the progress shown.
+    reporting: bool,
 }
 
 impl Run<'_> {
@@ -406,6 +409,9 @@ impl Run<'_> {
     }
 
     fn open(&mut self, sources: Vec<Source>) -> Vec<Records> {
+        // A kind without files is still run (to carry the keys on) but says nothing: the
+        // progress shown stays that of the last kind that had rows.
+        self.reporting = !sources.is_empty();
         if let (Some(p), Some(first)) = (self.progress, sources.first()) {
             let names: Vec<&str> = sources.iter().map(Source::name).collect();
             p.start(format!("{}（{}）", first.kind().zh(), names.join("、")), 0);
@@ -423,13 +429,13 @@ impl Run<'_> {
     }
 
     fn counted(&self, rows: usize) {
-        if let Some(p) = self.progress {
+        if let Some(p) = self.progress.filter(|_| self.reporting) {
             p.rows.store(rows, Ordering::Relaxed);
         }
     }
 
     fn checked(&self, rows: usize) {
-        if let Some(p) = self.progress {
+        if let Some(p) = self.progress.filter(|_| self.reporting) {
             p.checked.store(rows, Ordering::Relaxed);
         }
     }
@@ -817,7 +823,7 @@ impl Run<'_> {
         Writer::new(self.txn, self.pipe, self.progress, self.actor, self.now)
             .history(&log)
             .await?;
-        if let Some(p) = self.progress {
+        if let Some(p) = self.progress.filter(|_| self.reporting) {
             p.written.store(planned.len(), Ordering::Relaxed);
         }
         self.tally(Kind::People, t);

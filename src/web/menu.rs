@@ -123,6 +123,15 @@ pub fn start_page(c: &Caller) -> String {
     }
 }
 
+/// The caller's menu, for a page that streams and so cannot be filled by [`layout`].
+pub fn filled(page: &str, c: &Caller) -> String {
+    page.replacen(MARK, &render(Some(c)), 1)
+}
+
+/// A streamed page ([`filled`] by its handler): passed on as it comes, not gathered here.
+#[derive(Clone, Copy, Debug)]
+pub struct Streamed;
+
 fn render(c: Option<&Caller>) -> String {
     let Some(c) = c.filter(|c| !c.must_change_password) else {
         return "<nav class=\"menu\"></nav>".into();
@@ -146,7 +155,7 @@ pub async fn layout(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if !html {
+    if !html || res.extensions().get::<Streamed>().is_some() {
         return res;
     }
     let (mut parts, body) = res.into_parts();

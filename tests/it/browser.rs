@@ -877,6 +877,25 @@ async fn an_import_filled_as_excel_fills_it_names_the_scientific_notation() {
     assert!(!t.contains("校验位"), "no blame on the check digit:\n{t}");
     b.check("import-errors").await;
     b.done().await;
+    // On a phone: the streamed check and import pages fit the screen; the same regions again
+    // are checked and written as unchanged.
+    let b = Browser::open(&app).await;
+    b.login("admin").await;
+    b.go("/import").await;
+    b.find("input[type=file]")
+        .await
+        .send_keys(&regions.display().to_string())
+        .await
+        .unwrap();
+    b.click("form[action='/import'] button").await;
+    let t = b.wait_text("确认导入").await;
+    assert!(t.contains("共 2 行，已检查 2 行（已完成）"), "{t}");
+    b.check("import-checked-phone").await;
+    b.click_text("确认导入").await;
+    let t = b.wait_text("导入完成").await;
+    assert!(t.contains("已处理 2 行"), "{t}");
+    b.check("import-done-phone").await;
+    b.done().await;
 }
 
 /// The XML parts of an .xlsx, concatenated (enough to look for a tag).

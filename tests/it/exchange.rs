@@ -207,6 +207,18 @@ async fn web_import_previews_then_confirms() {
         html.contains("检查通过") && html.contains("确认导入"),
         "{html}"
     );
+    // The page streams: its top at once, where the check stands, then the outcome and the
+    // rest of the page; the last line of progress says every row was checked.
+    let at = |page: &str, s: &str| page.find(s).unwrap_or_else(|| panic!("{s} not in\n{page}"));
+    assert!(at(&html, "<h1>导入检查：regions.csv</h1>") < at(&html, "class=\"progress\""));
+    // The menu is the caller's, filled in before the page starts to stream.
+    assert!(at(&html, "class=\"who\"") < at(&html, "<h1>"));
+    assert!(at(&html, "class=\"progress\"") < at(&html, "检查通过"));
+    assert!(at(&html, "检查通过") < at(&html, "</html>"));
+    assert!(
+        html.contains("区划（regions.csv）：共 6 行，已检查 6 行（已完成）"),
+        "{html}"
+    );
     assert_eq!(app.counts().await["regions"], 0, "preview writes nothing");
     let token = html
         .split("name=\"token\" value=\"")
@@ -224,7 +236,15 @@ async fn web_import_previews_then_confirms() {
         .await
         .unwrap();
     assert_eq!(done.status(), 200);
-    assert!(done.text().await.unwrap().contains("导入完成"));
+    assert!(
+        done.headers().get("content-length").is_none(),
+        "streamed: {:?}",
+        done.headers()
+    );
+    let done = done.text().await.unwrap();
+    assert!(done.contains("导入完成"), "{done}");
+    assert!(done.contains("已处理 6 行"), "{done}");
+    assert!(at(&done, "已处理 6 行") < at(&done, "导入完成"));
     assert_eq!(app.counts().await["regions"], 6);
     // The same token cannot be used twice, nor a made-up one.
     let again = app

@@ -7,15 +7,17 @@ use crate::error::AppError;
 use crate::exchange;
 use crate::startup::AppState;
 use crate::store::access::Caller;
-use crate::store::import::{ImportFailure, ImportOptions, Outcome, Tally};
+use crate::store::import::{ImportFailure, ImportOptions, Outcome, Progress, Tally};
 use crate::web::api::exchange::{audit_export, run_import, xlsx};
 use crate::web::auth::require;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Multipart, Path, State};
-use axum::response::{Html, Response};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,20 +54,40 @@ async fn form(caller: Caller) -> Result<Html<String>, AppError> {
     })
 }
 
+/// The outcome of a check: what would be written, or every problem found.
 #[derive(Template)]
-#[template(path = "exchange/preview.html")]
-struct Preview {
-    file: String,
+#[template(path = "exchange/checked.html")]
+struct Checked {
     token: String,
     errors: Vec<ImportError>,
     tallies: Vec<(&'static str, Tally)>,
 }
 
+/// The outcome of a confirmed import: what was written.
 #[derive(Template)]
-#[template(path = "exchange/done.html")]
-struct Done {
-    file: String,
+#[template(path = "exchange/written.html")]
+struct Written {
     tallies: Vec<(&'static str, Tally)>,
+}
+
+/// The page of a running import, cut at `mark` where its progress goes.
+#[derive(Template)]
+#[template(path = "exchange/running.html")]
+struct Running<'a> {
+    heading: &'a str,
+    file: &'a str,
+    mark: &'a str,
+}
+
+/// One line of progress: the file, its rows, how many are checked and written.
+#[derive(Template)]
+#[template(path = "exchange/progress.html")]
+struct ProgressLine {
+    file: String,
+    rows: usize,
+    checked: usize,
+    written: usize,
+    writing: bool,
 }
 
 fn tallies(o: &Outcome) -> Vec<(&'static str, Tally)> {
@@ -87,7 +109,7 @@ async fn upload(
     State(s): State<AppState>,
     caller: Caller,
     mut mp: Multipart,
-) -> Result<Html<String>, AppError> {
+) -> Result<Response, AppError> {
     require(&caller, Capability::Import)?;
     let mut kind = None;
     let mut file = None;
@@ -126,36 +148,161 @@ async fn upload(
     let kind = Kind::parse(kind.as_deref().unwrap_or("")).map_err(AppError::BadRequest)?;
     let (name, received) = file.ok_or(AppError::BadRequest("请选择要上传的文件".into()))?;
     let name = sanitize(&name);
-    let _turn = s.imports.acquire().await?;
-    let bytes = received.bytes().await?;
-    let files = Ok(vec![exchange::load_file(kind, &name, &bytes).into()]);
-    drop(bytes);
+    let (progress, opts) = page_import(&s, &caller, true);
+    let file = name.clone();
+    let who = caller.clone();
+    let state = s.clone();
+    let work = async move {
+        let s = state;
+        // One import reads its file at a time; others wait their turn with theirs on disk.
+        let _turn = s.imports.acquire().await?;
+        let bytes = received.bytes().await?;
+        let outcome = match import_one(&s, &caller, kind, &name, bytes, &opts).await? {
+            Ok(outcome) => outcome,
+            Err(problems) => return Ok(problems),
+        };
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let dir = upload_dir(&s, &token)?.join(kind.key());
+        received.keep(dir.join(&name)).await?;
+        Ok(Checked {
+            token,
+            errors: vec![],
+            tallies: tallies(&outcome),
+        }
+        .render()?)
+    };
+    streamed(&who, "导入检查", &file, progress, false, work)
+}
+
+/// An import from the page: the caller's, on the county's item clock, with its progress.
+fn page_import(s: &AppState, caller: &Caller, dry_run: bool) -> (Arc<Progress>, ImportOptions) {
+    let progress = Arc::new(Progress::default());
     let opts = ImportOptions {
-        dry_run: true,
+        dry_run,
         item_clock: Some(s.policy().ledger.item),
         account: Some(caller.account_id),
+        progress: Some(progress.clone()),
         ..ImportOptions::at(caller.now)
     };
-    match run_import(&s, &caller, files, &opts, &name).await {
-        Ok(outcome) => {
-            let token = uuid::Uuid::new_v4().simple().to_string();
-            let dir = upload_dir(&s, &token)?.join(kind.key());
-            received.keep(dir.join(&name)).await?;
-            render(&Preview {
-                file: name,
-                token,
-                errors: vec![],
-                tallies: tallies(&outcome),
-            })
-        }
-        Err(ImportFailure::Invalid(errors)) => render(&Preview {
-            file: name,
+    (progress, opts)
+}
+
+/// Checks (a dry run) or imports one uploaded file; its problems as the page lists them.
+async fn import_one(
+    s: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    name: &str,
+    bytes: impl AsRef<[u8]>,
+    opts: &ImportOptions,
+) -> Result<Result<Outcome, String>, AppError> {
+    let files = Ok(vec![exchange::load_file(kind, name, bytes.as_ref()).into()]);
+    // The file's rows are parsed: its bytes need not wait for the import.
+    drop(bytes);
+    match run_import(s, caller, files, opts, name).await {
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(ImportFailure::Invalid(errors)) => Ok(Err(Checked {
             token: String::new(),
             errors,
             tallies: vec![],
-        }),
+        }
+        .render()?)),
         Err(ImportFailure::Db(e)) => Err(e.into()),
     }
+}
+
+/// A page that shows where a long import stands while it runs: the top of the page at once, a
+/// line of progress each half second (the newest shown, by CSS: no script needed), then the
+/// outcome and the rest of the page. A county's file takes tens of seconds to check and as
+/// long to write; the person sees rows checked and written instead of a browser that seems to
+/// hang. The work runs on its own task: a browser closed midway leaves the import to finish
+/// (or roll back) whole.
+fn streamed(
+    caller: &Caller,
+    heading: &str,
+    file: &str,
+    progress: Arc<Progress>,
+    writing: bool,
+    work: impl std::future::Future<Output = Result<String, AppError>> + Send + 'static,
+) -> Result<Response, AppError> {
+    use axum::body::{Body, Bytes};
+    use http_body_util::channel::Channel;
+    const MARK: &str = "<!--import-progress-->";
+    let page = Running {
+        heading,
+        file,
+        mark: MARK,
+    }
+    .render()?;
+    let page = crate::web::menu::filled(&page, caller);
+    let (head, tail) = page.split_once(MARK).unwrap_or((page.as_str(), ""));
+    let (head, tail) = (head.to_string(), tail.to_string());
+    let (mut tx, body) = Channel::<Bytes, std::convert::Infallible>::new(4);
+    let mut task = tokio::spawn(work);
+    tokio::spawn(async move {
+        let line = |now: &crate::store::import::Reading| {
+            ProgressLine {
+                file: now.file.clone(),
+                rows: now.rows,
+                checked: now.checked,
+                written: now.written,
+                writing,
+            }
+            .render()
+            .unwrap_or_default()
+        };
+        // A line is sent when what it says changes (a check's trial writes move no number
+        // the person sees).
+        let mut shown = line(&progress.read());
+        if tx.send_data(format!("{head}{shown}").into()).await.is_err() {
+            return;
+        }
+        let outcome = loop {
+            tokio::select! {
+                done = &mut task => break done,
+                _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {
+                    let now = line(&progress.read());
+                    if now == shown {
+                        continue;
+                    }
+                    shown = now;
+                    if tx.send_data(shown.clone().into()).await.is_err() {
+                        // The browser has gone; the work goes on to its end on its own.
+                        return;
+                    }
+                }
+            }
+        };
+        // Where it ended: the file's rows all checked (and written), or where a problem stopped it.
+        let last = line(&progress.read());
+        if last != shown {
+            let _ = tx.send_data(last.into()).await;
+        }
+        let html = match outcome {
+            Ok(Ok(html)) => html,
+            Ok(Err(e)) => format!(
+                "<div class=\"card\"><p class=\"error\">{}</p><p><a class=\"button\" href=\"/import\">返回导入</a></p></div>",
+                crate::error::html_escape(&e.message())
+            ),
+            Err(e) => format!(
+                "<div class=\"card\"><p class=\"error\">{}</p></div>",
+                crate::error::html_escape(&AppError::Internal(e.into()).message())
+            ),
+        };
+        let _ = tx.send_data(html.into()).await;
+        let _ = tx.send_data(tail.into()).await;
+    });
+    Ok((
+        axum::Extension(crate::web::menu::Streamed),
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            // A proxy in front (nginx) passes each line on as it comes.
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::new(body),
+    )
+        .into_response())
 }
 
 /// Keeps only the file's own name: no folders from the browser.
@@ -181,7 +328,7 @@ async fn confirm(
     State(s): State<AppState>,
     caller: Caller,
     Form(c): Form<Confirm>,
-) -> Result<Html<String>, AppError> {
+) -> Result<Response, AppError> {
     require(&caller, Capability::Import)?;
     let dir = upload_dir(&s, &c.token)?;
     let mut found = None;
@@ -198,39 +345,28 @@ async fn confirm(
     let (kind, name, path) = found.ok_or(AppError::NotFound(
         "这次上传（可能已导入或已过期），请重新上传".into(),
     ))?;
-    let _turn = s.imports.acquire().await?;
-    let bytes = tokio::fs::read(&path).await?;
-    let files = Ok(vec![exchange::load_file(kind, &name, &bytes).into()]);
-    drop(bytes);
-    let result = run_import(
-        &s,
-        &caller,
-        files,
-        &ImportOptions {
-            item_clock: Some(s.policy().ledger.item),
-            account: Some(caller.account_id),
-            ..ImportOptions::at(caller.now)
-        },
-        &name,
-    )
-    .await;
-    match result {
-        Ok(outcome) => {
-            let _ = tokio::fs::remove_dir_all(&dir).await;
-            render(&Done {
-                file: name,
-                tallies: tallies(&outcome),
-            })
+    let (progress, opts) = page_import(&s, &caller, false);
+    let file = name.clone();
+    let who = caller.clone();
+    let state = s.clone();
+    let work = async move {
+        let s = state;
+        let _turn = s.imports.acquire().await?;
+        let bytes = tokio::fs::read(&path).await?;
+        // Problems now: the data changed since the check.
+        let outcome = match import_one(&s, &caller, kind, &name, bytes, &opts).await? {
+            Ok(outcome) => outcome,
+            Err(problems) => return Ok(problems),
+        };
+        // Said written only once it would survive a power loss.
+        s.durability.settle().await?;
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        Ok(Written {
+            tallies: tallies(&outcome),
         }
-        // The data changed since the check: show the new problems.
-        Err(ImportFailure::Invalid(errors)) => render(&Preview {
-            file: name,
-            token: String::new(),
-            errors,
-            tallies: vec![],
-        }),
-        Err(ImportFailure::Db(e)) => Err(e.into()),
-    }
+        .render()?)
+    };
+    streamed(&who, "导入", &file, progress, true, work)
 }
 
 async fn template(_: Caller, Path(k): Path<String>) -> Result<Response, AppError> {
