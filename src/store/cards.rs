@@ -57,6 +57,9 @@ async fn regions_up(
 ) -> Result<HashMap<String, region::Model>, DbErr> {
     let mut out: HashMap<String, region::Model> = HashMap::new();
     let mut want: Vec<String> = codes.into_iter().collect();
+    // The regions, then every ancestor their paths name in one more read (a group's village,
+    // town and county: two reads, not one a level); the parents are asked for too, so a
+    // region whose path lacks a level is still walked up.
     for _ in 0..6 {
         want.retain(|c| !out.contains_key(c));
         want.sort_unstable();
@@ -65,7 +68,16 @@ async fn regions_up(
             break;
         }
         let found = by_codes::<region::Entity, _>(db, region::Column::Code, &want).await?;
-        want = found.iter().filter_map(|r| r.parent_code.clone()).collect();
+        want = found
+            .iter()
+            .flat_map(|r| {
+                r.path
+                    .split('/')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .chain(r.parent_code.clone())
+            })
+            .collect();
         out.extend(found.into_iter().map(|r| (r.code.clone(), r)));
     }
     Ok(out)
