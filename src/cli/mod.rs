@@ -429,7 +429,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             code,
             year,
             output,
-        } => commands::book(&config, &kind, code.as_deref(), year, &output).await,
+        } => {
+            let step = progress::Step::quiet("生成记录本");
+            let done = commands::book(&config, &kind, code.as_deref(), year, &output).await;
+            step.done();
+            done
+        }
         Command::Cards {
             region,
             person,
@@ -443,14 +448,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 person,
                 unit,
             };
-            commands::cards(&config, who, &output, &by, per_file).await
+            let step = progress::Step::quiet("印制连心卡");
+            let done = commands::cards(&config, who, &output, &by, per_file).await;
+            step.done();
+            done
         }
         Command::Compliance {
             year,
             as_of,
             format,
             output,
-        } => commands::compliance(&config, year, as_of, &format, output.as_deref()).await,
+        } => {
+            let step = progress::Step::quiet("评估落实情况");
+            let done = commands::compliance(&config, year, as_of, &format, output.as_deref()).await;
+            step.done();
+            done
+        }
         Command::Calendar { action } => commands::calendar(&config, action).await,
         Command::Rota { action } => commands::rota(&config, action).await,
         Command::Backup { file } => {

@@ -54,12 +54,32 @@ pub(super) struct Step {
     what: String,
     started: Instant,
     spinner: ProgressBar,
+    /// Says what it did on stdout when done (the demo's steps); a quiet step only spins on a
+    /// terminal's stderr, leaving stdout to the command's own output (a report's JSON).
+    speaks: bool,
 }
 
 impl Step {
     pub(super) fn start(what: &str) -> Step {
+        Step::begin(what, true)
+    }
+
+    /// A spinner with the time so far on a terminal; nothing at all otherwise.
+    pub(super) fn quiet(what: &str) -> Step {
+        Step::begin(what, false)
+    }
+
+    fn begin(what: &str, speaks: bool) -> Step {
         let spinner = ProgressBar::new_spinner();
         if spinner.is_hidden() {
+            if !speaks {
+                return Step {
+                    what: what.to_string(),
+                    started: Instant::now(),
+                    spinner,
+                    speaks,
+                };
+            }
             use std::io::Write;
             print!("{what}……");
             let _ = std::io::stdout().flush();
@@ -75,12 +95,15 @@ impl Step {
             what: what.to_string(),
             started: Instant::now(),
             spinner,
+            speaks,
         }
     }
 
     pub(super) fn done(self) {
         let secs = self.started.elapsed().as_secs_f64();
-        if self.spinner.is_hidden() {
+        if !self.speaks {
+            self.spinner.finish_and_clear();
+        } else if self.spinner.is_hidden() {
             println!("用时 {secs:.1} 秒");
         } else {
             self.spinner.finish_and_clear();
