@@ -151,6 +151,8 @@ impl From<ImportFile> for Source {
 /// worked on, its rows, how many of them are checked and how many written.
 #[derive(Debug, Default)]
 pub struct Progress {
+    /// Waiting for another import to finish (one runs at a time).
+    queued: std::sync::atomic::AtomicBool,
     file: std::sync::Mutex<String>,
     rows: AtomicUsize,
     checked: AtomicUsize,
@@ -160,6 +162,7 @@ pub struct Progress {
 /// One reading of a [`Progress`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reading {
+    pub queued: bool,
     pub file: String,
     pub rows: usize,
     pub checked: usize,
@@ -169,11 +172,17 @@ pub struct Reading {
 impl Progress {
     pub fn read(&self) -> Reading {
         Reading {
+            queued: self.queued.load(Ordering::Relaxed),
             file: self.file.lock().map(|f| f.clone()).unwrap_or_default(),
             rows: self.rows.load(Ordering::Relaxed),
             checked: self.checked.load(Ordering::Relaxed),
             written: self.written.load(Ordering::Relaxed),
         }
+    }
+
+    /// Waits behind another import (`true`) or has its turn (`false`).
+    pub fn queue(&self, queued: bool) {
+        self.queued.store(queued, Ordering::Relaxed);
     }
 
     fn start(&self, file: String, rows: usize) {

@@ -83,6 +83,7 @@ struct Running<'a> {
 #[derive(Template)]
 #[template(path = "exchange/progress.html")]
 struct ProgressLine {
+    queued: bool,
     file: String,
     rows: usize,
     checked: usize,
@@ -155,7 +156,7 @@ async fn upload(
     let work = async move {
         let s = state;
         // One import reads its file at a time; others wait their turn with theirs on disk.
-        let _turn = s.imports.acquire().await?;
+        let _turn = turn(&s, &progress_of(&opts)).await?;
         let bytes = received.bytes().await?;
         let outcome = match import_one(&s, &caller, kind, &name, bytes, &opts).await? {
             Ok(outcome) => outcome,
@@ -185,6 +186,21 @@ fn page_import(s: &AppState, caller: &Caller, dry_run: bool) -> (Arc<Progress>, 
         ..ImportOptions::at(caller.now)
     };
     (progress, opts)
+}
+
+fn progress_of(opts: &ImportOptions) -> Arc<Progress> {
+    opts.progress.clone().unwrap_or_default()
+}
+
+/// This import's turn (one at a time), said on its page while it waits.
+async fn turn<'a>(
+    s: &'a AppState,
+    progress: &Progress,
+) -> Result<tokio::sync::SemaphorePermit<'a>, AppError> {
+    progress.queue(true);
+    let permit = s.imports.acquire().await;
+    progress.queue(false);
+    Ok(permit?)
 }
 
 /// Checks (a dry run) or imports one uploaded file; its problems as the page lists them.
@@ -242,6 +258,7 @@ fn streamed(
     tokio::spawn(async move {
         let line = |now: &crate::store::import::Reading| {
             ProgressLine {
+                queued: now.queued,
                 file: now.file.clone(),
                 rows: now.rows,
                 checked: now.checked,
@@ -351,7 +368,7 @@ async fn confirm(
     let state = s.clone();
     let work = async move {
         let s = state;
-        let _turn = s.imports.acquire().await?;
+        let _turn = turn(&s, &progress_of(&opts)).await?;
         let bytes = tokio::fs::read(&path).await?;
         // Problems now: the data changed since the check.
         let outcome = match import_one(&s, &caller, kind, &name, bytes, &opts).await? {
