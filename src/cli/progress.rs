@@ -72,17 +72,11 @@ impl Step {
     fn begin(what: &str, speaks: bool) -> Step {
         let spinner = ProgressBar::new_spinner();
         if spinner.is_hidden() {
-            if !speaks {
-                return Step {
-                    what: what.to_string(),
-                    started: Instant::now(),
-                    spinner,
-                    speaks,
-                };
+            if speaks {
+                use std::io::Write;
+                print!("{what}……");
+                let _ = std::io::stdout().flush();
             }
-            use std::io::Write;
-            print!("{what}……");
-            let _ = std::io::stdout().flush();
         } else {
             spinner.set_style(
                 ProgressStyle::with_template("{spinner} {msg}……{elapsed}")

@@ -1123,13 +1123,7 @@ async fn a_survey_is_run_answered_by_phone_and_on_the_card_then_spot_checks_and_
     b.done().await;
 
     // 赵六 answers on the page behind the household's card.
-    let r = app
-        .client
-        .get(app.url("/cards/print?region=3509100200"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    print_village(&app, &app.client).await;
     let secret = card_secret(&app, "H002").await;
     let r = Browser::open(&app).await;
     r.go(&format!("/k/{secret}")).await;

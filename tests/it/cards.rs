@@ -31,17 +31,6 @@ async fn text_of(client: &reqwest::Client, url: String) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()
 }
 
-/// Prints the village's cards through the web print page, as the office does.
-async fn print_village(app: &TestApp, client: &reqwest::Client) -> String {
-    let r = client
-        .get(app.url("/cards/print?region=3509100200"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.text().await.unwrap()
-}
-
 /// The rows of a rule in the compliance report as of today.
 fn report_rows(app: &TestApp, rule: &str) -> Vec<Value> {
     let out = app.cli(&["compliance", "--year", "2026", "--format", "json"]);

@@ -444,3 +444,14 @@ pub fn plain_client() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// Prints the village's cards through the web print page, as the office does.
+pub async fn print_village(app: &TestApp, client: &reqwest::Client) -> String {
+    let r = client
+        .get(app.url("/cards/print?region=3509100200"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}

@@ -149,58 +149,29 @@ async fn upload(
     let kind = Kind::parse(kind.as_deref().unwrap_or("")).map_err(AppError::BadRequest)?;
     let (name, received) = file.ok_or(AppError::BadRequest("请选择要上传的文件".into()))?;
     let name = sanitize(&name);
-    let (progress, opts) = page_import(&s, &caller, true);
     let file = name.clone();
-    let who = caller.clone();
-    let state = s.clone();
-    let work = async move {
-        let s = state;
-        // One import reads its file at a time; others wait their turn with theirs on disk.
-        let _turn = turn(&s, &progress_of(&opts)).await?;
-        let bytes = received.bytes().await?;
-        let outcome = match import_one(&s, &caller, kind, &name, bytes, &opts).await? {
-            Ok(outcome) => outcome,
-            Err(problems) => return Ok(problems),
-        };
-        let token = uuid::Uuid::new_v4().simple().to_string();
-        let dir = upload_dir(&s, &token)?.join(kind.key());
-        received.keep(dir.join(&name)).await?;
-        Ok(Checked {
-            token,
-            errors: vec![],
-            tallies: tallies(&outcome),
-        }
-        .render()?)
-    };
-    streamed(&who, "导入检查", &file, progress, false, work)
-}
-
-/// An import from the page: the caller's, on the county's item clock, with its progress.
-fn page_import(s: &AppState, caller: &Caller, dry_run: bool) -> (Arc<Progress>, ImportOptions) {
-    let progress = Arc::new(Progress::default());
-    let opts = ImportOptions {
-        dry_run,
-        item_clock: Some(s.policy().ledger.item),
-        account: Some(caller.account_id),
-        progress: Some(progress.clone()),
-        ..ImportOptions::at(caller.now)
-    };
-    (progress, opts)
-}
-
-fn progress_of(opts: &ImportOptions) -> Arc<Progress> {
-    opts.progress.clone().unwrap_or_default()
-}
-
-/// This import's turn (one at a time), said on its page while it waits.
-async fn turn<'a>(
-    s: &'a AppState,
-    progress: &Progress,
-) -> Result<tokio::sync::SemaphorePermit<'a>, AppError> {
-    progress.queue(true);
-    let permit = s.imports.acquire().await;
-    progress.queue(false);
-    Ok(permit?)
+    streamed(
+        &s,
+        &caller,
+        true,
+        &file,
+        move |s, caller, opts| async move {
+            let bytes = received.bytes().await?;
+            let outcome = match import_one(&s, &caller, kind, &name, bytes, &opts).await? {
+                Ok(outcome) => outcome,
+                Err(problems) => return Ok(problems),
+            };
+            let token = uuid::Uuid::new_v4().simple().to_string();
+            let dir = upload_dir(&s, &token)?.join(kind.key());
+            received.keep(dir.join(&name)).await?;
+            Ok(Checked {
+                token,
+                errors: vec![],
+                tallies: tallies(&outcome),
+            }
+            .render()?)
+        },
+    )
 }
 
 /// Checks (a dry run) or imports one uploaded file; its problems as the page lists them.
@@ -233,19 +204,35 @@ async fn import_one(
 /// long to write; the person sees rows checked and written instead of a browser that seems to
 /// hang. The work runs on its own task: a browser closed midway leaves the import to finish
 /// (or roll back) whole.
-fn streamed(
+///
+/// `work` is the check (`dry_run`) or the import of the file, given the state, the caller and
+/// the page's import options once its turn has come (one import at a time; the page says so
+/// while it waits).
+fn streamed<W, F>(
+    s: &AppState,
     caller: &Caller,
-    heading: &str,
+    dry_run: bool,
     file: &str,
-    progress: Arc<Progress>,
-    writing: bool,
-    work: impl std::future::Future<Output = Result<String, AppError>> + Send + 'static,
-) -> Result<Response, AppError> {
+    work: W,
+) -> Result<Response, AppError>
+where
+    W: FnOnce(AppState, Caller, ImportOptions) -> F + Send + 'static,
+    F: std::future::Future<Output = Result<String, AppError>> + Send + 'static,
+{
     use axum::body::{Body, Bytes};
     use http_body_util::channel::Channel;
     const MARK: &str = "<!--import-progress-->";
+    let progress = Arc::new(Progress::default());
+    let opts = ImportOptions {
+        dry_run,
+        item_clock: Some(s.policy().ledger.item),
+        account: Some(caller.account_id),
+        progress: Some(progress.clone()),
+        ..ImportOptions::at(caller.now)
+    };
+    let writing = !dry_run;
     let page = Running {
-        heading,
+        heading: if dry_run { "导入检查" } else { "导入" },
         file,
         mark: MARK,
     }
@@ -254,7 +241,15 @@ fn streamed(
     let (head, tail) = page.split_once(MARK).unwrap_or((page.as_str(), ""));
     let (head, tail) = (head.to_string(), tail.to_string());
     let (mut tx, body) = Channel::<Bytes, std::convert::Infallible>::new(4);
-    let mut task = tokio::spawn(work);
+    let (state, who, waiting) = (s.clone(), caller.clone(), progress.clone());
+    let mut task = tokio::spawn(async move {
+        // One import reads its file at a time; others wait their turn with theirs on disk.
+        waiting.queue(true);
+        let turn = state.imports.acquire().await;
+        waiting.queue(false);
+        let _turn = turn?;
+        work(state.clone(), who, opts).await
+    });
     tokio::spawn(async move {
         let line = |now: &crate::store::import::Reading| {
             ProgressLine {
@@ -362,28 +357,28 @@ async fn confirm(
     let (kind, name, path) = found.ok_or(AppError::NotFound(
         "这次上传（可能已导入或已过期），请重新上传".into(),
     ))?;
-    let (progress, opts) = page_import(&s, &caller, false);
     let file = name.clone();
-    let who = caller.clone();
-    let state = s.clone();
-    let work = async move {
-        let s = state;
-        let _turn = turn(&s, &progress_of(&opts)).await?;
-        let bytes = tokio::fs::read(&path).await?;
-        // Problems now: the data changed since the check.
-        let outcome = match import_one(&s, &caller, kind, &name, bytes, &opts).await? {
-            Ok(outcome) => outcome,
-            Err(problems) => return Ok(problems),
-        };
-        // Said written only once it would survive a power loss.
-        s.durability.settle().await?;
-        let _ = tokio::fs::remove_dir_all(&dir).await;
-        Ok(Written {
-            tallies: tallies(&outcome),
-        }
-        .render()?)
-    };
-    streamed(&who, "导入", &file, progress, true, work)
+    streamed(
+        &s,
+        &caller,
+        false,
+        &file,
+        move |s, caller, opts| async move {
+            let bytes = tokio::fs::read(&path).await?;
+            // Problems now: the data changed since the check.
+            let outcome = match import_one(&s, &caller, kind, &name, bytes, &opts).await? {
+                Ok(outcome) => outcome,
+                Err(problems) => return Ok(problems),
+            };
+            // Said written only once it would survive a power loss.
+            s.durability.settle().await?;
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+            Ok(Written {
+                tallies: tallies(&outcome),
+            }
+            .render()?)
+        },
+    )
 }
 
 async fn template(_: Caller, Path(k): Path<String>) -> Result<Response, AppError> {
