@@ -63,20 +63,30 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let statements = std::env::var("LIANXIN_LOG").is_ok_and(|l| l.contains("sqlx::query"));
     opts.sqlx_logging(statements)
         .acquire_timeout(Duration::from_secs(30))
-        .max_connections(if url.starts_with("sqlite") { 4 } else { 10 })
-        .map_sqlx_sqlite_opts(|o| {
-            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-            o.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
-                // Rows come from SQLite's worker thread through a channel; a deeper one lets
-                // the worker run ahead instead of handing over row by row.
-                .row_buffer_size(4096)
-                // Reads map the file instead of copying each page through read(2).
-                .pragma("mmap_size", "268435456")
-        });
+        .max_connections(if url.starts_with("sqlite") { 4 } else { 10 });
+    // sqlx pings a pooled connection before every statement unless told otherwise: on SQLite a
+    // round trip to the connection's worker thread that can find nothing wrong with a local
+    // file (without them a list request switched threads 19.5 times instead of 27.5); on
+    // PostgreSQL a network round trip, worth it only for a connection idle long enough to
+    // have been cut.
+    if url.starts_with("sqlite") {
+        opts.test_before_acquire(false);
+    } else {
+        opts.test_before_acquire_if_idle_for(Duration::from_secs(30));
+    }
+    opts.map_sqlx_sqlite_opts(|o| {
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+        o.create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30))
+            // Rows come from SQLite's worker thread through a channel; a deeper one lets
+            // the worker run ahead instead of handing over row by row.
+            .row_buffer_size(4096)
+            // Reads map the file instead of copying each page through read(2).
+            .pragma("mmap_size", "268435456")
+    });
     Database::connect(opts).await
 }
 
