@@ -12,6 +12,9 @@ pub struct AppState {
     /// Where heavy reads go (compliance, books, exports): the standby of `replica_url`, else
     /// the same database as `db`.
     pub reads: DatabaseConnection,
+    /// Where a request's point reads go: on a SQLite file, read on the request's own thread
+    /// (`store::quick`); else the same as `db`. Never written through.
+    pub quick: crate::store::quick::Quick,
     pub config: Arc<Config>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Every version of the policy with the day it takes effect: the county's file
@@ -35,6 +38,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The connection for this request's point reads (see `quick`).
+    pub fn quick(&self) -> &DatabaseConnection {
+        self.quick.db()
+    }
+
     pub fn policies(&self) -> Arc<Vec<crate::domain::policy::Dated>> {
         match self.policies.read() {
             Ok(p) => p.clone(),
@@ -214,6 +222,7 @@ impl Application {
             durability: Arc::new(crate::store::Durability::for_url(&config.database_url)),
             policies,
             reads: db.clone(),
+            quick: crate::store::quick::Quick::connect(&config.database_url, &db),
             db,
             config: Arc::new(config),
             metrics: crate::telemetry::metrics(),

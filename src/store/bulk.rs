@@ -8,8 +8,6 @@
 //! rusqlite on the handle that sqlx lends out for this purpose (`lock_handle`), so it sees what
 //! the pool's connections see, in-memory test databases included.
 
-use chrono::NaiveDate;
-use sea_orm::sea_query::Value;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryResult, QueryTrait,
     Select, TryGetable, TryGetableMany,
@@ -87,11 +85,15 @@ async fn on_sqlite<T: BulkRow>(
         .values
         .map(|v| {
             v.0.into_iter()
-                .map(sqlite_value)
+                .map(super::quick::sqlite_value)
                 .collect::<Result<Vec<_>, _>>()
         })
         .transpose()?
         .unwrap_or_default();
+    // The quick reader (store::quick) has no pool to lend a handle from.
+    let sea_orm::DatabaseConnectionType::SqlxSqlitePoolConnection(_) = &db.inner else {
+        return Err(DbErr::Custom("批量读取须用数据库的常规连接".into()));
+    };
     let mut conn = db
         .get_sqlite_connection_pool()
         .acquire()
@@ -121,29 +123,4 @@ async fn on_sqlite<T: BulkRow>(
         read()
     };
     rows.map_err(|e| DbErr::Custom(format!("读取数据失败：{e}")))
-}
-
-/// A bound value as sqlx-sqlite stores it (dates as `YYYY-MM-DD` text, booleans as 0/1).
-fn sqlite_value(v: Value) -> Result<rusqlite::types::Value, DbErr> {
-    use rusqlite::types::Value as S;
-    fn or_null<T>(v: Option<T>, f: impl FnOnce(T) -> S) -> S {
-        v.map(f).unwrap_or(S::Null)
-    }
-    Ok(match v {
-        Value::Bool(b) => or_null(b, |b| S::Integer(b.into())),
-        Value::TinyInt(i) => or_null(i, |i| S::Integer(i.into())),
-        Value::SmallInt(i) => or_null(i, |i| S::Integer(i.into())),
-        Value::Int(i) => or_null(i, |i| S::Integer(i.into())),
-        Value::BigInt(i) => or_null(i, S::Integer),
-        Value::TinyUnsigned(i) => or_null(i, |i| S::Integer(i.into())),
-        Value::SmallUnsigned(i) => or_null(i, |i| S::Integer(i.into())),
-        Value::Unsigned(i) => or_null(i, |i| S::Integer(i.into())),
-        Value::Double(f) => or_null(f, S::Real),
-        Value::Float(f) => or_null(f, |f| S::Real(f.into())),
-        Value::String(s) => or_null(s, S::Text),
-        Value::ChronoDate(d) => {
-            or_null(d, |d: NaiveDate| S::Text(d.format("%Y-%m-%d").to_string()))
-        }
-        _ => return Err(DbErr::Custom("批量读取不支持此类参数".into())),
-    })
 }

@@ -30,6 +30,7 @@ pub mod integrity;
 pub mod ledger;
 pub mod projects;
 pub mod proposals;
+pub mod quick;
 pub mod registry;
 pub mod representatives;
 pub mod rota;

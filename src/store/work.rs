@@ -2258,10 +2258,11 @@ where
 {
     let mut out = HashMap::new();
     for chunk in keys.chunks(900) {
+        // Named so that by name and by position are the same order (store::quick).
         let rows: Vec<(K, V)> = E::find()
             .select_only()
-            .column(key)
-            .column(value)
+            .column_as(key, "k")
+            .column_as(value, "v")
             .filter(key.is_in(chunk.to_vec()))
             .into_tuple()
             .all(db)

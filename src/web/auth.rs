@@ -90,9 +90,9 @@ pub async fn authenticate(State(s): State<AppState>, mut req: Request, next: Nex
     let addr = address(req.extensions());
     let now = chrono::Utc::now();
     let caller = if let Some(t) = bearer(req.headers()) {
-        s.sessions.caller(&s.db, &t, true, &addr, now).await
+        s.sessions.caller(s.quick(), &t, true, &addr, now).await
     } else if let Some(t) = session_token(req.headers()) {
-        s.sessions.caller(&s.db, &t, false, &addr, now).await
+        s.sessions.caller(s.quick(), &t, false, &addr, now).await
     } else {
         Ok(None)
     };

@@ -37,7 +37,7 @@ pub async fn detail(
     id: i32,
     on: NaiveDate,
 ) -> Result<ItemDetail, AppError> {
-    ledger::view(&s.db, &s.policy(), caller, id, on)
+    ledger::view(s.quick(), &s.policy(), caller, id, on)
         .await
         .map_err(AppError::from)?
         .ok_or(AppError::NotFound("事项".into()))

@@ -188,10 +188,10 @@ async fn households(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<HouseholdView>>, ApiError> {
-    let page = reg::households(&s.db, &q, &caller.visibility())
+    let page = reg::households(s.quick(), &q, &caller.visibility())
         .await?
         .map(|m| HouseholdView::from(&m));
-    Ok(Json(named(&s.db, page).await?))
+    Ok(Json(named(s.quick(), page).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -222,16 +222,16 @@ pub async fn household_detail(
     caller: &Caller,
 ) -> Result<HouseholdDetail, AppError> {
     let vis = &caller.visibility();
-    let h = reg::household(&s.db, code, vis)
+    let h = reg::household(s.quick(), code, vis)
         .await?
         .ok_or(AppError::NotFound("该户".into()))?;
-    let members = reg::members(&s.db, h.id).await?;
-    let links = reg::links_to(&s.db, &h.code).await?;
-    let acts = reg::activities_at(&s.db, &h.code).await?;
-    let mut hist = history::of(&s.db, "household", &h.code).await?;
-    hist.extend(history::of(&s.db, "member", &h.code).await?);
-    hist.extend(history::of_links_to(&s.db, &h.code).await?);
-    let items = crate::store::work::items_of_household(&s.db, &h.code).await?;
+    let members = reg::members(s.quick(), h.id).await?;
+    let links = reg::links_to(s.quick(), &h.code).await?;
+    let acts = reg::activities_at(s.quick(), &h.code).await?;
+    let mut hist = history::of(s.quick(), "household", &h.code).await?;
+    hist.extend(history::of(s.quick(), "member", &h.code).await?);
+    hist.extend(history::of_links_to(s.quick(), &h.code).await?);
+    let items = crate::store::work::items_of_household(s.quick(), &h.code).await?;
     let read_stability = caller.can(Capability::ReadStability);
     hist.sort_by_key(|h| std::cmp::Reverse(h.id));
     Ok(HouseholdDetail {
@@ -249,7 +249,7 @@ pub async fn household_detail(
             .iter()
             .map(|i| ItemView::new(i, read_stability))
             .collect(),
-        history: crate::web::view::history_views(&s.db, &hist).await?,
+        history: crate::web::view::history_views(s.quick(), &hist).await?,
     })
 }
 
@@ -359,7 +359,7 @@ pub async fn may_reveal_household(
     code: &str,
 ) -> Result<bool, AppError> {
     let may = caller.visibility_for(Capability::Reveal);
-    Ok(!may.is_empty() && reg::household(&s.db, code, &may).await?.is_some())
+    Ok(!may.is_empty() && reg::household(s.quick(), code, &may).await?.is_some())
 }
 
 pub async fn may_reveal_person(s: &AppState, caller: &Caller, id: i32) -> Result<bool, AppError> {

@@ -449,8 +449,8 @@ async fn household(
     Path(code): Path<String>,
 ) -> Result<Html<String>, AppError> {
     let d = household_detail(&s, &code, &caller).await?;
-    let trail = match reg::region(&s.db, &d.household.region_code).await? {
-        Some(r) => reg::region_trail(&s.db, &r)
+    let trail = match reg::region(s.quick(), &d.household.region_code).await? {
+        Some(r) => reg::region_trail(s.quick(), &r)
             .await?
             .iter()
             .map(RegionView::from)
@@ -459,7 +459,7 @@ async fn household(
     };
     let can_reveal = api::may_reveal_household(&s, &caller, &code).await?;
     let card = crate::store::cards::household_lines(
-        &s.db,
+        s.quick(),
         std::slice::from_ref(&d.household.code),
         crate::time::today(),
     )
