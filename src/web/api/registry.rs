@@ -99,7 +99,7 @@ async fn units(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<UnitView>>, ApiError> {
     let page = reg::units(&s.db, &q).await?.map(|m| UnitView::from(&m));
-    Ok(Json(named(&s.db, page).await?))
+    Ok(Json(named(s.quick(), page).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -140,10 +140,10 @@ async fn people(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<PersonView>>, ApiError> {
-    let page = reg::people(&s.db, &q, &caller.visibility())
+    let page = reg::people(s.quick(), &q, &caller.visibility())
         .await?
         .map(|m| PersonView::from(&m));
-    Ok(Json(named(&s.db, page).await?))
+    Ok(Json(named(s.quick(), page).await?))
 }
 
 #[derive(Serialize, ToSchema)]

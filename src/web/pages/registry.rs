@@ -265,8 +265,8 @@ async fn people(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
     let page = named(
-        &s.db,
-        reg::people(&s.db, &q, &caller.visibility())
+        s.quick(),
+        reg::people(s.quick(), &q, &caller.visibility())
             .await?
             .map(|m| PersonView::from(&m)),
     )
@@ -412,8 +412,8 @@ async fn households(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
     let page = named(
-        &s.db,
-        reg::households(&s.db, &q, &caller.visibility())
+        s.quick(),
+        reg::households(s.quick(), &q, &caller.visibility())
             .await?
             .map(|m| HouseholdView::from(&m)),
     )
