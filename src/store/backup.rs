@@ -19,12 +19,6 @@ pub enum BackupError {
     Io(#[from] std::io::Error),
 }
 
-fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://")?;
-    let path = rest.split('?').next().unwrap_or(rest);
-    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
-}
-
 /// `path` with `suffix` added to its name.
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -135,7 +129,7 @@ async fn check(file: &Path, shown: &Path) -> Result<(), BackupError> {
 /// Puts a backup back in place of the database at `url`. The service must be stopped; the
 /// database is migrated to this release the next time it starts.
 pub async fn restore(url: &str, from: &Path) -> Result<(), BackupError> {
-    match sqlite_path(url) {
+    match super::sqlite_file(url) {
         Some(path) => {
             if !from.is_file() {
                 return Err(BackupError::Refused(format!(

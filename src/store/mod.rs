@@ -91,6 +91,16 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
+/// The file of a SQLite URL; none for PostgreSQL or an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && !path.contains(":memory:") && !url.contains("mode=memory"))
+        .then(|| std::path::PathBuf::from(path))
+}
+
 /// A counter of the `stamp` table: `auth` (sessions to forget) or `registry` (raised by every
 /// write to households, people, regions, units and links).
 pub async fn stamp(db: &impl sea_orm::ConnectionTrait, name: &'static str) -> Result<i64, DbErr> {
@@ -142,11 +152,11 @@ pub struct Durability {
 impl Durability {
     /// For the database the URL names: the SQLite file's WAL, or nothing to flush.
     pub fn for_url(url: &str) -> Durability {
-        let wal = url
-            .strip_prefix("sqlite://")
-            .map(|p| p.split('?').next().unwrap_or(p))
-            .filter(|p| !p.is_empty() && !p.contains(":memory:"))
-            .map(|p| std::path::PathBuf::from(format!("{p}-wal")));
+        let wal = sqlite_file(url).map(|p| {
+            let mut wal = p.into_os_string();
+            wal.push("-wal");
+            std::path::PathBuf::from(wal)
+        });
         Durability {
             gate: url
                 .starts_with("sqlite:")

@@ -42,7 +42,7 @@ const READERS: usize = 4;
 impl Quick {
     /// On a SQLite file, readers of our own; else `db` itself.
     pub fn connect(url: &str, db: &DatabaseConnection) -> Quick {
-        let connections: Arc<[DatabaseConnection]> = match sqlite_file(url) {
+        let connections: Arc<[DatabaseConnection]> = match super::sqlite_file(url) {
             Some(path) => {
                 let shared = Arc::new(Shared::new(path));
                 (0..READERS)
@@ -73,15 +73,6 @@ impl Quick {
         let slot = SLOT.with(|s| *s) % self.connections.len();
         &self.connections[slot]
     }
-}
-
-fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or(rest);
-    (!path.is_empty() && !path.contains(":memory:") && !url.contains("mode=memory"))
-        .then(|| PathBuf::from(path))
 }
 
 /// How a column's value is handed to SeaORM.
@@ -439,7 +430,7 @@ mod tests {
     #[tokio::test]
     async fn every_table_has_its_columns_kinds() {
         let (_dir, url, db) = migrated().await;
-        let Some(path) = sqlite_file(&url) else {
+        let Some(path) = crate::store::sqlite_file(&url) else {
             panic!("a file URL");
         };
         let reader = Shared::new(path);
