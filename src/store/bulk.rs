@@ -81,15 +81,7 @@ async fn on_sqlite<T: BulkRow>(
     db: &DatabaseConnection,
     statement: sea_orm::Statement,
 ) -> Result<Vec<T>, DbErr> {
-    let params = statement
-        .values
-        .map(|v| {
-            v.0.into_iter()
-                .map(super::quick::sqlite_value)
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .transpose()?
-        .unwrap_or_default();
+    let params = super::quick::parameters(statement.values)?;
     // The quick reader (store::quick) has no pool to lend a handle from.
     let sea_orm::DatabaseConnectionType::SqlxSqlitePoolConnection(_) = &db.inner else {
         return Err(DbErr::Custom("批量读取须用数据库的常规连接".into()));

@@ -88,6 +88,22 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             // Reads map the file instead of copying each page through read(2).
             .pragma("mmap_size", "268435456")
     });
+    // The pool's connections plan as the quick reads' do (`quick::stable_plans`).
+    opts.map_sqlx_sqlite_pool_opts(|o| {
+        o.after_connect(|conn, _| {
+            Box::pin(async move {
+                let mut handle = conn.lock_handle().await?;
+                let raw = handle.as_raw_handle();
+                // SAFETY: the handle is locked for this block; a connection made `from_handle`
+                // never closes it.
+                let c = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }
+                    .map_err(|e| sea_orm::sqlx::Error::Configuration(e.into()))?;
+                quick::stable_plans(&c)
+                    .map_err(|e| sea_orm::sqlx::Error::Configuration(e.into()))?;
+                Ok(())
+            })
+        })
+    });
     Database::connect(opts).await
 }
 

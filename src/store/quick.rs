@@ -25,42 +25,59 @@ use sea_orm::sea_query::Value;
 use sea_orm::{
     ColumnTrait, ColumnType, DatabaseConnection, DatabaseConnectionType, DbBackend, DbErr,
     EntityTrait, ExecResult, IdenStatic, Iterable, MockDatabase, MockDatabaseConnection,
-    MockDatabaseTrait, QueryResult, Statement, Transaction,
+    MockDatabaseTrait, MockExecResult, QueryResult, Statement, Transaction,
 };
 
 use super::entities::*;
 
-/// Connections for a request's point reads, one per thread that reads at once.
+/// Connections for a request's point reads, one per thread that reads at once, and the
+/// writing request's connection.
 #[derive(Clone)]
 pub struct Quick {
     connections: Arc<[DatabaseConnection]>,
+    writer: Option<(DatabaseConnection, Arc<Mutex<Write>>)>,
 }
 
 /// Readers kept; more threads than this share them (a read holds its reader).
 const READERS: usize = 4;
 
+fn mock(trait_object: impl MockDatabaseTrait + 'static) -> DatabaseConnection {
+    DatabaseConnectionType::MockDatabaseConnection(Arc::new(MockDatabaseConnection::new(
+        trait_object,
+    )))
+    .into()
+}
+
 impl Quick {
-    /// On a SQLite file, readers of our own; else `db` itself.
+    /// On a SQLite file, readers and a writer of our own; else `db` itself.
     pub fn connect(url: &str, db: &DatabaseConnection) -> Quick {
-        let connections: Arc<[DatabaseConnection]> = match super::sqlite_file(url) {
+        match super::sqlite_file(url) {
             Some(path) => {
                 let shared = Arc::new(Shared::new(path));
-                (0..READERS)
+                let connections = (0..READERS)
                     .map(|_| {
-                        let reader = Reader {
+                        mock(Reader {
                             shared: shared.clone(),
                             connection: None,
-                        };
-                        DatabaseConnectionType::MockDatabaseConnection(Arc::new(
-                            MockDatabaseConnection::new(reader),
-                        ))
-                        .into()
+                        })
                     })
-                    .collect()
+                    .collect();
+                let write = Arc::new(Mutex::new(Write {
+                    shared,
+                    connection: None,
+                    depth: 0,
+                    failed: None,
+                }));
+                Quick {
+                    connections,
+                    writer: Some((mock(Writer(write.clone())), write)),
+                }
             }
-            None => Arc::new([db.clone()]),
-        };
-        Quick { connections }
+            None => Quick {
+                connections: Arc::new([db.clone()]),
+                writer: None,
+            },
+        }
     }
 
     /// The connection for this thread's reads.
@@ -72,6 +89,26 @@ impl Quick {
         }
         let slot = SLOT.with(|s| *s) % self.connections.len();
         &self.connections[slot]
+    }
+
+    /// The writer, for the request that has just taken the process's writing turn and only
+    /// for it (none off a SQLite file). Whatever an earlier turn left is cleared first.
+    pub fn begin_turn(&self) -> Option<DatabaseConnection> {
+        let (db, write) = self.writer.as_ref()?;
+        let mut w = lock(write);
+        if let Some(why) = w.end() {
+            tracing::warn!(target: "lianxin::quick", "上一次写入留下的问题已清理：{why}");
+        }
+        Some(db.clone())
+    }
+
+    /// Before the turn passes on: what failed in its transactions, if anything (the request's
+    /// answer must then be an error); a transaction still open is rolled back.
+    pub fn end_turn(&self) -> Result<(), String> {
+        match &self.writer {
+            Some((_, write)) => lock(write).end().map_or(Ok(()), Err),
+            None => Ok(()),
+        }
     }
 }
 
@@ -189,15 +226,6 @@ struct Reader {
 
 impl Reader {
     fn read(&mut self, statement: Statement) -> Result<Vec<BTreeMap<String, Value>>, DbErr> {
-        let params = statement
-            .values
-            .map(|v| {
-                v.0.into_iter()
-                    .map(sqlite_value)
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
         let connection = match &mut self.connection {
             Some(c) => c,
             None => self.connection.insert(
@@ -205,37 +233,63 @@ impl Reader {
                     .map_err(|e| DbErr::Custom(format!("无法打开数据库：{e}")))?,
             ),
         };
-        let failed = |e: rusqlite::Error| DbErr::Custom(format!("读取数据失败：{e}"));
-        let sql = &statement.sql;
-        // Like `sqlx::query`: the text only, never the bound values.
-        tracing::debug!(target: "lianxin::quick", "{sql}");
-        let mut stmt = connection.prepare_cached(sql).map_err(failed)?;
-        let shape = self
-            .shared
-            .shape(sql, &stmt)
-            .map_err(|why| DbErr::Custom(format!("快速读取不支持这条语句（{why}）：{sql}")))?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params.iter()))
-            .map_err(failed)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(failed)? {
-            let mut values = BTreeMap::new();
-            for (i, (name, kind)) in shape.iter().enumerate() {
-                values.insert(name.clone(), value(row, i, *kind).map_err(failed)?);
-            }
-            out.push(values);
-        }
-        Ok(out)
+        rows(&self.shared, connection, statement)
     }
+}
+
+/// The rows of one statement on `connection`, each value of the kind its model reads.
+fn rows(
+    shared: &Shared,
+    connection: &rusqlite::Connection,
+    statement: Statement,
+) -> Result<Vec<BTreeMap<String, Value>>, DbErr> {
+    let params = parameters(statement.values)?;
+    let failed = |e: rusqlite::Error| DbErr::Custom(format!("读取数据失败：{e}"));
+    let sql = &statement.sql;
+    // Like `sqlx::query`: the text only, never the bound values.
+    tracing::debug!(target: "lianxin::quick", "{sql}");
+    let mut stmt = connection.prepare_cached(sql).map_err(failed)?;
+    let shape = shared
+        .shape(sql, &stmt)
+        .map_err(|why| DbErr::Custom(format!("快速读取不支持这条语句（{why}）：{sql}")))?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter()))
+        .map_err(failed)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(failed)? {
+        let mut values = BTreeMap::new();
+        for (i, (name, kind)) in shape.iter().enumerate() {
+            values.insert(name.clone(), value(row, i, *kind).map_err(failed)?);
+        }
+        out.push(values);
+    }
+    Ok(out)
+}
+
+pub(crate) fn parameters(
+    values: Option<sea_orm::sea_query::Values>,
+) -> Result<Vec<rusqlite::types::Value>, DbErr> {
+    values
+        .map(|v| {
+            v.0.into_iter()
+                .map(sqlite_value)
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// Rows as SeaORM hands them to a model (it makes a mock connection's rows only out of
+/// canned results).
+fn results(rows: Vec<BTreeMap<String, Value>>) -> Result<Vec<QueryResult>, DbErr> {
+    MockDatabase::new(DbBackend::Sqlite)
+        .append_query_results([rows])
+        .query(0, Statement::from_string(DbBackend::Sqlite, String::new()))
 }
 
 impl MockDatabaseTrait for Reader {
     fn query(&mut self, _: usize, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let rows = self.read(statement)?;
-        // SeaORM makes rows of a mock connection only out of its canned results.
-        MockDatabase::new(DbBackend::Sqlite)
-            .append_query_results([rows])
-            .query(0, Statement::from_string(DbBackend::Sqlite, String::new()))
+        results(self.read(statement)?)
     }
 
     fn execute(&mut self, _: usize, statement: Statement) -> Result<ExecResult, DbErr> {
@@ -264,6 +318,190 @@ impl MockDatabaseTrait for Reader {
     }
 }
 
+/// The writing request's connection: rusqlite, read-write, on the same file. It is lent only to
+/// the request that holds this process's writing turn (`Durability::turn`, see
+/// [`Quick::begin_turn`]), so no two requests ever share its transaction. SeaORM's transactions
+/// on it become SQLite's: `BEGIN IMMEDIATE`, and savepoints when nested. A mock connection
+/// cannot tell SeaORM that a `COMMIT` failed, so the failure is kept and [`Quick::end_turn`]
+/// reports it: the request is answered with an error, never as a write that was not made.
+#[derive(Debug)]
+struct Writer(Arc<Mutex<Write>>);
+
+#[derive(Debug)]
+struct Write {
+    shared: Arc<Shared>,
+    connection: Option<rusqlite::Connection>,
+    /// Open transactions: 1 is the outer one, more are its savepoints.
+    depth: usize,
+    /// A transaction's begin or end that failed: nothing more is written in this turn.
+    failed: Option<String>,
+}
+
+impl Write {
+    fn connection(&mut self) -> Result<&rusqlite::Connection, DbErr> {
+        if self.connection.is_none() {
+            self.connection = Some(
+                open_for_writing(&self.shared.path)
+                    .map_err(|e| DbErr::Custom(format!("无法打开数据库：{e}")))?,
+            );
+        }
+        self.connection
+            .as_ref()
+            .ok_or_else(|| DbErr::Custom("无法打开数据库".into()))
+    }
+
+    fn run(&mut self, sql: &str) -> Result<(), String> {
+        let c = self.connection().map_err(|e| e.to_string())?;
+        c.execute_batch(sql).map_err(|e| format!("{sql}：{e}"))
+    }
+
+    fn fail(&mut self, why: String) {
+        tracing::error!(target: "lianxin::quick", "写入事务出错：{why}");
+        self.failed.get_or_insert(why);
+    }
+
+    fn refuse_if_failed(&self) -> Result<(), DbErr> {
+        match &self.failed {
+            Some(why) => Err(DbErr::Custom(format!("写入事务已出错：{why}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Ends the turn: a transaction left open is rolled back (SeaORM rolls back a dropped one;
+    /// this is the guard behind it); answers what failed, if anything did.
+    fn end(&mut self) -> Option<String> {
+        if self.depth > 0 {
+            self.depth = 0;
+            if let Err(e) = self.run("ROLLBACK") {
+                self.fail(e);
+            }
+            self.fail("写入事务未结束，已撤销".into());
+        }
+        self.failed.take()
+    }
+
+    fn execute(&mut self, statement: Statement) -> Result<MockExecResult, DbErr> {
+        self.refuse_if_failed()?;
+        let params = parameters(statement.values)?;
+        let sql = statement.sql.as_str();
+        tracing::debug!(target: "lianxin::quick", "{sql}");
+        let failed = |e: rusqlite::Error| DbErr::Custom(format!("写入数据失败：{e}"));
+        let c = self.connection()?;
+        let rows_affected = match c.prepare_cached(sql) {
+            Ok(mut st) if st.column_count() > 0 => {
+                // A statement with rows run for its effect (a pragma): its rows are dropped.
+                let mut rows = st
+                    .query(rusqlite::params_from_iter(params.iter()))
+                    .map_err(failed)?;
+                while rows.next().map_err(failed)?.is_some() {}
+                c.changes()
+            }
+            Ok(mut st) => st
+                .execute(rusqlite::params_from_iter(params.iter()))
+                .map_err(failed)? as u64,
+            // `execute_unprepared` with several statements and nothing bound.
+            Err(rusqlite::Error::MultipleStatement) if params.is_empty() => {
+                c.execute_batch(sql).map_err(failed)?;
+                c.changes()
+            }
+            Err(e) => return Err(failed(e)),
+        };
+        Ok(MockExecResult {
+            last_insert_id: u64::try_from(c.last_insert_rowid()).unwrap_or(0),
+            rows_affected,
+        })
+    }
+}
+
+impl MockDatabaseTrait for Writer {
+    fn query(&mut self, _: usize, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let mut w = lock(&self.0);
+        w.refuse_if_failed()?;
+        w.connection()?;
+        match &w.connection {
+            Some(c) => results(rows(&w.shared, c, statement)?),
+            None => Err(DbErr::Custom("无法打开数据库".into())),
+        }
+    }
+
+    fn execute(&mut self, _: usize, statement: Statement) -> Result<ExecResult, DbErr> {
+        let done = lock(&self.0).execute(statement)?;
+        // As for rows, SeaORM makes a mock connection's results only out of canned ones.
+        MockDatabase::new(DbBackend::Sqlite)
+            .append_exec_results([done])
+            .execute(0, Statement::from_string(DbBackend::Sqlite, String::new()))
+    }
+
+    fn begin(&mut self) {
+        let mut w = lock(&self.0);
+        w.depth += 1;
+        let sql = match w.depth {
+            1 => "BEGIN IMMEDIATE".to_string(),
+            d => format!("SAVEPOINT lx{d}"),
+        };
+        if w.failed.is_none()
+            && let Err(e) = w.run(&sql)
+        {
+            w.fail(e);
+        }
+    }
+
+    fn commit(&mut self) {
+        let mut w = lock(&self.0);
+        let depth = w.depth;
+        if depth == 0 {
+            w.fail("没有可提交的事务".into());
+            return;
+        }
+        w.depth -= 1;
+        let sql = match (depth, w.failed.is_some()) {
+            (1, false) => "COMMIT".to_string(),
+            // Something in it failed: nothing of it is kept.
+            (1, true) => "ROLLBACK".to_string(),
+            (d, false) => format!("RELEASE lx{d}"),
+            // The outer transaction rolls back.
+            (_, true) => return,
+        };
+        if let Err(e) = w.run(&sql) {
+            if depth == 1 {
+                // SQLite may have rolled back on its own; if not, this does.
+                let _ = w.run("ROLLBACK");
+            }
+            w.fail(e);
+        }
+    }
+
+    fn rollback(&mut self) {
+        let mut w = lock(&self.0);
+        let depth = w.depth;
+        if depth == 0 {
+            return;
+        }
+        w.depth -= 1;
+        let sql = match depth {
+            1 => "ROLLBACK".to_string(),
+            d => format!("ROLLBACK TO lx{d}; RELEASE lx{d}"),
+        };
+        if let Err(e) = w.run(&sql)
+            && w.failed.is_none()
+        {
+            w.fail(e);
+        }
+    }
+
+    fn drain_transaction_log(&mut self) -> Vec<Transaction> {
+        Vec::new()
+    }
+
+    fn get_database_backend(&self) -> DbBackend {
+        DbBackend::Sqlite
+    }
+
+    fn ping(&self) -> Result<(), DbErr> {
+        Ok(())
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     match m.lock() {
         Ok(g) => g,
@@ -278,7 +516,38 @@ fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     c.busy_timeout(std::time::Duration::from_secs(30))?;
+    stable_plans(&c)?;
     c.pragma_update(None, "query_only", true)?;
+    c.pragma_update(None, "mmap_size", 268_435_456)?;
+    c.set_prepared_statement_cache_capacity(128);
+    Ok(c)
+}
+
+/// Plans that do not depend on the values bound. Without this SQLite prepares a statement
+/// again each time a value is bound to a parameter its plan may depend on (any `LIKE ?`, and
+/// with the statistics of `ANALYZE` any compared column): a third of a write's CPU went to
+/// preparing its statements again (`sqlite3Reprepare` under `perf`). The plan is then the
+/// one chosen without the values, as for a statement prepared once.
+pub(crate) fn stable_plans(c: &rusqlite::Connection) -> rusqlite::Result<()> {
+    c.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map(|_| ())
+}
+
+/// The writer's connection, set as sqlx sets the pool's (`store::connect`): foreign keys
+/// enforced, commits written but flushed by `Durability::settle`.
+fn open_for_writing(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let c = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    c.busy_timeout(std::time::Duration::from_secs(30))?;
+    stable_plans(&c)?;
+    c.pragma_update(None, "foreign_keys", true)?;
+    c.pragma_update(None, "synchronous", "NORMAL")?;
     c.pragma_update(None, "mmap_size", 268_435_456)?;
     c.set_prepared_statement_cache_capacity(128);
     Ok(c)
@@ -298,7 +567,7 @@ fn value(row: &rusqlite::Row<'_>, i: usize, kind: Kind) -> rusqlite::Result<Valu
 
 /// A bound value as sqlx-sqlite stores it (dates as `YYYY-MM-DD` text, instants as RFC 3339,
 /// booleans as 0/1), so comparisons match what was written.
-pub(crate) fn sqlite_value(v: Value) -> Result<rusqlite::types::Value, DbErr> {
+fn sqlite_value(v: Value) -> Result<rusqlite::types::Value, DbErr> {
     use rusqlite::types::Value as S;
     fn or_null<T>(v: Option<T>, f: impl FnOnce(T) -> S) -> S {
         v.map(f).unwrap_or(S::Null)
@@ -427,6 +696,101 @@ mod tests {
         (dir, url, db)
     }
 
+    fn a_region(code: &str, name: &str, parent: Option<&str>) -> region::ActiveModel {
+        region::ActiveModel {
+            code: Set(code.into()),
+            name: Set(name.into()),
+            level: Set("county".into()),
+            parent_code: Set(parent.map(String::from)),
+            tags: Set(",,".into()),
+            path: Set(format!("/{code}/")),
+            pinyin: Set(String::new()),
+            initials: Set(String::new()),
+            duty_phone: Set(None),
+            ..Default::default()
+        }
+    }
+
+    async fn codes(db: &DatabaseConnection) -> Vec<String> {
+        region::Entity::find()
+            .order_by_asc(region::Column::Code)
+            .all(db)
+            .await
+            .expect("regions")
+            .into_iter()
+            .map(|r| r.code)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_writer_commits_rolls_back_nests_and_reports_a_failed_commit() {
+        use sea_orm::TransactionTrait;
+        let (_dir, url, db) = migrated().await;
+        let quick = Quick::connect(&url, &db);
+        let Some(w) = quick.begin_turn() else {
+            panic!("a writer on a SQLite file");
+        };
+        // A write outside a transaction, answered with what it wrote (read back by its id).
+        let county = a_region("1", "甲县", None)
+            .insert(&w)
+            .await
+            .expect("insert");
+        assert!(county.id > 0);
+        assert_eq!(codes(&db).await, ["1"]);
+        // A transaction with a savepoint rolled back inside it.
+        let txn = w.begin().await.expect("begin");
+        a_region("12", "乙镇", Some("1"))
+            .insert(&txn)
+            .await
+            .expect("in the transaction");
+        let inner = txn.begin().await.expect("savepoint");
+        a_region("13", "丙镇", Some("1"))
+            .insert(&inner)
+            .await
+            .expect("in the savepoint");
+        inner.rollback().await.expect("back to the savepoint");
+        // Not visible to anyone else before the commit.
+        assert_eq!(codes(&db).await, ["1"]);
+        txn.commit().await.expect("commit");
+        assert_eq!(codes(&db).await, ["1", "12"]);
+        // A transaction dropped midway (a request whose client went away) leaves nothing.
+        {
+            let txn = w.begin().await.expect("begin");
+            a_region("14", "丁镇", Some("1"))
+                .insert(&txn)
+                .await
+                .expect("insert");
+        }
+        assert_eq!(codes(&db).await, ["1", "12"]);
+        // A statement refused by the database is an error the caller sees; the turn goes on.
+        let refused = a_region("15", "戊镇", Some("99")).insert(&w).await;
+        assert!(refused.is_err(), "{refused:?}");
+        assert_eq!(quick.end_turn(), Ok(()));
+        // A COMMIT that fails (here a foreign key checked only at the end) cannot be told to
+        // SeaORM: the turn reports it, and nothing of the transaction is kept.
+        let w = quick.begin_turn().expect("writer");
+        let txn = w.begin().await.expect("begin");
+        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+            .await
+            .expect("defer");
+        a_region("16", "己镇", Some("99"))
+            .insert(&txn)
+            .await
+            .expect("deferred check");
+        let _ = txn.commit().await;
+        let failed = quick.end_turn();
+        assert!(failed.is_err(), "{failed:?}");
+        assert_eq!(codes(&db).await, ["1", "12"]);
+        // The next turn starts clean and writes.
+        let w = quick.begin_turn().expect("writer");
+        a_region("17", "庚镇", Some("1"))
+            .insert(&w)
+            .await
+            .expect("insert");
+        assert_eq!(quick.end_turn(), Ok(()));
+        assert_eq!(codes(&db).await, ["1", "12", "17"]);
+    }
+
     #[tokio::test]
     async fn every_table_has_its_columns_kinds() {
         let (_dir, url, db) = migrated().await;
@@ -463,21 +827,10 @@ mod tests {
     async fn reads_what_the_pool_reads_and_refuses_what_it_cannot_place() {
         let (_dir, url, db) = migrated().await;
         for (code, name, parent) in [("1", "甲县", None), ("12", "乙镇", Some("1"))] {
-            region::ActiveModel {
-                code: Set(code.into()),
-                name: Set(name.into()),
-                level: Set("county".into()),
-                parent_code: Set(parent.map(String::from)),
-                tags: Set(",,".into()),
-                path: Set(format!("/{code}/")),
-                pinyin: Set(String::new()),
-                initials: Set(String::new()),
-                duty_phone: Set(None),
-                ..Default::default()
-            }
-            .insert(&db)
-            .await
-            .expect("insert");
+            a_region(code, name, parent)
+                .insert(&db)
+                .await
+                .expect("insert");
         }
         let quick = Quick::connect(&url, &db);
         let quick = quick.db();

@@ -153,13 +153,15 @@ pub async fn register_matters<C: ConnectionTrait>(
         return Ok(out);
     }
     // Inserted in batches; read back (newer than any item before, of these records) for the history.
+    // The newest id by the key's order (not `MAX(id)`: a column with its table reads as the
+    // same type on every connection, see `store::quick`).
     let before: Option<i32> = ledger_item::Entity::find()
         .select_only()
-        .column_as(ledger_item::Column::Id.max(), "max")
+        .column(ledger_item::Column::Id)
+        .order_by_desc(ledger_item::Column::Id)
         .into_tuple()
         .one(db)
-        .await?
-        .flatten();
+        .await?;
     for chunk in fresh.chunks(500) {
         ledger_item::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(db)

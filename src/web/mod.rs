@@ -131,15 +131,47 @@ async fn durable(State(s): State<AppState>, req: Request, next: Next) -> Respons
             )
                 .into_response();
         };
-        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        let mut req = Request::from_parts(parts, axum::body::Body::from(bytes));
         let _turn = s.durability.turn().await;
-        next.run(req).await
+        if let Some(writer) = s.quick.begin_turn() {
+            req.extensions_mut().insert(Turn(writer));
+        }
+        let res = next.run(req).await;
+        if let Err(e) = s.quick.end_turn() {
+            tracing::error!("写入未能完成：{e}");
+            return crate::error::AppError::Internal(anyhow::anyhow!("写入未能完成"))
+                .into_response();
+        }
+        res
     };
     if let Err(e) = s.durability.settle().await {
         tracing::error!("写入未能落盘：{e}");
         return crate::error::AppError::Internal(anyhow::anyhow!("写入未能落盘")).into_response();
     }
     res
+}
+
+/// The writer lent to the request holding the writing turn (`store::quick`).
+#[derive(Clone)]
+struct Turn(sea_orm::DatabaseConnection);
+
+/// The connection a writing request reads and writes through: on a SQLite file, the writer of
+/// the process's writing turn (its statements run on the request's own thread); otherwise, or
+/// for a request not queued for the turn, the pool.
+pub struct Writing(pub sea_orm::DatabaseConnection);
+
+impl axum::extract::FromRequestParts<AppState> for Writing {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Writing(match parts.extensions.get::<Turn>() {
+            Some(t) => t.0.clone(),
+            None => s.db.clone(),
+        }))
+    }
 }
 
 /// Counts and times requests by route (never by raw path: paths can hold codes).

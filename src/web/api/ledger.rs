@@ -6,6 +6,7 @@ use crate::startup::AppState;
 use crate::store::access::Caller;
 use crate::store::ledger::{self, Inbox, ItemDetail, NewItem, ResidentView, Review, Step};
 use crate::store::rules::calendar;
+use crate::web::Writing;
 use crate::web::view::today;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -50,13 +51,14 @@ pub async fn detail(
 async fn register(
     State(s): State<AppState>,
     caller: Caller,
+    Writing(db): Writing,
     Json(n): Json<NewItem>,
 ) -> Result<(StatusCode, Json<ItemDetail>), ApiError> {
-    let cal = calendar(&s.db).await.map_err(AppError::from)?;
+    let cal = calendar(&db).await.map_err(AppError::from)?;
     let on = n.registered_on;
     // Sent again with its key: the item registered the first time, once (200).
     let again = match n.client_key.as_deref().map(str::trim) {
-        Some(k) if !k.is_empty() => ledger::registered_with(&s.db, &caller, k)
+        Some(k) if !k.is_empty() => ledger::registered_with(&db, &caller, k)
             .await
             .map_err(AppError::from)?,
         _ => None,
@@ -65,15 +67,15 @@ async fn register(
         Some(m) => (StatusCode::OK, m),
         None => (
             StatusCode::CREATED,
-            ledger::register(&s.db, &s.policy(), &cal, &caller, n, Utc::now())
+            ledger::register(&db, &s.policy(), &cal, &caller, n, Utc::now())
                 .await
                 .map_err(AppError::from)?,
         ),
     };
     // A write answers with what it wrote, also to a registrar who may not read it afterwards.
-    let written = match ledger::view(&s.db, &s.policy(), &caller, m.id, on).await {
+    let written = match ledger::view(&db, &s.policy(), &caller, m.id, on).await {
         Ok(Some(d)) => d,
-        Ok(None) => ledger::receipt(&s.db, &s.policy(), &caller, m, on)
+        Ok(None) => ledger::receipt(&db, &s.policy(), &caller, m, on)
             .await
             .map_err(AppError::from)?,
         Err(e) => return Err(AppError::from(e).into()),

@@ -9,6 +9,7 @@ use crate::store::entities::*;
 use crate::store::history;
 use crate::store::registry as reg;
 use crate::store::work::{self, CoverageRow, Handover, MyWork, Recorded};
+use crate::web::Writing;
 use crate::web::view::*;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -47,12 +48,13 @@ fn record_error(errors: Vec<crate::domain::work::FieldError>) -> AppError {
 async fn create_activity(
     State(s): State<AppState>,
     caller: Caller,
+    Writing(db): Writing,
     Json(raw): Json<RawActivity>,
 ) -> Result<(StatusCode, Json<Recorded>), ApiError> {
     let r = raw
         .parse(today(), s.config.max_list_items)
         .map_err(record_error)?;
-    let done = work::record(&s.db, &s.policy(), &caller, r, Utc::now())
+    let done = work::record(&db, &s.policy(), &caller, r, Utc::now())
         .await
         .map_err(AppError::from)?;
     let status = if done.duplicate {

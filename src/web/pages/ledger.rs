@@ -7,6 +7,7 @@ use crate::startup::AppState;
 use crate::store::access::Caller;
 use crate::store::ledger::{self, Inbox, ItemDetail, ItemRow, NewItem, ResidentView, Review, Step};
 use crate::store::rules::calendar;
+use crate::web::Writing;
 use crate::web::api::exchange::xlsx;
 use crate::web::api::ledger::{detail, inbox_for};
 use crate::web::view::today;
@@ -215,6 +216,7 @@ fn none_if_empty(s: &str) -> Option<String> {
 async fn new_submit(
     State(s): State<AppState>,
     caller: Caller,
+    Writing(db): Writing,
     Form(f): Form<NewForm>,
 ) -> Result<Response, AppError> {
     let on = match crate::domain::formats::parse_date(&f.registered_on) {
@@ -223,7 +225,7 @@ async fn new_submit(
             return Ok(render(&new_page(f, Some(format!("登记日期：{e}"))))?.into_response());
         }
     };
-    let cal = calendar(&s.db).await?;
+    let cal = calendar(&db).await?;
     let n = NewItem {
         ledger: f.ledger.clone(),
         source: f.source.clone(),
@@ -237,9 +239,9 @@ async fn new_submit(
         repeat_of: None,
         client_key: none_if_empty(&f.client_key),
     };
-    match ledger::register(&s.db, &s.policy(), &cal, &caller, n, Utc::now()).await {
+    match ledger::register(&db, &s.policy(), &cal, &caller, n, Utc::now()).await {
         // A registrar who may not read the item (a stability item) is told it is registered.
-        Ok(m) => match ledger::find(&s.db, &caller, m.id).await? {
+        Ok(m) => match ledger::find(&db, &caller, m.id).await? {
             Some(_) => Ok(Redirect::to(&format!("/items/{}?done=register", m.id)).into_response()),
             None => Ok(Redirect::to(&format!("/inbox?registered={}", m.id)).into_response()),
         },

@@ -12,6 +12,7 @@ use crate::store::access::Caller;
 use crate::store::entities::*;
 use crate::store::registry as reg;
 use crate::store::work::{self, CoverageRow, MyWork};
+use crate::web::Writing;
 use crate::web::api::work::{self as api, DuplicateView, Proposal, ProposalRequest};
 use crate::web::view::*;
 use askama::Template;
@@ -276,6 +277,7 @@ fn refused(page: Html<String>) -> Response {
 async fn submit_activity(
     State(s): State<AppState>,
     caller: Caller,
+    Writing(db): Writing,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let raw = raw_from_form(fields);
@@ -290,7 +292,7 @@ async fn submit_activity(
                 form(&s, &caller, FormAt::new(), raw, errors, None).await?,
             ));
         }
-        Ok(r) => work::record(&s.db, &s.policy(), &caller, r, Utc::now()).await,
+        Ok(r) => work::record(&db, &s.policy(), &caller, r, Utc::now()).await,
     };
     match result {
         Ok(done) => {
