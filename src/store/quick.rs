@@ -791,6 +791,71 @@ mod tests {
         assert_eq!(codes(&db).await, ["1", "12", "17"]);
     }
 
+    /// How often statements whose plans may depend on their values (a `LIKE ?`; an indexed
+    /// column with `ANALYZE`'s samples) are prepared again when bound anew, after a first run
+    /// (which may prepare again once for a schema this connection had not seen).
+    fn reprepared(c: &rusqlite::Connection) -> i32 {
+        let mut again = 0;
+        for (sql, values) in [
+            (
+                "SELECT code FROM region WHERE path LIKE ?",
+                ["/1/%", "/12/%", "/1/%"],
+            ),
+            (
+                "SELECT code FROM region WHERE parent_code = ?",
+                ["1", "12", "1"],
+            ),
+        ] {
+            let mut stmt = c.prepare(sql).expect("prepare");
+            let mut before = 0;
+            for (i, value) in values.into_iter().enumerate() {
+                let mut rows = stmt.query([value]).expect("query");
+                while rows.next().expect("row").is_some() {}
+                drop(rows);
+                if i == 0 {
+                    before = stmt.get_status(rusqlite::StatementStatus::RePrepare);
+                }
+            }
+            again += stmt.get_status(rusqlite::StatementStatus::RePrepare) - before;
+        }
+        again
+    }
+
+    #[tokio::test]
+    async fn plans_do_not_depend_on_bound_values_on_any_connection() {
+        let (_dir, url, db) = migrated().await;
+        let Some(path) = crate::store::sqlite_file(&url) else {
+            panic!("a file URL");
+        };
+        a_region("1", "甲县", None)
+            .insert(&db)
+            .await
+            .expect("insert");
+        for i in 10..60 {
+            a_region(&i.to_string(), "镇", Some("1"))
+                .insert(&db)
+                .await
+                .expect("insert");
+        }
+        crate::store::analyze(&db).await.expect("analyze");
+        // Without the guarantee SQLite prepares such a statement again at each new binding.
+        let plain = rusqlite::Connection::open(&path).expect("open");
+        assert!(reprepared(&plain) > 0);
+        assert_eq!(reprepared(&open(&path).expect("reader")), 0);
+        assert_eq!(reprepared(&open_for_writing(&path).expect("writer")), 0);
+        // The pool's connections are set up alike.
+        let mut conn = db
+            .get_sqlite_connection_pool()
+            .acquire()
+            .await
+            .expect("acquire");
+        let mut handle = conn.lock_handle().await.expect("handle");
+        // SAFETY: the handle is locked for this block; `from_handle` never closes it.
+        let pooled = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+            .expect("pooled");
+        assert_eq!(reprepared(&pooled), 0);
+    }
+
     #[tokio::test]
     async fn every_table_has_its_columns_kinds() {
         let (_dir, url, db) = migrated().await;
