@@ -1470,3 +1470,52 @@ async fn aid_on_a_condolence_visit_and_a_representatives_contact_published_on_a_
     b.check("representatives").await;
     b.done().await;
 }
+
+#[tokio::test]
+async fn a_town_office_registers_a_matter_on_a_phone_and_a_mistake_keeps_what_was_typed() {
+    let (app, _) = county().await;
+    let b = Browser::open(&app).await;
+    b.login("zhenban").await;
+    b.go("/items/new").await;
+    b.wait_text("登记事项").await;
+    b.check("office-register-form").await;
+    b.fill("input[name=household_code]", "H001").await;
+    b.fill("input[name=resident_name]", "王五").await;
+    b.fill("input[name=resident_phone]", "12345").await;
+    b.fill("textarea[name=matter]", "村口桥梁护栏松动").await;
+    b.click("form[action='/items/new'] button").await;
+    // A wrong phone number: refused with the field named, everything typed still there.
+    let t = b.wait_text("联系电话").await;
+    assert!(t.contains("联系电话："), "{t}");
+    assert_eq!(b.value("textarea[name=matter]").await, "村口桥梁护栏松动");
+    assert_eq!(b.value("input[name=household_code]").await, "H001");
+    assert!(
+        !items_of(&app, "H001")
+            .await
+            .contains(&"村口桥梁护栏松动".to_string()),
+        "nothing saved"
+    );
+    b.check("office-register-error").await;
+    b.fill("input[name=resident_phone]", "13800138000").await;
+    b.click("form[action='/items/new'] button").await;
+    // Saved once, and the item's page shows it with the household by its head's name.
+    b.wait_path("done=register").await;
+    let t = b.wait_text("村口桥梁护栏松动").await;
+    assert!(t.contains("王五"), "{t}");
+    b.check("office-register-saved").await;
+    let saved = items_of(&app, "H001").await;
+    assert_eq!(
+        saved.iter().filter(|m| *m == "村口桥梁护栏松动").count(),
+        1,
+        "{saved:?}"
+    );
+    // The office's inbox lists it.
+    b.go("/inbox").await;
+    b.wait_text("村口桥梁护栏松动").await;
+    let shown = b
+        .js("const a = [...document.querySelectorAll('a')].find(a => a.textContent.includes('村口桥梁护栏松动')); if (a) a.scrollIntoView(); return !!a")
+        .await;
+    assert_eq!(shown, json!(true), "a link to the item in the inbox");
+    b.check("office-register-inbox").await;
+    b.done().await;
+}
