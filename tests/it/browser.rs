@@ -1484,9 +1484,10 @@ async fn a_town_office_registers_a_matter_on_a_phone_and_a_mistake_keeps_what_wa
     b.fill("input[name=resident_phone]", "12345").await;
     b.fill("textarea[name=matter]", "村口桥梁护栏松动").await;
     b.click("form[action='/items/new'] button").await;
-    // A wrong phone number: refused with the field named, everything typed still there.
-    let t = b.wait_text("联系电话").await;
-    assert!(t.contains("联系电话："), "{t}");
+    // A wrong phone number: refused with the field named (the form's own label has no
+    // colon: waiting for it would not wait for the answer), everything typed still there.
+    let t = b.wait_text("联系电话：").await;
+    assert!(t.contains("11位"), "{t}");
     assert_eq!(b.value("textarea[name=matter]").await, "村口桥梁护栏松动");
     assert_eq!(b.value("input[name=household_code]").await, "H001");
     assert!(
