@@ -26,7 +26,9 @@ pub fn read_sheet(file: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
     let mut rows: Vec<Vec<String>> = if lower.ends_with(".xlsx") {
         read_xlsx(file, bytes)?
     } else if lower.ends_with(".csv") {
-        csv_rows(file, csv_text(file, bytes)?).collect::<Result<_, _>>()?
+        csv_rows(file, csv_text(file, bytes)?)
+            .map(|r| r.map(Record::cells))
+            .collect::<Result<_, _>>()?
     } else {
         return Err(file_error(file, "只支持 .xlsx 和 .csv 文件".into()));
     };
@@ -47,11 +49,29 @@ fn csv_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
     Ok(text.trim_start_matches('\u{feff}'))
 }
 
+/// A CSV row as the reader gives it: its cells in one buffer, not a string each.
+pub struct Record(csv::StringRecord);
+
+impl Record {
+    fn cells(self) -> Vec<String> {
+        self.0.iter().map(str::to_string).collect()
+    }
+}
+
+impl crate::domain::formats::RowCells for Record {
+    fn cell(&self, i: usize) -> Option<&str> {
+        self.0.get(i)
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
 /// A CSV file's rows, header first, one at a time.
 fn csv_rows<'a>(
     file: &'a str,
     text: &'a str,
-) -> impl Iterator<Item = Result<Vec<String>, ImportError>> + 'a {
+) -> impl Iterator<Item = Result<Record, ImportError>> + 'a {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -59,14 +79,13 @@ fn csv_rows<'a>(
         .into_records()
         .enumerate()
         .map(move |(i, rec)| {
-            rec.map(|r| r.iter().map(str::to_string).collect())
-                .map_err(|e| ImportError {
-                    file: file.to_string(),
-                    row: i + 1,
-                    column: String::new(),
-                    value: String::new(),
-                    reason: format!("CSV格式错误：{e}"),
-                })
+            rec.map(Record).map_err(|e| ImportError {
+                file: file.to_string(),
+                row: i + 1,
+                column: String::new(),
+                value: String::new(),
+                reason: format!("CSV格式错误：{e}"),
+            })
         })
 }
 
@@ -220,10 +239,12 @@ pub fn load_file(kind: Kind, name: &str, bytes: &[u8]) -> ImportFile {
             let headers = rows
                 .next()
                 .ok_or_else(|| file_error(name, "文件是空的，第一行应为表头".into()))??;
+            let headers = headers.cells();
             if let Err(errors) = index_headers(kind, name, &headers) {
                 return Ok(Err(errors));
             }
-            parse_rows(kind, name, &headers, rows).map(Ok)
+            let lines = text.bytes().filter(|b| *b == b'\n').count();
+            parse_rows(kind, name, &headers, rows, lines).map(Ok)
         })
     } else {
         read_sheet(name, bytes).map(|sheet| match index_headers(kind, name, &sheet.headers) {

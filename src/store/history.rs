@@ -19,17 +19,20 @@ pub struct Change {
     pub changes: Value,
 }
 
+/// Keys and derived columns: not kept in the history.
+const SKIP: [&str; 7] = [
+    "id",
+    "pinyin",
+    "initials",
+    "path",
+    "member_key",
+    "link_key",
+    "household_id",
+];
+
 /// `{"field": [old, new]}` for every field that differs, ignoring keys and derived columns.
 pub fn diff(old: Option<&Value>, new: &Value) -> Value {
-    let skip = [
-        "id",
-        "pinyin",
-        "initials",
-        "path",
-        "member_key",
-        "link_key",
-        "household_id",
-    ];
+    let skip = SKIP;
     let empty = Map::new();
     let old = old.and_then(Value::as_object).unwrap_or(&empty);
     let mut out = Map::new();
@@ -46,6 +49,23 @@ pub fn diff(old: Option<&Value>, new: &Value) -> Value {
                 );
             }
         }
+    }
+    Value::Object(out)
+}
+
+/// What `diff(None, &new)` gives, taking the values instead of copying them: a new row's
+/// history (an import writes hundreds of thousands).
+pub fn created(new: Value) -> Value {
+    let Value::Object(new) = new else {
+        return Value::Object(Map::new());
+    };
+    let mut out = Map::new();
+    for (k, v) in new {
+        if SKIP.contains(&k.as_str()) || v.is_null() {
+            continue;
+        }
+        let v = mask(&k, v);
+        out.insert(k, Value::Array(vec![Value::Null, v]));
     }
     Value::Object(out)
 }
@@ -156,4 +176,29 @@ pub async fn step<C: ConnectionTrait>(
         }],
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new row's history is the diff from nothing: keys, derived columns and empty fields
+    /// left out, personal data masked.
+    #[test]
+    fn a_created_row_keeps_what_the_diff_from_nothing_keeps() {
+        let row = serde_json::json!({
+            "id": 7, "household_id": 3, "member_key": "k", "pinyin": "zs",
+            "name": "张三", "id_number": "350999199001011234", "phone": "13800000000",
+            "relation": null, "health": "良好", "age": 36,
+        });
+        let created = created(row.clone());
+        assert_eq!(created, diff(None, &row));
+        let kept: Vec<&str> = created
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(kept, ["age", "health", "id_number", "name", "phone"]);
+        assert_ne!(created["id_number"][1], row["id_number"]);
+        assert_eq!(created["name"], serde_json::json!([null, "张三"]));
+    }
 }

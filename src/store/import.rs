@@ -312,12 +312,11 @@ impl Pipe {
 async fn produce(
     txn: &DatabaseTransaction,
     pipe: &Pipe,
-    mut files: Vec<Source>,
+    files: Vec<Source>,
     actor: &str,
     clock: &crate::domain::policy::Clock,
     opts: &ImportOptions,
 ) -> Result<Outcome, ImportFailure> {
-    files.sort_by_key(Source::kind);
     let mut r = Run {
         txn,
         pipe,
@@ -339,13 +338,9 @@ async fn produce(
         aside: Aside::triggers(txn).await?,
         reporting: false,
     };
-    let mut files = files.into_iter().peekable();
+    let mut ahead = ReadAhead::start(files);
     for kind in Kind::ALL {
-        let mut mine = Vec::new();
-        while let Some(f) = files.next_if(|f| f.kind() == kind) {
-            mine.push(f);
-        }
-        let records = r.open(mine);
+        let records = r.open(ahead.next(kind).await?);
         // What the kinds before wrote is read from here on.
         pipe.flush().await?;
         // The rows of the kind's files together.
@@ -354,7 +349,12 @@ async fn produce(
                 let mut rows = Vec::new();
                 for f in records {
                     if let Records::$variant(v) = f {
-                        rows.extend(v);
+                        // One file (as usual): its rows as they are, not copied.
+                        if rows.is_empty() {
+                            rows = v;
+                        } else {
+                            rows.extend(v);
+                        }
                     }
                 }
                 rows
@@ -379,6 +379,59 @@ async fn produce(
     pipe.flush().await?;
     r.aside.restore(txn).await?;
     Ok(r.out)
+}
+
+/// A kind's files, opened: the kind, the files' names and their rows.
+type Opened = (Kind, Vec<String>, Vec<ImportFile>);
+
+/// Reads and parses the files of the kind after the one being written, on a thread of its
+/// own: parsing a county's files took a sixth of the import's main thread while SQLite's
+/// waited for it. Only one kind is read ahead, so no more than two kinds' rows are held.
+struct ReadAhead {
+    /// Lets the reader start on the next kind.
+    go: std::sync::mpsc::Sender<()>,
+    opened: tokio::sync::mpsc::UnboundedReceiver<Opened>,
+}
+
+impl ReadAhead {
+    fn start(mut files: Vec<Source>) -> ReadAhead {
+        files.sort_by_key(Source::kind);
+        let (go, permits) = std::sync::mpsc::channel::<()>();
+        let (send, opened) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            let mut files = files.into_iter().peekable();
+            for kind in Kind::ALL {
+                if permits.recv().is_err() {
+                    return;
+                }
+                let mut names = Vec::new();
+                let mut parsed = Vec::new();
+                while let Some(f) = files.next_if(|f| f.kind() == kind) {
+                    names.push(f.name().to_string());
+                    parsed.push(f.open());
+                }
+                if send.send((kind, names, parsed)).is_err() {
+                    return;
+                }
+            }
+        });
+        // The first kind is read at once.
+        let _ = go.send(());
+        ReadAhead { go, opened }
+    }
+
+    /// The files of `kind` (the kinds come in the order of [`Kind::ALL`]); the reader goes on
+    /// to the kind after it.
+    async fn next(&mut self, kind: Kind) -> Result<Opened, DbErr> {
+        let opened = self
+            .opened
+            .recv()
+            .await
+            .filter(|o| o.0 == kind)
+            .ok_or_else(|| DbErr::Custom("导入文件读取中断".into()))?;
+        let _ = self.go.send(());
+        Ok(opened)
+    }
 }
 
 /// One import under way: what the kinds so far left for the kinds after them.
@@ -417,17 +470,15 @@ impl Run<'_> {
         self.errors.is_empty()
     }
 
-    fn open(&mut self, sources: Vec<Source>) -> Vec<Records> {
+    fn open(&mut self, (kind, names, files): Opened) -> Vec<Records> {
         // A kind without files is still run (to carry the keys on) but says nothing: the
         // progress shown stays that of the last kind that had rows.
-        self.reporting = !sources.is_empty();
-        if let (Some(p), Some(first)) = (self.progress, sources.first()) {
-            let names: Vec<&str> = sources.iter().map(Source::name).collect();
-            p.start(format!("{}（{}）", first.kind().zh(), names.join("、")), 0);
+        self.reporting = !names.is_empty();
+        if let Some(p) = self.progress.filter(|_| self.reporting) {
+            p.start(format!("{}（{}）", kind.zh(), names.join("、")), 0);
         }
         let mut out = Vec::new();
-        for s in sources {
-            let f = s.open();
+        for f in files {
             self.errors.extend(f.errors);
             if f.unreadable {
                 self.unreadable.insert(f.kind);
@@ -1159,16 +1210,16 @@ impl Run<'_> {
     }
 
     // ---- activities: a record is never updated by import; the same row again is skipped ----
-    async fn activities(&mut self, rows: Vec<(Origin, ActivityRow)>) -> Result<(), DbErr> {
+    async fn activities(&mut self, mut rows: Vec<(Origin, ActivityRow)>) -> Result<(), DbErr> {
         self.counted(rows.len());
-        let fingerprints: Vec<String> = rows.iter().map(|(_, r)| r.fingerprint()).collect();
-        let mut first: HashMap<&str, usize> = HashMap::new();
+        let mut fingerprints: Vec<u128> = rows.iter().map(|(_, r)| r.fingerprint_hash()).collect();
+        let mut first: HashMap<u128, usize> = HashMap::new();
         for ((o, _), fp) in rows.iter().zip(&fingerprints) {
-            if let Some(row) = first.get(fp.as_str()) {
+            if let Some(row) = first.get(fp) {
                 self.errors
                     .push(o.error("内容", "", format!("与{} 第{}行重复", o.file, row)));
             } else {
-                first.insert(fp, o.row);
+                first.insert(*fp, o.row);
             }
         }
         drop(first);
@@ -1218,24 +1269,30 @@ impl Run<'_> {
         .await?;
         let mut t = Tally::default();
         if !rows.is_empty() {
-            let existing: HashSet<String> = activity::Entity::find()
-                .select_only()
-                .column(activity::Column::Fingerprint)
-                .into_tuple()
-                .all(self.txn)
-                .await?
-                .into_iter()
+            // (A record entered on a form has a fingerprint of another shape: never one of
+            // these.)
+            let mut existing: HashSet<u128> = HashSet::new();
+            keys_and_ids::<activity::Entity>(
+                self.txn,
+                activity::Column::Fingerprint,
+                activity::Column::Id,
+                0,
+                |fp, _| existing.extend(hashed(&fp)),
+            )
+            .await?;
+            // The new rows kept where they are (no second copy of a county's records).
+            let new: Vec<bool> = fingerprints
+                .iter()
+                .map(|fp| !existing.contains(fp))
                 .collect();
-            let mut fresh = Vec::new();
-            for ((_, r), fp) in rows.into_iter().zip(fingerprints) {
-                if existing.contains(&fp) {
-                    t.unchanged += 1;
-                } else {
-                    t.created += 1;
-                    fresh.push((fp, r));
-                }
-            }
             drop(existing);
+            t.created = new.iter().filter(|n| **n).count();
+            t.unchanged = new.len() - t.created;
+            let mut keep = new.iter();
+            rows.retain(|_| keep.next().copied().unwrap_or(false));
+            let mut keep = new.iter();
+            fingerprints.retain(|_| keep.next().copied().unwrap_or(false));
+            let fresh = || fingerprints.chunks(CHUNK).zip(rows.chunks(CHUNK));
             // The records first, then (their ids read back once) who took part and whom
             // they concern.
             self.pipe.flush().await?;
@@ -1246,22 +1303,21 @@ impl Run<'_> {
                 .one(self.txn)
                 .await?
                 .flatten();
-            for chunk in fresh.chunks(CHUNK) {
+            for chunk in fresh() {
                 self.activity_chunk(chunk).await?;
             }
             self.pipe.flush().await?;
-            let ids: HashMap<String, i32> = activity::Entity::find()
-                .select_only()
-                .column(activity::Column::Fingerprint)
-                .column(activity::Column::Id)
-                .filter(activity::Column::Id.gt(before.unwrap_or(0)))
-                .into_tuple::<(String, i32)>()
-                .all(self.txn)
-                .await?
-                .into_iter()
-                .collect();
+            let mut ids: HashMap<u128, i32> = HashMap::with_capacity(t.created);
+            keys_and_ids::<activity::Entity>(
+                self.txn,
+                activity::Column::Fingerprint,
+                activity::Column::Id,
+                before.unwrap_or(0),
+                |fp, id| ids.extend(hashed(&fp).map(|h| (h, id))),
+            )
+            .await?;
             let mut raised = Vec::new();
-            for chunk in fresh.chunks(CHUNK) {
+            for chunk in fresh() {
                 self.activity_links(chunk, &ids, &mut raised).await?;
             }
             self.pipe.flush().await?;
@@ -1281,13 +1337,17 @@ impl Run<'_> {
     }
 
     /// Writes some new records.
-    async fn activity_chunk(&self, chunk: &[(String, ActivityRow)]) -> Result<(), DbErr> {
-        let models: Vec<activity::ActiveModel> = chunk
+    async fn activity_chunk(
+        &self,
+        (fingerprints, rows): (&[u128], &[(Origin, ActivityRow)]),
+    ) -> Result<(), DbErr> {
+        let models: Vec<activity::ActiveModel> = fingerprints
             .iter()
-            .map(|(fp, r)| {
+            .zip(rows)
+            .map(|(fp, (_, r))| {
                 let m = activity::Model {
                     id: 0,
-                    fingerprint: fp.clone(),
+                    fingerprint: format!("{fp:032x}"),
                     start_date: r.start_date,
                     end_date: r.end_date,
                     kind: r.kind.code().to_string(),
@@ -1317,14 +1377,14 @@ impl Run<'_> {
     /// gathered to become ledger items once all are written.
     async fn activity_links(
         &self,
-        chunk: &[(String, ActivityRow)],
-        ids: &HashMap<String, i32>,
+        (fingerprints, rows): (&[u128], &[(Origin, ActivityRow)]),
+        ids: &HashMap<u128, i32>,
         raised: &mut Vec<crate::store::work::Raised>,
     ) -> Result<(), DbErr> {
         let backend = self.txn.get_database_backend();
         let mut parts = Vec::new();
         let mut targets = Vec::new();
-        for (fp, r) in chunk {
+        for (fp, (_, r)) in fingerprints.iter().zip(rows) {
             let Some(aid) = ids.get(fp) else { continue };
             if !r.matters.is_empty() {
                 raised.push(crate::store::work::Raised {
@@ -1371,7 +1431,7 @@ impl Run<'_> {
                 .await?;
         }
         if let Some(p) = self.progress {
-            p.written.fetch_add(chunk.len(), Ordering::Relaxed);
+            p.written.fetch_add(rows.len(), Ordering::Relaxed);
         }
         Ok(())
     }
@@ -1589,6 +1649,13 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// An imported record's fingerprint (32 hex digits) as the number it was written from.
+fn hashed(fingerprint: &str) -> Option<u128> {
+    (fingerprint.len() == 32)
+        .then(|| u128::from_str_radix(fingerprint, 16).ok())
+        .flatten()
+}
+
 /// Reports the second and later rows that repeat a key.
 fn duplicates<T>(
     rows: &[(Origin, T)],
@@ -1735,15 +1802,15 @@ fn changes<M: Serialize>(
         .iter()
         .map(|p| {
             let new = serde_json::to_value(&p.new).unwrap_or_default();
-            let old = p
-                .old
-                .as_ref()
-                .map(|o| serde_json::to_value(o).unwrap_or_default());
+            let changes = match &p.old {
+                None => history::created(new),
+                Some(o) => history::diff(Some(&serde_json::to_value(o).unwrap_or_default()), &new),
+            };
             Change {
                 entity,
                 entity_key: key(p),
                 action: if p.old.is_some() { "update" } else { "create" },
-                changes: history::diff(old.as_ref(), &new),
+                changes,
             }
         })
         .collect()
@@ -1755,12 +1822,43 @@ async fn id_map<E: EntityTrait>(
     key: E::Column,
     id: E::Column,
 ) -> Result<HashMap<String, i32>, DbErr> {
-    let rows: Vec<(String, i32)> = E::find()
-        .select_only()
-        .column(key)
-        .column(id)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(rows.into_iter().collect())
+    let mut map = HashMap::new();
+    keys_and_ids::<E>(txn, key, id, 0, |k, i| {
+        map.insert(k, i);
+    })
+    .await?;
+    Ok(map)
+}
+
+/// Every row's key and id (those with an id above `after`), read a page at a time in the
+/// order of the ids: the driver's rows for a county's 400,000 records took 170 MB at once.
+async fn keys_and_ids<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    key: E::Column,
+    id: E::Column,
+    mut after: i32,
+    mut each: impl FnMut(String, i32),
+) -> Result<(), DbErr> {
+    use sea_orm::QueryOrder;
+    const PAGE: u64 = 20_000;
+    loop {
+        let page: Vec<(String, i32)> = E::find()
+            .select_only()
+            .column(key)
+            .column(id)
+            .filter(id.gt(after))
+            .order_by_asc(id)
+            .limit(PAGE)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let full = page.len() as u64 == PAGE;
+        for (k, i) in page {
+            after = after.max(i);
+            each(k, i);
+        }
+        if !full {
+            return Ok(());
+        }
+    }
 }
