@@ -214,8 +214,21 @@ pub fn last_day_of_month(d: NaiveDate) -> NaiveDate {
         .unwrap_or(d)
 }
 
-/// The Spring Festival (lunar 1/1) of a Gregorian year.
+/// The Spring Festival (lunar 1/1) of a Gregorian year. The years around now are worked out
+/// once: the rules ask for the season's window for every record they look at, and the lunar
+/// calendar's astronomy took a twentieth of the county's evaluation.
 pub fn spring_festival(year: i32) -> Option<NaiveDate> {
+    const FIRST: i32 = 1950;
+    const LAST: i32 = 2150;
+    static KNOWN: std::sync::OnceLock<Vec<Option<NaiveDate>>> = std::sync::OnceLock::new();
+    if (FIRST..=LAST).contains(&year) {
+        let known = KNOWN.get_or_init(|| (FIRST..=LAST).map(lunar_new_year).collect());
+        return known.get((year - FIRST) as usize).copied().flatten();
+    }
+    lunar_new_year(year)
+}
+
+fn lunar_new_year(year: i32) -> Option<NaiveDate> {
     let s = tyme4rs::tyme::lunar::LunarDay::from_ymd(year as isize, 1, 1).get_solar_day();
     NaiveDate::from_ymd_opt(
         s.get_year() as i32,
@@ -353,6 +366,10 @@ mod tests {
         assert!(c.in_set(DateSet::SpringFestivalSeason, d("2026-03-03")));
         assert!(!c.in_set(DateSet::SpringFestivalSeason, d("2026-03-04")));
         assert_eq!(spring_festival(2027), Some(d("2027-02-06")));
+        // Remembered years and years worked out on the spot agree.
+        for y in [1949, 1950, 2026, 2150, 2151] {
+            assert_eq!(spring_festival(y), lunar_new_year(y));
+        }
         let c = Calendar::default();
         // February's “30th” is its last day.
         assert_eq!(
