@@ -446,15 +446,6 @@ impl RowCells for &[String] {
     }
 }
 
-impl RowCells for Vec<String> {
-    fn cell(&self, i: usize) -> Option<&str> {
-        self.get(i).map(String::as_str)
-    }
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-}
-
 /// Reads the cells of one row by column, recording each problem.
 struct Cells<'a> {
     origin: Origin,
@@ -680,11 +671,10 @@ pub fn parse_rows<C: RowCells>(
         Err(e) => return Ok((empty(kind), e)),
     };
     let name: std::sync::Arc<str> = file.into();
-    // Room for the rows expected (a CSV file's lines): they are not moved again as they grow.
-    let low = expected;
     macro_rules! rows {
         ($variant:ident, $f:ident) => {{
-            let mut out = Vec::with_capacity(low);
+            // Room for the rows expected (a CSV file's lines): not moved again as they grow.
+            let mut out = Vec::with_capacity(expected);
             for (i, cells) in rows.enumerate() {
                 let cells = cells?;
                 let cells: &dyn RowCells = &cells;

@@ -32,13 +32,12 @@ const SKIP: [&str; 7] = [
 
 /// `{"field": [old, new]}` for every field that differs, ignoring keys and derived columns.
 pub fn diff(old: Option<&Value>, new: &Value) -> Value {
-    let skip = SKIP;
     let empty = Map::new();
     let old = old.and_then(Value::as_object).unwrap_or(&empty);
     let mut out = Map::new();
     if let Some(new) = new.as_object() {
         for (k, v) in new {
-            if skip.contains(&k.as_str()) {
+            if SKIP.contains(&k.as_str()) {
                 continue;
             }
             let before = old.get(k).cloned().unwrap_or(Value::Null);
