@@ -15,7 +15,9 @@ use sea_orm::{
     QueryTrait, Statement, TransactionTrait,
 };
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+// Keys are codes, id numbers and fingerprints of the county's own files: no need for SipHash.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -201,11 +203,14 @@ pub async fn import(
     actor: &str,
     opts: &ImportOptions,
 ) -> Result<Outcome, ImportFailure> {
-    let txn = db.begin().await?;
+    let txn = Arc::new(db.begin().await?);
     let clock = opts
         .item_clock
         .unwrap_or(crate::domain::policy::LedgerSettings::default().item);
     let result = run(&txn, files, actor, &clock, opts).await;
+    // The writer's task has ended (the statements' sender is dropped with `run`'s producer):
+    // the transaction is this function's alone again.
+    let txn = Arc::into_inner(txn).ok_or_else(Pipe::stopped)?;
     match result {
         Ok(mut outcome) => {
             if opts.dry_run {
@@ -240,22 +245,24 @@ pub async fn import(
 /// bad, rows are still checked, so that every problem is reported, but no more are written;
 /// the caller rolls the transaction back.
 async fn run(
-    txn: &DatabaseTransaction,
+    txn: &Arc<DatabaseTransaction>,
     files: Vec<Source>,
     actor: &str,
     clock: &crate::domain::policy::Clock,
     opts: &ImportOptions,
 ) -> Result<Outcome, ImportFailure> {
-    // The rows' statements are built on this thread while SQLite's own thread runs the ones
-    // before them: the two take turns no more.
+    // The rows' statements are built on this thread while another hands them to SQLite (their
+    // values bound on a task of its own) and SQLite's own thread runs the ones before them.
     let (tx, rx) = tokio::sync::mpsc::channel(8);
-    let produce = async move {
+    let writer = tokio::spawn(Pipe::execute(txn.clone(), rx));
+    let produced = {
         let pipe = Pipe(tx);
         produce(txn, &pipe, files, actor, clock, opts).await
     };
-    let (written, produced) = tokio::join!(Pipe::execute(txn, rx), produce);
     // SQLite's error first: the producer's is only that the writer stopped.
-    written?;
+    writer
+        .await
+        .map_err(|e| DbErr::Custom(format!("导入写入中断：{e}")))??;
     produced
 }
 
@@ -292,7 +299,7 @@ impl Pipe {
     }
 
     async fn execute(
-        txn: &DatabaseTransaction,
+        txn: Arc<DatabaseTransaction>,
         mut jobs: tokio::sync::mpsc::Receiver<Job>,
     ) -> Result<(), DbErr> {
         while let Some(job) = jobs.recv().await {
@@ -326,15 +333,15 @@ async fn produce(
         now: opts.now,
         progress: opts.progress.as_deref(),
         errors: Vec::new(),
-        unreadable: HashSet::new(),
+        unreadable: HashSet::default(),
         out: Outcome::default(),
-        tree: HashMap::new(),
-        unit_codes: HashSet::new(),
-        unit_kind: HashMap::new(),
-        person_ids: HashSet::new(),
-        household_codes: HashSet::new(),
-        member_ids: HashSet::new(),
-        person_id: HashMap::new(),
+        tree: HashMap::default(),
+        unit_codes: HashSet::default(),
+        unit_kind: HashMap::default(),
+        person_ids: HashSet::default(),
+        household_codes: HashSet::default(),
+        member_ids: HashSet::default(),
+        person_id: HashMap::default(),
         aside: Aside::triggers(txn).await?,
         reporting: false,
     };
@@ -865,7 +872,7 @@ impl Run<'_> {
         apply::<person::Entity, person::ActiveModel>(
             self.txn,
             self.pipe,
-            &planned,
+            planned.iter().cloned(),
             person::Column::Id,
         )
         .await?;
@@ -895,7 +902,7 @@ impl Run<'_> {
         self.counted(rows.len());
         // Whole rows only when there are rows to compare them with; else the keys.
         let known: HashMap<String, household::Model> = if rows.is_empty() {
-            HashMap::new()
+            HashMap::default()
         } else {
             household::Entity::find()
                 .all(self.txn)
@@ -939,7 +946,7 @@ impl Run<'_> {
                 _ => {}
             }
         }
-        let mut heads = HashSet::new();
+        let mut heads = HashSet::default();
         for (code, head) in stored {
             self.household_codes.insert(code);
             heads.extend(head);
@@ -1078,7 +1085,7 @@ impl Run<'_> {
     }
 
     // ---- links ----
-    async fn links(&mut self, rows: Vec<(Origin, LinkRow)>) -> Result<(), DbErr> {
+    async fn links(&mut self, mut rows: Vec<(Origin, LinkRow)>) -> Result<(), DbErr> {
         self.counted(rows.len());
         duplicates(
             &rows,
@@ -1151,27 +1158,11 @@ impl Run<'_> {
                 .map(|m| (m.link_key.clone(), m))
                 .collect();
             let person_id = &self.person_id;
+            // Written in the order of their keys: the unique index on them (which SQLite
+            // cannot set aside) then grows at its end, instead of at a random page per link.
+            rows.sort_by_cached_key(|(_, r)| stored_link(r, person_id).map(|(_, _, key)| key));
             let models = rows.into_iter().filter_map(|(_, r)| {
-                let (person, unit) = match &r.linker {
-                    Linker::Person(p) => (Some(*person_id.get(p.as_str())?), None),
-                    // A unit's link may name its contact person (BF-3).
-                    Linker::Unit(u) => (
-                        match &r.contact {
-                            Some(c) => Some(*person_id.get(c.as_str())?),
-                            None => None,
-                        },
-                        Some(u.as_str().to_string()),
-                    ),
-                };
-                let key = match (person, &unit) {
-                    (_, Some(u)) => {
-                        format!("{}|u{}|{}|{}", r.year, u, r.kind.code(), r.target_code)
-                    }
-                    (Some(p), None) => {
-                        format!("{}|p{}|{}|{}", r.year, p, r.kind.code(), r.target_code)
-                    }
-                    (None, None) => return None,
-                };
+                let (person, unit, key) = stored_link(&r, person_id)?;
                 let m = link::Model {
                     id: 0,
                     link_key: key.clone(),
@@ -1213,7 +1204,7 @@ impl Run<'_> {
     async fn activities(&mut self, mut rows: Vec<(Origin, ActivityRow)>) -> Result<(), DbErr> {
         self.counted(rows.len());
         let mut fingerprints: Vec<u128> = rows.iter().map(|(_, r)| r.fingerprint_hash()).collect();
-        let mut first: HashMap<u128, usize> = HashMap::new();
+        let mut first: HashMap<u128, usize> = HashMap::default();
         for ((o, _), fp) in rows.iter().zip(&fingerprints) {
             if let Some(row) = first.get(fp) {
                 self.errors
@@ -1271,7 +1262,7 @@ impl Run<'_> {
         if !rows.is_empty() {
             // (A record entered on a form has a fingerprint of another shape: never one of
             // these.)
-            let mut existing: HashSet<u128> = HashSet::new();
+            let mut existing: HashSet<u128> = HashSet::default();
             keys_and_ids::<activity::Entity>(
                 self.txn,
                 activity::Column::Fingerprint,
@@ -1292,7 +1283,21 @@ impl Run<'_> {
             rows.retain(|_| keep.next().copied().unwrap_or(false));
             let mut keep = new.iter();
             fingerprints.retain(|_| keep.next().copied().unwrap_or(false));
-            let fresh = || fingerprints.chunks(CHUNK).zip(rows.chunks(CHUNK));
+            // Written in the order of their fingerprints: the unique index on them (the one
+            // index of these tables SQLite cannot set aside) then grows at its end, instead of
+            // one random page per record read back from the WAL and spilled to it again. The
+            // file's order is kept for the ledger items the records raise.
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_unstable_by_key(|&i| fingerprints[i]);
+            let file_order = order.clone();
+            arrange(&mut rows, &mut order);
+            fingerprints.sort_unstable();
+            let fresh = || {
+                fingerprints
+                    .chunks(CHUNK)
+                    .zip(rows.chunks(CHUNK))
+                    .zip(file_order.chunks(CHUNK))
+            };
             // The records first, then (their ids read back once) who took part and whom
             // they concern.
             self.pipe.flush().await?;
@@ -1303,11 +1308,12 @@ impl Run<'_> {
                 .one(self.txn)
                 .await?
                 .flatten();
-            for chunk in fresh() {
+            for (chunk, _) in fresh() {
                 self.activity_chunk(chunk).await?;
             }
             self.pipe.flush().await?;
-            let mut ids: HashMap<u128, i32> = HashMap::with_capacity(t.created);
+            let mut ids: HashMap<u128, i32> =
+                HashMap::with_capacity_and_hasher(t.created, Default::default());
             keys_and_ids::<activity::Entity>(
                 self.txn,
                 activity::Column::Fingerprint,
@@ -1317,10 +1323,13 @@ impl Run<'_> {
             )
             .await?;
             let mut raised = Vec::new();
-            for chunk in fresh() {
-                self.activity_links(chunk, &ids, &mut raised).await?;
+            for (chunk, places) in fresh() {
+                self.activity_links(chunk, places, &ids, &mut raised)
+                    .await?;
             }
             self.pipe.flush().await?;
+            raised.sort_unstable_by_key(|(place, _)| *place);
+            let raised: Vec<_> = raised.into_iter().map(|(_, r)| r).collect();
             let items =
                 crate::store::work::register_matters(self.txn, &raised, self.clock, self.now)
                     .await?;
@@ -1378,28 +1387,32 @@ impl Run<'_> {
     async fn activity_links(
         &self,
         (fingerprints, rows): (&[u128], &[(Origin, ActivityRow)]),
+        places: &[usize],
         ids: &HashMap<u128, i32>,
-        raised: &mut Vec<crate::store::work::Raised>,
+        raised: &mut Vec<(usize, crate::store::work::Raised)>,
     ) -> Result<(), DbErr> {
         let backend = self.txn.get_database_backend();
         let mut parts = Vec::new();
         let mut targets = Vec::new();
-        for (fp, (_, r)) in fingerprints.iter().zip(rows) {
+        for ((fp, (_, r)), place) in fingerprints.iter().zip(rows).zip(places) {
             let Some(aid) = ids.get(fp) else { continue };
             if !r.matters.is_empty() {
-                raised.push(crate::store::work::Raised {
-                    activity_id: *aid,
-                    on: r.start_date,
-                    source: crate::store::work::ItemSource::Visit,
-                    targets: r.target_codes.clone(),
-                    first_handler: r
-                        .participants
-                        .first()
-                        .and_then(|p| self.person_id.get(p.as_str()).copied()),
-                    matters: r.matters.clone(),
-                });
+                raised.push((
+                    *place,
+                    crate::store::work::Raised {
+                        activity_id: *aid,
+                        on: r.start_date,
+                        source: crate::store::work::ItemSource::Visit,
+                        targets: r.target_codes.clone(),
+                        first_handler: r
+                            .participants
+                            .first()
+                            .and_then(|p| self.person_id.get(p.as_str()).copied()),
+                        matters: r.matters.clone(),
+                    },
+                ));
             }
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             for p in &r.participants {
                 if let Some(pid) = self.person_id.get(p.as_str())
                     && seen.insert(*pid)
@@ -1410,7 +1423,7 @@ impl Run<'_> {
                     });
                 }
             }
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             for c in &r.target_codes {
                 if seen.insert(c) {
                     targets.push(activity_target::ActiveModel {
@@ -1608,7 +1621,7 @@ impl<'a> Writer<'a> {
                         return Ok(());
                     }
                     let planned = plan(chunk, existing, &copy_id, tally);
-                    apply::<E, A>(self.txn, self.pipe, &planned, id).await?;
+                    apply::<E, A>(self.txn, self.pipe, planned, id).await?;
                 }
             }
         }
@@ -1640,11 +1653,55 @@ impl<'a> Writer<'a> {
             }
             let n = chunk.len();
             let planned = plan(chunk, existing, &copy_id, tally);
-            apply::<E, A>(self.txn, self.pipe, &planned, id).await?;
-            self.history(&changes(entity, &planned, &key)).await?;
+            // The history is taken first, so that the rows are handed to their inserts
+            // without a copy (the two are in one transaction: their order is not seen).
+            let log = changes(entity, &planned, &key);
+            apply::<E, A>(self.txn, self.pipe, planned, id).await?;
+            self.history(&log).await?;
             if let Some(p) = self.progress {
                 p.written.fetch_add(n, Ordering::Relaxed);
             }
+        }
+    }
+}
+
+/// A link row's person and unit as stored, and its key; none when its person is unknown.
+fn stored_link(
+    r: &LinkRow,
+    person_id: &HashMap<String, i32>,
+) -> Option<(Option<i32>, Option<String>, String)> {
+    let (person, unit) = match &r.linker {
+        Linker::Person(p) => (Some(*person_id.get(p.as_str())?), None),
+        // A unit's link may name its contact person (BF-3).
+        Linker::Unit(u) => (
+            match &r.contact {
+                Some(c) => Some(*person_id.get(c.as_str())?),
+                None => None,
+            },
+            Some(u.as_str().to_string()),
+        ),
+    };
+    let key = match (person, &unit) {
+        (_, Some(u)) => format!("{}|u{}|{}|{}", r.year, u, r.kind.code(), r.target_code),
+        (Some(p), None) => format!("{}|p{}|{}|{}", r.year, p, r.kind.code(), r.target_code),
+        (None, None) => return None,
+    };
+    Some((person, unit, key))
+}
+
+/// Puts `items` in the order `order` names: `items[k]` becomes what was at `order[k]`. In place
+/// (a county's records are not copied); `order` is used up.
+fn arrange<T>(items: &mut [T], order: &mut [usize]) {
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != at {
+            let from = order[at];
+            order[at] = at;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
         }
     }
 }
@@ -1664,7 +1721,7 @@ fn duplicates<T>(
     shown: impl Fn(&T) -> String,
     errors: &mut Vec<ImportError>,
 ) {
-    let mut first: HashMap<String, usize> = HashMap::new();
+    let mut first: HashMap<String, usize> = HashMap::default();
     for (o, r) in rows {
         let k = key(r);
         if let Some(row) = first.get(&k) {
@@ -1688,7 +1745,7 @@ fn link_key_text(r: &LinkRow) -> String {
 /// `/root/…/code/` for every region whose chain reaches a county; regions in a cycle or
 /// under a missing parent get none.
 fn region_paths(tree: &HashMap<String, (RegionLevel, Option<String>)>) -> HashMap<String, String> {
-    let mut out: HashMap<String, String> = HashMap::new();
+    let mut out: HashMap<String, String> = HashMap::default();
     for code in tree.keys() {
         let mut chain = vec![code.as_str()];
         let mut cur = code.as_str();
@@ -1715,6 +1772,7 @@ fn region_paths(tree: &HashMap<String, (RegionLevel, Option<String>)>) -> HashMa
 }
 
 /// A row to write: new, or changed from what is stored.
+#[derive(Clone)]
 struct Planned<M> {
     key: String,
     new: M,
@@ -1761,7 +1819,7 @@ const CHUNK: usize = 1000;
 async fn apply<E, A>(
     txn: &DatabaseTransaction,
     pipe: &Pipe,
-    planned: &[Planned<E::Model>],
+    planned: impl IntoIterator<Item = Planned<E::Model>>,
     id: E::Column,
 ) -> Result<(), DbErr>
 where
@@ -1769,26 +1827,28 @@ where
     A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + From<E::Model> + Send + Clone,
     E::Model: IntoActiveModel<A> + Clone,
 {
-    let mut inserts: Vec<A> = planned
-        .iter()
-        .filter(|p| p.old.is_none())
-        .map(|p| {
-            let mut am = A::from(p.new.clone()).reset_all();
+    let mut inserts: Vec<A> = Vec::new();
+    let mut updates: Vec<E::Model> = Vec::new();
+    for p in planned {
+        if p.old.is_some() {
+            updates.push(p.new);
+        } else {
+            let mut am = A::from(p.new).reset_all();
             am.not_set(id);
-            am
-        })
-        .collect();
+            inserts.push(am);
+        }
+    }
     while !inserts.is_empty() {
         let chunk: Vec<A> = inserts.drain(..CHUNK.min(inserts.len())).collect();
         pipe.run(E::insert_many(chunk).build(txn.get_database_backend()))
             .await?;
     }
     // Changed rows (a re-import) are few: written directly, once the inserts before have run.
-    if planned.iter().any(|p| p.old.is_some()) {
+    if !updates.is_empty() {
         pipe.flush().await?;
     }
-    for p in planned.iter().filter(|p| p.old.is_some()) {
-        A::from(p.new.clone()).reset_all().update(txn).await?;
+    for new in updates {
+        A::from(new).reset_all().update(txn).await?;
     }
     Ok(())
 }
@@ -1822,7 +1882,7 @@ async fn id_map<E: EntityTrait>(
     key: E::Column,
     id: E::Column,
 ) -> Result<HashMap<String, i32>, DbErr> {
-    let mut map = HashMap::new();
+    let mut map = HashMap::default();
     keys_and_ids::<E>(txn, key, id, 0, |k, i| {
         map.insert(k, i);
     })
@@ -1859,6 +1919,31 @@ async fn keys_and_ids<E: EntityTrait>(
         }
         if !full {
             return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arrange;
+
+    /// Every item lands where the order says, whatever cycles the order is made of.
+    #[test]
+    fn arranging_puts_each_item_where_the_order_names_it() {
+        for order in [
+            vec![],
+            vec![0],
+            vec![1, 0],
+            vec![2, 0, 1],
+            vec![0, 3, 1, 2, 4],
+            vec![5, 4, 3, 2, 1, 0],
+            vec![3, 0, 4, 1, 2, 6, 5],
+        ] {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("r{i}")).collect();
+            let want: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            let mut got = items.clone();
+            arrange(&mut got, &mut order.clone());
+            assert_eq!(got, want, "order {order:?}");
         }
     }
 }
