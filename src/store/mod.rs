@@ -86,7 +86,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             // the worker run ahead instead of handing over row by row.
             .row_buffer_size(4096)
             // Reads map the file instead of copying each page through read(2).
-            .pragma("mmap_size", "268435456")
+            .pragma("mmap_size", MMAP_BYTES.to_string())
     });
     // The pool's connections plan as the quick reads' do (`quick::stable_plans`).
     opts.map_sqlx_sqlite_pool_opts(|o| {
@@ -106,6 +106,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     });
     Database::connect(opts).await
 }
+
+/// How much of a SQLite file each connection maps into memory (`PRAGMA mmap_size`).
+pub const MMAP_BYTES: i64 = 268_435_456;
 
 /// The file of a SQLite URL; none for PostgreSQL or an in-memory database.
 pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {

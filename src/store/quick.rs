@@ -518,7 +518,7 @@ fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     c.busy_timeout(std::time::Duration::from_secs(30))?;
     stable_plans(&c)?;
     c.pragma_update(None, "query_only", true)?;
-    c.pragma_update(None, "mmap_size", 268_435_456)?;
+    c.pragma_update(None, "mmap_size", super::MMAP_BYTES)?;
     c.set_prepared_statement_cache_capacity(128);
     Ok(c)
 }
@@ -548,7 +548,7 @@ fn open_for_writing(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     stable_plans(&c)?;
     c.pragma_update(None, "foreign_keys", true)?;
     c.pragma_update(None, "synchronous", "NORMAL")?;
-    c.pragma_update(None, "mmap_size", 268_435_456)?;
+    c.pragma_update(None, "mmap_size", super::MMAP_BYTES)?;
     c.set_prepared_statement_cache_capacity(128);
     Ok(c)
 }
