@@ -544,3 +544,39 @@ async fn rows_of(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<String> {
     .map(|r| r.try_get_by_index::<String>(0).unwrap())
     .collect()
 }
+
+/// An import turns its connection's memory map off for its transaction (SQLite looked every
+/// mapped page up in a WAL index that grows with it): afterwards every connection of the pool
+/// maps the file again, the import's included.
+#[tokio::test]
+async fn after_an_import_every_connection_maps_the_file_again() {
+    let app = spawn_app().await;
+    if !app.database_url.starts_with("sqlite") {
+        return; // PostgreSQL maps nothing.
+    }
+    let (_, files) = fixture();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
+    let dir = app.write_dir("mapped", &refs);
+    let db = app.db().await;
+    let opts = lianxin::store::import::ImportOptions::at(chrono::Utc::now());
+    let outcome =
+        lianxin::exchange::import_files(&db, lianxin::exchange::load_dir(&dir), "测试", &opts)
+            .await;
+    assert!(outcome.is_ok(), "import failed");
+    // Every connection of the pool (four on SQLite) held at once, and each asked.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(sea_orm::TransactionTrait::begin(&db).await.expect("begin"));
+    }
+    for txn in &held {
+        let row = sea_orm::ConnectionTrait::query_one_raw(
+            txn,
+            sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, "PRAGMA mmap_size"),
+        )
+        .await
+        .expect("pragma")
+        .expect("a row");
+        let size: i64 = row.try_get_by_index(0).expect("a number");
+        assert_eq!(size, lianxin::store::MMAP_BYTES);
+    }
+}
